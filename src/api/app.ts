@@ -1,0 +1,209 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { newRequestId, type RequestContext } from '../auth/context.js';
+import type { Item } from './body.js';
+import { parseJsonBody } from './body.js';
+import { applyRoleRules, noauthContext, type RoleRules } from './context-middleware.js';
+import type { Authorizer, Controller } from './controller.js';
+import { coreResources } from './definitions/index.js';
+import {
+  ExtensionNotFound, HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFound, HTTPRequestEntityTooLarge, InternalServerError,
+  isNeutronError, NeutronError,
+} from './errors.js';
+import { urlPath, type ApiModel } from './registry.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    neutronContext: RequestContext;
+    startTime: bigint;
+  }
+}
+
+/** An authentication step that turns a request into a context (keystone mode), or answers it. */
+export type Authenticator = (req: FastifyRequest) => Promise<RequestContext>;
+
+/** An error that carries its own body, such as keystonemiddleware's 401. */
+export interface HttpAnswer extends Error {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface AppOptions {
+  api: ApiModel;
+  controllers: Map<string, Controller>;
+  policy: Authorizer & RoleRules;
+  log: Logger;
+  maxBodySize: number;
+  /** [DEFAULT] network_link_prefix */
+  linkPrefix?: string | null;
+  /** keystone mode; absent = noauth */
+  authenticate?: Authenticator;
+  /** extra GET routes served before authentication (healthcheck) */
+  unauthenticated?: Record<string, (req: FastifyRequest, reply: FastifyReply) => unknown>;
+}
+
+const ALL_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'] as const;
+
+/**
+ * The API as an ordered pipeline, like neutron-server's paste pipeline: request id → error
+ * catcher → auth/context → API router.
+ */
+export function createApp(opts: AppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: opts.log as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: opts.maxBodySize,
+    routerOptions: { ignoreTrailingSlash: true },
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+    // Pecan's guess_content_type_from_ext: /v2.0/networks.json is /v2.0/networks
+    rewriteUrl: (req) => (req.url ?? '/').replace(/\.json(?=\?|$)/, ''),
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  // 1. request id
+  app.addHook('onRequest', async (req, reply) => {
+    req.startTime = process.hrtime.bigint();
+    const id = newRequestId();
+    (req as any).neutronRequestId = id;
+    reply.header('x-openstack-request-id', id);
+  });
+
+  // 2. error catcher: Neutron's error body for everything; a 500 says nothing about internals
+  app.setErrorHandler((err: any, req, reply) => {
+    if (isNeutronError(err)) return sendError(reply, err);
+    if (err && typeof err.status === 'number' && 'body' in err) {
+      const answer = err as HttpAnswer;
+      return reply.code(answer.status).headers(answer.headers ?? {}).send(answer.body);
+    }
+    if (err?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, new HTTPRequestEntityTooLarge());
+    if (err?.code?.startsWith?.('FST_ERR_CTP')) return sendError(reply, new HTTPBadRequest('Body contains invalid data'));
+    req.log.error({ err, request_id: (req as any).neutronRequestId }, 'unhandled error');
+    return sendError(reply, new InternalServerError());
+  });
+  app.setNotFoundHandler((_req, reply) => sendError(reply, new HTTPNotFound()));
+
+  // 3. auth and context
+  const open = new Set(Object.keys(opts.unauthenticated ?? {}));
+  app.addHook('onRequest', async (req) => {
+    if (open.has(req.url.split('?')[0]!)) return;
+    const id = (req as any).neutronRequestId as string;
+    req.neutronContext = opts.authenticate
+      ? applyRoleRules(await opts.authenticate(req), opts.policy)
+      : noauthContext(req.headers, id, opts.policy);
+    req.neutronContext.requestId = id;
+  });
+
+  // 10. access log: one line per request
+  app.addHook('onResponse', async (req, reply) => {
+    const ms = Number(process.hrtime.bigint() - req.startTime) / 1e6;
+    req.log.info({
+      request_id: (req as any).neutronRequestId, method: req.method, path: req.url, status: reply.statusCode,
+      duration_ms: Math.round(ms * 100) / 100, project_id: req.neutronContext?.projectId,
+    }, 'request');
+  });
+
+  for (const [path, handler] of Object.entries(opts.unauthenticated ?? {})) app.get(path, handler);
+
+  // 4. the API router
+  const base = (req: FastifyRequest) => baseUrl(req, opts.linkPrefix ?? null);
+  methods(app, '/', { GET: async (req) => versions(base(req)) });
+  methods(app, '/v2.0', {
+    GET: async (req) => ({
+      resources: coreResources.filter((r) => opts.controllers.has(r.collection)).map((r) => ({
+        name: r.name, collection: r.collection,
+        links: [{ rel: 'self', href: `${base(req)}/v2.0/${urlPath(r)}` }],
+      })),
+    }),
+  });
+  const extensionView = (e: ApiModel['extensions'][number]) => ({
+    name: e.name, alias: e.alias, description: e.description, updated: e.updated, links: [],
+  });
+  methods(app, '/v2.0/extensions', { GET: async () => ({ extensions: opts.api.extensions.map(extensionView) }) }, HTTPNotFound);
+  methods(app, '/v2.0/extensions/:alias', {
+    GET: async (req) => {
+      const alias = (req.params as any).alias as string;
+      const ext = opts.api.extensions.find((e) => e.alias === alias);
+      if (!ext) throw new ExtensionNotFound({ alias });
+      return { extension: extensionView(ext) };
+    },
+  }, HTTPNotFound);
+
+  for (const controller of opts.controllers.values()) {
+    const def = controller.def;
+    const path = `/v2.0/${urlPath(def)}`;
+    methods(app, path, {
+      GET: async (req) => {
+        const url = new URL(req.url, 'http://x');
+        const { items, links } = await controller.list(req.neutronContext, url.searchParams, `${base(req)}${url.pathname}`);
+        const body: Item = { [def.collection]: items };
+        if (links.length) body[`${def.collection}_links`] = links;
+        return body;
+      },
+      POST: async (req, reply) => {
+        const { items, bulk } = await controller.create(req.neutronContext, parseJsonBody(req.body as string | undefined));
+        reply.code(201);
+        return bulk ? { [def.collection]: items } : { [def.name]: items[0] };
+      },
+    });
+    methods(app, `${path}/:id`, {
+      GET: async (req) => ({
+        [def.name]: await controller.show(req.neutronContext, (req.params as any).id, new URL(req.url, 'http://x').searchParams),
+      }),
+      PUT: async (req) => ({
+        [def.name]: await controller.update(req.neutronContext, (req.params as any).id, parseJsonBody(req.body as string | undefined), ifMatch(req)),
+      }),
+      DELETE: async (req, reply) => {
+        if (req.body !== undefined && req.body !== '') throw new HTTPBadRequest('Request body is not supported in DELETE.');
+        await controller.delete(req.neutronContext, (req.params as any).id, ifMatch(req));
+        reply.code(204);
+        return reply.send();
+      },
+    });
+  }
+  return app;
+}
+
+type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+/** Registers the handlers of one path and answers every other method (405, or `other`). */
+function methods(app: FastifyInstance, url: string, handlers: Partial<Record<(typeof ALL_METHODS)[number], Handler>>, other: new () => NeutronError = HTTPMethodNotAllowed): void {
+  app.route({
+    method: [...ALL_METHODS],
+    url,
+    handler: async (req, reply) => {
+      const h = handlers[req.method as (typeof ALL_METHODS)[number]];
+      if (!h) throw new other();
+      return h(req, reply);
+    },
+  });
+}
+
+function sendError(reply: FastifyReply, err: NeutronError): FastifyReply {
+  return reply.code(err.status).headers(err.headers).type('application/json').send(err.body());
+}
+
+/** If-Match: revision_number=N (other etags are ignored). */
+function ifMatch(req: FastifyRequest): number | null {
+  const raw = req.headers['if-match'];
+  if (!raw) return null;
+  const revisions = String(raw).split(',').map((e) => e.trim().replace(/^"|"$/g, '')).filter((e) => e.startsWith('revision_number='));
+  if (revisions.length > 1) throw new HTTPBadRequest('Multiple revision_number etags are not supported.');
+  if (!revisions.length) return null;
+  const value = revisions[0]!.slice('revision_number='.length);
+  if (!/^\d+$/.test(value)) throw new HTTPBadRequest('Revision number etag must be in the format of revision_number=<int>');
+  return parseInt(value, 10);
+}
+
+function baseUrl(req: FastifyRequest, linkPrefix: string | null): string {
+  if (linkPrefix) return linkPrefix.replace(/\/$/, '');
+  const proto = (req.headers['x-forwarded-proto'] as string | undefined)?.split(',')[0]?.trim() || req.protocol;
+  return `${proto}://${req.headers.host ?? 'localhost'}`;
+}
+
+function versions(base: string) {
+  return { versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ rel: 'self', href: `${base}/v2.0/` }] }] };
+}

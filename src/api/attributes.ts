@@ -1,0 +1,234 @@
+/**
+ * The attribute-map vocabulary of neutron-lib: what an attribute accepts, its default, where it may
+ * be written, whether it is visible, filterable, sortable, and how policy and storage treat it.
+ * Validators return an error message (the "Reason" of a 400) or undefined; converters throw
+ * ConversionError.
+ */
+
+export type Validator = (value: unknown) => string | undefined;
+export type Converter = (value: unknown) => unknown;
+
+/** The "not specified" marker: the server decides the value (neutron-lib's ATTR_NOT_SPECIFIED). */
+export const UNSET: unique symbol = Symbol('ATTR_NOT_SPECIFIED');
+
+/** How an attribute is stored in its resource's table. */
+export type StorageKind = 'string' | 'int' | 'bool' | 'json' | 'timestamp';
+
+export interface AttributeDef {
+  allowPost: boolean;
+  allowPut: boolean;
+  isVisible: boolean;
+  /** undefined: required on POST (if allowPost) */
+  default?: unknown;
+  convert?: Converter;
+  validate?: Validator;
+  isFilter?: boolean;
+  isSort?: boolean;
+  requiredByPolicy?: boolean;
+  enforcePolicy?: boolean;
+  /** converts one filter value from the query string (defaults to `convert`) */
+  convertFilter?: Converter;
+  /** the column holding the attribute; absent = computed by the plugin */
+  column?: string;
+  kind?: StorageKind;
+  primaryKey?: boolean;
+  /** keys of a dict-valued attribute: each one given adds a `<action>:<attr>:<key>` policy rule */
+  dictKeys?: string[];
+}
+
+export class ConversionError extends Error {}
+
+/** Python's str() of a JSON value, so that messages read as Neutron's do. */
+export function pyStr(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (typeof v === 'string') return v;
+  return pyRepr(v);
+}
+
+export function pyRepr(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `'${k}': ${pyRepr(x)}`).join(', ')}}`;
+  return pyStr(v);
+}
+
+// Converters ------------------------------------------------------------------------------
+
+const TRUE_STRINGS = new Set(['1', 't', 'true', 'on', 'y', 'yes']);
+const FALSE_STRINGS = new Set(['0', 'f', 'false', 'off', 'n', 'no']);
+
+export function toBoolean(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number' && (v === 0 || v === 1)) return v === 1;
+  if (typeof v === 'string') {
+    const s = v.trim().toLowerCase();
+    if (TRUE_STRINGS.has(s)) return true;
+    if (FALSE_STRINGS.has(s)) return false;
+  }
+  throw new ConversionError(`'${pyStr(v)}' cannot be converted to boolean`);
+}
+
+export function toInt(v: unknown): number {
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v)) return parseInt(v, 10);
+  throw new ConversionError(`'${pyStr(v)}' is not an integer`);
+}
+
+export function toIntOrNone(v: unknown): number | null {
+  return v === null ? null : toInt(v);
+}
+
+export function noneToEmptyList(v: unknown): unknown {
+  return v === null ? [] : v;
+}
+
+export function noneToEmptyDict(v: unknown): unknown {
+  return v === null ? {} : v;
+}
+
+// Validators ------------------------------------------------------------------------------
+
+export function validateString(maxLen?: number): Validator {
+  return (v) => {
+    if (typeof v !== 'string') return `'${pyStr(v)}' is not a valid string`;
+    if (maxLen !== undefined && v.length > maxLen) return `'${v}' exceeds maximum length of ${maxLen}`;
+    return undefined;
+  };
+}
+
+export function validateStringOrNone(maxLen?: number): Validator {
+  const s = validateString(maxLen);
+  return (v) => (v === null ? undefined : s(v));
+}
+
+export function validateNotEmptyString(maxLen?: number): Validator {
+  const s = validateString(maxLen);
+  return (v) => s(v) ?? ((v as string).trim() ? undefined : `'${v}' Blank strings are not permitted`);
+}
+
+const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+export function isUuid(v: unknown): v is string {
+  return typeof v === 'string' && UUID_RE.test(v.replace(/^urn:uuid:/i, '').replace(/^\{|\}$/g, ''));
+}
+
+export const validateUuid: Validator = (v) => (isUuid(v) ? undefined : `'${pyStr(v)}' is not a valid UUID`);
+export const validateUuidOrNone: Validator = (v) => (v === null ? undefined : validateUuid(v));
+
+export function validateValues(values: readonly unknown[]): Validator {
+  return (v) => (values.includes(v) ? undefined : `${pyStr(v)} is not in ${pyRepr(values)}`);
+}
+
+export function validateValuesOrNone(values: readonly unknown[]): Validator {
+  const f = validateValues(values);
+  return (v) => (v === null ? undefined : f(v));
+}
+
+export function validateRange(min: number | null, max: number | null): Validator {
+  return (v) => {
+    if (typeof v !== 'number' || !Number.isInteger(v)) return `'${pyStr(v)}' is not an integer`;
+    if (min !== null && v < min) return `'${v}' is too small - must be at least '${min}'`;
+    if (max !== null && v > max) return `'${v}' is too large - must be no larger than '${max}'`;
+    return undefined;
+  };
+}
+
+export const validateNonNegative: Validator = (v) => {
+  if (typeof v !== 'number' || !Number.isInteger(v)) return `'${pyStr(v)}' is not an integer`;
+  return v < 0 ? `'${v}' should be non-negative` : undefined;
+};
+
+export const validateBoolean: Validator = (v) => (typeof v === 'boolean' ? undefined : `'${pyStr(v)}' is not a valid boolean value`);
+
+function duplicates(list: unknown[]): unknown[] {
+  const seen = new Set<string>();
+  const dups: unknown[] = [];
+  for (const item of list) {
+    const key = JSON.stringify(item);
+    if (seen.has(key)) {
+      if (!dups.some((d) => JSON.stringify(d) === key)) dups.push(item);
+    } else seen.add(key);
+  }
+  return dups;
+}
+
+/** A list whose items all pass `item`, without duplicates (neutron-lib's _validate_list_of_items). */
+export function validateListOf(item: Validator): Validator {
+  return (v) => {
+    if (!Array.isArray(v)) return `'${pyStr(v)}' is not a list`;
+    const dups = duplicates(v);
+    if (dups.length) return `Duplicate items in the list: '${dups.map(pyStr).join(', ')}'`;
+    for (const x of v) {
+      const msg = item(x);
+      if (msg) return msg;
+    }
+    return undefined;
+  };
+}
+
+export function validateListOfUniqueStrings(maxLen?: number): Validator {
+  return validateListOf(validateString(maxLen));
+}
+
+export const validateUuidList: Validator = validateListOf(validateUuid);
+
+export const validateDictOrNone: Validator = (v) =>
+  v === null || (typeof v === 'object' && !Array.isArray(v)) ? undefined : `'${pyStr(v)}' is not a dictionary`;
+
+export const validateDict: Validator = (v) =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? undefined : `'${pyStr(v)}' is not a dictionary`;
+
+/** availability_zone_hints: a list of AZ names, each ≤ 255 characters. */
+export const validateAvailabilityZoneHints: Validator = (v) => {
+  const msg = validateListOfUniqueStrings(255)(v);
+  if (msg) return msg;
+  const total = (v as string[]).join(',').length;
+  return total > 255 ? `Too many availability_zone_hints specified` : undefined;
+};
+
+// Attribute-map shorthands -----------------------------------------------------------------
+
+export const NAME_FIELD_SIZE = 255;
+export const DESCRIPTION_FIELD_SIZE = 255;
+export const PROJECT_ID_FIELD_SIZE = 255;
+export const DEVICE_ID_FIELD_SIZE = 255;
+
+/** The `id` attribute every resource has. */
+export const idAttribute: AttributeDef = {
+  allowPost: false, allowPut: false, isVisible: true, isFilter: true, isSort: true,
+  validate: validateUuid, column: 'id', kind: 'string', primaryKey: true,
+};
+
+export const nameAttribute: AttributeDef = {
+  allowPost: true, allowPut: true, isVisible: true, isFilter: true, isSort: true, default: '',
+  validate: validateString(NAME_FIELD_SIZE), column: 'name', kind: 'string',
+};
+
+/** tenant_id / project_id: given on create by admins, otherwise the caller's project. */
+export function projectAttribute(): AttributeDef {
+  return {
+    allowPost: true, allowPut: false, isVisible: true, isFilter: true, isSort: true, requiredByPolicy: true,
+    validate: validateString(PROJECT_ID_FIELD_SIZE), column: 'project_id', kind: 'string',
+  };
+}
+
+const PROVIDER_KEYS = ['provider:network_type', 'provider:physical_network', 'provider:segmentation_id'];
+
+/** multi-provider `segments`: each a dict of the three provider keys, the id converted to an int. */
+export function convertNetworkSegments(v: unknown): unknown {
+  if (!Array.isArray(v)) throw new ConversionError(`'${pyStr(v)}' is not a list`);
+  return v.map((seg) => {
+    if (!seg || typeof seg !== 'object' || Array.isArray(seg)) throw new ConversionError(`'${pyStr(seg)}' is not a dictionary`);
+    const unknown = Object.keys(seg).filter((k) => !PROVIDER_KEYS.includes(k));
+    if (unknown.length) throw new ConversionError(`Unrecognized attribute(s) '${unknown.join(', ')}'`);
+    const s = seg as Record<string, unknown>;
+    const id = s['provider:segmentation_id'];
+    return {
+      'provider:network_type': s['provider:network_type'] ?? UNSET,
+      'provider:physical_network': s['provider:physical_network'] ?? UNSET,
+      'provider:segmentation_id': id ? toInt(id) : UNSET,
+    };
+  });
+}

@@ -1,0 +1,115 @@
+import type { RequestContext } from '../auth/context.js';
+import { ConversionError, UNSET } from './attributes.js';
+import type { ResourceDef } from './definitions/types.js';
+import { HTTPBadRequest, InvalidInput } from './errors.js';
+
+export type Item = Record<string, unknown>;
+
+/** Parses a JSON request body: it must be an object (Neutron's BodyValidationHook). */
+export function parseJsonBody(raw: string | undefined): Item | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    throw new HTTPBadRequest('Body contains invalid data');
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HTTPBadRequest('Body contains invalid data');
+  return body as Item;
+}
+
+/** Splits a POST body into its items: `{"network": {...}}` or `{"networks": [...]}` (bulk). */
+export function createItems(def: ResourceDef, body: Item | undefined): { items: Item[]; bulk: boolean } {
+  if (!body || Object.keys(body).length === 0) throw new HTTPBadRequest('Resource body required');
+  if (def.collection in body) {
+    if (!def.allowBulk) throw new HTTPBadRequest('Bulk operation not supported');
+    const list = body[def.collection];
+    if (!Array.isArray(list)) throw new HTTPBadRequest('Body contains invalid data');
+    if (list.length === 0) throw new HTTPBadRequest('Resources required');
+    return { items: list.map((x) => memberOf(def, x && typeof x === 'object' && def.name in x ? x : { [def.name]: x })), bulk: true };
+  }
+  return { items: [memberOf(def, body)], bulk: false };
+}
+
+export function updateItem(def: ResourceDef, body: Item | undefined): Item {
+  if (!body || Object.keys(body).length === 0) throw new HTTPBadRequest('Resource body required');
+  if (def.collection in body) throw new HTTPBadRequest('Bulk operation not supported');
+  return memberOf(def, body);
+}
+
+function memberOf(def: ResourceDef, body: Item): Item {
+  const item = body[def.name];
+  if (item === undefined || item === null) throw new HTTPBadRequest(`Unable to find '${def.name}' in request body`);
+  if (typeof item !== 'object' || Array.isArray(item)) throw new HTTPBadRequest(`Object '${def.name}' contains invalid data`);
+  return { ...(item as Item) };
+}
+
+/** tenant_id and project_id: copy one to the other, check they agree and that the caller may name them. */
+function populateProject(def: ResourceDef, item: Item, ctx: RequestContext, isCreate: boolean): void {
+  if ('tenant_id' in item && !('project_id' in item)) item.project_id = item.tenant_id;
+  else if ('project_id' in item && !('tenant_id' in item)) item.tenant_id = item.project_id;
+  if (item.project_id !== item.tenant_id) throw new HTTPBadRequest("'project_id' and 'tenant_id' do not match");
+  if ('project_id' in item && item.project_id !== ctx.projectId && !ctx.isAdmin && !ctx.isAdvsvc) {
+    throw new HTTPBadRequest("Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin or advsvc privileges");
+  }
+  if (isCreate && !('project_id' in item) && 'tenant_id' in def.attributes) {
+    if (!ctx.projectId) throw new HTTPBadRequest('Running without keystone AuthN requires that tenant_id is specified');
+    item.project_id = item.tenant_id = ctx.projectId;
+  }
+}
+
+function verifyAttributes(def: ResourceDef, item: Item): void {
+  const unknown = Object.keys(item).filter((k) => !(k in def.attributes));
+  if (unknown.length) throw new HTTPBadRequest(`Unrecognized attribute(s) '${unknown.join(', ')}'`);
+}
+
+function convertAndValidate(def: ResourceDef, item: Item): void {
+  for (const [name, attr] of Object.entries(def.attributes)) {
+    if (!(name in item) || item[name] === UNSET) continue;
+    if (attr.convert) {
+      try {
+        item[name] = attr.convert(item[name]);
+      } catch (e) {
+        if (e instanceof ConversionError) throw new InvalidInput({ error_message: e.message });
+        throw e;
+      }
+    }
+    const reason = attr.validate?.(item[name]);
+    if (reason) throw new HTTPBadRequest(`Invalid input for ${name}. Reason: ${reason}.`);
+  }
+}
+
+/** A POST item, checked and with its defaults filled (UNSET marks "the server decides"). */
+export function prepareCreate(def: ResourceDef, raw: Item, ctx: RequestContext): Item {
+  const item = { ...raw };
+  populateProject(def, item, ctx, true);
+  verifyAttributes(def, item);
+  for (const [name, attr] of Object.entries(def.attributes)) {
+    if (attr.allowPost) {
+      if (!(name in item)) {
+        if (attr.default === undefined) throw new HTTPBadRequest(`Failed to parse request. Required attribute '${name}' not specified`);
+        item[name] = structuredCloneDefault(attr.default);
+      }
+    } else if (name in item) {
+      throw new HTTPBadRequest(`Attribute '${name}' not allowed in POST`);
+    }
+  }
+  convertAndValidate(def, item);
+  return item;
+}
+
+/** A PUT item: only writable attributes, converted and validated. */
+export function prepareUpdate(def: ResourceDef, raw: Item, ctx: RequestContext): Item {
+  const item = { ...raw };
+  populateProject(def, item, ctx, false);
+  verifyAttributes(def, item);
+  for (const name of Object.keys(item)) {
+    if (!def.attributes[name]!.allowPut) throw new HTTPBadRequest(`Cannot update read-only attribute ${name}`);
+  }
+  convertAndValidate(def, item);
+  return item;
+}
+
+function structuredCloneDefault(v: unknown): unknown {
+  return v !== null && typeof v === 'object' ? structuredClone(v) : v;
+}

@@ -1,0 +1,171 @@
+import type { RequestContext } from '../auth/context.js';
+import { UNSET } from './attributes.js';
+import { createItems, prepareCreate, prepareUpdate, updateItem, type Item } from './body.js';
+import type { ResourceDef } from './definitions/types.js';
+import { HTTPNotFound, isNeutronError, PolicyNotAuthorized } from './errors.js';
+import { parseListQuery, paginationLinks, type ListQuery, type QueryOptions } from './query.js';
+
+/** What the API needs from the policy engine. */
+export interface Authorizer {
+  check(ctx: RequestContext, action: string, target: Item): boolean;
+  /** throws PolicyNotAuthorized unless every action passes */
+  enforce(ctx: RequestContext, actions: string[], target: Item): void;
+  ruleExists(action: string): boolean;
+}
+
+export interface WriteOpts {
+  ifMatch?: number | null;
+  authorize?(current: Item, changes?: Item): void | Promise<void>;
+}
+
+/** What a plugin provides for each resource it serves (SqlResource implements it). */
+export interface ResourceHandler {
+  list(ctx: RequestContext, q: ListQuery): Promise<Item[]>;
+  get(ctx: RequestContext, id: string): Promise<Item>;
+  create(ctx: RequestContext, items: Item[]): Promise<Item[]>;
+  update(ctx: RequestContext, id: string, changes: Item, opts: WriteOpts): Promise<Item>;
+  delete(ctx: RequestContext, id: string, opts: WriteOpts): Promise<void>;
+  /** adds the parent fields policy rules refer to (e.g. `network:tenant_id`) */
+  policyTarget?(ctx: RequestContext, item: Item): Promise<Item>;
+}
+
+export interface ListResult {
+  items: Item[];
+  links: Array<{ rel: string; href: string }>;
+}
+
+/**
+ * The one generic controller: validation, defaults, policy, field selection, filters, sorting and
+ * pagination for any resource, from its definition; the plugin's handler does the rest.
+ */
+export class Controller {
+  private readonly visible: string[];
+
+  constructor(
+    readonly def: ResourceDef,
+    readonly handler: ResourceHandler,
+    private readonly policy: Authorizer,
+    private readonly queryOptions: QueryOptions,
+  ) {
+    this.visible = Object.entries(def.attributes).filter(([, a]) => a.isVisible).map(([n]) => n);
+  }
+
+  async list(ctx: RequestContext, params: URLSearchParams, baseUrl: string): Promise<ListResult> {
+    const q = parseListQuery(this.def, params, this.queryOptions);
+    const rows = await this.handler.list(ctx, q);
+    const getAction = `get_${this.def.name}`;
+    const hidden = this.attributeRules(getAction);
+    const items: Item[] = [];
+    for (const row of rows) {
+      if (!this.policy.check(ctx, getAction, row)) continue;
+      items.push(this.view(ctx, row, q.fields, hidden));
+    }
+    return { items, links: paginationLinks(baseUrl, params, q, rows) };
+  }
+
+  async show(ctx: RequestContext, id: string, params: URLSearchParams): Promise<Item> {
+    const item = await this.handler.get(ctx, id);
+    if (!this.policy.check(ctx, `get_${this.def.name}`, item)) throw new HTTPNotFound();
+    const fields = params.getAll('fields').filter(Boolean);
+    return this.view(ctx, item, fields.length ? fields : null, this.attributeRules(`get_${this.def.name}`));
+  }
+
+  async create(ctx: RequestContext, body: Item | undefined): Promise<{ items: Item[]; bulk: boolean }> {
+    const { items: raw, bulk } = createItems(this.def, body);
+    const items = raw.map((r) => prepareCreate(this.def, r, ctx));
+    const action = `create_${this.def.name}`;
+    for (const item of items) {
+      const target = this.handler.policyTarget ? await this.handler.policyTarget(ctx, item) : item;
+      this.policy.enforce(ctx, this.composedActions(action, item, null), target);
+    }
+    const created = await this.handler.create(ctx, items);
+    const hidden = this.attributeRules(`get_${this.def.name}`);
+    return { items: created.map((c) => this.view(ctx, c, null, hidden)), bulk };
+  }
+
+  async update(ctx: RequestContext, id: string, body: Item | undefined, ifMatch: number | null): Promise<Item> {
+    const changes = prepareUpdate(this.def, updateItem(this.def, body), ctx);
+    const updated = await this.handler.update(ctx, id, changes, {
+      ifMatch,
+      authorize: (current) => this.authorizeWrite(ctx, `update_${this.def.name}`, { ...current, ...changes }, changes),
+    });
+    return this.view(ctx, updated, null, this.attributeRules(`get_${this.def.name}`));
+  }
+
+  async delete(ctx: RequestContext, id: string, ifMatch: number | null): Promise<void> {
+    await this.handler.delete(ctx, id, {
+      ifMatch,
+      authorize: (current) => this.authorizeWrite(ctx, `delete_${this.def.name}`, current, null),
+    });
+  }
+
+  /** A write the caller may not see is 404; one it may see but not make is 403 (Neutron's PolicyHook). */
+  private async authorizeWrite(ctx: RequestContext, action: string, target: Item, changes: Item | null): Promise<void> {
+    const full = this.handler.policyTarget ? await this.handler.policyTarget(ctx, target) : target;
+    try {
+      this.policy.enforce(ctx, this.composedActions(action, full, changes), full);
+    } catch (e) {
+      if (isNeutronError(e) && e instanceof PolicyNotAuthorized && !this.policy.check(ctx, `get_${this.def.name}`, full)) {
+        throw new HTTPNotFound();
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * `create_network` plus `create_network:shared` for every enforce_policy attribute explicitly set
+   * (on create: given and not the default; on update: given), plus `:<key>` rules for the keys of
+   * dict attributes and of the dicts in list attributes.
+   */
+  composedActions(action: string, target: Item, changes: Item | null): string[] {
+    const actions = [action];
+    for (const [name, attr] of Object.entries(this.def.attributes)) {
+      if (!attr.enforcePolicy) continue;
+      const value = target[name];
+      const explicit = changes
+        ? name in changes && changes[name] !== UNSET
+        : name in target && value !== UNSET && !sameValue(value, attr.default);
+      if (!explicit) continue;
+      actions.push(`${action}:${name}`);
+      if (attr.dictKeys && value && typeof value === 'object' && !Array.isArray(value)) {
+        for (const k of attr.dictKeys) if (k in value) actions.push(`${action}:${name}:${k}`);
+      }
+      if (Array.isArray(value)) {
+        for (const sub of value) {
+          if (sub && typeof sub === 'object') for (const k of Object.keys(sub)) actions.push(`${action}:${name}:${k}`);
+        }
+      }
+    }
+    return [...new Set(actions)];
+  }
+
+  /** Attributes that have a `get_<resource>:<attr>` rule, i.e. may be hidden from some callers. */
+  private attributeRules(getAction: string): string[] {
+    return this.visible.filter((a) => this.policy.ruleExists(`${getAction}:${a}`));
+  }
+
+  /** The object as this caller sees it: visible attributes, minus those policy hides, limited to `fields`. */
+  view(ctx: RequestContext, item: Item, fields: string[] | null, policyAttrs: string[]): Item {
+    const out: Item = {};
+    const wanted = fields ? new Set(fields) : null;
+    for (const name of this.visible) {
+      if (wanted && !wanted.has(name)) continue;
+      const v = item[name];
+      if (v === undefined || v === UNSET) continue;
+      out[name] = v;
+    }
+    const action = `get_${this.def.name}`;
+    for (const name of policyAttrs) {
+      if (name in out && !this.policy.check(ctx, `${action}:${name}`, item)) {
+        delete out[name];
+        if (name === 'tenant_id') delete out.project_id;
+      }
+    }
+    return out;
+  }
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  return typeof a === 'object' && a !== null && JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,29 @@
+import { network } from './network.js';
+import { agent } from './extensions/agent.js';
+import { availabilityZone } from './extensions/availability_zone.js';
+import { externalNet } from './extensions/external-net.js';
+import { l2Adjacency } from './extensions/l2_adjacency.js';
+import { multiProvider } from './extensions/multi-provider.js';
+import { netMtuWritable } from './extensions/net-mtu-writable.js';
+import { netMtu } from './extensions/net-mtu.js';
+import { networkAvailabilityZone } from './extensions/network_availability_zone.js';
+import { portSecurity } from './extensions/port-security.js';
+import { provider } from './extensions/provider.js';
+import * as shims from './extensions/shims.js';
+import { standardAttrDescription } from './extensions/standard-attr-description.js';
+import { standardAttrRevisions } from './extensions/standard-attr-revisions.js';
+import { standardAttrTimestamp } from './extensions/standard-attr-timestamp.js';
+import type { ExtensionDef, ResourceDef } from './types.js';
+
+/** The core resources, always served; they have no extension descriptor. */
+export const coreResources: ResourceDef[] = [network];
+
+/** Every extension the server knows; a plugin's supported aliases decide which are loaded. */
+export const allExtensions: ExtensionDef[] = [
+  agent, provider, multiProvider, externalNet, netMtu, netMtuWritable, availabilityZone, networkAvailabilityZone,
+  l2Adjacency, portSecurity, standardAttrDescription, standardAttrTimestamp, standardAttrRevisions,
+  ...Object.values(shims),
+];
+
+/** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */
+export const apiExtensionAliases = ['project-id', 'pagination', 'sorting', 'filter-validation', 'empty-string-filtering', 'revision-if-match'];

@@ -1,0 +1,45 @@
+import type { AttributeDef } from '../attributes.js';
+
+/** A resource the API serves: the attribute map plus how it is addressed and stored. */
+export interface ResourceDef {
+  /** member key in bodies, e.g. `security_group` */
+  name: string;
+  /** collection key in bodies, e.g. `security_groups` */
+  collection: string;
+  /** URL segment, e.g. `security-groups` (defaults to the collection) */
+  path?: string;
+  /** URL prefix for service resources, e.g. `qos` */
+  pathPrefix?: string;
+  /** the table holding one row per resource */
+  table: string;
+  attributes: Record<string, AttributeDef>;
+  /** description, timestamps, revision number (and tags) from the standard-attr-* extensions */
+  standardAttributes?: boolean;
+  /** the tags sub-resource and tag filters */
+  taggable?: boolean;
+  /** whether POST accepts a bulk body */
+  allowBulk?: boolean;
+  /** parent for sub-resources: /v2.0/<parent collection>/<parent_id>/<path> */
+  parent?: { collection: string; attribute: string };
+  /** member actions: PUT /v2.0/<path>/<id>/<action> (GET for those listed as 'GET') */
+  memberActions?: Record<string, 'PUT' | 'GET'>;
+  /** whether limit/marker are honoured (rbac-policies turns pagination off) */
+  pagination?: boolean;
+}
+
+/** An API extension, as neutron-lib's api/definitions/<alias>.py declares one: data only. */
+export interface ExtensionDef {
+  alias: string;
+  name: string;
+  description: string;
+  updated: string;
+  /** extensions that must be loaded for this one to load */
+  requires?: string[];
+  /** attributes added to existing resources, keyed by collection ('*standard' = every standard-attribute resource) */
+  attributes?: Record<string, Record<string, AttributeDef>>;
+  /** resources the extension adds */
+  resources?: ResourceDef[];
+}
+
+export const STANDARD_RESOURCES = '*standard';
+export const TAGGABLE_RESOURCES = '*taggable';

@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type SelectQueryBuilder } from 'kysely';
+import type { RequestContext } from '../auth/context.js';
+import type { AttributeDef, StorageKind } from '../api/attributes.js';
+import { UNSET } from '../api/attributes.js';
+import type { Item } from '../api/body.js';
+import type { ResourceDef } from '../api/definitions/types.js';
+import { RevisionNumberConstraintFailed, type NeutronError } from '../api/errors.js';
+import type { ListQuery } from '../api/query.js';
+import { timestamp, type Database, type Queryable, type Tx } from './database.js';
+
+export type Select = SelectQueryBuilder<any, any, any>;
+
+/** The places where a resource differs from the generic path (a Kubernetes-style strategy). */
+export interface ResourceHooks {
+  /** rows visible to callers who are neither admin nor advsvc */
+  scope?(qb: Select, ctx: RequestContext): Select;
+  /** filters on attributes that have no column of their own */
+  filters?: Record<string, (qb: Select, values: unknown[], ctx: RequestContext) => Select>;
+  /** fills computed attributes for a batch of items, set-based */
+  extend?(q: Queryable, items: Item[], ctx: RequestContext): Promise<void>;
+  /** before the row is inserted (the item has its id): validation, allocations */
+  beforeCreate?(tx: Tx, ctx: RequestContext, item: Item): Promise<void>;
+  /** after the row is inserted: rows of other tables that refer to it */
+  afterCreate?(tx: Tx, ctx: RequestContext, item: Item): Promise<void>;
+  /** before the row is updated: may change `changes` */
+  beforeUpdate?(tx: Tx, ctx: RequestContext, current: Item, changes: Item): Promise<void>;
+  afterUpdate?(tx: Tx, ctx: RequestContext, current: Item, changes: Item): Promise<void>;
+  /** before the row is deleted: in-use checks, releases */
+  beforeDelete?(tx: Tx, ctx: RequestContext, current: Item): Promise<void>;
+  /** after the transaction committed: notifications */
+  afterCommit?(event: 'create' | 'update' | 'delete', ctx: RequestContext, item: Item, previous?: Item): void;
+}
+
+export interface WriteOptions {
+  /** If-Match: revision_number=N */
+  ifMatch?: number | null;
+  /** policy check on the stored object (and the change), inside the transaction */
+  authorize?(current: Item, changes?: Item): void | Promise<void>;
+}
+
+interface Column { attr: string; column: string; kind: StorageKind }
+
+function toDb(kind: StorageKind, v: unknown): unknown {
+  if (v === undefined || v === UNSET) return null;
+  if (kind === 'bool') return v === null ? null : v ? 1 : 0;
+  if (kind === 'json') return JSON.stringify(v);
+  return v;
+}
+
+function fromDb(kind: StorageKind, v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  switch (kind) {
+    case 'bool': return v === true || v === 1 || v === '1';
+    case 'int': return Number(v);
+    case 'json': return typeof v === 'string' ? JSON.parse(v) : v;
+    default: return v;
+  }
+}
+
+/** Generic list/get/create/update/delete of one resource's table, driven by its definition. */
+export class SqlResource {
+  readonly columns: Column[];
+  readonly table: string;
+
+  constructor(
+    readonly db: Database,
+    readonly def: ResourceDef,
+    readonly hooks: ResourceHooks,
+    readonly notFound: (id: string) => NeutronError,
+  ) {
+    this.table = def.table;
+    this.columns = Object.entries(def.attributes)
+      .filter((e): e is [string, AttributeDef & { column: string }] => !!e[1].column && e[0] !== 'tenant_id')
+      .map(([attr, a]) => ({ attr, column: a.column, kind: a.kind ?? 'string' }));
+  }
+
+  fromRow(row: Record<string, unknown>): Item {
+    const item: Item = {};
+    for (const c of this.columns) item[c.attr] = fromDb(c.kind, row[c.column]);
+    if ('project_id' in item) item.tenant_id = item.project_id;
+    return item;
+  }
+
+  toRow(item: Item): Record<string, unknown> {
+    const row: Record<string, unknown> = {};
+    for (const c of this.columns) if (c.attr in item) row[c.column] = toDb(c.kind, item[c.attr]);
+    return row;
+  }
+
+  private base(q: Queryable, ctx: RequestContext | null): Select {
+    let qb: Select = q.selectFrom(this.table).selectAll(this.table);
+    if (ctx && !ctx.isAdmin && !ctx.isAdvsvc && this.hooks.scope) qb = this.hooks.scope(qb, ctx);
+    return qb;
+  }
+
+  private applyFilters(qb: Select, filters: Map<string, unknown[]>, ctx: RequestContext): Select {
+    for (const [attr, values] of filters) {
+      const custom = this.hooks.filters?.[attr];
+      if (custom) {
+        qb = custom(qb, values, ctx);
+        continue;
+      }
+      const col = this.columns.find((c) => c.attr === attr);
+      if (!col) continue;
+      const dbValues = values.map((v) => toDb(col.kind, v));
+      qb = qb.where(`${this.table}.${col.column}`, 'in', dbValues);
+    }
+    return qb;
+  }
+
+  async list(ctx: RequestContext, query: ListQuery): Promise<Item[]> {
+    return this.db.read(async (q) => {
+      let qb = this.applyFilters(this.base(q, ctx), query.filters, ctx);
+      const sorts = query.sorts.map(([k, d]) => [this.columns.find((c) => c.attr === k)!.column, d] as [string, 'asc' | 'desc']);
+      if (query.limit !== null && !sorts.some(([c]) => c === 'id')) sorts.push(['id', 'asc']);
+      const effective = query.pageReverse ? sorts.map(([c, d]) => [c, d === 'asc' ? 'desc' : 'asc'] as [string, 'asc' | 'desc']) : sorts;
+      if (query.marker !== null) {
+        const marker = await q.selectFrom(this.table).selectAll().where('id', '=', query.marker).executeTakeFirst();
+        if (!marker) throw this.notFound(query.marker);
+        qb = qb.where((eb) => eb.or(effective.map(([col, dir], i) => eb.and([
+          ...effective.slice(0, i).map(([c]) => eb(`${this.table}.${c}`, '=', marker[c])),
+          eb(`${this.table}.${col}`, dir === 'asc' ? '>' : '<', marker[col]),
+        ]))));
+      }
+      for (const [col, dir] of effective) qb = qb.orderBy(`${this.table}.${col}`, dir);
+      if (query.limit !== null) qb = qb.limit(query.limit);
+      const rows = await qb.execute();
+      if (query.pageReverse) rows.reverse();
+      const items = rows.map((r) => this.fromRow(r));
+      if (items.length) await this.hooks.extend?.(q, items, ctx);
+      return items;
+    });
+  }
+
+  /** The object, or the resource's NotFound when it does not exist or the caller may not see it. */
+  async get(ctx: RequestContext, id: string): Promise<Item> {
+    return this.db.read((q) => this.load(q, id, ctx));
+  }
+
+  async load(q: Queryable, id: string, ctx: RequestContext, forUpdate = false): Promise<Item> {
+    let qb = this.base(q, ctx).where(`${this.table}.id`, '=', id);
+    if (forUpdate && this.db.dialect !== 'sqlite') qb = qb.forUpdate();
+    const row = await qb.executeTakeFirst();
+    if (!row) throw this.notFound(id);
+    const item = this.fromRow(row);
+    await this.hooks.extend?.(q, [item], ctx);
+    return item;
+  }
+
+  async create(ctx: RequestContext, items: Item[]): Promise<Item[]> {
+    const created = await this.db.write(async (tx) => {
+      const out: Item[] = [];
+      for (const input of items) out.push(await this.insert(tx, ctx, input));
+      return out;
+    });
+    for (const item of created) this.hooks.afterCommit?.('create', ctx, item);
+    return created;
+  }
+
+  /** Inserts one item inside a caller's transaction and returns it as the API shows it. */
+  async insert(tx: Tx, ctx: RequestContext, input: Item): Promise<Item> {
+    const item: Item = { ...input, id: randomUUID() };
+    if (this.def.standardAttributes) {
+      const now = timestamp();
+      Object.assign(item, { created_at: now, updated_at: now, revision_number: 0 });
+      item.description ??= '';
+    }
+    await this.hooks.beforeCreate?.(tx, ctx, item);
+    await tx.insertInto(this.table).values(this.toRow(item)).execute();
+    await this.hooks.afterCreate?.(tx, ctx, item);
+    return this.load(tx, item.id as string, ctx);
+  }
+
+  async update(ctx: RequestContext, id: string, changes: Item, opts: WriteOptions = {}): Promise<Item> {
+    let previous!: Item;
+    const updated = await this.db.write(async (tx) => {
+      previous = await this.load(tx, id, ctx, true);
+      await opts.authorize?.(previous, changes);
+      checkRevision(previous, opts.ifMatch);
+      const change = { ...changes };
+      await this.hooks.beforeUpdate?.(tx, ctx, previous, change);
+      const row = this.toRow(change);
+      if (this.def.standardAttributes) await bumpRevision(tx, this.table, id, row);
+      else if (Object.keys(row).length) await tx.updateTable(this.table).set(row).where('id', '=', id).execute();
+      await this.hooks.afterUpdate?.(tx, ctx, previous, change);
+      return this.load(tx, id, ctx);
+    });
+    this.hooks.afterCommit?.('update', ctx, updated, previous);
+    return updated;
+  }
+
+  async delete(ctx: RequestContext, id: string, opts: WriteOptions = {}): Promise<void> {
+    const deleted = await this.db.write(async (tx) => {
+      const current = await this.load(tx, id, ctx, true);
+      await opts.authorize?.(current);
+      checkRevision(current, opts.ifMatch);
+      await this.hooks.beforeDelete?.(tx, ctx, current);
+      if (this.def.taggable) await tx.deleteFrom('tags').where('resource_type', '=', this.def.name).where('resource_id', '=', id).execute();
+      await tx.deleteFrom(this.table).where('id', '=', id).execute();
+      return current;
+    });
+    this.hooks.afterCommit?.('delete', ctx, deleted);
+  }
+}
+
+function checkRevision(current: Item, ifMatch: number | null | undefined): void {
+  if (ifMatch === undefined || ifMatch === null) return;
+  const rev = current.revision_number as number;
+  if (rev !== ifMatch) throw new RevisionNumberConstraintFailed({ expected: ifMatch, current: rev });
+}
+
+/**
+ * One revision per transaction and object, as Neutron's revision plugin counts them: a child's
+ * change (a subnet on its network, an address on its port) bumps the parent too.
+ */
+export async function bumpRevision(tx: Tx, table: string, id: string, set: Record<string, unknown> = {}): Promise<void> {
+  const bumped = ((tx as any).__bumped ??= new Set<string>()) as Set<string>;
+  const key = `${table}:${id}`;
+  const values: Record<string, unknown> = { ...set, updated_at: timestamp() };
+  if (!bumped.has(key)) {
+    bumped.add(key);
+    values.revision_number = sql`revision_number + 1`;
+  }
+  await tx.updateTable(table).set(values).where('id', '=', id).execute();
+}
