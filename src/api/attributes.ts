@@ -44,6 +44,7 @@ export function pyStr(v: unknown): string {
   if (v === true) return 'True';
   if (v === false) return 'False';
   if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   return pyRepr(v);
 }
 
@@ -51,7 +52,7 @@ export function pyRepr(v: unknown): string {
   if (typeof v === 'string') return `'${v}'`;
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
   if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `'${k}': ${pyRepr(x)}`).join(', ')}}`;
-  return pyStr(v);
+  return v === undefined ? 'None' : pyStr(v);
 }
 
 // Converters ------------------------------------------------------------------------------
