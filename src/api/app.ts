@@ -52,7 +52,8 @@ const ALL_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']
 export function createApp(opts: AppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.log as unknown as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    genReqId: () => newRequestId(),
     bodyLimit: opts.maxBodySize,
     routerOptions: { ignoreTrailingSlash: true },
     exposeHeadRoutes: false,
@@ -67,9 +68,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
   // 1. request id
   app.addHook('onRequest', async (req, reply) => {
     req.startTime = process.hrtime.bigint();
-    const id = newRequestId();
-    (req as any).neutronRequestId = id;
-    reply.header('x-openstack-request-id', id);
+    reply.header('x-openstack-request-id', req.id);
   });
 
   // 2. error catcher: Neutron's error body for everything; a 500 says nothing about internals
@@ -81,7 +80,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
     }
     if (err?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, new HTTPRequestEntityTooLarge());
     if (err?.code?.startsWith?.('FST_ERR_CTP')) return sendError(reply, new HTTPBadRequest('Body contains invalid data'));
-    req.log.error({ err, request_id: (req as any).neutronRequestId }, 'unhandled error');
+    req.log.error({ err }, 'unhandled error');
     return sendError(reply, new InternalServerError());
   });
   app.setNotFoundHandler((_req, reply) => sendError(reply, new HTTPNotFound()));
@@ -90,18 +89,17 @@ export function createApp(opts: AppOptions): FastifyInstance {
   const open = new Set(Object.keys(opts.unauthenticated ?? {}));
   app.addHook('onRequest', async (req) => {
     if (open.has(req.url.split('?')[0]!)) return;
-    const id = (req as any).neutronRequestId as string;
     req.neutronContext = opts.authenticate
       ? applyRoleRules(await opts.authenticate(req), opts.policy)
-      : noauthContext(req.headers, id, opts.policy);
-    req.neutronContext.requestId = id;
+      : noauthContext(req.headers, req.id, opts.policy);
+    req.neutronContext.requestId = req.id;
   });
 
   // 10. access log: one line per request
   app.addHook('onResponse', async (req, reply) => {
     const ms = Number(process.hrtime.bigint() - req.startTime) / 1e6;
     req.log.info({
-      request_id: (req as any).neutronRequestId, method: req.method, path: req.url, status: reply.statusCode,
+      method: req.method, path: req.url, status: reply.statusCode,
       duration_ms: Math.round(ms * 100) / 100, project_id: req.neutronContext?.projectId,
     }, 'request');
   });
