@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+
+const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+const dir = mkdtempSync(join(tmpdir(), 'neutron-ts-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe('neutron-ts command', () => {
+  test('a bad value stops start-up naming the option, the section and the file', () => {
+    const conf = join(dir, 'bad.conf');
+    writeFileSync(conf, '[DEFAULT]\nbind_port = not-a-port\n');
+    const r = spawnSync(process.execPath, [...CLI, 'server', '--config-file', conf], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /bind_port/);
+    assert.match(r.stderr, /\[DEFAULT\]/);
+    assert.ok(r.stderr.includes(conf), r.stderr);
+  });
+
+  test('db upgrade is idempotent', () => {
+    const conf = join(dir, 'db.conf');
+    writeFileSync(conf, `[DEFAULT]\nstate_path = ${join(dir, 'db-state')}\n`);
+    const first = spawnSync(process.execPath, [...CLI, 'db', 'upgrade', '--config-file', conf], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /Applied: 0001_networks/);
+    const second = spawnSync(process.execPath, [...CLI, 'db', 'upgrade', '--config-file', conf], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stdout, /Already at head/);
+  });
+
+  test('serves with later files overriding earlier ones, warns about unknown options, stops on SIGTERM', async () => {
+    const port = await freePort();
+    const base = join(dir, 'base.conf');
+    const override = join(dir, 'override.conf');
+    writeFileSync(base, `[DEFAULT]\nbind_port = 1\nstate_path = ${join(dir, 'serve-state')}\nno_such_option = 1\n`);
+    writeFileSync(override, `[DEFAULT]\nbind_port = ${port}\n`);
+    const child = spawn(process.execPath, [...CLI, 'server', '--config-file', base, '--config-file', override], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    try {
+      let ok = false;
+      for (let i = 0; i < 100 && !ok; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        ok = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.status === 200, () => false);
+      }
+      assert.ok(ok, `server did not answer on ${port}: ${out}`);
+      const created = await fetch(`http://127.0.0.1:${port}/v2.0/networks`, { method: 'POST', body: JSON.stringify({ network: { name: 'cli' } }) });
+      assert.equal(created.status, 201);
+      assert.match(out, /no_such_option/);
+    } finally {
+      const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      assert.equal(await exit, 0);
+    }
+  });
+});
