@@ -1,0 +1,165 @@
+/**
+ * neutron-ts benchmark: `npm run bench -- [options]` (see README.md, "Benchmarks").
+ * Starts a server of its own (embedded SQLite by default) or loads a given one on the loopback
+ * interface, runs the scenarios at each concurrency, and prints a table and writes JSON.
+ */
+import { Command, Option } from 'commander';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NeutronApi } from './api.js';
+import { runLoad, type LoadStats } from './load.js';
+import { scenarios, type BenchContext } from './scenarios.js';
+import { startServer, type DbKind, type StartedServer } from './server.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+const program = new Command('bench')
+  .description('load neutron-ts with Rally-like Networking API scenarios')
+  .option('--scenarios <names>', `comma-separated, from: ${scenarios.map((s) => s.name).join(', ')}`, list, scenarios.map((s) => s.name))
+  .option('--concurrency <levels>', 'comma-separated concurrency levels', (v) => list(v).map(Number), [1, 10, 50])
+  .option('--duration <seconds>', 'measured time of each scenario at each concurrency', Number, 10)
+  .option('--count <n>', 'at most this many operations per scenario and concurrency', Number, 100_000)
+  .option('--warmup <seconds>', 'unmeasured load before each measured run', Number, 1)
+  .option('--workers <n>', 'api_workers of the server the benchmark starts', Number, 2)
+  .addOption(new Option('--db <kind>', 'database of the server the benchmark starts').choices(['sqlite', 'postgresql', 'mysql']).default('sqlite'))
+  .option('--db-server <url>', 'database server to create the run\'s database on (default: the local PostgreSQL/MariaDB)')
+  .option('--url <url>', 'load this running server (loopback only) instead of starting one')
+  .option('--token <token>', 'X-Auth-Token for --url (keystone mode); otherwise noauth project headers are sent')
+  .option('--server-pid <pid>', 'with --url: the server\'s pid, to report its memory', Number)
+  .option('--admin', 'call as noauth\'s admin instead of as members of bench projects', false)
+  .option('--count-sql', 'have the server count SQL statements per request (NEUTRON_TS_COUNT_SQL=1; slightly slower)', false)
+  .option('--cpu-prof <dir>', 'run the server under node --cpu-prof, profiles written to <dir>')
+  .option('--log-level <level>', 'server log level (its log is <state dir>/server.log)', 'info')
+  .option('--keep-state', 'keep the server\'s state directory (database, log)', false)
+  .option('--out <file>', 'JSON results file', join(root, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`));
+
+interface Row {
+  scenario: string;
+  what: string;
+  concurrency: number;
+  stats: LoadStats;
+  rss: { totalMb: number; perProcessMb: number; exact: boolean } | null;
+  sqlPerRequest: number | null;
+}
+
+async function main(): Promise<void> {
+  const opts = program.parse().opts();
+  const unknown = (opts.scenarios as string[]).filter((n) => !scenarios.some((s) => s.name === n));
+  if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(', ')}`);
+  const chosen = scenarios.filter((s) => (opts.scenarios as string[]).includes(s.name));
+  const levels = opts.concurrency as number[];
+  const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+  let server: StartedServer | null = null;
+  if (!opts.url) {
+    log(`starting neutron-ts (${opts.db}, api_workers=${opts.workers})`);
+    server = await startServer({
+      workers: opts.workers, db: opts.db as DbKind, dbServer: opts.dbServer, countSql: opts.countSql,
+      cpuProfDir: opts.cpuProf, logLevel: opts.logLevel, keepState: opts.keepState,
+    });
+    log(`${server.description} at ${server.url}, state in ${server.stateDir}`);
+  }
+  const url = opts.url ?? server!.url;
+  const api = new NeutronApi(url, opts.token ?? null, Math.max(...levels, 8));
+  const rss = server?.rss ?? (opts.serverPid ? new (await import('./server.js')).RssMonitor(opts.serverPid) : null);
+  const ctx: BenchContext = { api, admin: opts.admin, log, createdPorts: new Map(), nextPortNet: 0, nextSubnet: 0 };
+  const rows: Row[] = [];
+  const stop = async () => {
+    await api.close();
+    await server?.stop();
+  };
+  process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
+  try {
+    for (const s of chosen) {
+      for (const c of levels) {
+        const op = await s.setup(ctx, c);
+        if (opts.warmup > 0) await runLoad(op, { concurrency: c, durationMs: opts.warmup * 1000, count: opts.count });
+        rss?.start();
+        api.sqlStatements = api.sqlResponses = 0;
+        const stats = await runLoad(op, { concurrency: c, durationMs: opts.duration * 1000, count: opts.count });
+        const row: Row = {
+          scenario: s.name, what: s.what, concurrency: c, stats, rss: rss?.stop() ?? null,
+          sqlPerRequest: api.sqlResponses ? api.sqlStatements / api.sqlResponses : null,
+        };
+        rows.push(row);
+        log(formatRow(row));
+        for (const e of stats.errorSamples) log(`  error: ${e}`);
+      }
+    }
+  } finally {
+    await stop();
+  }
+
+  process.stdout.write(`\n${server?.description ?? url} — ${machine().cpu}, ${machine().cores} cores\n`);
+  process.stdout.write(`${header()}\n${rows.map(formatRow).join('\n')}\n`);
+  const out = resolve(opts.out);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify({
+    date: new Date().toISOString(),
+    machine: machine(),
+    commit: commit(),
+    server: server?.description ?? url,
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    options: { ...opts, token: opts.token ? '***' : undefined },
+    results: rows.map((r) => ({
+      scenario: r.scenario, request: r.what, concurrency: r.concurrency,
+      ops: r.stats.ops, errors: r.stats.errors, seconds: round(r.stats.seconds),
+      ops_per_second: round(r.stats.opsPerSecond),
+      latency_ms: { p50: round(r.stats.p50), p95: round(r.stats.p95), p99: round(r.stats.p99), max: round(r.stats.max) },
+      server_rss_mb: r.rss && { peak_per_process: round(r.rss.perProcessMb), peak_total: round(r.rss.totalMb), per_run: r.rss.exact },
+      sql_statements_per_request: r.sqlPerRequest === null ? null : round(r.sqlPerRequest),
+      error_samples: r.stats.errorSamples,
+    })),
+  }, null, 2)}\n`);
+  log(`results written to ${out}`);
+}
+
+const COLUMNS: Array<[string, number]> = [
+  ['scenario', 22], ['conc', 5], ['ops', 7], ['ops/s', 8], ['p50 ms', 8], ['p95 ms', 8], ['p99 ms', 8],
+  ['errors', 7], ['RSS MB', 7], ['RSS all', 8], ['SQL/req', 8],
+];
+
+function header(): string {
+  return COLUMNS.map(([h, w], i) => (i === 0 ? h.padEnd(w) : h.padStart(w))).join(' ');
+}
+
+function formatRow(r: Row): string {
+  const f = (n: number, d = 1) => n.toFixed(d);
+  const cells = [
+    r.scenario, String(r.concurrency), String(r.stats.ops), f(r.stats.opsPerSecond, 0),
+    f(r.stats.p50, 2), f(r.stats.p95, 2), f(r.stats.p99, 2), String(r.stats.errors),
+    r.rss ? f(r.rss.perProcessMb, 0) : '-', r.rss ? f(r.rss.totalMb, 0) : '-',
+    r.sqlPerRequest === null ? '-' : f(r.sqlPerRequest, 1),
+  ];
+  return cells.map((c, i) => (i === 0 ? c.padEnd(COLUMNS[i]![1]) : c.padStart(COLUMNS[i]![1]))).join(' ');
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+function machine() {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30),
+    kernel: release(), node: process.version,
+  };
+}
+
+function commit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8' }).trim();
+    return dirty ? `${head} (src modified)` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(1);
+});
