@@ -39,7 +39,7 @@ export interface AppOptions {
   linkPrefix?: string | null;
   /** keystone mode; absent = noauth */
   authenticate?: Authenticator;
-  /** extra GET routes served before authentication (healthcheck) */
+  /** extra GET (and HEAD) routes served before authentication (healthcheck) */
   unauthenticated?: Record<string, (req: FastifyRequest, reply: FastifyReply) => unknown>;
 }
 
@@ -104,7 +104,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
     }, 'request');
   });
 
-  for (const [path, handler] of Object.entries(opts.unauthenticated ?? {})) app.get(path, handler);
+  for (const [path, handler] of Object.entries(opts.unauthenticated ?? {})) app.route({ method: ['GET', 'HEAD'], url: path, handler });
 
   // 4. the API router
   const base = (req: FastifyRequest) => baseUrl(req, opts.linkPrefix ?? null);

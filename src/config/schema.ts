@@ -418,6 +418,14 @@ export const schema = {
     enable_proxy_headers_parsing: bool({ default: false }),
     secure_proxy_ssl_header: str({ default: 'X-Forwarded-Proto' }),
   },
+  // oslo.middleware's healthcheck app (GET/HEAD /healthcheck) and its disable_by_file backends
+  healthcheck: {
+    path: str({ default: '/healthcheck' }),
+    detailed: bool({ default: false }),
+    backends: list(),
+    disable_by_file_path: str(),
+    disable_by_file_paths: list(),
+  },
 
   // oslo.messaging 14 (Zed)
   oslo_messaging_rabbit: {
@@ -495,7 +503,6 @@ export const schema = {
   agent: freeform(),
   oslo_concurrency: freeform(),
   cors: freeform(),
-  healthcheck: freeform(),
   profiler: freeform(),
   ovs: freeform(),
   ovn: freeform(),
