@@ -4,6 +4,7 @@
  * Validators return an error message (the "Reason" of a 400) or undefined; converters throw
  * ConversionError.
  */
+import { InvalidInput } from './errors.js';
 
 export type Validator = (value: unknown) => string | undefined;
 export type Converter = (value: unknown) => unknown;
@@ -233,3 +234,87 @@ export function convertNetworkSegments(v: unknown): unknown {
     };
   });
 }
+
+// DNS names and extra DHCP options --------------------------------------------------------
+
+const DNS_LABEL_RE = /^([a-z0-9-]{1,63}|<project_id>|<project_name>|<user_name>|<user_id>)$/;
+
+/** neutron-lib's _validate_dns_format: RFC 1123 labels, an optional trailing dot. */
+function dnsFormatError(data: string, maxLen: number): string | undefined {
+  const trimmed = data.endsWith('.') ? data.slice(0, -1) : data;
+  let reason: string | undefined;
+  const labels = trimmed.split('.');
+  if (trimmed.length > maxLen) reason = `'${trimmed}' exceeds the ${maxLen} character FQDN limit`;
+  else {
+    for (const label of labels) {
+      if (!label) reason = 'Encountered an empty component';
+      else if (label.startsWith('-') || label.endsWith('-')) reason = `Name '${label}' must not start or end with a hyphen`;
+      else if (!DNS_LABEL_RE.test(label)) reason = `Name '${label}' must be 1-63 characters long, each of which can only be alphanumeric or a hyphen`;
+      if (reason) break;
+    }
+    if (!reason && labels.length > 1 && /^[0-9]+$/.test(labels.at(-1)!)) reason = `TLD '${labels.at(-1)}' must not be all numeric`;
+  }
+  return reason && `'${data}' not a valid PQDN or FQDN. Reason: ${reason}`;
+}
+
+/** A port's dns_name: empty, or a PQDN/FQDN. */
+export function validateDnsName(maxLen: number): Validator {
+  return (v) => {
+    if (typeof v !== 'string') return `'${pyStr(v)}' is not a valid string`;
+    return v ? dnsFormatError(v, maxLen) : undefined;
+  };
+}
+
+/** A network's dns_domain: empty, or an FQDN with room for one more label. */
+export function validateDnsDomain(maxLen: number): Validator {
+  return (v) => {
+    const msg = validateString()(v);
+    if (msg || !v) return msg;
+    const data = v as string;
+    if (!data.endsWith('.')) return `'${data}' is not a FQDN`;
+    const bad = dnsFormatError(data, maxLen);
+    if (bad) return bad;
+    if (data.length > maxLen - 2) {
+      return `'${data}' contains ${data.length} characters. Adding a sub-domain will cause it to exceed the maximum length of a FQDN of '${maxLen}'`;
+    }
+    return undefined;
+  };
+}
+
+const BLANK_DHCP_OPTS = ['router', 'classless-static-route'];
+
+function oneLineNotEmpty(v: unknown, maxLen: number): string | undefined {
+  const msg = validateNotEmptyString(maxLen)(v);
+  if (msg) return msg;
+  return (v as string).split(/\r\n|\r|\n/).filter((_, i, a) => i < a.length - 1 || a[i] !== '').length > 1
+    ? `Multi-line string is not allowed: '${v}'` : undefined;
+}
+
+/** One {opt_name, opt_value, ip_version?} against one of neutron-lib's two key specs. */
+function dhcpOptMatches(opt: Record<string, unknown>, blank: boolean): boolean {
+  const keys = Object.keys(opt);
+  if (!('opt_name' in opt) || !('opt_value' in opt) || keys.some((k) => !['opt_name', 'opt_value', 'ip_version'].includes(k))) return false;
+  if ('ip_version' in opt) {
+    try {
+      opt.ip_version = toInt(opt.ip_version);
+    } catch {
+      return false;
+    }
+    if (opt.ip_version !== 4 && opt.ip_version !== 6) return false;
+  }
+  const value = opt.opt_value;
+  if (blank) return BLANK_DHCP_OPTS.includes(opt.opt_name as string) && (value === null || (typeof value === 'string' && value.length <= 255));
+  return !oneLineNotEmpty(opt.opt_name, 64) && (value === null || !oneLineNotEmpty(value, 255));
+}
+
+/** extra_dhcp_opts: null, or a list of dicts each matching a key spec (ip_version converted). */
+export const validateExtraDhcpOpts: Validator = (v) => {
+  if (v === null) return undefined;
+  const msg = validateListOf((opt) => {
+    if (!opt || typeof opt !== 'object' || Array.isArray(opt)) return `No valid key specs matched for: ${pyStr(opt)}`;
+    const o = opt as Record<string, unknown>;
+    return dhcpOptMatches(o, true) || dhcpOptMatches(o, false) ? undefined : `No valid key specs matched for: ${pyRepr(opt)}`;
+  })(v);
+  if (msg) throw new InvalidInput({ error_message: msg });
+  return undefined;
+};

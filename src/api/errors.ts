@@ -61,6 +61,90 @@ export const InvalidSharedSetting = def<{ network: string }>(409, 'InvalidShared
 export const ExternalNetworkInUse = def<{ net_id: string }>(409, 'ExternalNetworkInUse', (p) => `External network ${p.net_id} cannot be updated to be made non-external, since it has existing gateway ports.`);
 export const MultipleExceptions = def<string>(409, 'Conflict', (m) => m);
 
+// Subnets, subnet pools, address scopes, ports and IPAM ------------------------------------
+export const BadRequest = def<{ resource: string; msg: string }>(400, 'BadRequest', (p) => `Bad ${p.resource} request: ${p.msg}.`);
+export const SubnetNotFound = def<{ subnet_id: string }>(404, 'SubnetNotFound', (p) => `Subnet ${p.subnet_id} could not be found.`);
+export const PortNotFound = def<{ port_id: string }>(404, 'PortNotFound', (p) => `Port ${p.port_id} could not be found.`);
+export const SubnetPoolNotFound = def<{ subnetpool_id: string }>(404, 'SubnetPoolNotFound', (p) => `Subnet pool ${p.subnetpool_id} could not be found.`);
+export const AddressScopeNotFound = def<{ address_scope_id: string }>(404, 'AddressScopeNotFound', (p) => `Address scope ${p.address_scope_id} could not be found.`);
+export const SubnetInUse = def<{ subnet_id: string; reason?: string }>(409, 'SubnetInUse', (p) => `Unable to complete operation on subnet ${p.subnet_id}: ${p.reason ?? 'One or more ports have an IP allocation from this subnet'}.`);
+export const IpAddressGenerationFailure = def<{ net_id: string }>(409, 'IpAddressGenerationFailure', (p) => `No more IP addresses available on network ${p.net_id}.`);
+export const IpAddressGenerationFailureNoMatchingSubnet = def<{ network_id: string; service_type: string }>(409, 'IpAddressGenerationFailureNoMatchingSubnet', (p) => `No valid service subnet for the given device owner, network ${p.network_id}, service type ${p.service_type}.`);
+export const IpAddressAlreadyAllocated = def<{ ip: string; subnet_id: string }>(409, 'IpAddressAlreadyAllocated', (p) => `IP address ${p.ip} already allocated in subnet ${p.subnet_id}`);
+export const AllocationOnAutoAddressSubnet = def<{ ip: string; subnet_id: string }>(400, 'AllocationOnAutoAddressSubnet', (p) => `IPv6 address ${p.ip} cannot be directly assigned to a port on subnet ${p.subnet_id} as the subnet is configured for automatic addresses`);
+export const MacAddressInUse = def<{ net_id: string; mac: string }>(409, 'MacAddressInUse', (p) => `Unable to complete operation for network ${p.net_id}. The mac address ${p.mac} is in use.`);
+export const InvalidIpForNetwork = def<{ ip_address: string }>(400, 'InvalidIpForNetwork', (p) => `IP address ${p.ip_address} is not a valid IP for any of the subnets on the specified network.`);
+export const InvalidIpForSubnet = def<{ ip_address: string }>(400, 'InvalidIpForSubnet', (p) => `IP address ${p.ip_address} is not a valid IP for the specified subnet.`);
+export const InvalidAllocationPool = def<{ pool: string }>(400, 'InvalidAllocationPool', (p) => `The allocation pool ${p.pool} is not valid.`);
+export const OutOfBoundsAllocationPool = def<{ pool: string; subnet_cidr: string }>(400, 'OutOfBoundsAllocationPool', (p) => `The allocation pool ${p.pool} spans beyond the subnet cidr ${p.subnet_cidr}.`);
+export const OverlappingAllocationPools = def<{ pool_1: string; pool_2: string; subnet_cidr: string }>(409, 'OverlappingAllocationPools', (p) => `Found overlapping allocation pools: ${p.pool_1} ${p.pool_2} for subnet ${p.subnet_cidr}.`);
+export const GatewayConflictWithAllocationPools = def<{ pool: string; ip_address: string }>(409, 'GatewayConflictWithAllocationPools', (p) => `Gateway ip ${p.ip_address} conflicts with allocation pool ${p.pool}.`);
+export const GatewayIpInUse = def<{ ip_address: string; port_id: string }>(409, 'GatewayIpInUse', (p) => `Current gateway ip ${p.ip_address} already in use by port ${p.port_id}. Unable to update.`);
+export const DNSNameServersExhausted = def<{ subnet_id: string; quota: number }>(400, 'DNSNameServersExhausted', (p) => `Unable to complete operation for ${p.subnet_id}. The number of DNS nameservers exceeds the limit ${p.quota}.`);
+export const HostRoutesExhausted = def<{ subnet_id: string; quota: number }>(400, 'HostRoutesExhausted', (p) => `Unable to complete operation for ${p.subnet_id}. The number of host routes exceeds the limit ${p.quota}.`);
+export const InvalidSubnetServiceType = def<{ service_type: string }>(400, 'InvalidSubnetServiceType', (p) => `Subnet service type ${p.service_type} does not correspond to a valid device owner.`);
+export const InvalidInputSubnetServiceType = def<{ service_type: string }>(400, 'InvalidInputSubnetServiceType', (p) => `Subnet service type ${p.service_type} is not a string.`);
+export const NetworkSubnetPoolAffinityError = def<void>(400, 'NetworkSubnetPoolAffinityError', () => 'Subnets hosted on the same network must be allocated from the same subnet pool.');
+export const NetworkAddressScopeAffinityError = def<void>(400, 'NetworkAddressScopeAffinityError', () => 'Subnets of the same address family hosted on the same network must all participate in the same address scope.');
+export const SubnetPoolQuotaExceeded = def<void>(409, 'SubnetPoolQuotaExceeded', () => 'Per-tenant subnet pool prefix quota exceeded.');
+export const SubnetAllocationError = def<{ reason: string }>(500, 'SubnetAllocationError', (p) => `Failed to allocate subnet: ${p.reason}.`);
+export const MaxPrefixSubnetAllocationError = def<{ prefixlen: number; max_prefixlen: number }>(400, 'MaxPrefixSubnetAllocationError', (p) => `Unable to allocate subnet with prefix length ${p.prefixlen}, maximum allowed prefix is ${p.max_prefixlen}.`);
+export const MinPrefixSubnetAllocationError = def<{ prefixlen: number; min_prefixlen: number }>(400, 'MinPrefixSubnetAllocationError', (p) => `Unable to allocate subnet with prefix length ${p.prefixlen}, minimum allowed prefix is ${p.min_prefixlen}.`);
+export const IllegalSubnetPoolPrefixBounds = def<{ prefix_type: string; prefixlen: number; base_prefix_type: string; base_prefixlen: number }>(400, 'IllegalSubnetPoolPrefixBounds', (p) => `Illegal prefix bounds: ${p.prefix_type}=${p.prefixlen}, ${p.base_prefix_type}=${p.base_prefixlen}.`);
+export const UnsupportedMinSubnetPoolPrefix = def<{ prefix: number; version: number }>(400, 'UnsupportedMinSubnetPoolPrefix', (p) => `Prefix '${p.prefix}' not supported in IPv${p.version} pool.`);
+export const IllegalSubnetPoolPrefixUpdate = def<{ msg: string }>(400, 'IllegalSubnetPoolPrefixUpdate', (p) => `Illegal update to prefixes: ${p.msg}.`);
+export const EmptySubnetPoolPrefixList = def<void>(400, 'EmptySubnetPoolPrefixList', () => 'Empty subnet pool prefix list.');
+export const PrefixVersionMismatch = def<void>(400, 'PrefixVersionMismatch', () => 'Cannot mix IPv4 and IPv6 prefixes in a subnet pool.');
+export const SubnetPoolDeleteError = def<{ reason: string }>(400, 'SubnetPoolDeleteError', (p) => `Unable to delete subnet pool: ${p.reason}.`);
+export const IllegalSubnetPoolAssociationToAddressScope = def<{ subnetpool_id: string; address_scope_id: string }>(400, 'IllegalSubnetPoolAssociationToAddressScope', (p) => `Illegal subnetpool association: subnetpool ${p.subnetpool_id} cannot be associated with address scope ${p.address_scope_id}.`);
+export const IllegalSubnetPoolIpVersionAssociationToAddressScope = def<{ subnetpool_id: string; address_scope_id: string; ip_version: number }>(400, 'IllegalSubnetPoolIpVersionAssociationToAddressScope', (p) => `Illegal subnetpool association: subnetpool ${p.subnetpool_id} cannot associate with address scope ${p.address_scope_id} because subnetpool ip_version is not ${p.ip_version}.`);
+export const IllegalSubnetPoolUpdate = def<{ reason: string }>(400, 'IllegalSubnetPoolUpdate', (p) => `Illegal subnetpool update : ${p.reason}.`);
+export const AddressScopePrefixConflict = def<void>(409, 'AddressScopePrefixConflict', () => 'Failed to associate address scope: subnetpools within an address scope must have unique prefixes.');
+export const AddressScopeInUse = def<{ address_scope_id: string }>(409, 'AddressScopeInUse', (p) => `Unable to complete operation on address scope ${p.address_scope_id}. There are one or more subnet pools in use on the address scope.`);
+export const AddressScopeUpdateError = def<{ address_scope_id: string; reason: string }>(400, 'AddressScopeUpdateError', (p) => `Unable to update address scope ${p.address_scope_id} : ${p.reason}.`);
+export const UnsupportedPortDeviceOwner = def<{ op: string; port_id: string; device_owner: string }>(409, 'UnsupportedPortDeviceOwner', (p) => `Operation ${p.op} is not supported for device_owner ${p.device_owner} on port ${p.port_id}.`);
+export const DeviceIDNotOwnedByTenant = def<{ device_id: string }>(409, 'DeviceIDNotOwnedByTenant', (p) => `The following device_id ${p.device_id} is not owned by your tenant or matches another tenants router.`);
+export const PortBound = def<{ port_id: string; vif_type: string; old_mac: string; new_mac: string }>(409, 'PortBound', (p) => `Unable to complete operation on port ${p.port_id}, port is already bound, port type: ${p.vif_type}, old_mac ${p.old_mac}, new_mac ${p.new_mac}.`);
+export const AllowedAddressPairsMissingIP = def<void>(400, 'AllowedAddressPairsMissingIP', () => 'AllowedAddressPair must contain ip_address');
+export const AddressPairAndPortSecurityRequired = def<void>(409, 'AddressPairAndPortSecurityRequired', () => 'Port Security must be enabled in order to have allowed address pairs on a port.');
+export const DuplicateAddressPairInRequest = def<{ mac_address: string; ip_address: string }>(400, 'DuplicateAddressPairInRequest', (p) => `Request contains duplicate address pair: mac_address ${p.mac_address} ip_address ${p.ip_address}.`);
+export const AllowedAddressPairExhausted = def<{ quota: number }>(400, 'AllowedAddressPairExhausted', (p) => `The number of allowed address pair exceeds the maximum ${p.quota}.`);
+
+// Tags and quotas ----------------------------------------------------------------------------
+export const TagResourceNotFound = def<{ resource: string; resource_id: string }>(404, 'TagResourceNotFound', (p) => `Resource ${p.resource} ${p.resource_id} could not be found.`);
+export const TagNotFound = def<{ tag: string }>(404, 'TagNotFound', (p) => `Tag ${p.tag} could not be found.`);
+export const OverQuota = def<{ overs: string[] }>(409, 'OverQuota', (p) => `Quota exceeded for resources: [${p.overs.map((o) => `'${o}'`).join(', ')}].`);
+export const TenantQuotaNotFound = def<{ tenant_id: string }>(404, 'TenantQuotaNotFound', (p) => `Quota for tenant ${p.tenant_id} could not be found.`);
+export const QuotaMissingTenant = def<void>(400, 'QuotaMissingTenant', () => 'Tenant-id was missing from quota request.');
+export const HTTPNotImplemented = def<string>(501, 'HTTPNotImplemented', (m) => m);
+
+// Security groups ----------------------------------------------------------------------------
+export const SecurityGroupNotFound = def<{ id: string }>(404, 'SecurityGroupNotFound', (p) => `Security group ${p.id} does not exist`);
+export const SecurityGroupRuleNotFound = def<{ id: string }>(404, 'SecurityGroupRuleNotFound', (p) => `Security group rule ${p.id} does not exist`);
+export const SecurityGroupInUse = def<{ id: string; reason?: string }>(409, 'SecurityGroupInUse', (p) => `Security Group ${p.id} ${p.reason ?? 'in use'}.`);
+export const SecurityGroupCannotRemoveDefault = def<void>(409, 'SecurityGroupCannotRemoveDefault', () => 'Insufficient rights for removing default security group.');
+export const SecurityGroupCannotUpdateDefault = def<void>(409, 'SecurityGroupCannotUpdateDefault', () => 'Updating default security group not allowed.');
+export const SecurityGroupDefaultAlreadyExists = def<void>(409, 'SecurityGroupDefaultAlreadyExists', () => 'Default security group already exists.');
+export const SecurityGroupRuleExists = def<{ rule_id: string }>(409, 'SecurityGroupRuleExists', (p) => `Security group rule already exists. Rule id is ${p.rule_id}.`);
+export const DuplicateSecurityGroupRuleInPost = def<void>(409, 'DuplicateSecurityGroupRuleInPost', () => 'Duplicate Security Group Rule in POST.');
+export const SecurityGroupConflict = def<{ reason: string }>(409, 'SecurityGroupConflict', (p) => `Error ${p.reason} while attempting the operation.`);
+export const SecurityGroupInvalidPortRange = def<void>(400, 'SecurityGroupInvalidPortRange', () => 'For TCP/UDP protocols, port_range_min must be <= port_range_max');
+export const SecurityGroupInvalidProtocolForPort = def<{ protocol: string | number; valid_port_protocols: string }>(400, 'SecurityGroupInvalidProtocolForPort', (p) => `Ports cannot be specified for protocol ${p.protocol}. Ports are only supported for ${p.valid_port_protocols}.`);
+export const SecurityGroupInvalidPortValue = def<{ port: unknown }>(400, 'SecurityGroupInvalidPortValue', (p) => `Invalid value for port ${p.port}`);
+export const SecurityGroupInvalidIcmpValue = def<{ field: string; attr: string; value: number }>(400, 'SecurityGroupInvalidIcmpValue', (p) => `Invalid value for ICMP ${p.field} (${p.attr}) ${p.value}. It must be 0 to 255.`);
+export const SecurityGroupEthertypeConflictWithProtocol = def<{ ethertype: string; protocol: string }>(400, 'SecurityGroupEthertypeConflictWithProtocol', (p) => `Invalid ethertype ${p.ethertype} for protocol ${p.protocol}.`);
+export const SecurityGroupMissingIcmpType = def<{ value: number }>(400, 'SecurityGroupMissingIcmpType', (p) => `ICMP code (port-range-max) ${p.value} is provided but ICMP type (port-range-min) is missing.`);
+export const SecurityGroupRuleInvalidProtocol = def<{ protocol: unknown; values: string }>(400, 'SecurityGroupRuleInvalidProtocol', (p) => `Security group rule protocol ${p.protocol} not supported. Only protocol values ${p.values} and integer representations [0 to 255] are supported.`);
+export const SecurityGroupRulesNotSingleTenant = def<void>(400, 'SecurityGroupRulesNotSingleTenant', () => 'Multiple tenant_ids in bulk security group rule create not allowed');
+export const SecurityGroupMultipleRemoteEntites = def<void>(400, 'SecurityGroupMultipleRemoteEntites', () => 'Only one of remote_ip_prefix or remote_group_id or remote_address_group_id may be provided.');
+export const SecurityGroupProtocolRequiredWithPorts = def<void>(400, 'SecurityGroupProtocolRequiredWithPorts', () => 'Must also specify protocol if port range is given.');
+export const SecurityGroupNotSingleGroupRules = def<void>(400, 'SecurityGroupNotSingleGroupRules', () => 'Only allowed to update rules for one security profile at a time');
+export const SecurityGroupRuleParameterConflict = def<{ ethertype: string; cidr: string }>(400, 'SecurityGroupRuleParameterConflict', (p) => `Conflicting value ethertype ${p.ethertype} for CIDR ${p.cidr}`);
+export const SecurityGroupRuleInvalidEtherType = def<{ ethertype: unknown; values: string }>(400, 'SecurityGroupRuleInvalidEtherType', (p) => `Security group rule for ethertype '${p.ethertype}' not supported. Allowed values are ${p.values}.`);
+export const InvalidCIDR = def<{ input: unknown }>(400, 'InvalidCIDR', (p) => `Invalid CIDR ${p.input} given as IP prefix.`);
+export const PortSecurityAndIPRequiredForSecurityGroups = def<void>(400, 'PortSecurityAndIPRequiredForSecurityGroups', () => 'Port security must be enabled and port must have an IP address in order to use security groups.');
+export const PortSecurityPortHasSecurityGroup = def<void>(409, 'PortSecurityPortHasSecurityGroup', () => 'Port has security group associated. Cannot disable port security or ip address until security group is removed.');
+
 export function isNeutronError(e: unknown): e is NeutronError {
   return e instanceof NeutronError;
 }

@@ -1,12 +1,14 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './database.js';
 import * as m0001 from './migrations/0001_networks.js';
 import * as m0002 from './migrations/0002_agents.js';
+import * as m0003 from './migrations/0003_ipam.js';
 
 /** Every schema version, in order. A new migration is a new module added at the end. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_networks': m0001,
   '0002_agents': m0002,
+  '0003_ipam': m0003,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
@@ -17,6 +19,7 @@ function migrator(db: Database): Migrator {
 
 /** `neutron-ts db upgrade`: applies what is missing; running it again changes nothing. */
 export async function upgrade(db: Database): Promise<string[]> {
+  if (db.dialect === 'mysql') await useBinaryCollation(db);
   const { error, results } = await migrator(db).migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
@@ -29,3 +32,19 @@ export async function pendingMigrations(db: Database): Promise<string[]> {
 }
 
 export const HEAD = Object.keys(MIGRATIONS).at(-1)!;
+
+/**
+ * MariaDB/MySQL compare strings case-insensitively (and ignoring trailing spaces) under their
+ * default collations, so `?name=Net` would find "net" and the tags "a" and "A" would collide.
+ * SQLite and PostgreSQL (with C collation) compare code points: the tables we create get a binary,
+ * no-pad collation as the database's default.
+ */
+async function useBinaryCollation(db: Database): Promise<void> {
+  const available = await sql<{ name: string }>`SELECT collation_name AS name FROM information_schema.collations
+    WHERE collation_name IN ('utf8mb4_nopad_bin', 'utf8mb4_0900_bin', 'utf8mb4_bin')`.execute(db.kysely);
+  const names = available.rows.map((r) => r.name);
+  const collation = ['utf8mb4_nopad_bin', 'utf8mb4_0900_bin', 'utf8mb4_bin'].find((c) => names.includes(c))!;
+  const current = await sql<{ name: string }>`SELECT DATABASE() AS name`.execute(db.kysely);
+  const database = current.rows[0]!.name;
+  await sql`ALTER DATABASE ${sql.id(database)} CHARACTER SET utf8mb4 COLLATE ${sql.raw(collation)}`.execute(db.kysely);
+}

@@ -2,7 +2,11 @@
  * neutron-lib's address validators and converters, with its exact messages (the "Reason" of a
  * 400). Validators return the message or undefined.
  */
-import { InvalidInput } from '../api/errors.js';
+import { pyRepr } from '../api/attributes.js';
+import {
+  AllowedAddressPairsMissingIP, DuplicateAddressPairInRequest, HTTPBadRequest, InvalidInput, InvalidInputSubnetServiceType,
+  InvalidSubnetServiceType,
+} from '../api/errors.js';
 import { cidrToString, formatIp, parseCidr, parseIp, pyInt, type Cidr } from './address.js';
 import { formatMac, parseMac, readMac } from './mac.js';
 
@@ -116,4 +120,139 @@ export function convertCidrToCanonicalFormat(value: unknown): string {
 export function convertToSanitizedMacAddress(value: unknown): unknown {
   const mac = readMac(value);
   return mac === null ? value : formatMac(mac);
+}
+
+// Composite validators of subnet and port attributes ------------------------------------------
+
+function isDict(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Python's str() of a set of strings, for _verify_dict_keys messages. */
+function pySet(keys: Iterable<string>): string {
+  return `{${[...keys].map((k) => `'${k}'`).join(', ')}}`;
+}
+
+/** _verify_dict_keys(expected, value, strict=True): exactly these keys. */
+function verifyDictKeys(expected: string[], value: unknown): string | undefined {
+  if (!isDict(value)) {
+    return `Invalid input. '${pyRepr(value)}' must be a dictionary with keys: ${pyRepr(expected)}`;
+  }
+  const provided = Object.keys(value);
+  if (provided.length !== expected.length || !expected.every((k) => k in value)) {
+    return `Validation of dictionary's keys failed. Expected keys: ${pySet(expected)} Provided keys: ${pySet(provided)}`;
+  }
+  return undefined;
+}
+
+/** allocation_pools: a list of {start, end} with two valid addresses. */
+export function validateIpPools(data: unknown): string | undefined {
+  if (!Array.isArray(data)) return `Invalid data format for IP pool: '${pyStr(data)}'`;
+  for (const pool of data) {
+    const msg = verifyDictKeys(['start', 'end'], pool);
+    if (msg) return msg;
+    const p = pool as Record<string, unknown>;
+    const bad = validateIpAddress(p.start) ?? validateIpAddress(p.end);
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
+/** fixed_ips: a list of dicts; ip_address valid and not repeated, subnet_id a UUID. */
+export function validateFixedIps(data: unknown): string | undefined {
+  if (!Array.isArray(data)) return `Invalid data format for fixed IP: '${pyStr(data)}'`;
+  const seen: unknown[] = [];
+  for (const fixed of data) {
+    if (!isDict(fixed)) return `Invalid data format for fixed IP: '${pyRepr(fixed)}'`;
+    if ('ip_address' in fixed) {
+      const ip = fixed.ip_address;
+      const msg = seen.includes(ip) ? `Duplicate IP address '${pyStr(ip)}'` : validateIpAddress(ip);
+      if (msg) return msg;
+      seen.push(ip);
+    }
+    if ('subnet_id' in fixed && !isUuidLike(fixed.subnet_id)) return `'${pyStr(fixed.subnet_id)}' is not a valid UUID`;
+  }
+  return undefined;
+}
+
+function isUuidLike(v: unknown): boolean {
+  return typeof v === 'string' && /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(v.replace(/^urn:uuid:/i, '').replace(/^\{|\}$/g, ''));
+}
+
+/** dns_nameservers: IP addresses, no duplicates, order kept. */
+export function validateNameservers(data: unknown): string | undefined {
+  if (!Array.isArray(data)) return `Invalid data format for nameserver: '${pyStr(data)}'`;
+  const hosts: unknown[] = [];
+  for (const host of data) {
+    const msg = validateIpAddress(host);
+    if (msg) return `'${pyStr(host)}' is not a valid nameserver. ${msg}`;
+    if (hosts.includes(host)) return `Duplicate nameserver '${pyStr(host)}'`;
+    hosts.push(host);
+  }
+  return undefined;
+}
+
+/** host_routes: {destination (a routable CIDR), nexthop (an address)}, no duplicates. */
+export function validateHostRoutes(data: unknown): string | undefined {
+  if (!Array.isArray(data)) return `Invalid data format for hostroute: '${pyStr(data)}'`;
+  const seen = new Set<string>();
+  for (const route of data) {
+    const msg = verifyDictKeys(['destination', 'nexthop'], route);
+    if (msg) return msg;
+    const r = route as Record<string, unknown>;
+    const bad = validateRouteCidr(r.destination) ?? validateIpAddress(r.nexthop);
+    if (bad) return bad;
+    const key = JSON.stringify([r.destination, r.nexthop]);
+    if (seen.has(key)) return `Duplicate hostroute '${pyRepr(route)}'`;
+    seen.add(key);
+  }
+  return undefined;
+}
+
+/** Subnet pool prefixes: a list of CIDRs without duplicates. */
+export function validateSubnetList(data: unknown): string | undefined {
+  if (!Array.isArray(data)) return `'${pyStr(data)}' is not a list`;
+  const dups = data.filter((x, i) => data.indexOf(x) !== i);
+  if (dups.length) return `Duplicate items in the list: '${[...new Set(dups)].map(pyStr).join(', ')}'`;
+  for (const item of data) {
+    const msg = validateSubnet(item);
+    if (msg) return msg;
+  }
+  return undefined;
+}
+
+/** allowed_address_pairs: {ip_address (address or CIDR), mac_address?}; the count is checked by the plugin. */
+export function validateAllowedAddressPairs(data: unknown): string | undefined {
+  if (!Array.isArray(data)) throw new HTTPBadRequest('Allowed address pairs must be a list.');
+  const seen = new Set<string>();
+  for (const pair of data) {
+    if (!isDict(pair)) return `'${pyStr(pair)}' is not a dictionary`;
+    if ('mac_address' in pair) {
+      const msg = validateMacAddress(pair.mac_address);
+      if (msg) throw new HTTPBadRequest(msg);
+    }
+    if (!('ip_address' in pair)) throw new AllowedAddressPairsMissingIP();
+    const key = JSON.stringify([pair.mac_address ?? null, pair.ip_address]);
+    if (seen.has(key)) throw new DuplicateAddressPairInRequest({ mac_address: pyStr(pair.mac_address), ip_address: pyStr(pair.ip_address) });
+    seen.add(key);
+    const unknown = Object.keys(pair).filter((k) => k !== 'mac_address' && k !== 'ip_address');
+    if (unknown.length) throw new HTTPBadRequest(`Unrecognized attribute(s) '${unknown.join(', ')}'`);
+    const ip = pair.ip_address;
+    const msg = typeof ip === 'string' && ip.includes('/') ? validateSubnet(ip) : validateIpAddress(ip);
+    if (msg) throw new HTTPBadRequest(msg);
+  }
+  return undefined;
+}
+
+const SERVICE_TYPE_PREFIXES = ['network:', 'neutron:', 'compute:'];
+
+/** service_types: device-owner patterns. (Neutron also lets through a few other strings by accident.) */
+export function validateSubnetServiceTypes(data: unknown): string | undefined {
+  if (!data) return undefined;
+  if (!Array.isArray(data)) throw new HTTPBadRequest('Subnet service types must be a list.');
+  for (const t of data) {
+    if (typeof t !== 'string') throw new InvalidInputSubnetServiceType({ service_type: pyStr(t) });
+    if (!SERVICE_TYPE_PREFIXES.some((p) => t.startsWith(p))) throw new InvalidSubnetServiceType({ service_type: t });
+  }
+  return undefined;
 }

@@ -1,4 +1,20 @@
 import { network } from './network.js';
+import { port } from './port.js';
+import { subnet } from './subnet.js';
+import { subnetpool } from './subnetpool.js';
+import { addressScope } from './extensions/address-scope.js';
+import { allowedAddressPairs } from './extensions/allowed-address-pairs.js';
+import { binding } from './extensions/binding.js';
+import { defaultSubnetpools } from './extensions/default-subnetpools.js';
+import { dnsIntegration } from './extensions/dns-integration.js';
+import { extraDhcpOpt } from './extensions/extra_dhcp_opt.js';
+import { ipSubstringFiltering } from './extensions/ip-substring-filtering.js';
+import { networkIpAvailability } from './extensions/network-ip-availability.js';
+import { portMacAddressRegenerate } from './extensions/port-mac-address-regenerate.js';
+import { securityGroup } from './extensions/security-group.js';
+import { subnetAllocation } from './extensions/subnet_allocation.js';
+import { subnetServiceTypes } from './extensions/subnet-service-types.js';
+import { subnetpoolPrefixOps } from './extensions/subnetpool-prefix-ops.js';
 import { agent } from './extensions/agent.js';
 import { availabilityZone } from './extensions/availability_zone.js';
 import { externalNet } from './extensions/external-net.js';
@@ -16,12 +32,14 @@ import { standardAttrTimestamp } from './extensions/standard-attr-timestamp.js';
 import type { ExtensionDef, ResourceDef } from './types.js';
 
 /** The core resources, always served; they have no extension descriptor. */
-export const coreResources: ResourceDef[] = [network];
+export const coreResources: ResourceDef[] = [network, subnet, subnetpool, port];
 
 /** Every extension the server knows; a plugin's supported aliases decide which are loaded. */
 export const allExtensions: ExtensionDef[] = [
   agent, provider, multiProvider, externalNet, netMtu, netMtuWritable, availabilityZone, networkAvailabilityZone,
   l2Adjacency, portSecurity, standardAttrDescription, standardAttrTimestamp, standardAttrRevisions,
+  subnetAllocation, defaultSubnetpools, subnetpoolPrefixOps, addressScope, subnetServiceTypes, binding, allowedAddressPairs,
+  extraDhcpOpt, portMacAddressRegenerate, securityGroup, dnsIntegration, ipSubstringFiltering, networkIpAvailability,
   ...Object.values(shims),
 ];
 

@@ -1,0 +1,18 @@
+import { noneToEmptyList, UNSET } from '../../attributes.js';
+import { validateAllowedAddressPairs } from '../../../ipam/validators.js';
+import type { ExtensionDef } from '../types.js';
+
+export const allowedAddressPairs: ExtensionDef = {
+  alias: 'allowed-address-pairs',
+  name: 'Allowed Address Pairs',
+  description: 'Provides allowed address pairs',
+  updated: '2013-07-23T10:00:00-00:00',
+  attributes: {
+    ports: {
+      allowed_address_pairs: {
+        allowPost: true, allowPut: true, isVisible: true, default: UNSET, enforcePolicy: true,
+        convert: noneToEmptyList, validate: validateAllowedAddressPairs,
+      },
+    },
+  },
+};

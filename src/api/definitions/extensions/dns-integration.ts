@@ -1,0 +1,36 @@
+import { ConversionError, pyStr, validateDnsDomain, validateDnsName } from '../../attributes.js';
+import type { ExtensionDef } from '../types.js';
+
+export const FQDN_FIELD_SIZE = 255;
+
+/** convert_string_to_case_insensitive */
+function lowerCase(v: unknown): string {
+  if (typeof v !== 'string') throw new ConversionError(`Input value ${pyStr(v)} must be string type`);
+  return v.toLowerCase();
+}
+
+/**
+ * Neutron's definition also adds dns_name/dns_domain to floating IPs and requires the router
+ * extension; here the floating-IP attributes merge in once that resource exists.
+ */
+export const dnsIntegration: ExtensionDef = {
+  alias: 'dns-integration',
+  name: 'DNS Integration',
+  description: 'Provides integration with DNS.',
+  updated: '2015-08-15T18:00:00-00:00',
+  attributes: {
+    ports: {
+      dns_name: {
+        allowPost: true, allowPut: true, isVisible: true, default: '', convert: lowerCase,
+        validate: validateDnsName(FQDN_FIELD_SIZE), column: 'dns_name', kind: 'string',
+      },
+      dns_assignment: { allowPost: false, allowPut: false, isVisible: true },
+    },
+    networks: {
+      dns_domain: {
+        allowPost: true, allowPut: true, isVisible: true, default: '', convert: lowerCase,
+        validate: validateDnsDomain(FQDN_FIELD_SIZE), column: 'dns_domain', kind: 'string',
+      },
+    },
+  },
+};

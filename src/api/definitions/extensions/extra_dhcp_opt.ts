@@ -1,0 +1,14 @@
+import { validateExtraDhcpOpts } from '../../attributes.js';
+import type { ExtensionDef } from '../types.js';
+
+export const extraDhcpOpt: ExtensionDef = {
+  alias: 'extra_dhcp_opt',
+  name: 'Neutron Extra DHCP options',
+  description: 'Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)',
+  updated: '2013-03-17T12:00:00-00:00',
+  attributes: {
+    ports: {
+      extra_dhcp_opts: { allowPost: true, allowPut: true, isVisible: true, default: null, validate: validateExtraDhcpOpts },
+    },
+  },
+};

@@ -1,0 +1,15 @@
+import { UNSET } from '../../attributes.js';
+import { validateSubnetServiceTypes } from '../../../ipam/validators.js';
+import type { ExtensionDef } from '../types.js';
+
+export const subnetServiceTypes: ExtensionDef = {
+  alias: 'subnet-service-types',
+  name: 'Subnet service types',
+  description: 'Provides ability to set the subnet service_types field',
+  updated: '2016-03-15T18:00:00-00:00',
+  attributes: {
+    subnets: {
+      service_types: { allowPost: true, allowPut: true, isVisible: true, default: UNSET, validate: validateSubnetServiceTypes },
+    },
+  },
+};
