@@ -1,9 +1,14 @@
-import { Kysely, type Transaction } from 'kysely';
-import { resolve } from 'node:path';
-import { SqliteServerDialect } from './sqlite.js';
+import { Kysely, sql, type Transaction } from 'kysely';
+import type { Logger } from 'pino';
 import { DBConnectionError, HTTPConflict, isNeutronError } from '../api/errors.js';
+import type { Config } from '../config/index.js';
+import { databaseUrl } from '../config/index.js';
+import {
+  createDialect, DEFAULT_POOL, parseConnectionUrl, redact, type Dialect, type PoolOptions, type SessionOptions,
+} from './connection.js';
 
-export type Dialect = 'sqlite' | 'postgres' | 'mysql';
+export { parseConnectionUrl, redact, type ConnectionUrl, type Dialect } from './connection.js';
+
 /** Queries run either on the pool or inside a transaction; both are Kysely instances. */
 export type Queryable = Kysely<any>;
 export type Tx = Transaction<any>;
@@ -11,40 +16,23 @@ export type Tx = Transaction<any>;
 export interface DatabaseOptions {
   /** `[database] connection` as operators write it (sqlite:///path, postgresql://..., mysql+pymysql://...) */
   url: string;
+  /** [database] connection_parameters: more query-string parameters for the driver */
+  connectionParameters?: string;
+  /** how many times a transaction is run again after a deadlock, serialization failure or duplicate key */
   maxRetries?: number;
+  pool?: Partial<PoolOptions>;
+  session?: Partial<SessionOptions>;
+  log?: Logger;
 }
 
-/** A parsed `[database] connection` URL. */
-export interface ConnectionUrl {
-  dialect: Dialect;
-  /** file path for SQLite */
-  file?: string;
-  url: URL | null;
-}
-
-export function parseConnectionUrl(text: string): ConnectionUrl {
-  const m = /^([a-z0-9]+)(\+[a-z0-9_]+)?:\/\/(.*)$/i.exec(text.trim());
-  if (!m) throw new Error(`Invalid database connection URL: ${text}`);
-  const scheme = m[1]!.toLowerCase();
-  if (scheme === 'sqlite') {
-    // sqlite:///relative/path is relative, sqlite:////abs/path is absolute (SQLAlchemy's rule); sqlite:// is memory
-    const rest = m[3]!;
-    const path = rest === '' || rest === '/' ? ':memory:' : rest.replace(/^\//, '').split('?')[0]!;
-    return { dialect: 'sqlite', file: path === ':memory:' ? path : resolve(path), url: null };
-  }
-  const url = new URL(text.replace(/^[^:]+:/, 'http:'));
-  if (scheme === 'postgresql' || scheme === 'postgres') return { dialect: 'postgres', url };
-  if (scheme === 'mysql' || scheme === 'mariadb') return { dialect: 'mysql', url };
-  throw new Error(`Unsupported database dialect '${scheme}' in ${text}`);
-}
-
-/** Errors worth retrying the whole transaction for, as oslo.db's wrap_db_retry does. */
-function isRetriable(e: any): boolean {
+/** Deadlocks, serialization failures and lock timeouts: the transaction lost a race and may simply run again. */
+export function isDeadlock(e: any): boolean {
   const code = e?.code;
   return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED'
-    || isDuplicateKey(e)
-    || code === '40001' || code === '40P01' // PostgreSQL serialization failure, deadlock
-    || e?.errno === 1213 || e?.errno === 1205; // MySQL deadlock, lock wait timeout
+    || code === '40001' || code === '40P01' || code === '55P03' // PostgreSQL serialization failure, deadlock, lock not available
+    // MariaDB/MySQL: deadlock (also a Galera certification failure), lock wait timeout,
+    // record changed since last read, and Galera's "error during COMMIT"
+    || [1213, 1205, 1020, 1180, 1181].includes(e?.errno);
 }
 
 export function isDuplicateKey(e: any): boolean {
@@ -52,23 +40,92 @@ export function isDuplicateKey(e: any): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505' || e?.errno === 1062;
 }
 
-function isConnectionError(e: any): boolean {
+/**
+ * A row referred to was deleted (or a referring row appeared) by a concurrent transaction. Running
+ * the transaction again lets its own checks see that and answer with Neutron's error (NotFound, InUse).
+ */
+export function isForeignKeyRace(e: any): boolean {
   const code = e?.code;
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', '57P01', '57P03', 'SQLITE_CANTOPEN'].includes(code)
-    || /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(String(e?.message));
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503' || [1451, 1452, 1216, 1217].includes(e?.errno);
+}
+
+/** Errors worth running the whole transaction again for, as neutron-lib's retry_db_errors does. */
+export function isRetriable(e: unknown): boolean {
+  return isDeadlock(e) || isDuplicateKey(e) || isForeignKeyRace(e);
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED',
+  'SQLITE_CANTOPEN', 'POOL_TIMEOUT',
+  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR',
+  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006',
+]);
+
+/** The database cannot be reached (or has no connection for us): 503, and the server keeps running. */
+export function isConnectionError(e: any): boolean {
+  if (!e) return false;
+  if (CONNECTION_CODES.has(e.code)) return true;
+  // MariaDB: too many connections, server shutdown, Galera node not ready; client: cannot connect, gone away, lost
+  if ([1040, 1053, 1047, 2002, 2003, 2006, 2013].includes(e.errno)) return true;
+  if (e.fatal === true && typeof e.code === 'string' && !e.sqlState) return true;
+  if (e instanceof AggregateError) return e.errors.some(isConnectionError);
+  return /Connection terminated|not queryable|timeout exceeded when trying to connect|Can't add new command when connection is in closed state|Pool is closed/i
+    .test(String(e.message));
 }
 
 export class Database {
   readonly kysely: Kysely<any>;
   readonly dialect: Dialect;
+  /** the URL with its password masked */
+  readonly description: string;
   private readonly maxRetries: number;
+  private readonly log?: Logger;
 
   constructor(opts: DatabaseOptions) {
-    const parsed = parseConnectionUrl(opts.url);
+    const parsed = parseConnectionUrl(opts.url, opts.connectionParameters);
     this.dialect = parsed.dialect;
-    this.maxRetries = opts.maxRetries ?? 10;
-    if (parsed.dialect !== 'sqlite') throw new Error(`The ${parsed.dialect} backend is not available yet`);
-    this.kysely = new Kysely<any>({ dialect: new SqliteServerDialect(parsed.file!) });
+    this.description = redact(opts.url);
+    this.maxRetries = opts.maxRetries ?? 20;
+    this.log = opts.log;
+    const session: SessionOptions = { mysqlSqlMode: 'TRADITIONAL', mysqlWsrepSyncWait: null, ...opts.session };
+    this.kysely = new Kysely<any>({
+      dialect: createDialect(parsed, { ...DEFAULT_POOL, ...opts.pool }, session, (e) => {
+        this.log?.warn({ err: e }, 'database connection lost while idle');
+      }),
+    });
+  }
+
+  /** The database of `[database]` in `config`, with its pool and retry options. */
+  static fromConfig(config: Config, log?: Logger): Database {
+    const d = config.database;
+    return new Database({
+      url: databaseUrl(config),
+      connectionParameters: d.connection_parameters,
+      maxRetries: d.db_max_retries,
+      pool: {
+        maxPoolSize: d.max_pool_size, maxOverflow: d.max_overflow,
+        poolTimeout: d.pool_timeout, recycleTime: d.connection_recycle_time,
+      },
+      session: { mysqlSqlMode: d.mysql_sql_mode || null, mysqlWsrepSyncWait: d.mysql_wsrep_sync_wait },
+      log,
+    });
+  }
+
+  /**
+   * Waits for the database to answer, as oslo.db does at start-up: `retries` more attempts
+   * (-1: forever), `intervalSeconds` apart.
+   */
+  async waitUntilReachable(retries: number, intervalSeconds: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await sql`select 1`.execute(this.kysely);
+        return;
+      } catch (e) {
+        if (!isConnectionError(e) || (retries >= 0 && attempt >= retries)) throw e;
+        this.log?.warn({ err: e, database: this.description, attempt: attempt + 1 }, `database unreachable; retrying in ${intervalSeconds} s`);
+        await sleep(intervalSeconds * 1000);
+      }
+    }
   }
 
   /** Reads outside a transaction. Connection failures become 503. */
@@ -81,8 +138,10 @@ export class Database {
   }
 
   /**
-   * One transaction, retried as a whole on deadlocks, serialization failures and duplicate keys
-   * (allocation races), a bounded number of times; then 409. `fn` must be safe to re-run.
+   * One transaction, run again as a whole on deadlocks, serialization failures and duplicate keys
+   * (allocation races), up to maxRetries times with a growing random pause; then 409. A lost
+   * connection is 503 at once: a COMMIT that did not answer may have happened, so it is not re-run.
+   * `fn` must be safe to re-run.
    */
   async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
@@ -90,12 +149,13 @@ export class Database {
         return await this.kysely.transaction().execute(fn);
       } catch (e) {
         if (isNeutronError(e)) throw e;
-        if (isRetriable(e) && attempt < this.maxRetries) {
-          await new Promise((r) => setTimeout(r, Math.min(2 ** attempt, 50) * Math.random()));
-          continue;
+        if (!isRetriable(e)) throw translate(e);
+        if (attempt >= this.maxRetries) {
+          this.log?.warn({ err: e, attempts: attempt + 1 }, 'transaction still conflicting after all retries');
+          throw new HTTPConflict('The request conflicted with concurrent changes; try again.');
         }
-        if (isRetriable(e)) throw new HTTPConflict('The request conflicted with concurrent changes; try again.');
-        throw translate(e);
+        this.log?.debug({ err: e, attempt: attempt + 1 }, 'transaction lost a race; running it again');
+        await sleep(Math.random() * Math.min(5 * 2 ** attempt, 250));
       }
     }
   }
@@ -104,6 +164,8 @@ export class Database {
     await this.kysely.destroy();
   }
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function translate(e: unknown): unknown {
   if (isConnectionError(e)) return new DBConnectionError();
