@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { NeutronApi } from './api.js';
 import { runLoad, type LoadStats } from './load.js';
 import { scenarios, type BenchContext } from './scenarios.js';
-import { startServer, type DbKind, type StartedServer } from './server.js';
+import { RssMonitor, startServer, type DbKind, type ProcessUsage, type StartedServer } from './server.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -42,7 +42,9 @@ interface Row {
   what: string;
   concurrency: number;
   stats: LoadStats;
-  rss: { totalMb: number; perProcessMb: number; exact: boolean } | null;
+  rss: ProcessUsage | null;
+  /** the load generator's own CPU seconds */
+  clientCpu: number;
   sqlPerRequest: number | null;
 }
 
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
   }
   const url = opts.url ?? server!.url;
   const api = new NeutronApi(url, opts.token ?? null, Math.max(...levels, 8));
-  const rss = server?.rss ?? (opts.serverPid ? new (await import('./server.js')).RssMonitor(opts.serverPid) : null);
+  const rss = server?.rss ?? (opts.serverPid ? new RssMonitor(opts.serverPid) : null);
   const ctx: BenchContext = { api, admin: opts.admin, log, createdPorts: new Map(), nextPortNet: 0, nextSubnet: 0 };
   const rows: Row[] = [];
   const stop = async () => {
@@ -80,9 +82,12 @@ async function main(): Promise<void> {
         if (opts.warmup > 0) await runLoad(op, { concurrency: c, durationMs: opts.warmup * 1000, count: opts.count });
         rss?.start();
         api.sqlStatements = api.sqlResponses = 0;
+        const cpu0 = process.cpuUsage();
         const stats = await runLoad(op, { concurrency: c, durationMs: opts.duration * 1000, count: opts.count });
+        const cpu = process.cpuUsage(cpu0);
         const row: Row = {
           scenario: s.name, what: s.what, concurrency: c, stats, rss: rss?.stop() ?? null,
+          clientCpu: (cpu.user + cpu.system) / 1e6,
           sqlPerRequest: api.sqlResponses ? api.sqlStatements / api.sqlResponses : null,
         };
         rows.push(row);
@@ -111,6 +116,8 @@ async function main(): Promise<void> {
       ops_per_second: round(r.stats.opsPerSecond),
       latency_ms: { p50: round(r.stats.p50), p95: round(r.stats.p95), p99: round(r.stats.p99), max: round(r.stats.max) },
       server_rss_mb: r.rss && { peak_per_process: round(r.rss.perProcessMb), peak_total: round(r.rss.totalMb), per_run: r.rss.exact },
+      server_cpu_ms_per_op: r.rss && r.stats.ops ? round((1000 * r.rss.cpuSeconds) / r.stats.ops) : null,
+      client_cpu_ms_per_op: r.stats.ops ? round((1000 * r.clientCpu) / r.stats.ops) : null,
       sql_statements_per_request: r.sqlPerRequest === null ? null : round(r.sqlPerRequest),
       error_samples: r.stats.errorSamples,
     })),
@@ -120,7 +127,7 @@ async function main(): Promise<void> {
 
 const COLUMNS: Array<[string, number]> = [
   ['scenario', 22], ['conc', 5], ['ops', 7], ['ops/s', 8], ['p50 ms', 8], ['p95 ms', 8], ['p99 ms', 8],
-  ['errors', 7], ['RSS MB', 7], ['RSS all', 8], ['SQL/req', 8],
+  ['errors', 7], ['RSS MB', 7], ['RSS all', 8], ['CPU ms/op', 10], ['SQL/req', 8],
 ];
 
 function header(): string {
@@ -133,6 +140,7 @@ function formatRow(r: Row): string {
     r.scenario, String(r.concurrency), String(r.stats.ops), f(r.stats.opsPerSecond, 0),
     f(r.stats.p50, 2), f(r.stats.p95, 2), f(r.stats.p99, 2), String(r.stats.errors),
     r.rss ? f(r.rss.perProcessMb, 0) : '-', r.rss ? f(r.rss.totalMb, 0) : '-',
+    r.rss && r.stats.ops ? f((1000 * r.rss.cpuSeconds) / r.stats.ops, 2) : '-',
     r.sqlPerRequest === null ? '-' : f(r.sqlPerRequest, 1),
   ];
   return cells.map((c, i) => (i === 0 ? c.padEnd(COLUMNS[i]![1]) : c.padStart(COLUMNS[i]![1]))).join(' ');

@@ -160,10 +160,21 @@ async function createDatabase(kind: DbKind, server: string | undefined, stateDir
   };
 }
 
+export interface ProcessUsage {
+  /** peak resident memory of the largest process and of the whole tree, MB */
+  perProcessMb: number;
+  totalMb: number;
+  /** whether the per-process peak is this run's (VmHWM reset) or the process's lifetime */
+  exact: boolean;
+  /** CPU seconds (user + system) the tree used during the run */
+  cpuSeconds: number;
+}
+
 /**
- * Resident memory of the server's process tree (the supervisor and its workers), from /proc:
- * VmHWM, the kernel's own peak, reset at the start of each measured run through clear_refs, and
- * VmRSS sampled for the tree's total.
+ * Memory and CPU of the server's process tree (the supervisor and its workers), from /proc:
+ * VmHWM, the kernel's own peak, reset at the start of each measured run through clear_refs;
+ * VmRSS sampled for the tree's total; utime + stime for the CPU a run cost, a figure that other
+ * load on a shared machine disturbs less than throughput.
  */
 export class RssMonitor {
   private tree: number[] = [];
@@ -171,6 +182,8 @@ export class RssMonitor {
   private totalPeak = 0;
   private timer: NodeJS.Timeout | null = null;
   private hwmReset = true;
+  private cpuAtStart = 0;
+  private readonly cpuSeen = new Map<number, number>();
 
   constructor(private readonly rootPid: number) {}
 
@@ -203,6 +216,7 @@ export class RssMonitor {
       }
     }
     this.sample();
+    this.cpuAtStart = this.cpu();
     this.timer = setInterval(() => this.sample(), 100);
   }
 
@@ -210,15 +224,30 @@ export class RssMonitor {
     let total = 0;
     for (const pid of this.pids()) total += status(pid, 'VmRSS');
     this.totalPeak = Math.max(this.totalPeak, total);
+    this.cpu();
   }
 
-  /** peaks since start(), in MB: the tree's total and the largest single process */
-  stop(): { totalMb: number; perProcessMb: number; exact: boolean } {
+  /** CPU seconds of the tree so far (a worker that exited keeps its last reading) */
+  private cpu(): number {
+    for (const pid of this.pids()) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        this.cpuSeen.set(pid, (Number(f[11]) + Number(f[12])) / 100);
+      } catch { /* gone */ }
+    }
+    let total = 0;
+    for (const v of this.cpuSeen.values()) total += v;
+    return total;
+  }
+
+  /** peaks since start() and the CPU used since then */
+  stop(): ProcessUsage {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.sample();
     const perProcess = Math.max(...this.pids().map((pid) => status(pid, 'VmHWM')));
-    return { totalMb: this.totalPeak / 1024, perProcessMb: perProcess / 1024, exact: this.hwmReset };
+    return { totalMb: this.totalPeak / 1024, perProcessMb: perProcess / 1024, exact: this.hwmReset, cpuSeconds: this.cpu() - this.cpuAtStart };
   }
 }
 

@@ -11,6 +11,7 @@ import {
   isNeutronError, NeutronError,
 } from './errors.js';
 import { urlPath, type ApiModel } from './registry.js';
+import { countingStatements, withStatementCount } from '../db/statement-count.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -175,6 +176,7 @@ function methods(app: FastifyInstance, url: string, handlers: Partial<Record<(ty
     handler: async (req, reply) => {
       const h = handlers[req.method as (typeof ALL_METHODS)[number]];
       if (!h) throw new other();
+      if (countingStatements) return withStatementCount(() => h(req, reply), (n) => reply.header('x-sql-statements', n));
       return h(req, reply);
     },
   });

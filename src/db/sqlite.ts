@@ -5,6 +5,7 @@ import {
 } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { countStatement } from './statement-count.js';
 
 /**
  * Kysely's SQLite dialect, reshaped for a server: prepared statements are cached (preparing is
@@ -84,6 +85,7 @@ class SqliteConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
+    countStatement();
     const stmt = this.prepare(q.sql);
     const params = q.parameters as unknown[];
     if (stmt.reader) return { rows: stmt.all(params) as R[] };

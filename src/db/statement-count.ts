@@ -1,0 +1,27 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * NEUTRON_TS_COUNT_SQL=1 (a debugging aid for the benchmark): every API response carries
+ * `x-sql-statements`, the number of SQL statements (BEGIN and COMMIT included) run for it.
+ */
+export const countingStatements = process.env.NEUTRON_TS_COUNT_SQL === '1';
+
+const current = new AsyncLocalStorage<{ statements: number }>();
+
+/** Called by the database drivers for each statement they run. */
+export function countStatement(): void {
+  if (countingStatements) {
+    const c = current.getStore();
+    if (c) c.statements++;
+  }
+}
+
+/** Runs `fn` (one request's handler), then reports how many statements it ran, even if it failed. */
+export async function withStatementCount<T>(fn: () => Promise<T>, report: (statements: number) => void): Promise<T> {
+  const counter = { statements: 0 };
+  try {
+    return await current.run(counter, fn);
+  } finally {
+    report(counter.statements);
+  }
+}
