@@ -384,7 +384,7 @@ describe('networks', () => {
     const { configWith } = await import('../../src/config/index.js');
     const { buildServer } = await import('../../src/service/server.js');
     const pino = (await import('pino')).default;
-    const second = await buildServer({ config: configWith({ DEFAULT: { state_path: first.stateDir } }), log: pino({ level: 'silent' }) });
+    const second = await buildServer({ config: configWith(first.overrides), log: pino({ level: 'silent' }) });
     const r = await second.app.inject({ method: 'GET', url: `/v2.0/networks/${net.id}` });
     assert.equal(r.statusCode, 200);
     assert.equal(r.json().network.name, 'durable');

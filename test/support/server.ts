@@ -5,6 +5,7 @@ import pino from 'pino';
 import { request as undiciRequest } from 'undici';
 import { configWith, type Overrides } from '../../src/config/index.js';
 import { buildServer, type NeutronServer } from '../../src/service/server.js';
+import { createTestDatabase, testBackend, type Backend, type TestDatabase } from './databases.js';
 
 export interface Response {
   status: number;
@@ -16,6 +17,10 @@ export interface TestServer {
   url: string;
   server: NeutronServer;
   stateDir: string;
+  /** the database backend (NEUTRON_TS_TEST_DB) */
+  backend: Backend;
+  /** the configuration the server was started with, its database included: start another on the same data */
+  overrides: Overrides;
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   close(): Promise<void>;
 }
@@ -27,17 +32,34 @@ export function asProject(project: string, roles = 'member'): Record<string, str
 
 export const ADMIN = { 'x-project-id': 'admin-project', 'x-user-id': 'admin-user', 'x-roles': 'admin' };
 
-/** A real neutron-ts HTTP server on 127.0.0.1 with its own SQLite database (or `connection`). */
+/**
+ * A real neutron-ts HTTP server on 127.0.0.1 with its own database: a SQLite file in a new state
+ * directory, or a new PostgreSQL/MariaDB database (NEUTRON_TS_TEST_DB) dropped on close, unless
+ * `overrides` names a [database] connection.
+ */
 export async function startServer(overrides: Overrides = {}): Promise<TestServer> {
+  const backend = testBackend();
   const stateDir = mkdtempSync(join(tmpdir(), 'neutron-ts-test-'));
-  const config = configWith({ ...overrides, DEFAULT: { state_path: stateDir, ...(overrides.DEFAULT ?? {}) } });
+  let database: TestDatabase | null = null;
+  if (backend !== 'sqlite' && !overrides.database?.connection) {
+    database = await createTestDatabase(backend);
+    overrides = { ...overrides, database: { ...overrides.database, connection: database.url } };
+  }
+  overrides = { ...overrides, DEFAULT: { state_path: stateDir, ...(overrides.DEFAULT ?? {}) } };
+  const config = configWith(overrides);
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const server = await buildServer({ config, log });
+  let server: NeutronServer;
+  try {
+    server = await buildServer({ config, log });
+  } catch (e) {
+    await database?.drop();
+    throw e;
+  }
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const address = server.app.server.address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
   return {
-    url, server, stateDir,
+    url, server, stateDir, backend, overrides,
     async request(method, path, body, headers = {}) {
       const res = await undiciRequest(`${url}${path}`, {
         method: method as any,
@@ -50,8 +72,12 @@ export async function startServer(overrides: Overrides = {}): Promise<TestServer
       return { status: res.statusCode, headers: res.headers as Response['headers'], body: parsed };
     },
     async close() {
-      await server.close();
-      rmSync(stateDir, { recursive: true, force: true });
+      try {
+        await server.close();
+      } finally {
+        await database?.drop();
+        rmSync(stateDir, { recursive: true, force: true });
+      }
     },
   };
 }
