@@ -11,6 +11,7 @@ import {
   isNeutronError, NeutronError,
 } from './errors.js';
 import { urlPath, type ApiModel } from './registry.js';
+import { tagRoutes, type SubRoutes } from './tags.js';
 import { countingStatements, withStatementCount } from '../db/statement-count.js';
 
 declare module 'fastify' {
@@ -42,6 +43,8 @@ export interface AppOptions {
   authenticate?: Authenticator;
   /** extra GET (and HEAD) routes served before authentication (healthcheck) */
   unauthenticated?: Record<string, (req: FastifyRequest, reply: FastifyReply) => unknown>;
+  /** API routes that are not generic resources (the quotas API), by path under /v2.0 */
+  routes?: SubRoutes;
 }
 
 const ALL_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'] as const;
@@ -56,7 +59,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     genReqId: () => newRequestId(),
     bodyLimit: opts.maxBodySize,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     exposeHeadRoutes: false,
     return503OnClosing: true,
     // Pecan's guess_content_type_from_ext: /v2.0/networks.json is /v2.0/networks
@@ -162,7 +165,18 @@ export function createApp(opts: AppOptions): FastifyInstance {
         return reply.send();
       },
     });
+    for (const [action, method] of Object.entries(def.memberActions ?? {})) {
+      if (!controller.handler.actions?.[action]) continue;
+      methods(app, `${path}/:id/${action}`, {
+        [method]: async (req: FastifyRequest) => controller.action(
+          req.neutronContext, (req.params as any).id, action, method === 'PUT' ? parseJsonBody(req.body as string | undefined) : undefined),
+      });
+    }
+    if (def.taggable && controller.handler.tags && 'tags' in def.attributes) {
+      for (const [url, handlers] of Object.entries(tagRoutes(path, controller.handler.tags))) methods(app, url, handlers);
+    }
   }
+  for (const [url, handlers] of Object.entries(opts.routes ?? {})) methods(app, `/v2.0${url}`, handlers);
   return app;
 }
 

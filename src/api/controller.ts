@@ -27,6 +27,27 @@ export interface ResourceHandler {
   delete(ctx: RequestContext, id: string, opts: WriteOpts): Promise<void>;
   /** adds the parent fields policy rules refer to (e.g. `network:tenant_id`) */
   policyTarget?(ctx: RequestContext, item: Item): Promise<Item>;
+  /** the tags sub-resource (standard-attr-tag) */
+  tags?: TagHandler;
+  /** member actions, e.g. `add_router_interface`: PUT /v2.0/<collection>/<id>/<action> */
+  actions?: Record<string, MemberAction>;
+}
+
+/**
+ * A member action: it loads the object as the caller sees it (404 when it cannot), calls
+ * `opts.authorize` with it, and answers the action's own body.
+ */
+export type MemberAction = (ctx: RequestContext, id: string, body: Item | undefined, opts: WriteOpts) => Promise<unknown>;
+
+/** /v2.0/<collection>/<id>/tags[/<tag>]; every method first checks that the caller sees the object. */
+export interface TagHandler {
+  list(ctx: RequestContext, id: string): Promise<string[]>;
+  has(ctx: RequestContext, id: string, tag: string): Promise<boolean>;
+  replace(ctx: RequestContext, id: string, tags: string[]): Promise<void>;
+  add(ctx: RequestContext, id: string, tag: string): Promise<void>;
+  /** false when the object has no such tag */
+  remove(ctx: RequestContext, id: string, tag: string): Promise<boolean>;
+  clear(ctx: RequestContext, id: string): Promise<void>;
 }
 
 export interface ListResult {
@@ -90,6 +111,13 @@ export class Controller {
       authorize: (current) => this.authorizeWrite(ctx, `update_${this.def.name}`, { ...current, ...changes }, changes),
     });
     return this.view(ctx, updated, null, this.attributeRules(`get_${this.def.name}`));
+  }
+
+  /** A member action; its policy rule is the action's name, checked on the object (404 vs 403 as for writes). */
+  async action(ctx: RequestContext, id: string, name: string, body: Item | undefined): Promise<unknown> {
+    const action = this.handler.actions?.[name];
+    if (!action) throw new HTTPNotFound();
+    return action(ctx, id, body, { authorize: (current) => this.authorizeWrite(ctx, name, current, null) });
   }
 
   async delete(ctx: RequestContext, id: string, ifMatch: number | null): Promise<void> {

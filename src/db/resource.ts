@@ -8,6 +8,7 @@ import type { ResourceDef } from '../api/definitions/types.js';
 import { RevisionNumberConstraintFailed, type NeutronError } from '../api/errors.js';
 import type { ListQuery } from '../api/query.js';
 import { timestamp, type Database, type Queryable, type Tx } from './database.js';
+import { loadTags, SqlTags, tagFilters } from './tags.js';
 
 export type Select = SelectQueryBuilder<any, any, any>;
 
@@ -62,6 +63,9 @@ function fromDb(kind: StorageKind, v: unknown): unknown {
 export class SqlResource {
   readonly columns: Column[];
   readonly table: string;
+  /** the tags sub-resource, when the resource is taggable and standard-attr-tag is loaded */
+  readonly tags?: SqlTags;
+  private readonly builtinFilters: Record<string, (qb: Select, values: unknown[], ctx: RequestContext) => Select> = {};
 
   constructor(
     readonly db: Database,
@@ -73,6 +77,27 @@ export class SqlResource {
     this.columns = Object.entries(def.attributes)
       .filter((e): e is [string, AttributeDef & { column: string }] => !!e[1].column && e[0] !== 'tenant_id')
       .map(([attr, a]) => ({ attr, column: a.column, kind: a.kind ?? 'string' }));
+    if (this.isTagged) {
+      this.tags = new SqlTags({ db, table: this.table, resourceType: def.name, collection: def.collection, exists: (q, id, ctx) => this.exists(q, id, ctx) });
+      this.builtinFilters = tagFilters(this.table, def.name);
+    }
+  }
+
+  private get isTagged(): boolean {
+    return !!this.def.taggable && 'tags' in this.def.attributes;
+  }
+
+  /** Computed attributes: tags, then the resource's own extend hook. */
+  private async extend(q: Queryable, items: Item[], ctx: RequestContext): Promise<void> {
+    if (!items.length) return;
+    if (this.isTagged) await loadTags(q, this.def.name, items);
+    await this.hooks.extend?.(q, items, ctx);
+  }
+
+  /** Whether the object exists and is visible to the caller (the scoping of a GET). */
+  async exists(q: Queryable, id: string, ctx: RequestContext): Promise<boolean> {
+    const row = await this.base(q, ctx).clearSelect().select(`${this.table}.id`).where(`${this.table}.id`, '=', id).executeTakeFirst();
+    return !!row;
   }
 
   fromRow(row: Record<string, unknown>): Item {
@@ -96,7 +121,7 @@ export class SqlResource {
 
   private applyFilters(qb: Select, filters: Map<string, unknown[]>, ctx: RequestContext): Select {
     for (const [attr, values] of filters) {
-      const custom = this.hooks.filters?.[attr];
+      const custom = this.hooks.filters?.[attr] ?? this.builtinFilters[attr];
       if (custom) {
         qb = custom(qb, values, ctx);
         continue;
@@ -128,7 +153,7 @@ export class SqlResource {
       const rows = await qb.execute();
       if (query.pageReverse) rows.reverse();
       const items = rows.map((r) => this.fromRow(r));
-      if (items.length) await this.hooks.extend?.(q, items, ctx);
+      await this.extend(q, items, ctx);
       return items;
     });
   }
@@ -144,7 +169,7 @@ export class SqlResource {
     const row = await qb.executeTakeFirst();
     if (!row) throw this.notFound(id);
     const item = this.fromRow(row);
-    await this.hooks.extend?.(q, [item], ctx);
+    await this.extend(q, [item], ctx);
     return item;
   }
 

@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
 import { Ml2Plugin } from './ml2/plugin.js';
+import { TagPlugin } from '../services/tag/plugin.js';
 import type { Plugin } from './plugin.js';
 
 /** Names operators use for the core plugin: the alias and Neutron's class path. */
@@ -15,7 +16,7 @@ const SERVICE_PLUGINS: Record<string, { classPath: string; make?: () => Plugin }
   trunk: { classPath: 'neutron.services.trunk.plugin.TrunkPlugin' },
   segments: { classPath: 'neutron.services.segments.plugin.Plugin' },
   port_forwarding: { classPath: 'neutron.services.portforwarding.pf_plugin.PortForwardingPlugin' },
-  tag: { classPath: 'neutron.services.tag.tag_plugin.TagPlugin' },
+  tag: { classPath: 'neutron.services.tag.tag_plugin.TagPlugin', make: () => new TagPlugin() },
   network_ip_availability: { classPath: 'neutron.services.network_ip_availability.plugin.NetworkIPAvailabilityPlugin' },
   auto_allocate: { classPath: 'neutron.services.auto_allocate.plugin.Plugin' },
   timestamp: { classPath: 'neutron.services.timestamp.timestamp_plugin.TimeStampPlugin' },

@@ -28,6 +28,7 @@ import { provider } from './extensions/provider.js';
 import * as shims from './extensions/shims.js';
 import { standardAttrDescription } from './extensions/standard-attr-description.js';
 import { standardAttrRevisions } from './extensions/standard-attr-revisions.js';
+import { standardAttrTag } from './extensions/standard-attr-tag.js';
 import { standardAttrTimestamp } from './extensions/standard-attr-timestamp.js';
 import type { ExtensionDef, ResourceDef } from './types.js';
 
@@ -37,7 +38,7 @@ export const coreResources: ResourceDef[] = [network, subnet, subnetpool, port];
 /** Every extension the server knows; a plugin's supported aliases decide which are loaded. */
 export const allExtensions: ExtensionDef[] = [
   agent, provider, multiProvider, externalNet, netMtu, netMtuWritable, availabilityZone, networkAvailabilityZone,
-  l2Adjacency, portSecurity, standardAttrDescription, standardAttrTimestamp, standardAttrRevisions,
+  l2Adjacency, portSecurity, standardAttrDescription, standardAttrTimestamp, standardAttrRevisions, standardAttrTag,
   subnetAllocation, defaultSubnetpools, subnetpoolPrefixOps, addressScope, subnetServiceTypes, binding, allowedAddressPairs,
   extraDhcpOpt, portMacAddressRegenerate, securityGroup, dnsIntegration, ipSubstringFiltering, networkIpAvailability,
   ...Object.values(shims),
