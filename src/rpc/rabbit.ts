@@ -14,7 +14,7 @@ import type { ConnectionOptions } from 'node:tls';
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { MessageDeliveryFailure, MessageUndeliverable } from './errors.js';
-import { queueArguments, redact, resolveRabbitOptions, type BrokerHost, type RabbitOptions, type TransportOptions, type TransportUrl } from './options.js';
+import { queueArguments, resolveRabbitOptions, type BrokerHost, type RabbitOptions, type TransportOptions, type TransportUrl } from './options.js';
 import { Transport, type Destination, type PublishOptions, type QueueSpec, type Subscription } from './transport.js';
 import { uuidHex } from './wire.js';
 
@@ -94,7 +94,8 @@ export class RabbitTransport extends Transport {
 
   // ---- connection -------------------------------------------------------------------------
 
-  private later(seconds: number, fn: () => void): void {
+  /** @internal a timer that close() clears */
+  schedule(seconds: number, fn: () => void): void {
     const t = setTimeout(() => {
       this.timers.delete(t);
       fn();
@@ -124,7 +125,7 @@ export class RabbitTransport extends Transport {
           ? Math.floor(Math.random() * this.hosts.length)
           : this.hostIndex + 1;
         this.log.error(`AMQP server on ${host.hostname}:${host.port} is unreachable: ${err.message}. Trying again in ${delay} seconds.`);
-        this.later(delay, () => this.connect());
+        this.schedule(delay, () => this.connect());
       },
     );
   }
@@ -188,12 +189,8 @@ export class RabbitTransport extends Transport {
     this.pub = undefined;
     this.declared = new Map();
     if (this.closed) return;
-    this.log.error(`AMQP connection to ${this.describe()} lost; reconnecting`);
+    this.log.error(`AMQP connection to ${this.hosts.map((h) => `${h.hostname}:${h.port}`).join(',')} lost; reconnecting`);
     this.connect();
-  }
-
-  private describe(): string {
-    return redact(this.hosts.map((h) => `${h.hostname}:${h.port}`).join(','));
   }
 
   /** @internal the current connection, for consumers (re)starting their channel */
@@ -217,7 +214,7 @@ export class RabbitTransport extends Transport {
     this.declared = new Map();
     void ch.close().catch(() => undefined);
     // Let a connection 'close' event run first; then re-open only the channel.
-    this.later(0, () => {
+    this.schedule(0, () => {
       const conn = this.conn;
       if (!conn || this.pub) return;
       conn.createConfirmChannel().then(
@@ -415,11 +412,6 @@ export class RabbitTransport extends Transport {
     this.conn = undefined;
     this.pub = undefined;
     if (conn) await conn.close().catch(() => undefined);
-  }
-
-  /** @internal for RabbitSubscription: a timer that close() clears */
-  schedule(seconds: number, fn: () => void): void {
-    this.later(seconds, fn);
   }
 
   /** @internal */
