@@ -1,4 +1,5 @@
 import type { RequestContext } from '../auth/context.js';
+import type { Tx } from '../db/database.js';
 import { UNSET } from './attributes.js';
 import { createItems, prepareCreate, prepareUpdate, updateItem, type Item } from './body.js';
 import type { ResourceDef } from './definitions/types.js';
@@ -13,6 +14,16 @@ export interface Authorizer {
   ruleExists(action: string): boolean;
 }
 
+/** What a create runs inside its transaction before inserting: the quota check. */
+export interface CreateOpts {
+  checkQuota?(tx: Tx, items: Item[]): Promise<void>;
+}
+
+/** The quota engine as the controller uses it (src/quota/engine.ts). */
+export interface QuotaEnforcer {
+  enforce(tx: Tx, resource: string, items: Item[]): Promise<void>;
+}
+
 export interface WriteOpts {
   ifMatch?: number | null;
   authorize?(current: Item, changes?: Item): void | Promise<void>;
@@ -22,7 +33,8 @@ export interface WriteOpts {
 export interface ResourceHandler {
   list(ctx: RequestContext, q: ListQuery): Promise<Item[]>;
   get(ctx: RequestContext, id: string): Promise<Item>;
-  create(ctx: RequestContext, items: Item[]): Promise<Item[]>;
+  /** must call opts.checkQuota first thing in its transaction */
+  create(ctx: RequestContext, items: Item[], opts?: CreateOpts): Promise<Item[]>;
   update(ctx: RequestContext, id: string, changes: Item, opts: WriteOpts): Promise<Item>;
   delete(ctx: RequestContext, id: string, opts: WriteOpts): Promise<void>;
   /** adds the parent fields policy rules refer to (e.g. `network:tenant_id`) */
@@ -67,6 +79,7 @@ export class Controller {
     readonly handler: ResourceHandler,
     private readonly policy: Authorizer,
     private readonly queryOptions: QueryOptions,
+    private readonly quotas?: QuotaEnforcer,
   ) {
     this.visible = Object.entries(def.attributes).filter(([, a]) => a.isVisible).map(([n]) => n);
   }
@@ -99,7 +112,9 @@ export class Controller {
       const target = this.handler.policyTarget ? await this.handler.policyTarget(ctx, item) : item;
       this.policy.enforce(ctx, this.composedActions(action, item, null), target);
     }
-    const created = await this.handler.create(ctx, items);
+    const created = await this.handler.create(ctx, items, {
+      checkQuota: this.quotas && ((tx, list) => this.quotas!.enforce(tx, this.def.name, list)),
+    });
     const hidden = this.attributeRules(`get_${this.def.name}`);
     return { items: created.map((c) => this.view(ctx, c, null, hidden)), bulk };
   }

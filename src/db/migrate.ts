@@ -3,12 +3,14 @@ import type { Database } from './database.js';
 import * as m0001 from './migrations/0001_networks.js';
 import * as m0002 from './migrations/0002_agents.js';
 import * as m0003 from './migrations/0003_ipam.js';
+import * as m0005 from './migrations/0005_security_groups_quotas.js';
 
 /** Every schema version, in order. A new migration is a new module added at the end. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_networks': m0001,
   '0002_agents': m0002,
   '0003_ipam': m0003,
+  '0005_security_groups_quotas': m0005,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -4,6 +4,7 @@ import type { RequestContext } from '../auth/context.js';
 import type { AttributeDef, StorageKind } from '../api/attributes.js';
 import { UNSET } from '../api/attributes.js';
 import type { Item } from '../api/body.js';
+import type { CreateOpts } from '../api/controller.js';
 import type { ResourceDef } from '../api/definitions/types.js';
 import { RevisionNumberConstraintFailed, type NeutronError } from '../api/errors.js';
 import type { ListQuery } from '../api/query.js';
@@ -173,8 +174,9 @@ export class SqlResource {
     return item;
   }
 
-  async create(ctx: RequestContext, items: Item[]): Promise<Item[]> {
+  async create(ctx: RequestContext, items: Item[], opts: CreateOpts = {}): Promise<Item[]> {
     const created = await this.db.write(async (tx) => {
+      await opts.checkQuota?.(tx, items);
       const out: Item[] = [];
       for (const input of items) out.push(await this.insert(tx, ctx, input));
       return out;

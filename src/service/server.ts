@@ -9,6 +9,8 @@ import { PolicyEngine } from '../auth/policy/engine.js';
 import { databaseUrl, type Config } from '../config/index.js';
 import { Database } from '../db/database.js';
 import { pendingMigrations, upgrade } from '../db/migrate.js';
+import { quotaRoutes } from '../quota/api.js';
+import { QuotaEngine } from '../quota/engine.js';
 import { loadPlugins } from '../plugins/registry.js';
 import type { Plugin, PluginContext } from '../plugins/plugin.js';
 
@@ -52,16 +54,18 @@ export async function buildServer({ config, log, configDirs = [], authenticate }
     for (const p of plugins) Object.assign(handlers, await p.start(pluginContext));
 
     const queryOptions = { paginationMaxLimit: config.DEFAULT.pagination_max_limit, filterValidation: config.DEFAULT.filter_validation };
+    const quotas = new QuotaEngine(db, config, api);
     const controllers = new Map<string, Controller>();
     for (const [collection, def] of api.resources) {
       const handler = handlers[collection];
-      if (handler) controllers.set(collection, new Controller(def, handler, policy, queryOptions));
+      if (handler) controllers.set(collection, new Controller(def, handler, policy, queryOptions, quotas));
       else log.debug(`no handler for ${collection}; not served`);
     }
     const app = createApp({
       api, controllers, policy, log, authenticate,
       maxBodySize: config.oslo_middleware.max_request_body_size,
       linkPrefix: config.DEFAULT.network_link_prefix,
+      routes: quotaRoutes(quotas, policy),
     });
     return {
       app, api, db, plugins, policy,

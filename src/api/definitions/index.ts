@@ -29,6 +29,7 @@ import * as shims from './extensions/shims.js';
 import { standardAttrDescription } from './extensions/standard-attr-description.js';
 import { standardAttrRevisions } from './extensions/standard-attr-revisions.js';
 import { standardAttrTag } from './extensions/standard-attr-tag.js';
+import { quotaCheckLimit, quotaDetails, quotas } from './extensions/quotas.js';
 import { standardAttrTimestamp } from './extensions/standard-attr-timestamp.js';
 import type { ExtensionDef, ResourceDef } from './types.js';
 
@@ -41,8 +42,10 @@ export const allExtensions: ExtensionDef[] = [
   l2Adjacency, portSecurity, standardAttrDescription, standardAttrTimestamp, standardAttrRevisions, standardAttrTag,
   subnetAllocation, defaultSubnetpools, subnetpoolPrefixOps, addressScope, subnetServiceTypes, binding, allowedAddressPairs,
   extraDhcpOpt, portMacAddressRegenerate, securityGroup, dnsIntegration, ipSubstringFiltering, networkIpAvailability,
+  quotas, quotaDetails, quotaCheckLimit,
   ...Object.values(shims),
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */
-export const apiExtensionAliases = ['project-id', 'pagination', 'sorting', 'filter-validation', 'empty-string-filtering', 'revision-if-match'];
+export const apiExtensionAliases = ['project-id', 'pagination', 'sorting', 'filter-validation', 'empty-string-filtering', 'revision-if-match',
+  'quotas', 'quota_details', 'quota-check-limit'];

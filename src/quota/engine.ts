@@ -1,0 +1,149 @@
+import { sql } from 'kysely';
+import type { Item } from '../api/body.js';
+import { OverQuota, TenantQuotaNotFound } from '../api/errors.js';
+import type { ApiModel } from '../api/registry.js';
+import type { Config } from '../config/index.js';
+import type { Database, Queryable, Tx } from '../db/database.js';
+
+/** The resources Neutron counts, in the order its quota API lists them, with their collections. */
+const COUNTED: Array<[name: string, collection: string]> = [
+  ['network', 'networks'], ['subnet', 'subnets'], ['subnetpool', 'subnetpools'], ['port', 'ports'],
+  ['router', 'routers'], ['floatingip', 'floatingips'],
+  ['security_group', 'security_groups'], ['security_group_rule', 'security_group_rules'],
+  ['rbac_policy', 'rbac_policies'], ['trunk', 'trunks'],
+];
+
+export interface QuotaResource {
+  name: string;
+  /** the table whose rows of a project are its usage */
+  table: string;
+  /** [quotas] quota_<name>, else [quotas] default_quota; -1 is unlimited */
+  default: number;
+}
+
+export type Limits = Record<string, number>;
+export interface Usage { limit: number; used: number; reserved: number }
+
+/**
+ * The quota engine: limits per project (overrides in `quotas`, else the [quotas] defaults), usage
+ * counted from the resources' own tables, and enforcement inside the create transaction.
+ *
+ * Why a lock row and no reservations: Neutron checks quota in one transaction and creates in
+ * another, so it must record reservations in between. Here the check runs in the create's own
+ * transaction, after writing the (project, resource) row of `quota_locks`: concurrent creates of
+ * the same resource in one project wait for each other there (a row lock on PostgreSQL and
+ * MariaDB — a write, so a Galera cluster certifies it too —, the write lock on SQLite), and each
+ * one counts, at READ COMMITTED, the rows the previous ones committed. A limit can never be
+ * overshot, there is nothing to expire, and `reserved` is always 0.
+ */
+export class QuotaEngine {
+  readonly resources: Map<string, QuotaResource>;
+
+  constructor(private readonly db: Database, config: Config, api: ApiModel) {
+    const q = config.quotas as Record<string, unknown>;
+    this.resources = new Map();
+    for (const [name, collection] of COUNTED) {
+      const def = api.resources.get(collection);
+      if (!def) continue;
+      const option = q[`quota_${name}`];
+      this.resources.set(name, { name, table: def.table, default: typeof option === 'number' ? option : config.quotas.default_quota });
+    }
+  }
+
+  defaults(): Limits {
+    return Object.fromEntries([...this.resources.values()].map((r) => [r.name, r.default]));
+  }
+
+  async limits(q: Queryable, projectId: string): Promise<Limits> {
+    const limits = this.defaults();
+    const rows = await q.selectFrom('quotas').select(['resource', 'limit']).where('project_id', '=', projectId).execute();
+    for (const r of rows) if (r.resource in limits) limits[r.resource] = Number(r.limit);
+    return limits;
+  }
+
+  get(projectId: string): Promise<Limits> {
+    return this.db.read((q) => this.limits(q, projectId));
+  }
+
+  /** Projects that have overrides, each with all its limits (GET /v2.0/quotas). */
+  all(): Promise<Array<Record<string, unknown>>> {
+    return this.db.read(async (q) => {
+      const rows = await q.selectFrom('quotas').select(['project_id', 'resource', 'limit']).orderBy('project_id').execute();
+      const byProject = new Map<string, Record<string, unknown>>();
+      for (const r of rows) {
+        let entry = byProject.get(r.project_id);
+        if (!entry) byProject.set(r.project_id, entry = { ...this.defaults(), project_id: r.project_id, tenant_id: r.project_id });
+        if (this.resources.has(r.resource)) entry[r.resource] = Number(r.limit);
+      }
+      return [...byProject.values()];
+    });
+  }
+
+  count(q: Queryable, projectId: string, resource: string): Promise<number> {
+    const r = this.resources.get(resource)!;
+    return q.selectFrom(r.table).select((eb) => eb.fn.countAll().as('n')).where('project_id', '=', projectId)
+      .executeTakeFirstOrThrow().then((row) => Number(row.n));
+  }
+
+  details(projectId: string): Promise<Record<string, Usage>> {
+    return this.db.read(async (q) => {
+      const limits = await this.limits(q, projectId);
+      const out: Record<string, Usage> = {};
+      for (const name of this.resources.keys()) {
+        out[name] = { limit: limits[name]!, used: await this.count(q, projectId, name), reserved: 0 };
+      }
+      return out;
+    });
+  }
+
+  /** Sets limits; with checkLimit a limit below the current usage is refused (reported by `tooLow`). */
+  update(projectId: string, limits: Limits, checkLimit: boolean, tooLow: (resource: string, limit: number, used: number) => Error): Promise<Limits> {
+    return this.db.write(async (tx) => {
+      for (const [resource, limit] of Object.entries(limits)) {
+        if (checkLimit && limit >= 0) {
+          const used = await this.count(tx, projectId, resource);
+          if (used > limit) throw tooLow(resource, limit, used);
+        }
+        const r = await tx.updateTable('quotas').set({ limit }).where('project_id', '=', projectId).where('resource', '=', resource).executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 0) await tx.insertInto('quotas').values({ project_id: projectId, resource, limit }).execute();
+      }
+      return this.limits(tx, projectId);
+    });
+  }
+
+  /** Back to the defaults; TenantQuotaNotFound when the project had no overrides. */
+  reset(projectId: string): Promise<void> {
+    return this.db.write(async (tx) => {
+      const r = await tx.deleteFrom('quotas').where('project_id', '=', projectId).executeTakeFirst();
+      if (Number(r.numDeletedRows) === 0) throw new TenantQuotaNotFound({ tenant_id: projectId });
+    });
+  }
+
+  /**
+   * Inside the create transaction, before anything is inserted: OverQuota unless each project's
+   * usage plus the items it creates stays within its limit (see the class comment).
+   */
+  async enforce(tx: Tx, resource: string, items: Item[]): Promise<void> {
+    if (!this.resources.has(resource)) return;
+    const wanted = new Map<string, number>();
+    for (const item of items) {
+      const project = item.project_id;
+      if (typeof project === 'string' && project) wanted.set(project, (wanted.get(project) ?? 0) + 1);
+    }
+    // a fixed order, so that two bulk requests for the same projects cannot deadlock
+    for (const project of [...wanted.keys()].sort()) {
+      const limit = (await this.limits(tx, project))[resource]!;
+      if (limit < 0) continue;
+      await this.lock(tx, project, resource);
+      const used = await this.count(tx, project, resource);
+      if (used + wanted.get(project)! > limit) throw new OverQuota({ overs: [resource] });
+    }
+  }
+
+  private async lock(tx: Tx, projectId: string, resource: string): Promise<void> {
+    const r = await tx.updateTable('quota_locks').set({ generation: sql`generation + 1` })
+      .where('project_id', '=', projectId).where('resource', '=', resource).executeTakeFirst();
+    // two first creates may both insert: the duplicate key makes one transaction run again
+    if (Number(r.numUpdatedRows) === 0) await tx.insertInto('quota_locks').values({ project_id: projectId, resource, generation: 1 }).execute();
+  }
+}
