@@ -3,6 +3,7 @@ import type { Database } from './database.js';
 import * as m0001 from './migrations/0001_networks.js';
 import * as m0002 from './migrations/0002_agents.js';
 import * as m0003 from './migrations/0003_ipam.js';
+import * as m0004 from './migrations/0004_rpc.js';
 import * as m0005 from './migrations/0005_security_groups_quotas.js';
 
 /** Every schema version, in order. A new migration is a new module added at the end. */
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001_networks': m0001,
   '0002_agents': m0002,
   '0003_ipam': m0003,
+  '0004_rpc': m0004,
   '0005_security_groups_quotas': m0005,
 };
 
@@ -19,10 +21,17 @@ function migrator(db: Database): Migrator {
   return new Migrator({ db: db.kysely, provider, migrationTableName: 'neutron_ts_migrations', migrationLockTableName: 'neutron_ts_migrations_lock' });
 }
 
-/** `neutron-ts db upgrade`: applies what is missing; running it again changes nothing. */
-export async function upgrade(db: Database): Promise<string[]> {
+/**
+ * `neutron-ts db upgrade [revision]`: applies what is missing up to `revision` (a migration's
+ * name; default the last); running it again changes nothing.
+ */
+export async function upgrade(db: Database, revision = 'head'): Promise<string[]> {
   if (db.dialect === 'mysql') await useBinaryCollation(db);
-  const { error, results } = await migrator(db).migrateToLatest();
+  if (revision !== 'head' && !(revision in MIGRATIONS)) {
+    throw new Error(`Unknown revision '${revision}': expected head or one of ${Object.keys(MIGRATIONS).join(', ')}`);
+  }
+  const m = migrator(db);
+  const { error, results } = revision === 'head' ? await m.migrateToLatest() : await m.migrateTo(revision);
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -34,6 +34,9 @@ export interface ResourceHooks {
   afterCommit?(event: 'create' | 'update' | 'delete', ctx: RequestContext, item: Item, previous?: Item): void;
 }
 
+/** A subscriber to a resource's committed writes (agent notifiers); it must not throw. */
+export type CommitListener = (event: 'create' | 'update' | 'delete', ctx: RequestContext, item: Item, previous?: Item) => void;
+
 export interface WriteOptions {
   /** If-Match: revision_number=N */
   ifMatch?: number | null;
@@ -67,6 +70,7 @@ export class SqlResource {
   /** the tags sub-resource, when the resource is taggable and standard-attr-tag is loaded */
   readonly tags?: SqlTags;
   private readonly builtinFilters: Record<string, (qb: Select, values: unknown[], ctx: RequestContext) => Select> = {};
+  private readonly commitListeners: CommitListener[] = [];
 
   constructor(
     readonly db: Database,
@@ -82,6 +86,16 @@ export class SqlResource {
       this.tags = new SqlTags({ db, table: this.table, resourceType: def.name, collection: def.collection, exists: (q, id, ctx) => this.exists(q, id, ctx) });
       this.builtinFilters = tagFilters(this.table, def.name);
     }
+  }
+
+  /** Calls `listener` after each committed create, update and delete, after hooks.afterCommit. */
+  onCommit(listener: CommitListener): void {
+    this.commitListeners.push(listener);
+  }
+
+  private committed(event: 'create' | 'update' | 'delete', ctx: RequestContext, item: Item, previous?: Item): void {
+    this.hooks.afterCommit?.(event, ctx, item, previous);
+    for (const l of this.commitListeners) l(event, ctx, item, previous);
   }
 
   private get isTagged(): boolean {
@@ -181,7 +195,7 @@ export class SqlResource {
       for (const input of items) out.push(await this.insert(tx, ctx, input));
       return out;
     });
-    for (const item of created) this.hooks.afterCommit?.('create', ctx, item);
+    for (const item of created) this.committed('create', ctx, item);
     return created;
   }
 
@@ -213,7 +227,7 @@ export class SqlResource {
       await this.hooks.afterUpdate?.(tx, ctx, previous, change);
       return this.load(tx, id, ctx);
     });
-    this.hooks.afterCommit?.('update', ctx, updated, previous);
+    this.committed('update', ctx, updated, previous);
     return updated;
   }
 
@@ -227,7 +241,7 @@ export class SqlResource {
       await tx.deleteFrom(this.table).where('id', '=', id).execute();
       return current;
     });
-    this.hooks.afterCommit?.('delete', ctx, deleted);
+    this.committed('delete', ctx, deleted);
   }
 }
 
