@@ -1,9 +1,9 @@
 import { Command } from 'commander';
-import { ConfigError, databaseUrl, loadConfig, type LoadResult } from '../config/index.js';
+import { ConfigError, loadConfig, type LoadResult } from '../config/index.js';
 import { Database } from '../db/database.js';
 import { upgrade } from '../db/migrate.js';
 import { createLogger } from '../service/log.js';
-import { runServer } from '../service/run.js';
+import { runServer } from '../service/supervisor.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -24,10 +24,10 @@ const configOptions = (c: Command) => c
   .option('--config-file <file>', 'configuration file (repeatable; later files override earlier ones)', collect, [])
   .option('--config-dir <dir>', 'directory of *.conf files read after the --config-file ones (repeatable)', collect, []);
 
-configOptions(program.command('server').description('run the API server (and its workers)'))
+configOptions(program.command('server').description('run the API server and its workers (SIGHUP reloads the configuration)'))
   .action(async (opts) => {
-    const loaded = load(opts);
-    await runServer(loaded);
+    const files = { configFiles: opts.configFile, configDirs: opts.configDir };
+    await runServer(load(opts), () => loadConfig(files));
   });
 
 const db = program.command('db').description('database schema management (like neutron-db-manage)');
@@ -35,8 +35,9 @@ configOptions(db.command('upgrade').description('create or upgrade the schema to
   .action(async (_revision, opts) => {
     const { config } = load(opts);
     const log = createLogger(config);
-    const database = new Database({ url: databaseUrl(config) });
+    const database = Database.fromConfig(config, log);
     try {
+      if (database.dialect !== 'sqlite') await database.waitUntilReachable(config.database.max_retries, config.database.retry_interval);
       const applied = await upgrade(database);
       log.info({ migrations: applied }, applied.length ? 'database upgraded' : 'database already at head');
       process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Already at head.\n');

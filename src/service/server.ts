@@ -6,21 +6,40 @@ import { Controller, type ResourceHandler } from '../api/controller.js';
 import { allExtensions, apiExtensionAliases, coreResources } from '../api/definitions/index.js';
 import { buildApiModel, type ApiModel } from '../api/registry.js';
 import { PolicyEngine } from '../auth/policy/engine.js';
-import { databaseUrl, type Config } from '../config/index.js';
+import type { Config } from '../config/index.js';
 import { Database } from '../db/database.js';
 import { pendingMigrations, upgrade } from '../db/migrate.js';
 import { quotaRoutes } from '../quota/api.js';
 import { QuotaEngine } from '../quota/engine.js';
 import { loadPlugins } from '../plugins/registry.js';
-import type { Plugin, PluginContext } from '../plugins/plugin.js';
+import type { Plugin, PluginContext, WorkerRole } from '../plugins/plugin.js';
+import type { RpcServer, Transport } from '../rpc/index.js';
+import { healthcheck } from './healthcheck.js';
+import { isInProcessTransport } from './plan.js';
+import { createRpcTransport, rpcListenersOf, startRpcServers } from './rpc.js';
 
-export interface NeutronServer {
-  app: FastifyInstance;
+/** The started plugins of one process, with what they use. */
+export interface PluginRuntime {
+  config: Config;
+  log: Logger;
   api: ApiModel;
   db: Database;
   plugins: Plugin[];
   policy: PolicyEngine;
+  transport: Transport;
+  context: PluginContext;
+  /** the plugins' resource handlers, by collection */
+  handlers: Record<string, ResourceHandler>;
+  /** stops the plugins, closes the transport and the database pool */
   close(): Promise<void>;
+}
+
+export interface NeutronServer extends PluginRuntime {
+  app: FastifyInstance;
+  /** the RPC servers of an in-process transport (none when RPC workers consume a broker) */
+  rpcServers: RpcServer[];
+  /** set by whoever serves the app: true once it stops serving (the healthcheck then says 503) */
+  draining: () => boolean;
 }
 
 export interface ServerOptions {
@@ -29,18 +48,31 @@ export interface ServerOptions {
   /** directories of the config files, where a relative policy_file is looked for */
   configDirs?: string[];
   authenticate?: Authenticator;
+  /** default 'api' */
+  role?: WorkerRole;
+  /**
+   * 'upgrade' (default): the embedded SQLite database is created and upgraded here; 'check': the
+   * supervisor has done it (prepareDatabase) and a worker only checks that the schema is current.
+   */
+  schema?: 'upgrade' | 'check';
 }
 
-/** Opens the database, starts the plugins and builds the API app (not yet listening). */
-export async function buildServer({ config, log, configDirs = [], authenticate }: ServerOptions): Promise<NeutronServer> {
-  const db = new Database({ url: databaseUrl(config), maxRetries: config.database.db_max_retries ?? 10 });
+/** Opens the database and the transport, and starts the plugins. */
+export async function startPlugins({ config, log, configDirs = [], role = 'api', schema = 'upgrade' }: ServerOptions): Promise<PluginRuntime> {
+  const db = await openDatabase(config, log, schema);
+  const transport = createRpcTransport(config, log);
+  const plugins: Plugin[] = [];
+  const close = async () => {
+    for (const p of plugins) await p.stop?.();
+    await transport.close();
+    await db.close();
+  };
   try {
-    await ensureSchema(db, log);
     const { core, services, unavailable } = loadPlugins(config);
-    for (const name of unavailable) log.warn(`service plugin '${name}' is not implemented by neutron-ts yet; its API is not served`);
-    const plugins = [core, ...services];
-    const supported = new Set([...apiExtensionAliases, ...plugins.flatMap((p) => p.supportedExtensionAliases)]);
-    const api = buildApiModel(coreResources, allExtensions, supported, (m) => log.warn(m));
+    if (role === 'api') for (const name of unavailable) log.warn(`service plugin '${name}' is not implemented by neutron-ts yet; its API is not served`);
+    const candidates = [core, ...services];
+    const supported = new Set([...apiExtensionAliases, ...candidates.flatMap((p) => p.supportedExtensionAliases)]);
+    const api = buildApiModel(coreResources, allExtensions, supported, (m) => (role === 'api' ? log.warn(m) : log.debug(m)));
     const policy = new PolicyEngine({
       policyFile: config.oslo_policy.policy_file ?? undefined,
       searchDirs: configDirs,
@@ -48,52 +80,92 @@ export async function buildServer({ config, log, configDirs = [], authenticate }
       enforceScope: config.oslo_policy.enforce_scope,
       logger: log,
     });
-    const byName = new Map(plugins.map((p) => [p.name, p]));
-    const pluginContext: PluginContext = { config, api, db, log, plugins: byName };
+    const context: PluginContext = { config, api, db, log, plugins: new Map(candidates.map((p) => [p.name, p])), transport, role };
     const handlers: Record<string, ResourceHandler> = {};
-    for (const p of plugins) Object.assign(handlers, await p.start(pluginContext));
+    for (const p of candidates) {
+      Object.assign(handlers, await p.start(context));
+      plugins.push(p);
+    }
+    return { config, log, api, db, plugins, policy, transport, context, handlers, close };
+  } catch (e) {
+    await close().catch(() => {});
+    throw e;
+  }
+}
 
+/** Starts the plugins and builds the API app (not yet listening). */
+export async function buildServer(opts: ServerOptions): Promise<NeutronServer> {
+  const rt = await startPlugins({ ...opts, role: 'api' });
+  const { config, log, api, policy, handlers } = rt;
+  let rpcServers: RpcServer[] = [];
+  try {
     const queryOptions = { paginationMaxLimit: config.DEFAULT.pagination_max_limit, filterValidation: config.DEFAULT.filter_validation };
-    const quotas = new QuotaEngine(db, config, api);
+    const quotas = new QuotaEngine(rt.db, config, api);
     const controllers = new Map<string, Controller>();
     for (const [collection, def] of api.resources) {
       const handler = handlers[collection];
       if (handler) controllers.set(collection, new Controller(def, handler, policy, queryOptions, quotas));
       else log.debug(`no handler for ${collection}; not served`);
     }
-    const app = createApp({
-      api, controllers, policy, log, authenticate,
+    const server: NeutronServer = {
+      ...rt,
+      app: undefined as unknown as FastifyInstance,
+      rpcServers,
+      draining: () => false,
+      async close() {
+        await Promise.all(rpcServers.map((s) => s.stop()));
+        await server.app.close();
+        await rt.close();
+      },
+    };
+    server.app = createApp({
+      api, controllers, policy, log, authenticate: opts.authenticate,
       maxBodySize: config.oslo_middleware.max_request_body_size,
       linkPrefix: config.DEFAULT.network_link_prefix,
       routes: quotaRoutes(quotas, policy),
+      unauthenticated: { [config.healthcheck.path]: healthcheck({ config, db: rt.db, log, draining: () => server.draining() }) },
     });
-    return {
-      app, api, db, plugins, policy,
-      async close() {
-        await app.close();
-        for (const p of plugins) await p.stop?.();
-        await db.close();
-      },
-    };
+    // With no broker there are no RPC workers: the listeners run here, on the in-process transport.
+    if (isInProcessTransport(config.DEFAULT.transport_url)) {
+      const started = startRpcServers(rt.context, rpcListenersOf(rt.plugins, rt.context, 'all'));
+      server.rpcServers = rpcServers = started.servers;
+      await started.started;
+    }
+    return server;
   } catch (e) {
-    await db.close().catch(() => {});
+    await Promise.all(rpcServers.map((s) => s.stop())).catch(() => {});
+    await rt.close().catch(() => {});
     throw e;
   }
 }
 
 /**
- * The embedded SQLite database is created and upgraded on start; a server database
- * (PostgreSQL, MariaDB) must be upgraded by the operator, as with neutron-db-manage.
+ * In the supervisor, before any worker starts: waits for a server database, creates or upgrades
+ * the embedded SQLite schema (a server database must be upgraded by the operator, as with
+ * neutron-db-manage) and closes the connection, so that none is shared with a worker.
  */
-async function ensureSchema(db: Database, log: Logger): Promise<void> {
-  if (db.dialect === 'sqlite') {
-    const applied = await upgrade(db);
-    if (applied.length) log.info({ migrations: applied }, 'database schema upgraded');
-    return;
-  }
-  const pending = await pendingMigrations(db);
-  if (pending.length) {
-    throw new Error(`The database schema is older than this server (missing ${pending.join(', ')}): run 'neutron-ts db upgrade' first`);
+export async function prepareDatabase(config: Config, log: Logger): Promise<void> {
+  const db = await openDatabase(config, log, 'upgrade');
+  await db.close();
+}
+
+async function openDatabase(config: Config, log: Logger, schema: 'upgrade' | 'check'): Promise<Database> {
+  const db = Database.fromConfig(config, log);
+  try {
+    if (db.dialect !== 'sqlite') await db.waitUntilReachable(config.database.max_retries, config.database.retry_interval);
+    if (db.dialect === 'sqlite' && schema === 'upgrade') {
+      const applied = await upgrade(db);
+      if (applied.length) log.info({ migrations: applied }, 'database schema upgraded');
+    } else {
+      const pending = await pendingMigrations(db);
+      if (pending.length) {
+        throw new Error(`The database schema is older than this server (missing ${pending.join(', ')}): run 'neutron-ts db upgrade' first`);
+      }
+    }
+    return db;
+  } catch (e) {
+    await db.close().catch(() => {});
+    throw e;
   }
 }
 

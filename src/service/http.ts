@@ -1,0 +1,138 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Config } from '../config/index.js';
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** One app's share of the requests in flight, so that a replaced app can be closed once it has none. */
+interface Backend {
+  handle: RequestHandler;
+  active: number;
+  idle?: () => void;
+}
+
+/** eventlet.wsgi's limit on all the headers of a request; max_header_line limits each line. */
+const MAX_TOTAL_HEADER_SIZE = 65536;
+
+/**
+ * The HTTP server of an API process, configured like neutron-server's eventlet WSGI server:
+ * at most wsgi_default_pool_size requests handled at once (the others wait their turn),
+ * wsgi_keep_alive, client_socket_timeout, max_header_line, tcp_keepidle.
+ *
+ * Node limits the size of all the headers together, eventlet each header line: the total is
+ * eventlet's (64 KiB, or max_header_line if larger) and each line is checked here.
+ */
+export class HttpFront {
+  readonly server: Server;
+  private readonly poolSize: number;
+  private readonly keepAlive: boolean;
+  private readonly maxHeaderLine: number;
+  private backend: Backend;
+  private readonly waiting: Array<() => void> = [];
+  private active = 0;
+  private readonly inFlight = new Set<ServerResponse>();
+  private draining = false;
+
+  constructor(config: Config, handle: RequestHandler) {
+    const d = config.DEFAULT;
+    const timeoutMs = d.client_socket_timeout * 1000; // 0: no timeout, as eventlet's None
+    this.poolSize = Math.max(1, d.wsgi_default_pool_size);
+    this.keepAlive = d.wsgi_keep_alive;
+    this.maxHeaderLine = d.max_header_line;
+    this.backend = { handle, active: 0 };
+    this.server = createServer({
+      maxHeaderSize: Math.max(MAX_TOTAL_HEADER_SIZE, d.max_header_line),
+      requestTimeout: timeoutMs,
+      headersTimeout: timeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelay: d.tcp_keepidle * 1000,
+    }, (req, res) => this.onRequest(req, res));
+    this.server.keepAliveTimeout = timeoutMs;
+    this.server.timeout = timeoutMs;
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (!socket.writable) return void socket.destroy();
+      // eventlet's answers; Node's would be 431 and 400
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '400 Headers Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    });
+  }
+
+  /** Listens on bind_host:bind_port; in a cluster worker the socket is the supervisor's, shared. */
+  listen(host: string, port: number, backlog: number): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port, backlog }, () => {
+        this.server.off('error', reject);
+        const a = this.server.address() as { address: string; port: number };
+        resolve({ host: a.address, port: a.port });
+      });
+    });
+  }
+
+  /** Sends the next requests to `handle`; resolves once the previous app has no request left. */
+  replace(handle: RequestHandler): Promise<void> {
+    const old = this.backend;
+    this.backend = { handle, active: 0 };
+    return old.active === 0 ? Promise.resolve() : new Promise((r) => (old.idle = r));
+  }
+
+  /**
+   * Stops accepting connections, closes the idle ones, lets the requests in flight (and those
+   * waiting for a turn) finish with `Connection: close`; after `timeoutMs` (0: no limit) the
+   * connections left are cut. Resolves true if everything finished in time.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.draining = true;
+    for (const res of this.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    this.server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = timeoutMs > 0 ? new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs))) : new Promise<boolean>(() => {});
+    const finished = await Promise.race([closed.then(() => true), timedOut]);
+    clearTimeout(timer);
+    if (!finished) this.server.closeAllConnections();
+    return finished;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.keepAlive || this.draining) res.setHeader('Connection', 'close');
+    const tooLong = this.longHeaderLine(req);
+    if (tooLong) {
+      res.writeHead(400, 'Header Line Too Long', { 'Content-Length': 0, Connection: 'close' }).end();
+      return;
+    }
+    this.inFlight.add(res);
+    res.once('close', () => this.inFlight.delete(res));
+    const run = () => {
+      if (res.destroyed) return this.next(); // the client went away while waiting
+      const backend = this.backend;
+      this.active++;
+      backend.active++;
+      res.once('close', () => {
+        this.active--;
+        if (--backend.active === 0) backend.idle?.();
+        this.next();
+      });
+      backend.handle(req, res);
+    };
+    if (this.active < this.poolSize) run();
+    else this.waiting.push(run);
+  }
+
+  private next(): void {
+    while (this.active < this.poolSize && this.waiting.length) this.waiting.shift()!();
+  }
+
+  private longHeaderLine(req: IncomingMessage): boolean {
+    const raw = req.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      // "Name: value\r\n", as eventlet counts the line it reads
+      if (raw[i]!.length + raw[i + 1]!.length + 4 > this.maxHeaderLine) return true;
+    }
+    return false;
+  }
+}

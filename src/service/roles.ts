@@ -1,0 +1,105 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import type { WorkerRole } from '../plugins/plugin.js';
+import { HttpFront } from './http.js';
+import { rpcListenersOf, startRpcServers } from './rpc.js';
+import { buildServer, startPlugins, type NeutronServer } from './server.js';
+
+/** What a worker process runs; `stop` ends it gracefully (within graceful_shutdown_timeout). */
+export interface Running {
+  stop(): Promise<void>;
+  /** API: where it listens */
+  address?: { host: string; port: number };
+}
+
+export interface RoleOptions {
+  role: WorkerRole;
+  config: Config;
+  log: Logger;
+  configDirs: string[];
+  /** plugin role: the `plugin:worker` names of the WorkerSpecs to run */
+  specs?: string[];
+  /** called if the role cannot go on (an RPC server failed): the process must exit */
+  fatal(err: unknown): void;
+}
+
+export function runRole(opts: RoleOptions): Promise<Running> {
+  switch (opts.role) {
+    case 'api':
+      return runApi(opts);
+    case 'rpc':
+    case 'rpc-state-report':
+      return runRpc(opts);
+    case 'plugin':
+      return runPluginWorkers(opts);
+  }
+}
+
+/** graceful_shutdown_timeout in ms; 0 means wait for ever, as oslo.service. */
+export function gracefulMs(config: Config): number {
+  return config.DEFAULT.graceful_shutdown_timeout * 1000;
+}
+
+/** An app and its HTTP front, for an API worker or for the supervisor when api_workers = 0. */
+export async function serveApi(config: Config, log: Logger, configDirs: string[], server?: NeutronServer): Promise<{ server: NeutronServer; front: HttpFront; address: { host: string; port: number } }> {
+  server ??= await buildServer({ config, log, configDirs, schema: 'check' });
+  try {
+    await server.app.ready();
+    const front = new HttpFront(config, server.app.routing);
+    server.draining = () => front.isDraining;
+    const address = await front.listen(config.DEFAULT.bind_host, config.DEFAULT.bind_port, config.DEFAULT.backlog);
+    return { server, front, address };
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+}
+
+async function runApi({ config, log, configDirs }: RoleOptions): Promise<Running> {
+  const { server, front, address } = await serveApi(config, log, configDirs);
+  return {
+    address,
+    async stop() {
+      const clean = await front.drain(gracefulMs(config));
+      if (!clean) log.warn('graceful_shutdown_timeout reached: connections still open were closed');
+      await server.close();
+    },
+  };
+}
+
+async function runRpc({ role, config, log, configDirs, fatal }: RoleOptions): Promise<Running> {
+  const rt = await startPlugins({ config, log, configDirs, role, schema: 'check' });
+  const { servers, started } = startRpcServers(rt.context, rpcListenersOf(rt.plugins, rt.context, role === 'rpc' ? 'rpc' : 'rpc-state-report'));
+  started.catch(fatal);
+  return {
+    async stop() {
+      await Promise.all(servers.map((s) => s.stop()));
+      await rt.close();
+    },
+  };
+}
+
+async function runPluginWorkers({ config, log, configDirs, specs = [] }: RoleOptions): Promise<Running> {
+  const rt = await startPlugins({ config, log, configDirs, role: 'plugin', schema: 'check' });
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    for (const id of specs) {
+      const [pluginName, name] = [id.slice(0, id.indexOf(':')), id.slice(id.indexOf(':') + 1)];
+      const plugin = rt.plugins.find((p) => p.name === pluginName);
+      const spec = plugin?.getWorkers?.(config).find((w) => w.name === name);
+      if (!spec) throw new Error(`plugin worker ${id} is not provided by the loaded plugins`);
+      stops.push(await spec.run(rt.context));
+      log.info({ plugin_worker: id }, 'plugin worker started');
+    }
+  } catch (e) {
+    await Promise.allSettled(stops.map((s) => s()));
+    await rt.close();
+    throw e;
+  }
+  return {
+    async stop() {
+      await Promise.allSettled(stops.map((s) => s()));
+      await rt.close();
+    },
+  };
+}

@@ -1,0 +1,316 @@
+/**
+ * The parent process, as neutron-server's: it loads the configuration and the plugins, prepares the
+ * database, forks the workers of the plan (API workers share the listening socket: node:cluster
+ * with SCHED_NONE, the kernel spreads the connections), respawns those that die, and handles the
+ * signals: SIGTERM/SIGINT stop gracefully (a second one at once), SIGHUP reloads the configuration
+ * with a rolling restart.
+ *
+ * Nothing crosses a fork: a cluster worker is a new Node.js process that opens its own database
+ * pool and broker connection; the supervisor closes the connection it used for the schema.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { LoadResult } from '../config/index.js';
+import { loadPlugins } from '../plugins/registry.js';
+import type { HttpFront } from './http.js';
+import { createLogger } from './log.js';
+import { planWorkers, type WorkerGroup, type WorkerPlan } from './plan.js';
+import { gracefulMs, serveApi } from './roles.js';
+import { buildServer, configDirsOf, prepareDatabase, type NeutronServer } from './server.js';
+import type { ToSupervisor, ToWorker } from './worker.js';
+
+/** A worker that exits before it is ready, or sooner than this after, failed quickly. */
+const STABLE_MS = 10_000;
+/** Quick failures in a row are respawned after 1, 2, 4, ... s, at most 30 s apart. */
+const FIRST_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 30_000;
+/** A worker that fails quickly this many times in a row cannot run: the server stops (exit 1). */
+const MAX_QUICK_FAILURES = 6;
+/** How long a worker may take to exit after graceful_shutdown_timeout before it is killed. */
+const KILL_MARGIN_MS = 5000;
+
+interface Slot {
+  group: WorkerGroup;
+  index: number;
+  loaded: LoadResult;
+  /** part of the serving generation: respawned when it dies */
+  live: boolean;
+  stopping: boolean;
+  worker?: Worker;
+  readyAt?: number;
+  quickFailures: number;
+  respawn?: NodeJS.Timeout;
+  /** settles the fork's start: ready, or exited before */
+  started?: { resolve(): void; reject(err: Error): void };
+}
+
+interface Generation {
+  loaded: LoadResult;
+  plan: WorkerPlan;
+  slots: Slot[];
+}
+
+export interface SupervisorOptions {
+  /** loads the configuration files again (SIGHUP); throws ConfigError on a bad file */
+  load(): LoadResult;
+}
+
+export class Supervisor {
+  private readonly log: Logger;
+  private current: Generation;
+  private readonly slots = new Set<Slot>();
+  /** api_workers = 0: the supervisor serves the API itself */
+  private parentApi?: { front: HttpFront; server: NeutronServer };
+  private address?: { host: string; port: number };
+  private stopping = false;
+  private reloading = false;
+  private reloadAgain = false;
+
+  constructor(private readonly opts: SupervisorOptions, loaded: LoadResult) {
+    this.log = createLogger(loaded.config, { worker: 'supervisor' });
+    this.current = { loaded, plan: { apiWorkers: 0, groups: [], rpcInProcess: true, notes: [] }, slots: [] };
+  }
+
+  /** Starts every worker of the plan; exits the process with status 1 if one cannot start. */
+  async start(): Promise<void> {
+    const { loaded } = this.current;
+    const { config } = loaded;
+    for (const w of loaded.warnings) this.log.warn(w);
+    process.on('SIGTERM', () => void this.stop('SIGTERM'));
+    process.on('SIGINT', () => void this.stop('SIGINT'));
+    process.on('SIGHUP', () => void this.reload());
+    try {
+      const plan = (this.current.plan = planWorkers(config, plugins(loaded)));
+      for (const note of plan.notes) this.log.warn(note);
+      if (config.DEFAULT.use_ssl) throw new Error('use_ssl = true: neutron-ts does not terminate TLS; put a TLS proxy in front of it');
+      await prepareDatabase(config, this.log);
+      if (plan.apiWorkers === 0) {
+        const { server, front, address } = await serveApi(config, this.log, configDirsOf(loaded.sources));
+        this.parentApi = { server, front };
+        this.address = address;
+      }
+      const here = fileURLToPath(import.meta.url);
+      cluster.schedulingPolicy = cluster.SCHED_NONE;
+      cluster.setupPrimary({ exec: join(dirname(here), `worker${extname(here)}`), args: [], silent: false });
+      this.current.slots = await this.startGeneration(loaded, plan);
+    } catch (err) {
+      if (this.stopping) return;
+      this.log.fatal({ err }, 'neutron-ts cannot start');
+      return this.stop('start-up failure', 1);
+    }
+    for (const s of this.current.slots) s.live = true;
+    const { plan } = this.current;
+    this.log.info({
+      ...this.address, config_files: loaded.sources, api_workers: plan.apiWorkers,
+      workers: Object.fromEntries(plan.groups.map((g) => [g.desc, g.count])),
+    }, `neutron-ts serving on http://${this.address?.host}:${this.address?.port}`);
+  }
+
+  // ---- workers ---------------------------------------------------------------------------------
+
+  private async startGeneration(loaded: LoadResult, plan: WorkerPlan): Promise<Slot[]> {
+    const slots: Slot[] = plan.groups.flatMap((group) => Array.from({ length: group.count }, (_, index) => ({
+      group, index, loaded, live: false, stopping: false, quickFailures: 0,
+    })));
+    try {
+      await Promise.all(slots.map((s) => this.fork(s)));
+      return slots;
+    } catch (err) {
+      await this.retire(slots);
+      throw err;
+    }
+  }
+
+  /** Forks the slot's worker; resolves when it is ready, rejects if it exits before. */
+  private fork(slot: Slot): Promise<void> {
+    const { group, index, loaded } = slot;
+    const worker = cluster.fork();
+    const pid = worker.process.pid;
+    slot.worker = worker;
+    slot.readyAt = undefined;
+    this.slots.add(slot);
+    this.log.info({ child: group.desc, index, child_pid: pid }, `started ${group.desc} ${index} (pid ${pid})`);
+    const started = new Promise<void>((resolve, reject) => (slot.started = { resolve, reject }));
+    worker.on('message', (m: ToSupervisor) => {
+      if (m.type === 'hello') {
+        const setproctitle = loaded.config.DEFAULT.setproctitle;
+        const title = setproctitle === 'off' ? '' : `neutron-ts: ${group.desc}${setproctitle === 'brief' ? '' : ` (${process.argv.slice(1).join(' ')})`}`;
+        const start: ToWorker = {
+          type: 'start', role: group.role, desc: group.desc, index, config: loaded.config,
+          configDirs: configDirsOf(loaded.sources), specs: group.specs, title,
+        };
+        worker.send(slot.stopping ? { type: 'stop' } : start);
+      } else if (m.type === 'ready') {
+        slot.readyAt = Date.now();
+        if (m.address && !this.address) this.address = m.address;
+        slot.started?.resolve();
+      }
+    });
+    worker.on('exit', (code, signal) => this.onExit(slot, worker, code, signal));
+    // a message to a worker that is exiting fails (EPIPE): its exit is what matters
+    worker.on('error', (err) => this.log.debug({ err, child_pid: pid }, 'worker channel error'));
+    return started;
+  }
+
+  private onExit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
+    const { group, index } = slot;
+    const pid = worker.process.pid;
+    const how = signal ? `signal ${signal}` : `status ${code}`;
+    const expected = slot.stopping || this.stopping;
+    this.log[expected && code === 0 ? 'info' : 'warn']({ child: group.desc, index, child_pid: pid, code, signal }, `${group.desc} ${index} (pid ${pid}) exited with ${how}`);
+    if (slot.worker !== worker) return;
+    slot.worker = undefined;
+    const ready = slot.readyAt !== undefined;
+    if (!ready) slot.started?.reject(new Error(`${group.desc} ${index} (pid ${pid}) exited with ${how} before it was ready`));
+    if (!slot.live || slot.stopping || this.stopping) return;
+
+    const quick = !ready || Date.now() - slot.readyAt! < STABLE_MS;
+    slot.quickFailures = quick ? slot.quickFailures + 1 : 0;
+    if (slot.quickFailures >= MAX_QUICK_FAILURES) {
+      this.log.fatal({ child: group.desc, index, failures: slot.quickFailures }, `${group.desc} keeps failing: stopping the server`);
+      void this.stop('a worker cannot run', 1);
+      return;
+    }
+    const delay = quick ? Math.min(FIRST_BACKOFF_MS * 2 ** (slot.quickFailures - 1), MAX_BACKOFF_MS) : 0;
+    this.log.warn({ child: group.desc, index, delay_ms: delay, failures: slot.quickFailures }, `respawning ${group.desc} ${index} in ${delay} ms`);
+    slot.respawn = setTimeout(() => {
+      slot.respawn = undefined;
+      this.fork(slot).catch(() => {}); // a failure is handled by onExit
+    }, delay);
+  }
+
+  /** Stops the slots' workers gracefully; those still running after the timeout are killed. */
+  private async retire(slots: Slot[]): Promise<void> {
+    const exits: Promise<void>[] = [];
+    for (const slot of slots) {
+      slot.stopping = true;
+      slot.live = false;
+      clearTimeout(slot.respawn);
+      const w = slot.worker;
+      if (!w) continue;
+      exits.push(new Promise<void>((r) => w.once('exit', () => r())));
+      if (w.isConnected()) w.send({ type: 'stop' } satisfies ToWorker);
+      else w.process.kill('SIGTERM');
+    }
+    const limit = gracefulMs(this.current.loaded.config);
+    const killer = limit > 0 ? setTimeout(() => {
+      for (const slot of slots) {
+        if (!slot.worker) continue;
+        this.log.warn({ child: slot.group.desc, child_pid: slot.worker.process.pid }, 'worker did not stop in time: killing it');
+        slot.worker.process.kill('SIGKILL');
+      }
+    }, limit + KILL_MARGIN_MS) : undefined;
+    await Promise.all(exits);
+    clearTimeout(killer);
+    for (const slot of slots) this.slots.delete(slot);
+  }
+
+  // ---- signals ---------------------------------------------------------------------------------
+
+  /** Graceful stop (status `code`); a second request stops at once. */
+  async stop(reason: string, code = 0): Promise<void> {
+    if (this.stopping) {
+      if (reason !== 'SIGTERM' && reason !== 'SIGINT') return;
+      this.log.warn({ reason }, 'stopping at once');
+      for (const slot of this.slots) slot.worker?.process.kill('SIGKILL');
+      return this.exit(1);
+    }
+    this.stopping = true;
+    this.log.info({ reason }, 'stopping: no new connections; requests in flight may finish');
+    const api = this.parentApi;
+    await Promise.all([
+      this.retire([...this.slots]),
+      api && (async () => {
+        if (!await api.front.drain(gracefulMs(this.current.loaded.config))) this.log.warn('graceful_shutdown_timeout reached: open connections closed');
+        await api.server.close();
+      })(),
+    ]);
+    this.log.info('stopped');
+    this.exit(code);
+  }
+
+  private exit(code: number): void {
+    this.log.flush(() => process.exit(code));
+  }
+
+  /** SIGHUP: reads the files again, starts a new generation of workers, then retires the old one. */
+  async reload(): Promise<void> {
+    if (this.stopping) return;
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return;
+    }
+    this.reloading = true;
+    try {
+      await this.rollOver();
+    } catch (err) {
+      if (!this.stopping) this.log.error({ err }, 'reload failed: the running workers keep serving');
+    } finally {
+      this.reloading = false;
+    }
+    if (this.reloadAgain && !this.stopping) {
+      this.reloadAgain = false;
+      void this.reload();
+    }
+  }
+
+  private async rollOver(): Promise<void> {
+    this.log.info('SIGHUP: reloading the configuration');
+    const old = this.current;
+    const loaded = this.keepSocket(old.loaded, this.opts.load());
+    for (const w of loaded.warnings) this.log.warn(w);
+    const plan = planWorkers(loaded.config, plugins(loaded));
+    let api: NeutronServer | undefined;
+    if (this.parentApi) {
+      api = await buildServer({ config: loaded.config, log: this.log, configDirs: configDirsOf(loaded.sources), schema: 'check' });
+      await api.app.ready();
+    }
+    let slots: Slot[];
+    try {
+      slots = await this.startGeneration(loaded, plan);
+    } catch (err) {
+      await api?.close();
+      throw err;
+    }
+    // The new generation listens: the old one may go.
+    for (const s of slots) s.live = true;
+    this.current = { loaded, plan, slots };
+    const tasks = [this.retire(old.slots)];
+    if (api && this.parentApi) {
+      const previous = this.parentApi.server;
+      const front = this.parentApi.front;
+      api.draining = () => front.isDraining;
+      this.parentApi.server = api;
+      tasks.push(front.replace(api.app.routing).then(() => previous.close()));
+    }
+    await Promise.all(tasks);
+    this.log.info({ config_files: loaded.sources, workers: Object.fromEntries(plan.groups.map((g) => [g.desc, g.count])) }, 'configuration reloaded');
+  }
+
+  /** The listening socket stays: bind_host, bind_port and whether the supervisor serves are kept. */
+  private keepSocket(old: LoadResult, fresh: LoadResult): LoadResult {
+    const was = old.config.DEFAULT;
+    const now = fresh.config.DEFAULT;
+    const kept = { bind_host: was.bind_host, bind_port: was.bind_port, api_workers: now.api_workers };
+    if (now.bind_host !== was.bind_host || now.bind_port !== was.bind_port) {
+      this.log.warn('bind_host and bind_port changes need a restart; the current socket is kept');
+    }
+    if ((now.api_workers === 0) !== (was.api_workers === 0)) {
+      this.log.warn('switching between api_workers = 0 and API worker processes needs a restart; api_workers is kept');
+      kept.api_workers = was.api_workers;
+    }
+    return { ...fresh, config: { ...fresh.config, DEFAULT: { ...now, ...kept } } };
+  }
+}
+
+function plugins({ config }: LoadResult) {
+  const { core, services } = loadPlugins(config);
+  return [core, ...services];
+}
+
+/** `neutron-ts server`: runs the supervisor until it is stopped. */
+export async function runServer(loaded: LoadResult, load: () => LoadResult): Promise<void> {
+  await new Supervisor({ load }, loaded).start();
+}

@@ -1,0 +1,77 @@
+/**
+ * The entry point of a worker process forked by the supervisor (node:cluster). The worker says
+ * hello, receives its role and the configuration the supervisor loaded, starts, says ready, and
+ * runs until the supervisor says stop (or goes away).
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import type { WorkerRole } from '../plugins/plugin.js';
+import { createLogger } from './log.js';
+import { runRole, type Running } from './roles.js';
+
+export type ToWorker =
+  | { type: 'start'; role: WorkerRole; desc: string; index: number; config: Config; configDirs: string[]; specs?: string[]; title: string }
+  | { type: 'stop' };
+
+export type ToSupervisor =
+  | { type: 'hello' }
+  | { type: 'ready'; address?: { host: string; port: number } };
+
+const send = (m: ToSupervisor) => process.send?.(m);
+
+let running: Running | undefined;
+let stopping = false;
+let log: Logger | undefined;
+
+function exit(code: number): void {
+  if (log) log.flush(() => process.exit(code));
+  else process.exit(code);
+}
+
+async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  if (m.title) process.title = m.title;
+  const logger = (log = createLogger(m.config, { worker: m.desc, index: m.index }));
+  const fail = (err: unknown, msg: string) => {
+    logger.fatal({ err }, msg);
+    exit(1);
+  };
+  try {
+    running = await runRole({
+      role: m.role, config: m.config, log, configDirs: m.configDirs, specs: m.specs,
+      fatal: (err) => fail(err, `${m.desc} cannot go on`),
+    });
+  } catch (err) {
+    return fail(err, `${m.desc} failed to start`);
+  }
+  logger.info({ address: running.address }, `${m.desc} started`);
+  if (stopping) return void stop();
+  send({ type: 'ready', address: running.address });
+}
+
+async function stop(): Promise<void> {
+  stopping = true;
+  if (!running) return; // start() stops it once it is up
+  const r = running;
+  running = undefined;
+  log?.info('stopping');
+  try {
+    await r.stop();
+    log?.info('stopped');
+    exit(0);
+  } catch (err) {
+    log?.error({ err }, 'failed to stop cleanly');
+    exit(1);
+  }
+}
+
+process.on('message', (m: ToWorker) => {
+  if (m.type === 'start') void start(m);
+  else if (m.type === 'stop') void stop();
+});
+// The supervisor decides: a terminal's Ctrl-C or a SIGHUP reaches the whole process group.
+process.on('SIGINT', () => {});
+process.on('SIGHUP', () => {});
+process.on('SIGTERM', () => void stop());
+// A supervisor that died leaves no orphan behind.
+process.on('disconnect', () => void stop());
+send({ type: 'hello' });
