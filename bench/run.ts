@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NeutronApi } from './api.js';
 import { runLoad, type LoadStats } from './load.js';
-import { scenarios, type BenchContext } from './scenarios.js';
+import { scenarios, unlimitedQuotas, type BenchContext } from './scenarios.js';
 import { RssMonitor, startServer, type DbKind, type ProcessUsage, type StartedServer } from './server.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
   try {
+    if (opts.url && !opts.token && !opts.admin) await unlimitedQuotas(ctx);
     for (const s of chosen) {
       for (const c of levels) {
         const op = await s.setup(ctx, c);

@@ -35,6 +35,21 @@ export interface PortFixture {
   devices: number;
 }
 
+/** the projects the scenarios work in (noauth mode) */
+export const BENCH_PROJECTS = ['bench-create', 'bench-netlist', 'bench-subnetlist', 'bench-list'];
+
+/** Lifts the quotas of the bench projects on a server that has the quotas API (e.g. one given by --url). */
+export async function unlimitedQuotas(ctx: BenchContext): Promise<void> {
+  for (const project of BENCH_PROJECTS) {
+    try {
+      await ctx.api.json(ADMIN, 'PUT', `/v2.0/quotas/${project}`, { quota: { network: -1, subnet: -1, port: -1 } });
+    } catch (e) {
+      ctx.log(`could not lift the quotas of ${project}: ${(e as Error).message}`);
+      return;
+    }
+  }
+}
+
 const LIST_FIXTURE = { networks: 10, portsPerNetwork: 1000, devices: 2000 };
 const LISTED_NETWORKS = 1000;
 const LISTED_SUBNETS = 1000;

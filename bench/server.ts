@@ -52,6 +52,9 @@ export async function startServer(opts: ServerOptions): Promise<StartedServer> {
     `state_path = ${stateDir}`,
     `api_workers = ${opts.workers}`,
     'auth_strategy = noauth',
+    // unlimited, as Rally's quotas context sets them
+    '[QUOTAS]',
+    ...['network', 'subnet', 'port', 'router', 'floatingip', 'security_group', 'security_group_rule', 'rbac_policy'].map((r) => `quota_${r} = -1`),
     '[database]',
     `connection = ${db.connection}`,
     '',

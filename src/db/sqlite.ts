@@ -10,8 +10,9 @@ import { countStatement } from './statement-count.js';
 /**
  * Kysely's SQLite dialect, reshaped for a server: prepared statements are cached (preparing is
  * a large part of a small query's cost), and write transactions start with BEGIN IMMEDIATE so that
- * two processes sharing the file queue on the write lock (busy_timeout) instead of failing on a
- * read-to-write lock upgrade.
+ * two processes sharing the file queue on the write lock instead of failing on a read-to-write
+ * lock upgrade. The queueing is ours, not SQLite's busy_timeout: SQLite's busy handler sleeps
+ * inside the call, which would stall the whole worker while another worker commits.
  */
 export class SqliteServerDialect implements Dialect {
   constructor(private readonly file: string) {}
@@ -22,6 +23,8 @@ export class SqliteServerDialect implements Dialect {
 }
 
 const STATEMENT_CACHE_SIZE = 500;
+/** how long a statement waits for another process's write lock before SQLITE_BUSY */
+const BUSY_TIMEOUT_MS = 10_000;
 
 class SqliteServerDriver implements Driver {
   private db?: BetterSqlite3.Database;
@@ -35,7 +38,7 @@ class SqliteServerDriver implements Driver {
     this.db = new BetterSqlite3(this.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 10000');
+    this.db.pragma('busy_timeout = 0');
     this.db.pragma('foreign_keys = ON');
     this.connection = new SqliteConnection(this.db);
   }
@@ -88,9 +91,19 @@ class SqliteConnection implements DatabaseConnection {
     countStatement();
     const stmt = this.prepare(q.sql);
     const params = q.parameters as unknown[];
-    if (stmt.reader) return { rows: stmt.all(params) as R[] };
-    const { changes } = stmt.run(params);
-    return { numAffectedRows: BigInt(changes), rows: [] };
+    for (let attempt = 0, deadline = 0; ; attempt++) {
+      try {
+        if (stmt.reader) return { rows: stmt.all(params) as R[] };
+        const { changes } = stmt.run(params);
+        return { numAffectedRows: BigInt(changes), rows: [] };
+      } catch (e: any) {
+        // SQLITE_BUSY: nothing was done; try again once the other process's transaction is over
+        if (e?.code !== 'SQLITE_BUSY') throw e;
+        if (attempt === 0) deadline = Date.now() + BUSY_TIMEOUT_MS;
+        else if (Date.now() > deadline) throw e;
+        await new Promise((r) => (attempt < 10 ? setImmediate(r) : setTimeout(r, 1)));
+      }
+    }
   }
 
   // eslint-disable-next-line require-yield
