@@ -66,6 +66,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
     rewriteUrl: (req) => (req.url ?? '/').replace(/\.json(?=\?|$)/, ''),
   });
 
+  app.setReplySerializer(serializeJson);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -194,6 +195,21 @@ function methods(app: FastifyInstance, url: string, handlers: Partial<Record<(ty
       return h(req, reply);
     },
   });
+}
+
+/**
+ * JSON with BigInt values written as plain integers, as Python writes any int: an IPv6 subnet's
+ * size (network-ip-availabilities) does not fit in a double. The plain path stays the fast one.
+ */
+export function serializeJson(payload: unknown): string {
+  try {
+    return JSON.stringify(payload);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    const big: string[] = [];
+    const text = JSON.stringify(payload, (_k, v) => (typeof v === 'bigint' ? `\u0000${big.push(v.toString()) - 1}\u0000` : v));
+    return text.replace(/"\\u0000(\d+)\\u0000"/g, (_m, i: string) => big[Number(i)]!);
+  }
 }
 
 function sendError(reply: FastifyReply, err: NeutronError): FastifyReply {

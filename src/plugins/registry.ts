@@ -1,12 +1,13 @@
 import type { Config } from '../config/index.js';
+import { NetworkIpAvailabilityPlugin } from '../services/network-ip-availability.js';
 import { Ml2Plugin } from './ml2/plugin.js';
 import { TagPlugin } from '../services/tag/plugin.js';
 import type { Plugin } from './plugin.js';
 
 /** Names operators use for the core plugin: the alias and Neutron's class path. */
-const CORE_PLUGINS: Record<string, () => Plugin> = {
-  ml2: () => new Ml2Plugin(),
-  'neutron.plugins.ml2.plugin.Ml2Plugin': () => new Ml2Plugin(),
+const CORE_PLUGINS: Record<string, (config: Config) => Plugin> = {
+  ml2: (config) => new Ml2Plugin(config),
+  'neutron.plugins.ml2.plugin.Ml2Plugin': (config) => new Ml2Plugin(config),
 };
 
 /** Service plugins by alias, with Neutron's class paths as synonyms. */
@@ -17,7 +18,10 @@ const SERVICE_PLUGINS: Record<string, { classPath: string; make?: () => Plugin }
   segments: { classPath: 'neutron.services.segments.plugin.Plugin' },
   port_forwarding: { classPath: 'neutron.services.portforwarding.pf_plugin.PortForwardingPlugin' },
   tag: { classPath: 'neutron.services.tag.tag_plugin.TagPlugin', make: () => new TagPlugin() },
-  network_ip_availability: { classPath: 'neutron.services.network_ip_availability.plugin.NetworkIPAvailabilityPlugin' },
+  network_ip_availability: {
+    classPath: 'neutron.services.network_ip_availability.plugin.NetworkIPAvailabilityPlugin',
+    make: () => new NetworkIpAvailabilityPlugin(),
+  },
   auto_allocate: { classPath: 'neutron.services.auto_allocate.plugin.Plugin' },
   timestamp: { classPath: 'neutron.services.timestamp.timestamp_plugin.TimeStampPlugin' },
   revisions: { classPath: 'neutron.services.revisions.revision_plugin.RevisionPlugin' },
@@ -68,5 +72,5 @@ export function loadPlugins(config: Config): LoadedPlugins {
     if (make) services.push(make());
     else if (config.DEFAULT.service_plugins.includes(name)) unavailable.push(alias);
   }
-  return { core: makeCore(), services, unavailable };
+  return { core: makeCore(config), services, unavailable };
 }

@@ -1,20 +1,40 @@
 import type { ResourceHandler } from '../../api/controller.js';
 import type { Plugin, PluginContext } from '../plugin.js';
 import { createAgentResource, createAvailabilityZoneResource } from '../agents.js';
+import { createAddressScopeResource } from './address-scopes.js';
 import { createNetworkResource, type NetworkExtender } from './networks.js';
+import { createPortResource, portNetworkExtender, portSubnetHooks, type PortHooks } from './ports.js';
+import { createSubnetPoolResource } from './subnetpools.js';
+import { createSubnetResource, subnetNetworkExtender } from './subnets.js';
+import { createSecurityGroupResources, SECURITY_GROUP_ALIASES } from './security-groups.js';
 import { TypeManager } from './type-manager.js';
 
-/** ML2, the core plugin: networks (and later subnets and ports) through type and mechanism drivers. */
+/** ML2, the core plugin: networks, subnets, subnet pools and ports, through type and mechanism drivers. */
 export class Ml2Plugin implements Plugin {
   readonly name = 'ml2';
-  readonly supportedExtensionAliases = [
+  readonly supportedExtensionAliases: readonly string[] = [
     'provider', 'multi-provider', 'external-net', 'net-mtu', 'net-mtu-writable', 'l2_adjacency', 'port-security',
     'availability_zone', 'network_availability_zone', 'agent',
     'standard-attr-description', 'standard-attr-timestamp', 'standard-attr-revisions',
+    'subnet_allocation', 'default-subnetpools', 'subnetpool-prefix-ops', 'address-scope', 'subnet-service-types',
+    'binding', 'allowed-address-pairs', 'extra_dhcp_opt', 'port-mac-address-regenerate', 'ip-substring-filtering',
   ];
   types?: TypeManager;
   /** other parts that extend networks (subnets, ports, agents) register here before start */
   readonly networkExtenders: NetworkExtender[] = [];
+  /** the security-group and L3 plugins join port handling here before start */
+  readonly portHooks: PortHooks = {};
+
+  constructor(config?: { ml2: { extension_drivers: string[] }; securitygroup?: { enable_security_group: boolean } }) {
+    // [securitygroup] enable_security_group = False: no security groups at all, as in Neutron
+    if (config?.securitygroup?.enable_security_group !== false) {
+      this.supportedExtensionAliases = [...this.supportedExtensionAliases, ...SECURITY_GROUP_ALIASES];
+    }
+    // dns-integration comes with ML2's dns extension drivers, as in Neutron
+    if (config?.ml2.extension_drivers.some((d) => d === 'dns' || d === 'dns_domain_ports')) {
+      this.supportedExtensionAliases = [...this.supportedExtensionAliases, 'dns-integration'];
+    }
+  }
 
   async start({ config, api, db }: PluginContext): Promise<Record<string, ResourceHandler>> {
     this.types = new TypeManager({
@@ -31,8 +51,21 @@ export class Ml2Plugin implements Plugin {
       physical_network_mtus: config.ml2.physical_network_mtus,
       overlay_ip_version: config.ml2.overlay_ip_version as 4 | 6,
     });
+    // ports first: a network's ports must go (or keep it) before its subnets are deleted
+    this.networkExtenders.push(portNetworkExtender, subnetNetworkExtender);
+    const d = config.DEFAULT;
     return {
       networks: createNetworkResource(db, api, this.types, this.networkExtenders),
+      subnets: createSubnetResource(db, api, {
+        maxDnsNameservers: d.max_dns_nameservers, maxSubnetHostRoutes: d.max_subnet_host_routes,
+        allowOverlappingIps: d.allow_overlapping_ips, ipv6PdEnabled: d.ipv6_pd_enabled,
+      }, portSubnetHooks),
+      subnetpools: createSubnetPoolResource(db, api),
+      ports: createPortResource(db, api, {
+        baseMac: d.base_mac, maxAllowedAddressPairs: d.max_allowed_address_pair, dnsDomain: d.dns_domain,
+      }, this.portHooks),
+      ...(api.resources.has('address_scopes') ? { address_scopes: createAddressScopeResource(db, api) } : {}),
+      ...(api.resources.has('security_groups') ? createSecurityGroupResources(db, api) : {}),
       agents: createAgentResource(db, api, config.DEFAULT.agent_down_time),
       availability_zones: createAvailabilityZoneResource(db),
     };

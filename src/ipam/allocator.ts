@@ -1,0 +1,206 @@
+/**
+ * The database side of IPAM: allocation pools, availability ranges and IP allocations.
+ *
+ * Each pool's free addresses are kept as ranges (ipam_availability_ranges), split when an address
+ * is taken and merged when it is given back, so that picking an address is a constant number of
+ * small queries however full the subnet is. What makes an address unique is the primary key of
+ * ipallocations (subnet_id, ip_address); range updates are compare-and-set, and a lost race runs
+ * the whole transaction again (Database.write).
+ */
+import type { Tx } from '../db/database.js';
+import { IpAddressAlreadyAllocated } from '../api/errors.js';
+import { formatIp, parseIp, type IpAddress, type IpRange, type IpVersion } from './address.js';
+
+/** Neutron's reference driver picks at random among the first 1000 free addresses of a pool. */
+const WINDOW = 1000n;
+/** ranges read per pick: enough to fill the window unless the front of the pool is very fragmented */
+const RANGES_PER_PICK = 32;
+
+export interface IpamSubnet {
+  id: string;
+  networkId: string;
+  ipVersion: IpVersion;
+}
+
+interface RangeRow {
+  subnet_id: string;
+  pool_index: number;
+  first_ip: string;
+  last_ip: string;
+}
+
+/** Fixed-width hex, so that text order is address order within a subnet. */
+export function addressKey(version: IpVersion, value: bigint): string {
+  return value.toString(16).padStart(version === 4 ? 8 : 32, '0');
+}
+
+function keyValue(key: string): bigint {
+  return BigInt(`0x${key}`);
+}
+
+/**
+ * A compare-and-set on an availability range found nothing to change: another transaction took
+ * the range first. It carries PostgreSQL's serialization-failure code, which Database.write runs
+ * the transaction again for.
+ */
+class RangeChanged extends Error {
+  readonly code = '40001';
+  constructor() { super('availability range changed concurrently'); }
+}
+
+function changed(result: { numUpdatedRows?: bigint; numDeletedRows?: bigint }): void {
+  if ((result.numUpdatedRows ?? result.numDeletedRows ?? 0n) !== 1n) throw new RangeChanged();
+}
+
+/** The free parts of `pool` once the sorted `used` addresses are taken out, by a single sweep. */
+export function freeRanges(pool: IpRange, used: readonly bigint[]): IpRange[] {
+  const out: IpRange[] = [];
+  let lo = 0;
+  let hi = used.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (used[mid]! < pool.first) lo = mid + 1;
+    else hi = mid;
+  }
+  let next = pool.first;
+  for (let i = lo; i < used.length && used[i]! <= pool.last; i++) {
+    const u = used[i]!;
+    if (u > next) out.push({ version: pool.version, first: next, last: u - 1n });
+    if (u >= next) next = u + 1n;
+  }
+  if (next <= pool.last) out.push({ version: pool.version, first: next, last: pool.last });
+  return out;
+}
+
+/** Stores a new subnet's allocation pools; all of their addresses are free. */
+export async function createPools(tx: Tx, subnetId: string, pools: readonly IpRange[]): Promise<void> {
+  if (!pools.length) return;
+  await tx.insertInto('subnet_allocation_pools').values(pools.map((p, i) => ({
+    subnet_id: subnetId, pool_index: i, first_ip: formatIp(p.version, p.first), last_ip: formatIp(p.version, p.last),
+  }))).execute();
+  await tx.insertInto('ipam_availability_ranges').values(pools.map((p, i) => ({
+    subnet_id: subnetId, pool_index: i, first_ip: addressKey(p.version, p.first), last_ip: addressKey(p.version, p.last),
+  }))).execute();
+}
+
+/** Replaces a subnet's pools; addresses already allocated stay taken, wherever they are. */
+export async function replacePools(tx: Tx, subnetId: string, pools: readonly IpRange[]): Promise<void> {
+  await tx.deleteFrom('subnet_allocation_pools').where('subnet_id', '=', subnetId).execute();
+  await tx.deleteFrom('ipam_availability_ranges').where('subnet_id', '=', subnetId).execute();
+  if (!pools.length) return;
+  await tx.insertInto('subnet_allocation_pools').values(pools.map((p, i) => ({
+    subnet_id: subnetId, pool_index: i, first_ip: formatIp(p.version, p.first), last_ip: formatIp(p.version, p.last),
+  }))).execute();
+  const rows = await tx.selectFrom('ipallocations').select('ip_address').where('subnet_id', '=', subnetId).execute();
+  const used = rows.map((r) => parseIp(r.ip_address)!.value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const ranges = pools.flatMap((p, i) => freeRanges(p, used).map((r) => ({
+    subnet_id: subnetId, pool_index: i, first_ip: addressKey(r.version, r.first), last_ip: addressKey(r.version, r.last),
+  })));
+  for (let i = 0; i < ranges.length; i += 500) {
+    await tx.insertInto('ipam_availability_ranges').values(ranges.slice(i, i + 500)).execute();
+  }
+}
+
+/** Takes `value` out of the free range `row` that holds it. */
+async function takeFromRange(tx: Tx, version: IpVersion, row: RangeRow, value: bigint): Promise<void> {
+  const first = keyValue(row.first_ip);
+  const last = keyValue(row.last_ip);
+  const same = (qb: any) => qb.where('subnet_id', '=', row.subnet_id).where('first_ip', '=', row.first_ip).where('last_ip', '=', row.last_ip);
+  if (first === last) {
+    changed(await same(tx.deleteFrom('ipam_availability_ranges')).executeTakeFirst());
+  } else if (value === first) {
+    changed(await same(tx.updateTable('ipam_availability_ranges').set({ first_ip: addressKey(version, value + 1n) })).executeTakeFirst());
+  } else if (value === last) {
+    changed(await same(tx.updateTable('ipam_availability_ranges').set({ last_ip: addressKey(version, value - 1n) })).executeTakeFirst());
+  } else {
+    changed(await same(tx.updateTable('ipam_availability_ranges').set({ last_ip: addressKey(version, value - 1n) })).executeTakeFirst());
+    await tx.insertInto('ipam_availability_ranges').values({
+      subnet_id: row.subnet_id, pool_index: row.pool_index,
+      first_ip: addressKey(version, value + 1n), last_ip: row.last_ip,
+    }).execute();
+  }
+}
+
+async function recordAllocation(tx: Tx, subnet: IpamSubnet, portId: string, address: string): Promise<void> {
+  await tx.insertInto('ipallocations').values({ subnet_id: subnet.id, ip_address: address, port_id: portId, network_id: subnet.networkId }).execute();
+}
+
+/**
+ * Allocates any free address of the subnet's pools to the port, or returns null when they are
+ * exhausted. `preferNext` takes the lowest free address (DHCP ports); otherwise one at random
+ * among the first free addresses of the first pool that has any.
+ */
+export async function allocateAny(tx: Tx, subnet: IpamSubnet, portId: string, preferNext = false): Promise<string | null> {
+  const rows: RangeRow[] = await tx.selectFrom('ipam_availability_ranges').selectAll()
+    .where('subnet_id', '=', subnet.id).orderBy('pool_index').orderBy('first_ip').limit(preferNext ? 1 : RANGES_PER_PICK).execute() as RangeRow[];
+  if (!rows.length) return null;
+  let row = rows[0]!;
+  let value = keyValue(row.first_ip);
+  if (!preferNext) {
+    const window = rows.filter((r) => r.pool_index === rows[0]!.pool_index);
+    let total = 0n;
+    const sizes = window.map((r) => keyValue(r.last_ip) - keyValue(r.first_ip) + 1n);
+    for (const s of sizes) total += s;
+    let n = BigInt(Math.floor(Math.random() * Number(total < WINDOW ? total : WINDOW)));
+    for (let i = 0; i < window.length; i++) {
+      if (n < sizes[i]!) {
+        row = window[i]!;
+        value = keyValue(row.first_ip) + n;
+        break;
+      }
+      n -= sizes[i]!;
+    }
+  }
+  await takeFromRange(tx, subnet.ipVersion, row, value);
+  const address = formatIp(subnet.ipVersion, value);
+  await recordAllocation(tx, subnet, portId, address);
+  return address;
+}
+
+/**
+ * Allocates this address (already checked to belong to the subnet) to the port; it may lie outside
+ * the pools. IpAddressAlreadyAllocated when it is taken.
+ */
+export async function allocateSpecific(tx: Tx, subnet: IpamSubnet, portId: string, ip: IpAddress): Promise<string> {
+  const address = formatIp(ip.version, ip.value);
+  const taken = await tx.selectFrom('ipallocations').select('port_id')
+    .where('subnet_id', '=', subnet.id).where('ip_address', '=', address).executeTakeFirst();
+  if (taken) throw new IpAddressAlreadyAllocated({ ip: address, subnet_id: subnet.id });
+  const key = addressKey(ip.version, ip.value);
+  const row: RangeRow | undefined = await tx.selectFrom('ipam_availability_ranges').selectAll()
+    .where('subnet_id', '=', subnet.id).where('first_ip', '<=', key).orderBy('first_ip', 'desc').limit(1).executeTakeFirst() as RangeRow | undefined;
+  if (row && row.last_ip >= key) await takeFromRange(tx, ip.version, row, ip.value);
+  await recordAllocation(tx, subnet, portId, address);
+  return address;
+}
+
+/** Gives an allocated address back: its row goes, and it rejoins the free range of its pool. */
+export async function release(tx: Tx, subnetId: string, address: string): Promise<void> {
+  const ip = parseIp(address)!;
+  await tx.deleteFrom('ipallocations').where('subnet_id', '=', subnetId).where('ip_address', '=', address).execute();
+  const pools = await tx.selectFrom('subnet_allocation_pools').select(['pool_index', 'first_ip', 'last_ip'])
+    .where('subnet_id', '=', subnetId).execute();
+  const pool = pools.find((p) => parseIp(p.first_ip)!.value <= ip.value && ip.value <= parseIp(p.last_ip)!.value);
+  if (!pool) return;
+  const v = ip.version;
+  const below = ip.value > 0n ? addressKey(v, ip.value - 1n) : null;
+  const above = addressKey(v, ip.value + 1n);
+  const neighbours: RangeRow[] = await tx.selectFrom('ipam_availability_ranges').selectAll()
+    .where('subnet_id', '=', subnetId).where('pool_index', '=', pool.pool_index)
+    .where((eb) => eb.or([eb('first_ip', '=', above), ...(below ? [eb('last_ip', '=', below)] : [])])).execute() as RangeRow[];
+  const left = neighbours.find((r) => r.last_ip === below);
+  const right = neighbours.find((r) => r.first_ip === above);
+  const same = (qb: any, r: RangeRow) => qb.where('subnet_id', '=', subnetId).where('first_ip', '=', r.first_ip).where('last_ip', '=', r.last_ip);
+  if (left && right) {
+    changed(await same(tx.deleteFrom('ipam_availability_ranges'), right).executeTakeFirst());
+    changed(await same(tx.updateTable('ipam_availability_ranges').set({ last_ip: right.last_ip }), left).executeTakeFirst());
+  } else if (left) {
+    changed(await same(tx.updateTable('ipam_availability_ranges').set({ last_ip: addressKey(v, ip.value) }), left).executeTakeFirst());
+  } else if (right) {
+    changed(await same(tx.updateTable('ipam_availability_ranges').set({ first_ip: addressKey(v, ip.value) }), right).executeTakeFirst());
+  } else {
+    await tx.insertInto('ipam_availability_ranges').values({
+      subnet_id: subnetId, pool_index: pool.pool_index, first_ip: addressKey(v, ip.value), last_ip: addressKey(v, ip.value),
+    }).execute();
+  }
+}

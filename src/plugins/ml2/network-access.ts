@@ -1,0 +1,80 @@
+import type { RequestContext } from '../../auth/context.js';
+import type { Item } from '../../api/body.js';
+import { HTTPForbidden, NetworkNotFound } from '../../api/errors.js';
+import { inChunks } from '../../db/chunks.js';
+import type { Queryable } from '../../db/database.js';
+
+export const SHARED = 'access_as_shared';
+export const EXTERNAL = 'access_as_external';
+
+/** Network ids that `projectId` reaches through RBAC entries with one of `actions`. */
+export function rbacNetworkIds(q: Pick<Queryable, 'selectFrom'>, projectId: string | null, actions: string[]) {
+  return q.selectFrom('rbac_entries').select('object_id')
+    .where('object_type', '=', 'network').where('action', 'in', actions)
+    .where('target_project', 'in', projectId ? ['*', projectId] : ['*']);
+}
+
+export interface NetworkAccess {
+  id: string;
+  projectId: string;
+  /** shared with the caller (or everyone) */
+  shared: boolean;
+  /** the caller may see it: owner, shared or external */
+  visible: boolean;
+}
+
+/** The parent network of a port or subnet as the caller stands to it, in one query. */
+export async function networkAccess(q: Queryable, ctx: RequestContext, networkId: string): Promise<NetworkAccess | null> {
+  const projects = ctx.projectId ? ['*', ctx.projectId] : ['*'];
+  const row = await q.selectFrom('networks').select(['networks.id', 'networks.project_id'])
+    .select((eb) => [
+      eb.exists(eb.selectFrom('rbac_entries').select('object_id').whereRef('object_id', '=', 'networks.id')
+        .where('object_type', '=', 'network').where('action', '=', SHARED).where('target_project', 'in', projects)).as('shared'),
+      eb.exists(eb.selectFrom('rbac_entries').select('object_id').whereRef('object_id', '=', 'networks.id')
+        .where('object_type', '=', 'network').where('action', '=', EXTERNAL).where('target_project', 'in', projects)).as('external'),
+    ])
+    .where('networks.id', '=', networkId).executeTakeFirst();
+  if (!row) return null;
+  const shared = !!Number(row.shared);
+  const visible = ctx.isAdmin || ctx.isAdvsvc || shared || !!Number(row.external) || row.project_id === ctx.projectId;
+  return { id: row.id, projectId: row.project_id, shared, visible };
+}
+
+/**
+ * `network:tenant_id` and `network:shared` for ports or subnets being shown, set-based: policy
+ * rules read them, and an update's or delete's policy check (inside its transaction) finds them
+ * on the loaded object instead of querying again.
+ */
+export async function addNetworkFields(q: Queryable, ctx: RequestContext, items: Item[]): Promise<void> {
+  const ids = [...new Set(items.map((i) => i.network_id as string))];
+  const projects = ctx.projectId ? ['*', ctx.projectId] : ['*'];
+  const nets = new Map<string, { project_id: string; shared: unknown }>();
+  await inChunks(ids, async (chunk) => {
+    const rows = await q.selectFrom('networks').select(['networks.id', 'networks.project_id'])
+      .select((eb) => eb.exists(eb.selectFrom('rbac_entries').select('object_id').whereRef('object_id', '=', 'networks.id')
+        .where('object_type', '=', 'network').where('action', '=', SHARED).where('target_project', 'in', projects)).as('shared'))
+      .where('networks.id', 'in', chunk).execute();
+    for (const r of rows) nets.set(r.id, r);
+  });
+  for (const item of items) {
+    const net = nets.get(item.network_id as string);
+    item['network:tenant_id'] = net?.project_id ?? null;
+    item['network:shared'] = !!Number(net?.shared ?? 0);
+  }
+}
+
+/**
+ * The policy target of a port or subnet: the item plus `network:tenant_id` and `network:shared`.
+ * On create (no id yet) it is also Neutron's ownership hook: the network must be visible (else 404)
+ * and, for callers other than admin and advsvc, owned by the item's project or shared (else 403).
+ */
+export async function networkPolicyTarget(q: Queryable, ctx: RequestContext, item: Item, resource: 'port' | 'subnet'): Promise<Item> {
+  if (item.id !== undefined && 'network:tenant_id' in item) return item;
+  const networkId = item.network_id as string;
+  const net = await networkAccess(q, ctx, networkId);
+  if (!net || !net.visible) throw new NetworkNotFound({ net_id: networkId });
+  if (item.id === undefined && !ctx.isAdmin && !ctx.isAdvsvc && !net.shared && net.projectId !== item.tenant_id) {
+    throw new HTTPForbidden(`Tenant ${item.tenant_id} not allowed to create ${resource} on this network`);
+  }
+  return { ...item, 'network:tenant_id': net.projectId, 'network:shared': net.shared };
+}

@@ -1,0 +1,472 @@
+import type { RequestContext } from '../../auth/context.js';
+import { UNSET } from '../../api/attributes.js';
+import type { Item } from '../../api/body.js';
+import type { ResourceHandler } from '../../api/controller.js';
+import {
+  AddressPairAndPortSecurityRequired, AllocationOnAutoAddressSubnet, AllowedAddressPairExhausted, DeviceIDNotOwnedByTenant,
+  InvalidInput, InvalidIpForNetwork, InvalidIpForSubnet, IpAddressAlreadyAllocated, IpAddressGenerationFailure,
+  IpAddressGenerationFailureNoMatchingSubnet, MacAddressInUse, NetworkInUse, NetworkNotFound, PortBound, PortNotFound,
+  SubnetNotFound, UnsupportedPortDeviceOwner,
+} from '../../api/errors.js';
+import type { ApiModel } from '../../api/registry.js';
+import { inChunks } from '../../db/chunks.js';
+import type { Database, Queryable, Tx } from '../../db/database.js';
+import { bumpRevision, SqlResource, type ResourceHooks, type Select } from '../../db/resource.js';
+import { formatIp, isValidIpForSubnet, parseIp, type IpAddress } from '../../ipam/address.js';
+import { allocateAny, allocateSpecific, release, type IpamSubnet } from '../../ipam/allocator.js';
+import { eui64Address, randomMac } from '../../ipam/mac.js';
+import { addNetworkFields, networkPolicyTarget } from './network-access.js';
+import type { NetworkExtender } from './networks.js';
+import {
+  AUTO_DELETE_PORT_OWNERS, isAutoAddress, networkSubnets, ROUTER_INTERFACE_OWNERS, ROUTER_INTERFACE_OWNERS_SNAT,
+  type SubnetInfo, type SubnetPortHooks,
+} from './subnets.js';
+
+export interface PortOptions {
+  /** [DEFAULT] base_mac */
+  baseMac: string;
+  /** [DEFAULT] max_allowed_address_pair */
+  maxAllowedAddressPairs: number;
+  /** [DEFAULT] dns_domain */
+  dnsDomain: string;
+}
+
+/**
+ * Where other plugins join in. The security-group plugin validates and defaults a port's
+ * security_groups (it gets the ids as given, or UNSET, and returns the ids to store); until it
+ * exists they are stored as given. The L3 plugin answers who owns a router (device_id checks).
+ */
+export interface PortHooks {
+  securityGroups?(tx: Tx, ctx: RequestContext, port: Item, requested: string[] | typeof UNSET): Promise<string[]>;
+  routerProject?(q: Queryable, routerId: string): Promise<string | null>;
+}
+
+const ROUTER_PORT_OWNERS = [...ROUTER_INTERFACE_OWNERS_SNAT, 'network:router_gateway'];
+const DNS_DOMAIN_DEFAULT = 'openstacklocal.';
+
+interface FixedIp { subnet_id: string; ip_address: string }
+/** One address to allocate: a specific one, or any from the first of `subnets` that has one. */
+type IpRequest = { subnet: SubnetInfo; ip: IpAddress } | { subnets: SubnetInfo[] };
+
+/** A value from the request, or `fallback` when it was not given (or given as null). */
+function given<T>(v: unknown, fallback: T): T {
+  return v === undefined || v === null || v === UNSET ? fallback : v as T;
+}
+
+function ipamSubnet(s: SubnetInfo): IpamSubnet {
+  return { id: s.id, networkId: s.networkId, ipVersion: s.ipVersion };
+}
+
+/** neutron.common.ipv6_utils.is_eui64_address: ff:fe in the middle of the interface id. */
+function isEui64(address: string): boolean {
+  const ip = parseIp(address);
+  return !!ip && ip.version === 6 && ((ip.value >> 24n) & 0xffffn) === 0xfffen;
+}
+
+/**
+ * find_candidate_subnets for a device owner: subnets without service types, those that list the
+ * owner, and for DHCP ports any subnet with DHCP on; service-typed subnets first.
+ */
+function candidateSubnets(subnets: SubnetInfo[], networkId: string, owner: string): SubnetInfo[] {
+  const eligible = subnets.filter((s) => !s.serviceTypes.length || s.serviceTypes.includes(owner) || (owner === 'network:dhcp' && s.enableDhcp));
+  if (!eligible.length && subnets.length) throw new IpAddressGenerationFailureNoMatchingSubnet({ network_id: networkId, service_type: owner });
+  return [...eligible.filter((s) => s.serviceTypes.length), ...eligible.filter((s) => !s.serviceTypes.length)];
+}
+
+/** _get_subnet_for_fixed_ip */
+async function subnetForFixedIp(q: Queryable, fixed: Item, subnets: SubnetInfo[], networkId: string, owner: string): Promise<SubnetInfo> {
+  if (!subnets.length) throw new InvalidInput({ error_message: 'IP allocation requires subnets for network' });
+  const ip = 'ip_address' in fixed ? parseIp(fixed.ip_address)! : null;
+  const allowNetworkAddress = ROUTER_PORT_OWNERS.includes(owner) || owner === '';
+  if ('subnet_id' in fixed) {
+    const subnet = subnets.find((s) => s.id === fixed.subnet_id);
+    if (!subnet) {
+      const exists = await q.selectFrom('subnets').select('id').where('id', '=', fixed.subnet_id as string).executeTakeFirst();
+      if (!exists) throw new SubnetNotFound({ subnet_id: fixed.subnet_id as string });
+      throw new InvalidInput({ error_message: `Failed to create port on network ${networkId}, because fixed_ips included invalid subnet ${fixed.subnet_id}` });
+    }
+    if (ip && !isValidIpForSubnet(subnet.cidr, ip, allowNetworkAddress)) throw new InvalidIpForSubnet({ ip_address: fixed.ip_address as string });
+    return subnet;
+  }
+  if (!ip) throw new InvalidInput({ error_message: 'IP allocation requires subnet_id or ip_address' });
+  const subnet = subnets.find((s) => isValidIpForSubnet(s.cidr, ip, allowNetworkAddress));
+  if (!subnet) throw new InvalidIpForNetwork({ ip_address: fixed.ip_address as string });
+  return subnet;
+}
+
+/** _test_fixed_ips_for_port: the requests for explicit fixed_ips (auto-address subnets are added apart). */
+async function fixedIpRequests(q: Queryable, fixedIps: Item[], subnets: SubnetInfo[], networkId: string, owner: string): Promise<IpRequest[]> {
+  const out: IpRequest[] = [];
+  for (const fixed of fixedIps) {
+    const subnet = await subnetForFixedIp(q, fixed, subnets, networkId, owner);
+    if ('ip_address' in fixed) {
+      if (isAutoAddress(subnet) && !ROUTER_INTERFACE_OWNERS.includes(owner)) {
+        throw new AllocationOnAutoAddressSubnet({ ip: fixed.ip_address as string, subnet_id: subnet.id });
+      }
+      out.push({ subnet, ip: parseIp(fixed.ip_address)! });
+    } else if (ROUTER_INTERFACE_OWNERS_SNAT.includes(owner) || !isAutoAddress(subnet)) {
+      out.push({ subnets: [subnet] });
+    }
+  }
+  return out;
+}
+
+/** EUI-64 addresses on every auto-address subnet not handled yet, except for router ports. */
+function autoAddressRequests(subnets: SubnetInfo[], owner: string, mac: string, handled: Set<string>): IpRequest[] {
+  if (ROUTER_INTERFACE_OWNERS_SNAT.includes(owner)) return [];
+  return subnets.filter((s) => s.ipVersion === 6 && isAutoAddress(s) && !handled.has(s.id))
+    .map((subnet) => ({ subnet, ip: parseIp(eui64Address(subnet.cidr, mac))! }));
+}
+
+/** _ipam_allocate_ips: specific addresses first, so that they are not taken by the automatic picks. */
+async function allocate(tx: Tx, port: Item, requests: IpRequest[]): Promise<FixedIp[]> {
+  const out: FixedIp[] = [];
+  const preferNext = port.device_owner === 'network:dhcp' || port.device_owner === 'network:distributed';
+  for (const req of [...requests.filter((r) => 'ip' in r), ...requests.filter((r) => !('ip' in r))]) {
+    if ('ip' in req) {
+      out.push({ subnet_id: req.subnet.id, ip_address: await allocateSpecific(tx, ipamSubnet(req.subnet), port.id as string, req.ip) });
+      continue;
+    }
+    let address: string | null = null;
+    for (const subnet of req.subnets) {
+      address = await allocateAny(tx, ipamSubnet(subnet), port.id as string, preferNext);
+      if (address) {
+        out.push({ subnet_id: subnet.id, ip_address: address });
+        break;
+      }
+    }
+    if (!address) throw new IpAddressGenerationFailure({ net_id: port.network_id as string });
+  }
+  return out;
+}
+
+/** _allocate_ips_for_port: explicit fixed_ips, or one IPv4 and one stateful IPv6 address; SLAAC addresses always. */
+async function allocateForNewPort(tx: Tx, port: Item): Promise<void> {
+  const owner = port.device_owner as string;
+  const networkId = port.network_id as string;
+  const subnets = candidateSubnets(await networkSubnets(tx, networkId), networkId, owner);
+  let requests: IpRequest[];
+  if (port.fixed_ips !== UNSET) {
+    requests = await fixedIpRequests(tx, port.fixed_ips as Item[], subnets, networkId, owner);
+  } else {
+    const v4 = subnets.filter((s) => s.ipVersion === 4);
+    const v6stateful = subnets.filter((s) => s.ipVersion === 6 && !isAutoAddress(s));
+    requests = [v4, v6stateful].filter((l) => l.length).map((l) => ({ subnets: l }));
+  }
+  requests.push(...autoAddressRequests(subnets, owner, port.mac_address as string, new Set()));
+  await allocate(tx, port, requests);
+}
+
+/**
+ * _get_changed_ips_for_port and _update_ips_for_port: `requested` is the port's whole new list.
+ * Addresses named again are kept; a {subnet_id} keeps the port's address on that subnet (EUI-64
+ * ones are computed again); the rest is added; addresses not named go, except SLAAC ones of
+ * non-router ports.
+ */
+async function updateFixedIps(tx: Tx, port: Item, current: FixedIp[], requested: Item[], mac: string): Promise<void> {
+  const owner = port.device_owner as string;
+  const networkId = port.network_id as string;
+  const all = await networkSubnets(tx, networkId);
+  const byId = new Map(all.map((s) => [s.id, s]));
+  const add: Item[] = [];
+  const kept: FixedIp[] = [];
+  const removeCandidates: FixedIp[] = [];
+  const byIp = new Map(current.map((ip) => [ip.ip_address, ip]));
+  for (const ip of requested) {
+    if (!('ip_address' in ip)) continue;
+    const canonical = parseIp(ip.ip_address)!;
+    const key = formatIp(canonical.version, canonical.value);
+    const original = byIp.get(key);
+    if (original) {
+      byIp.delete(key);
+      kept.push(original);
+    } else {
+      add.push(ip);
+    }
+  }
+  const bySubnet = new Map<string, FixedIp[]>();
+  for (const ip of byIp.values()) bySubnet.set(ip.subnet_id, [...(bySubnet.get(ip.subnet_id) ?? []), ip]);
+  for (const ip of requested) {
+    if ('ip_address' in ip) continue;
+    const orig = bySubnet.get(ip.subnet_id as string)?.pop();
+    if (!orig) add.push(ip);
+    else if (isEui64(orig.ip_address)) {
+      add.push(ip);
+      removeCandidates.push(orig);
+    } else {
+      kept.push(orig);
+    }
+  }
+  const remove: FixedIp[] = [];
+  for (const ip of [...[...bySubnet.values()].flat(), ...removeCandidates]) {
+    const subnet = byId.get(ip.subnet_id);
+    const required = ROUTER_INTERFACE_OWNERS_SNAT.includes(owner) || !subnet || !isAutoAddress(subnet);
+    if (required) remove.push(ip);
+    else kept.push(ip);
+  }
+  const subnets = candidateSubnets(all, networkId, owner);
+  const toAdd = await fixedIpRequests(tx, add, subnets, networkId, owner);
+  for (const ip of remove) await release(tx, ip.subnet_id, ip.ip_address);
+  const handled = new Set([...toAdd.map((r) => ('ip' in r ? r.subnet.id : r.subnets[0]!.id)), ...kept.map((i) => i.subnet_id), ...remove.map((i) => i.subnet_id)]);
+  toAdd.push(...autoAddressRequests(subnets, owner, mac, handled));
+  await allocate(tx, port, toAdd);
+}
+
+async function portFixedIps(q: Queryable, portId: string): Promise<FixedIp[]> {
+  return q.selectFrom('ipallocations').select(['subnet_id', 'ip_address']).where('port_id', '=', portId).execute() as Promise<FixedIp[]>;
+}
+
+async function releaseAll(tx: Tx, portId: string): Promise<void> {
+  for (const ip of await portFixedIps(tx, portId)) await release(tx, ip.subnet_id, ip.ip_address);
+}
+
+function compareFixedIps(a: FixedIp, b: FixedIp): number {
+  const [x, y] = [parseIp(a.ip_address)!, parseIp(b.ip_address)!];
+  return x.version - y.version || (x.value < y.value ? -1 : x.value > y.value ? 1 : 0);
+}
+
+function fixedIpsFilter(qb: Select, values: unknown[]): Select {
+  for (const [key, value] of values as Array<[string, string]>) {
+    if (key === 'ip_address') {
+      qb = qb.where('ports.id', 'in', (eb: any) => eb.selectFrom('ipallocations').select('port_id').where('ip_address', '=', value));
+    } else if (key === 'subnet_id') {
+      qb = qb.where('ports.id', 'in', (eb: any) => eb.selectFrom('ipallocations').select('port_id').where('subnet_id', '=', value));
+    } else if (key === 'ip_address_substr') {
+      const pattern = `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      qb = qb.where('ports.id', 'in', (eb: any) => eb.selectFrom('ipallocations').select('port_id').where('ip_address', 'like', pattern));
+    } else {
+      throw new InvalidInput({ error_message: `Invalid fixed_ips filter key ${key}` });
+    }
+  }
+  return qb;
+}
+
+export function createPortResource(db: Database, api: ApiModel, opts: PortOptions, plugins: PortHooks = {}): SqlResource & ResourceHandler {
+  const def = api.resources.get('ports')!;
+  const dnsDomain = !opts.dnsDomain ? '' : opts.dnsDomain.endsWith('.') ? opts.dnsDomain : `${opts.dnsDomain}.`;
+  // with the default dns_domain Neutron does not let ports name themselves
+  const dnsNamesAllowed = !!dnsDomain && dnsDomain !== DNS_DOMAIN_DEFAULT;
+  const hasDns = 'dns_name' in def.attributes;
+
+  async function checkDeviceOwner(q: Queryable, ctx: RequestContext, owner: string, deviceId: string, projectId: string): Promise<void> {
+    if (!ROUTER_INTERFACE_OWNERS.includes(owner) || ctx.isAdmin || !deviceId) return;
+    const routerProject = plugins.routerProject ? await plugins.routerProject(q, deviceId) : undefined;
+    if (routerProject === null) return;
+    if (routerProject !== projectId) throw new DeviceIDNotOwnedByTenant({ device_id: deviceId });
+  }
+
+  function checkAddressPairs(port: Item, pairs: unknown): void {
+    if (!Array.isArray(pairs) || !pairs.length) return;
+    if (pairs.length > opts.maxAllowedAddressPairs) throw new AllowedAddressPairExhausted({ quota: opts.maxAllowedAddressPairs });
+    if (port.port_security_enabled === false) throw new AddressPairAndPortSecurityRequired();
+  }
+
+  async function storeAddressPairs(tx: Tx, port: Item, pairs: Array<{ ip_address: string; mac_address?: string }>): Promise<void> {
+    await tx.deleteFrom('port_allowed_address_pairs').where('port_id', '=', port.id as string).execute();
+    const rows = new Map(pairs.map((p) => {
+      const row = { port_id: port.id, mac_address: p.mac_address ?? port.mac_address, ip_address: p.ip_address };
+      return [`${row.mac_address}/${row.ip_address}`, row];
+    }));
+    if (rows.size) await tx.insertInto('port_allowed_address_pairs').values([...rows.values()]).execute();
+  }
+
+  /** extra_dhcp_opts: set on create; an update changes the options it names, and a null value deletes one. */
+  async function storeDhcpOpts(tx: Tx, portId: string, list: Array<{ opt_name: string; opt_value: string | null; ip_version?: number }>): Promise<void> {
+    for (const o of list) {
+      const version = o.ip_version ?? 4;
+      await tx.deleteFrom('port_extra_dhcp_opts').where('port_id', '=', portId).where('opt_name', '=', o.opt_name).where('ip_version', '=', version).execute();
+      if (o.opt_value !== null) {
+        await tx.insertInto('port_extra_dhcp_opts').values({ port_id: portId, opt_name: o.opt_name, opt_value: o.opt_value, ip_version: version }).execute();
+      }
+    }
+  }
+
+  async function storeSecurityGroups(tx: Tx, ctx: RequestContext, port: Item, requested: unknown, replace: boolean): Promise<void> {
+    const ids = plugins.securityGroups
+      ? await plugins.securityGroups(tx, ctx, port, requested as string[] | typeof UNSET)
+      : requested === UNSET ? [] : (requested as string[]);
+    if (replace) await tx.deleteFrom('port_security_group_bindings').where('port_id', '=', port.id as string).execute();
+    if (ids.length) await tx.insertInto('port_security_group_bindings').values(ids.map((id) => ({ port_id: port.id, security_group_id: id }))).execute();
+  }
+
+  const hooks: ResourceHooks = {
+    scope: (qb, ctx) => qb.where((eb) => eb.or([
+      eb('ports.project_id', '=', ctx.projectId),
+      eb('ports.network_id', 'in', eb.selectFrom('networks').select('id').where('project_id', '=', ctx.projectId)),
+    ])),
+
+    filters: {
+      fixed_ips: fixedIpsFilter,
+      'binding:host_id': (qb, values) => qb.where('ports.id', 'in', (eb: any) => eb.selectFrom('ml2_port_bindings').select('port_id').where('host', 'in', values)),
+      security_groups: (qb, values) => qb.where('ports.id', 'in', (eb: any) => eb.selectFrom('port_security_group_bindings').select('port_id').where('security_group_id', 'in', values)),
+    },
+
+    async extend(q, ports, ctx) {
+      const byId = new Map(ports.map((p) => {
+        Object.assign(p, { fixed_ips: [], security_groups: [], allowed_address_pairs: [], extra_dhcp_opts: [] });
+        return [p.id as string, p];
+      }));
+      const ids = [...byId.keys()];
+      await inChunks(ids, async (chunk) => {
+        for (const a of await q.selectFrom('ipallocations').select(['port_id', 'subnet_id', 'ip_address']).where('port_id', 'in', chunk).execute()) {
+          (byId.get(a.port_id)!.fixed_ips as FixedIp[]).push({ subnet_id: a.subnet_id, ip_address: a.ip_address });
+        }
+        for (const b of await q.selectFrom('ml2_port_bindings').selectAll().where('port_id', 'in', chunk).execute()) {
+          const p = byId.get(b.port_id)!;
+          p['binding:host_id'] = b.host;
+          p['binding:vif_type'] = b.vif_type;
+          p['binding:vnic_type'] = b.vnic_type;
+          p['binding:profile'] = JSON.parse(b.profile);
+          p['binding:vif_details'] = JSON.parse(b.vif_details);
+        }
+        for (const s of await q.selectFrom('port_security_group_bindings').selectAll().where('port_id', 'in', chunk).execute()) {
+          (byId.get(s.port_id)!.security_groups as string[]).push(s.security_group_id);
+        }
+        for (const a of await q.selectFrom('port_allowed_address_pairs').selectAll().where('port_id', 'in', chunk).execute()) {
+          (byId.get(a.port_id)!.allowed_address_pairs as unknown[]).push({ ip_address: a.ip_address, mac_address: a.mac_address });
+        }
+        for (const o of await q.selectFrom('port_extra_dhcp_opts').selectAll().where('port_id', 'in', chunk).execute()) {
+          (byId.get(o.port_id)!.extra_dhcp_opts as unknown[]).push({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: Number(o.ip_version) });
+        }
+      });
+      // get_port's deprecated rule lets a network's owner see other projects' ports on it
+      await addNetworkFields(q, ctx, ports);
+      for (const p of ports) {
+        (p.fixed_ips as FixedIp[]).sort(compareFixedIps);
+        (p.security_groups as string[]).sort();
+        if (hasDns) {
+          const name = dnsNamesAllowed ? (p.dns_name as string) : '';
+          p.dns_assignment = (p.fixed_ips as FixedIp[]).map(({ ip_address }) => {
+            const hostname = name || `host-${ip_address.replace(/[.:]/g, '-')}`;
+            const fqdn = name.endsWith('.') || !dnsDomain ? hostname : `${hostname}.${dnsDomain}`;
+            return { ip_address, hostname, fqdn };
+          });
+        }
+      }
+    },
+
+    async beforeCreate(tx, ctx, p) {
+      await checkDeviceOwner(tx, ctx, p.device_owner as string, p.device_id as string, p.project_id as string);
+      const network = await tx.selectFrom('networks').select(['id', 'port_security_enabled']).where('id', '=', p.network_id as string).executeTakeFirst();
+      if (!network) throw new NetworkNotFound({ net_id: p.network_id as string });
+      if (p.mac_address === UNSET || p.mac_address === null) {
+        // a collision with another port of the network fails the unique key and the request runs again
+        p.mac_address = randomMac(opts.baseMac);
+      } else {
+        const used = await tx.selectFrom('ports').select('id').where('network_id', '=', p.network_id as string).where('mac_address', '=', p.mac_address as string).executeTakeFirst();
+        if (used) throw new MacAddressInUse({ net_id: p.network_id as string, mac: p.mac_address as string });
+      }
+      if (p.port_security_enabled === UNSET || p.port_security_enabled === undefined) {
+        p.port_security_enabled = network.port_security_enabled === true || Number(network.port_security_enabled) === 1;
+      }
+      checkAddressPairs(p, p.allowed_address_pairs);
+      p.status = 'DOWN';
+      p.ip_allocation = Array.isArray(p.fixed_ips) && !p.fixed_ips.length ? 'none' : 'immediate';
+      if (hasDns && !dnsNamesAllowed) p.dns_name = '';
+    },
+
+    async afterCreate(tx, ctx, p) {
+      await allocateForNewPort(tx, p);
+      await tx.insertInto('ml2_port_bindings').values({
+        port_id: p.id, host: given(p['binding:host_id'], ''), vif_type: 'unbound', vnic_type: given(p['binding:vnic_type'], 'normal'),
+        profile: JSON.stringify(given(p['binding:profile'], {})), vif_details: '{}',
+      }).execute();
+      await storeSecurityGroups(tx, ctx, p, p.security_groups ?? UNSET, false);
+      if (Array.isArray(p.allowed_address_pairs)) await storeAddressPairs(tx, p, p.allowed_address_pairs as any);
+      if (Array.isArray(p.extra_dhcp_opts)) await storeDhcpOpts(tx, p.id as string, p.extra_dhcp_opts as any);
+    },
+
+    async beforeUpdate(tx, ctx, current, changes) {
+      const id = current.id as string;
+      const owner = (changes.device_owner ?? current.device_owner) as string;
+      const deviceId = (changes.device_id ?? current.device_id) as string;
+      if ('device_owner' in changes || ('device_id' in changes && changes.device_id !== current.device_id && owner)) {
+        await checkDeviceOwner(tx, ctx, owner, deviceId, current.project_id as string);
+      }
+      let mac = current.mac_address as string;
+      if ('mac_address' in changes) {
+        const requested = changes.mac_address === null ? randomMac(opts.baseMac) : changes.mac_address as string;
+        if (requested !== mac) {
+          if (owner.startsWith('network:')) throw new UnsupportedPortDeviceOwner({ op: 'mac address update', port_id: id, device_owner: owner });
+          const vifType = current['binding:vif_type'] as string;
+          if (!['unbound', 'binding_failed'].includes(vifType) && current['binding:vnic_type'] !== 'direct-physical') {
+            throw new PortBound({ port_id: id, vif_type: vifType, old_mac: mac, new_mac: requested });
+          }
+          const used = await tx.selectFrom('ports').select('id').where('network_id', '=', current.network_id as string).where('mac_address', '=', requested).executeTakeFirst();
+          if (used) throw new MacAddressInUse({ net_id: current.network_id as string, mac: requested });
+        }
+        changes.mac_address = requested;
+        mac = requested;
+      }
+      const port: Item = { ...current, ...changes };
+      if ('allowed_address_pairs' in changes || 'port_security_enabled' in changes) {
+        checkAddressPairs(port, 'allowed_address_pairs' in changes ? changes.allowed_address_pairs : current.allowed_address_pairs);
+      }
+      const currentIps = current.fixed_ips as FixedIp[];
+      if ('fixed_ips' in changes) {
+        await updateFixedIps(tx, port, currentIps, changes.fixed_ips as Item[], mac);
+      }
+      if (mac !== current.mac_address) {
+        // EUI-64 addresses follow the MAC
+        for (const ip of await portFixedIps(tx, id)) {
+          if (!isEui64(ip.ip_address)) continue;
+          const subnet = (await networkSubnets(tx, current.network_id as string)).find((s) => s.id === ip.subnet_id);
+          if (!subnet || !isAutoAddress(subnet)) continue;
+          await release(tx, ip.subnet_id, ip.ip_address);
+          await allocateSpecific(tx, { id: subnet.id, networkId: subnet.networkId, ipVersion: 6 }, id, parseIp(eui64Address(subnet.cidr, mac))!);
+        }
+      }
+      const binding: Record<string, unknown> = {};
+      if ('binding:host_id' in changes) binding.host = changes['binding:host_id'] ?? '';
+      if ('binding:vnic_type' in changes) binding.vnic_type = changes['binding:vnic_type'];
+      if ('binding:profile' in changes) binding.profile = JSON.stringify(changes['binding:profile'] ?? {});
+      if (Object.keys(binding).length) await tx.updateTable('ml2_port_bindings').set(binding).where('port_id', '=', id).execute();
+      if ('security_groups' in changes) await storeSecurityGroups(tx, ctx, port, changes.security_groups, true);
+      if ('allowed_address_pairs' in changes) await storeAddressPairs(tx, port, changes.allowed_address_pairs as any);
+      if ('extra_dhcp_opts' in changes && Array.isArray(changes.extra_dhcp_opts)) await storeDhcpOpts(tx, id, changes.extra_dhcp_opts as any);
+      if (hasDns && 'dns_name' in changes && !dnsNamesAllowed) changes.dns_name = '';
+      if ('fixed_ips' in changes && Array.isArray(changes.fixed_ips)) changes.ip_allocation = 'immediate';
+    },
+
+    async beforeDelete(tx, _ctx, p) {
+      await releaseAll(tx, p.id as string);
+    },
+  };
+
+  const resource = new SqlResource(db, def, hooks, (id) => new PortNotFound({ port_id: id }));
+  return Object.assign(resource, {
+    policyTarget: (ctx: RequestContext, item: Item) => db.read((q) => networkPolicyTarget(q, ctx, item, 'port')),
+  });
+}
+
+/** Deleting a network: 409 while ports other than DHCP-like ones remain; those go with it. */
+export const portNetworkExtender: NetworkExtender = {
+  async beforeDelete(tx, _ctx, network) {
+    const ports = await tx.selectFrom('ports').select(['id', 'device_owner']).where('network_id', '=', network.id as string).execute();
+    const inUse = ports.filter((p) => !AUTO_DELETE_PORT_OWNERS.includes(p.device_owner));
+    if (inUse.length) throw new NetworkInUse({ net_id: network.id as string, ports: inUse.map((p) => p.id) });
+    for (const p of ports) {
+      await releaseAll(tx, p.id);
+      await tx.deleteFrom('ports').where('id', '=', p.id).execute();
+      await tx.deleteFrom('tags').where('resource_type', '=', 'port').where('resource_id', '=', p.id).execute();
+    }
+  },
+};
+
+/** New auto-address subnets give every eligible port of the network its EUI-64 address at once. */
+export const portSubnetHooks: SubnetPortHooks = {
+  async addAutoAddresses(tx, subnet) {
+    const ports = await tx.selectFrom('ports').select(['id', 'mac_address', 'device_owner'])
+      .where('network_id', '=', subnet.networkId).where('device_owner', 'not in', ROUTER_INTERFACE_OWNERS_SNAT).execute();
+    for (const p of ports) {
+      if (subnet.serviceTypes.length && !subnet.serviceTypes.includes(p.device_owner)) continue;
+      try {
+        await allocateSpecific(tx, { id: subnet.id, networkId: subnet.networkId, ipVersion: 6 }, p.id, parseIp(eui64Address(subnet.cidr, p.mac_address))!);
+      } catch (e) {
+        if (e instanceof IpAddressAlreadyAllocated) continue;
+        throw e;
+      }
+      await bumpRevision(tx, 'ports', p.id);
+    }
+  },
+};

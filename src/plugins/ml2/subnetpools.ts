@@ -1,0 +1,334 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestContext } from '../../auth/context.js';
+import { UNSET } from '../../api/attributes.js';
+import type { Item } from '../../api/body.js';
+import type { MemberAction, ResourceHandler } from '../../api/controller.js';
+import {
+  AddressScopeNotFound, AddressScopePrefixConflict, BadRequest, EmptySubnetPoolPrefixList, HTTPBadRequest,
+  IllegalSubnetPoolIpVersionAssociationToAddressScope, IllegalSubnetPoolPrefixBounds, IllegalSubnetPoolPrefixUpdate,
+  IllegalSubnetPoolUpdate, InvalidInput, MaxPrefixSubnetAllocationError, MinPrefixSubnetAllocationError,
+  NetworkAddressScopeAffinityError, PrefixVersionMismatch, SubnetAllocationError, SubnetPoolDeleteError,
+  SubnetPoolNotFound, SubnetPoolQuotaExceeded,
+} from '../../api/errors.js';
+import type { ApiModel } from '../../api/registry.js';
+import { inChunks } from '../../db/chunks.js';
+import type { Database, Queryable, Tx } from '../../db/database.js';
+import { SqlResource, type ResourceHooks } from '../../db/resource.js';
+import {
+  bitsOf, cidrRange, cidrToString, rangesOverlap, rangeToCidrs, subtractRanges, toCidr, type Cidr, type IpVersion,
+} from '../../ipam/address.js';
+import { compactCidrs, findFreeSubnet, fitsInFreeBlock, quotaUnits } from '../../ipam/prefixes.js';
+import { validateSubnetList } from '../../ipam/validators.js';
+import { SHARED } from './network-access.js';
+
+/** A subnet pool as the allocator reads it. */
+export interface SubnetPool {
+  id: string;
+  projectId: string;
+  ipVersion: IpVersion;
+  prefixes: string[];
+  minPrefixlen: number;
+  maxPrefixlen: number;
+  defaultPrefixlen: number;
+  defaultQuota: number | null;
+  addressScopeId: string | null;
+  hash: string;
+}
+
+/** Rows of `objectType` (subnetpool, address_scope) visible to a project: owned or shared with it. */
+export function rbacVisibleIds(q: Pick<Queryable, 'selectFrom'>, objectType: string, projectId: string | null) {
+  return q.selectFrom('rbac_entries').select('object_id')
+    .where('object_type', '=', objectType).where('action', '=', SHARED)
+    .where('target_project', 'in', projectId ? ['*', projectId] : ['*']);
+}
+
+async function sharedIds(q: Queryable, objectType: string, ids: string[], projectId: string | null): Promise<Set<string>> {
+  const out = new Set<string>();
+  await inChunks(ids, async (chunk) => {
+    const rows = await rbacVisibleIds(q, objectType, projectId).where('object_id', 'in', chunk).execute();
+    for (const r of rows) out.add(r.object_id);
+  });
+  return out;
+}
+
+export async function addSharedEntry(tx: Tx, objectType: string, id: string, projectId: unknown): Promise<void> {
+  await tx.insertInto('rbac_entries').values({
+    id: randomUUID(), project_id: projectId, object_type: objectType, object_id: id, target_project: '*', action: SHARED,
+  }).execute();
+}
+
+function toPool(row: any, prefixes: string[]): SubnetPool {
+  return {
+    id: row.id, projectId: row.project_id, ipVersion: Number(row.ip_version) as IpVersion, prefixes,
+    minPrefixlen: Number(row.min_prefixlen), maxPrefixlen: Number(row.max_prefixlen), defaultPrefixlen: Number(row.default_prefixlen),
+    defaultQuota: row.default_quota === null ? null : Number(row.default_quota), addressScopeId: row.address_scope_id, hash: row.hash,
+  };
+}
+
+/** The pool as the caller may see it (owner or shared), else SubnetPoolNotFound. */
+export async function loadSubnetPool(q: Queryable, ctx: RequestContext | null, id: string): Promise<SubnetPool> {
+  let qb = q.selectFrom('subnetpools').selectAll().where('id', '=', id);
+  if (ctx && !ctx.isAdmin && !ctx.isAdvsvc) {
+    qb = qb.where((eb) => eb.or([eb('project_id', '=', ctx.projectId), eb('id', 'in', rbacVisibleIds(eb as any, 'subnetpool', ctx.projectId))]));
+  }
+  const row = await qb.executeTakeFirst();
+  if (!row) throw new SubnetPoolNotFound({ subnetpool_id: id });
+  const prefixes = await q.selectFrom('subnetpool_prefixes').select('cidr').where('subnetpool_id', '=', id).execute();
+  return toPool(row, compactCidrs(prefixes.map((p) => p.cidr)).map(cidrToString));
+}
+
+/** The default pool of an IP version that the caller sees, if any. */
+export async function defaultSubnetPoolId(q: Queryable, ctx: RequestContext, ipVersion: number): Promise<string | null> {
+  let qb = q.selectFrom('subnetpools').select('id').where('is_default', '=', 1 as any).where('ip_version', '=', ipVersion);
+  if (!ctx.isAdmin && !ctx.isAdvsvc) {
+    qb = qb.where((eb) => eb.or([eb('project_id', '=', ctx.projectId), eb('id', 'in', rbacVisibleIds(eb as any, 'subnetpool', ctx.projectId))]));
+  }
+  return (await qb.limit(1).executeTakeFirst())?.id ?? null;
+}
+
+/** What a subnet asks of its pool: a specific CIDR, or any block of a prefix length. */
+export interface PrefixRequest {
+  cidr: Cidr | null;
+  prefixlen: number;
+  projectId: string;
+}
+
+/** A lost race on the pool's hash; PostgreSQL's serialization-failure code makes Database.write run the transaction again. */
+class SubnetPoolChanged extends Error {
+  readonly code = '40001';
+  constructor() { super('subnet pool allocated concurrently'); }
+}
+
+/**
+ * neutron.ipam.subnet_alloc.SubnetAllocator.allocate_subnet: bounds, then the pool's hash is
+ * changed so that two allocations from one pool cannot both commit, then the quota, then the
+ * most specific free block that fits (or the requested CIDR, if it lies inside a free block).
+ */
+export async function allocatePrefix(tx: Tx, pool: SubnetPool, req: PrefixRequest): Promise<Cidr> {
+  if (req.prefixlen > pool.maxPrefixlen) throw new MaxPrefixSubnetAllocationError({ prefixlen: req.prefixlen, max_prefixlen: pool.maxPrefixlen });
+  if (req.prefixlen < pool.minPrefixlen) throw new MinPrefixSubnetAllocationError({ prefixlen: req.prefixlen, min_prefixlen: pool.minPrefixlen });
+  const locked = await tx.updateTable('subnetpools').set({ hash: randomUUID() })
+    .where('id', '=', pool.id).where('hash', '=', pool.hash).executeTakeFirst();
+  if (locked.numUpdatedRows !== 1n) throw new SubnetPoolChanged();
+  const subnets = await tx.selectFrom('subnets').select(['cidr', 'project_id']).where('subnetpool_id', '=', pool.id).execute();
+  if (pool.defaultQuota) {
+    const used = subnets.filter((s) => s.project_id === req.projectId)
+      .reduce((n, s) => n + quotaUnits(pool.ipVersion, toCidr(s.cidr).prefixlen), 0);
+    if (used + quotaUnits(pool.ipVersion, req.prefixlen) > pool.defaultQuota) throw new SubnetPoolQuotaExceeded();
+  }
+  const allocated = subnets.map((s) => s.cidr as string);
+  if (req.cidr) {
+    if (!fitsInFreeBlock(pool.prefixes, allocated, req.cidr)) {
+      throw new SubnetAllocationError({ reason: 'Cannot allocate requested subnet from the available set of prefixes' });
+    }
+    return req.cidr;
+  }
+  const found = findFreeSubnet(pool.prefixes, allocated, req.prefixlen);
+  if (!found) throw new SubnetAllocationError({ reason: `Insufficient prefix space to allocate subnet size /${req.prefixlen}` });
+  return found;
+}
+
+// The subnetpools resource -------------------------------------------------------------------
+
+const VERSION_DEFAULTS: Record<IpVersion, { min: number; max: number; quotaUnit: number }> = {
+  4: { min: 8, max: 32, quotaUnit: 32 },
+  6: { min: 64, max: 128, quotaUnit: 64 },
+};
+
+/** SubnetPoolReader: prefixes compacted, the IP version read from them, prefix bounds defaulted and checked. */
+function readPool(sp: Item): void {
+  const prefixes = sp.prefixes as string[];
+  if (!prefixes.length) throw new EmptySubnetPoolPrefixList();
+  const cidrs = prefixes.map((p) => toCidr(p));
+  const version = cidrs[0]!.version;
+  if (cidrs.some((c) => c.version !== version)) throw new PrefixVersionMismatch();
+  sp.ip_version = version;
+  sp.prefixes = compactCidrs(cidrs).map(cidrToString);
+  if (sp.default_quota === UNSET) sp.default_quota = null;
+  const d = VERSION_DEFAULTS[version];
+  if (sp.min_prefixlen === UNSET) sp.min_prefixlen = d.min;
+  if (sp.max_prefixlen === UNSET) sp.max_prefixlen = d.max;
+  if (sp.default_prefixlen === UNSET) sp.default_prefixlen = sp.min_prefixlen;
+  const [min, max, def] = [sp.min_prefixlen, sp.max_prefixlen, sp.default_prefixlen] as number[];
+  const bounds = (prefix_type: string, prefixlen: number, base_prefix_type: string, base_prefixlen: number) =>
+    new IllegalSubnetPoolPrefixBounds({ prefix_type, prefixlen, base_prefix_type, base_prefixlen });
+  if (min! > max!) throw bounds('min_prefixlen', min!, 'max_prefixlen', max!);
+  if (max! > bitsOf(version)) throw bounds('max_prefixlen', max!, 'ip_version_max', bitsOf(version));
+  if (def! < min!) throw bounds('default_prefixlen', def!, 'min_prefixlen', min!);
+  if (def! > max!) throw bounds('default_prefixlen', def!, 'max_prefixlen', max!);
+  if (sp.address_scope_id === UNSET) sp.address_scope_id = null;
+}
+
+async function checkDefaultUnique(tx: Tx, ipVersion: number, exceptId: string): Promise<void> {
+  const other = await tx.selectFrom('subnetpools').select('id').where('is_default', '=', 1 as any)
+    .where('ip_version', '=', ipVersion).where('id', '!=', exceptId).limit(1).executeTakeFirst();
+  if (other) {
+    throw new InvalidInput({ error_message: 'A default subnetpool for this IP family has already been set. Only one default may exist per IP family' });
+  }
+}
+
+/**
+ * _validate_address_scope_id: the scope must be visible and of the pool's IP version, re-scoping
+ * must not split the address family of a network, and the pools of one scope must not overlap.
+ */
+async function checkAddressScope(tx: Tx, ctx: RequestContext, sp: Item): Promise<void> {
+  const scopeId = sp.address_scope_id as string | null;
+  if (!scopeId) return;
+  let qb = tx.selectFrom('address_scopes').selectAll().where('id', '=', scopeId);
+  if (!ctx.isAdmin && !ctx.isAdvsvc) {
+    qb = qb.where((eb) => eb.or([eb('project_id', '=', ctx.projectId), eb('id', 'in', rbacVisibleIds(eb as any, 'address_scope', ctx.projectId))]));
+  }
+  const scope = await qb.executeTakeFirst();
+  if (!scope) throw new AddressScopeNotFound({ address_scope_id: scopeId });
+  if (Number(scope.ip_version) !== sp.ip_version) {
+    throw new IllegalSubnetPoolIpVersionAssociationToAddressScope({ subnetpool_id: sp.id as string, address_scope_id: scopeId, ip_version: Number(scope.ip_version) });
+  }
+  const mine = await tx.selectFrom('subnets').select('network_id').where('subnetpool_id', '=', sp.id as string).execute();
+  if (mine.length) {
+    const strays = await tx.selectFrom('subnets').select('id')
+      .where('network_id', 'in', [...new Set(mine.map((s) => s.network_id))]).where('ip_version', '=', sp.ip_version as number)
+      .where((eb) => eb.or([eb('subnetpool_id', 'is', null), eb('subnetpool_id', '!=', sp.id as string)])).limit(1).execute();
+    if (strays.length) throw new NetworkAddressScopeAffinityError();
+  }
+  const others = await tx.selectFrom('subnetpool_prefixes').innerJoin('subnetpools', 'subnetpools.id', 'subnetpool_prefixes.subnetpool_id')
+    .select('subnetpool_prefixes.cidr').where('subnetpools.address_scope_id', '=', scopeId).where('subnetpools.id', '!=', sp.id as string).execute();
+  const theirs = others.map((o) => cidrRange(toCidr(o.cidr)));
+  const ours = (sp.prefixes as string[]).map((p) => cidrRange(toCidr(p)));
+  if (ours.some((a) => theirs.some((b) => rangesOverlap(a, b)))) throw new AddressScopePrefixConflict();
+}
+
+async function storePrefixes(tx: Tx, id: string, prefixes: string[]): Promise<void> {
+  await tx.deleteFrom('subnetpool_prefixes').where('subnetpool_id', '=', id).execute();
+  await tx.insertInto('subnetpool_prefixes').values(prefixes.map((cidr) => ({ subnetpool_id: id, cidr }))).execute();
+}
+
+/** The prefixes of an add_prefixes / remove_prefixes body, checked as subnet_list. */
+function actionPrefixes(body: Item | undefined): string[] {
+  const prefixes = body?.prefixes;
+  if (prefixes === undefined) throw new BadRequest({ resource: 'subnetpool', msg: 'Missing prefixes' });
+  const msg = validateSubnetList(prefixes);
+  if (msg) throw new HTTPBadRequest(`Invalid input for prefixes. Reason: ${msg}.`);
+  return prefixes as string[];
+}
+
+export function createSubnetPoolResource(db: Database, api: ApiModel): SqlResource & ResourceHandler {
+  const def = api.resources.get('subnetpools')!;
+
+  const hooks: ResourceHooks = {
+    scope: (qb, ctx) => qb.where((eb) => eb.or([
+      eb('subnetpools.project_id', '=', ctx.projectId),
+      eb('subnetpools.id', 'in', rbacVisibleIds(eb as any, 'subnetpool', ctx.projectId)),
+    ])),
+    filters: {
+      shared: (qb, values, ctx) => {
+        const want = values.map(Boolean);
+        if (want.includes(true) && want.includes(false)) return qb;
+        return qb.where((eb) => eb('subnetpools.id', want[0] ? 'in' : 'not in', rbacVisibleIds(eb as any, 'subnetpool', ctx.projectId)));
+      },
+    },
+    async extend(q, pools, ctx) {
+      const ids = pools.map((p) => p.id as string);
+      const prefixes = new Map<string, string[]>();
+      await inChunks(ids, async (chunk) => {
+        for (const r of await q.selectFrom('subnetpool_prefixes').selectAll().where('subnetpool_id', 'in', chunk).execute()) {
+          const list = prefixes.get(r.subnetpool_id) ?? [];
+          list.push(r.cidr);
+          prefixes.set(r.subnetpool_id, list);
+        }
+      });
+      const shared = await sharedIds(q, 'subnetpool', ids, ctx.projectId);
+      for (const p of pools) {
+        p.prefixes = compactCidrs(prefixes.get(p.id as string) ?? []).map(cidrToString);
+        p.shared = shared.has(p.id as string);
+        // Neutron answers the three prefix lengths as strings
+        for (const k of ['default_prefixlen', 'min_prefixlen', 'max_prefixlen']) p[k] = String(p[k]);
+      }
+    },
+    async beforeCreate(tx, ctx, sp) {
+      readPool(sp);
+      if (sp.is_default) await checkDefaultUnique(tx, sp.ip_version as number, sp.id as string);
+      await checkAddressScope(tx, ctx, sp);
+      sp.hash = '';
+    },
+    async afterCreate(tx, _ctx, sp) {
+      await storePrefixes(tx, sp.id as string, sp.prefixes as string[]);
+      if (sp.shared === true) await addSharedEntry(tx, 'subnetpool', sp.id as string, sp.project_id);
+    },
+    async beforeUpdate(tx, ctx, current, changes) {
+      const updated: Item = {
+        ...current, ...changes,
+        min_prefixlen: Number(changes.min_prefixlen ?? current.min_prefixlen),
+        max_prefixlen: Number(changes.max_prefixlen ?? current.max_prefixlen),
+        default_prefixlen: Number(changes.default_prefixlen ?? current.default_prefixlen),
+      };
+      if ('prefixes' in changes) {
+        const next = (changes.prefixes as string[]).map((p) => toCidr(p));
+        const lost = subtractRanges((current.prefixes as string[]).map((p) => cidrRange(toCidr(p))), next.map(cidrRange));
+        if (lost.length || next.some((c) => c.version !== current.ip_version)) {
+          throw new IllegalSubnetPoolPrefixUpdate({ msg: 'Existing prefixes must be a subset of the new prefixes' });
+        }
+      }
+      readPool(updated);
+      if (updated.is_default && !current.is_default) await checkDefaultUnique(tx, updated.ip_version as number, current.id as string);
+      if (current.address_scope_id && !ctx.isAdmin) {
+        const scope = await tx.selectFrom('address_scopes').select('project_id').where('id', '=', current.address_scope_id as string).executeTakeFirst();
+        if (!scope) throw new AddressScopeNotFound({ address_scope_id: current.address_scope_id as string });
+        if (scope.project_id !== ctx.projectId) {
+          throw new IllegalSubnetPoolUpdate({ reason: `subnetpool ${current.id} cannot be updated when associated with shared address scope ${current.address_scope_id}` });
+        }
+      }
+      await checkAddressScope(tx, ctx, updated);
+      if ('prefixes' in changes) await storePrefixes(tx, current.id as string, updated.prefixes as string[]);
+      for (const k of ['min_prefixlen', 'max_prefixlen', 'default_prefixlen', 'address_scope_id', 'default_quota'] as const) {
+        if (k in changes) changes[k] = updated[k];
+      }
+      if (changes.address_scope_id === UNSET) changes.address_scope_id = null;
+      delete changes.prefixes;
+    },
+    async beforeDelete(tx, _ctx, sp) {
+      const used = await tx.selectFrom('subnets').select('id').where('subnetpool_id', '=', sp.id as string).limit(1).executeTakeFirst();
+      if (used) throw new SubnetPoolDeleteError({ reason: 'Subnet pool has existing allocations' });
+      await tx.deleteFrom('rbac_entries').where('object_type', '=', 'subnetpool').where('object_id', '=', sp.id as string).execute();
+    },
+  };
+
+  const resource = new SqlResource(db, def, hooks, (id) => new SubnetPoolNotFound({ subnetpool_id: id }));
+
+  /** add_prefixes / remove_prefixes: the pool's prefixes change as a normal update would, then the new list is answered. */
+  const prefixAction = (op: 'add' | 'remove'): MemberAction => async (ctx, id, body, opts) => {
+    const given = actionPrefixes(body);
+    let answer: string[] = [];
+    await db.write(async (tx) => {
+      const current = await resource.load(tx, id, ctx, true);
+      await opts.authorize?.(current);
+      const prefixes = current.prefixes as string[];
+      answer = prefixes;
+      if (!given.length) return;
+      let next: string[];
+      if (op === 'add') {
+        next = compactCidrs([...prefixes, ...given]).map(cidrToString);
+      } else {
+        const removal = given.map((p) => cidrRange(toCidr(p)));
+        const all = prefixes.map((p) => cidrRange(toCidr(p)));
+        if (!all.some((a) => removal.some((r) => rangesOverlap(a, r)))) return;
+        const subnets = await tx.selectFrom('subnets').select('cidr').where('subnetpool_id', '=', id).execute();
+        if (subnets.some((s) => removal.some((r) => rangesOverlap(cidrRange(toCidr(s.cidr)), r)))) {
+          throw new IllegalSubnetPoolPrefixUpdate({ msg: 'One or more the prefixes to be removed is in use by a subnet.' });
+        }
+        next = compactCidrs(subtractRanges(all, removal).flatMap(rangeToCidrs)).map(cidrToString);
+      }
+      const updated: Item = { ...current, prefixes: next };
+      readPool(Object.assign(updated, {
+        min_prefixlen: Number(current.min_prefixlen), max_prefixlen: Number(current.max_prefixlen), default_prefixlen: Number(current.default_prefixlen),
+      }));
+      await checkAddressScope(tx, ctx, updated);
+      await storePrefixes(tx, id, updated.prefixes as string[]);
+      answer = updated.prefixes as string[];
+    });
+    return { prefixes: answer };
+  };
+
+  return Object.assign(resource, {
+    actions: { add_prefixes: prefixAction('add'), remove_prefixes: prefixAction('remove') },
+  });
+}
