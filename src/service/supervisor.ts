@@ -35,8 +35,7 @@ interface Slot {
   group: WorkerGroup;
   index: number;
   loaded: LoadResult;
-  /** part of the serving generation: respawned when it dies */
-  live: boolean;
+  /** retired: not respawned when it exits */
   stopping: boolean;
   worker?: Worker;
   readyAt?: number;
@@ -100,7 +99,6 @@ export class Supervisor {
       this.log.fatal({ err }, 'neutron-ts cannot start');
       return this.stop('start-up failure', 1);
     }
-    for (const s of this.current.slots) s.live = true;
     const { plan } = this.current;
     this.log.info({
       ...this.address, config_files: loaded.sources, api_workers: plan.apiWorkers,
@@ -112,7 +110,7 @@ export class Supervisor {
 
   private async startGeneration(loaded: LoadResult, plan: WorkerPlan): Promise<Slot[]> {
     const slots: Slot[] = plan.groups.flatMap((group) => Array.from({ length: group.count }, (_, index) => ({
-      group, index, loaded, live: false, stopping: false, quickFailures: 0,
+      group, index, loaded, stopping: false, quickFailures: 0,
     })));
     try {
       await Promise.all(slots.map((s) => this.fork(s)));
@@ -163,8 +161,9 @@ export class Supervisor {
     if (slot.worker !== worker) return;
     slot.worker = undefined;
     const ready = slot.readyAt !== undefined;
+    // while its generation starts, this fails the start (which retires the generation)
     if (!ready) slot.started?.reject(new Error(`${group.desc} ${index} (pid ${pid}) exited with ${how} before it was ready`));
-    if (!slot.live || slot.stopping || this.stopping) return;
+    if (slot.stopping || this.stopping) return;
 
     const quick = !ready || Date.now() - slot.readyAt! < STABLE_MS;
     slot.quickFailures = quick ? slot.quickFailures + 1 : 0;
@@ -186,7 +185,6 @@ export class Supervisor {
     const exits: Promise<void>[] = [];
     for (const slot of slots) {
       slot.stopping = true;
-      slot.live = false;
       clearTimeout(slot.respawn);
       const w = slot.worker;
       if (!w) continue;
@@ -275,7 +273,6 @@ export class Supervisor {
       throw err;
     }
     // The new generation listens: the old one may go.
-    for (const s of slots) s.live = true;
     this.current = { loaded, plan, slots };
     const tasks = [this.retire(old.slots)];
     if (api && this.parentApi) {
