@@ -1,0 +1,130 @@
+// Several `neutron-ts server` processes on one database (NEUTRON_TS_TEST_DB), racing for the same
+// allocations: every id is handed out once, the counts are exact, and the losers get Neutron's
+// error, never a 500.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { request } from 'undici';
+import { Database } from '../../src/db/database.js';
+import { serverConf, sharedDatabase, startCliServer, type CliServer, type SharedDatabase } from './processes.js';
+
+const SERVERS = 3;
+const VLANS = { min: 100, max: 111 }; // 12 tenant VLANs
+const VNIS = { min: 5000, max: 5011 }; // 12 VNIs
+
+interface Answer { status: number; body: any }
+
+function errorCounts(answers: Answer[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const a of answers) {
+    const key = a.status < 300 ? String(a.status) : `${a.status} ${a.body?.NeutronError?.type ?? JSON.stringify(a.body)}`;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+describe('concurrent writers in several server processes on one database', () => {
+  let shared: SharedDatabase;
+  let servers: CliServer[] = [];
+  let next = 0;
+
+  /** Sends to the servers in turn, so that neighbouring requests race in different processes. */
+  async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+    const server = servers[next++ % servers.length]!;
+    const res = await request(`${server.url}${path}`, {
+      method: method as any,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, body: text ? JSON.parse(text) : null };
+  }
+
+  /** `n` requests fired at once. */
+  function race(n: number, make: (i: number) => Promise<Answer>): Promise<Answer[]> {
+    return Promise.all(Array.from({ length: n }, (_, i) => make(i)));
+  }
+
+  before(async () => {
+    shared = await sharedDatabase();
+    const extra = [
+      '[ml2]', 'type_drivers = local,flat,vlan,vxlan', 'tenant_network_types = vlan',
+      '[ml2_type_vlan]', `network_vlan_ranges = physnet1:${VLANS.min}:${VLANS.max},physnet2`,
+      '[ml2_type_vxlan]', `vni_ranges = ${VNIS.min}:${VNIS.max}`,
+      // a small pool, so that requests also queue for connections
+      '[database]', 'max_pool_size = 3', 'max_overflow = 2',
+    ].join('\n');
+    servers = await Promise.all(Array.from({ length: SERVERS }, () =>
+      startCliServer(shared.dir, (port) => serverConf(shared.dir, port, shared.url, extra))));
+  });
+
+  after(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await shared?.drop();
+  });
+
+  test('tenant networks from a small VLAN range: each VLAN once, exactly the range, the rest NoNetworkAvailable', async () => {
+    const size = VLANS.max - VLANS.min + 1;
+    const answers = await race(size + 8, (i) => call('POST', '/v2.0/networks', { network: { name: `vlan-${i}` } },
+      { 'x-project-id': `project-${i % 4}`, 'x-roles': 'member' }));
+    assert.deepEqual(errorCounts(answers), { 201: size, '503 NoNetworkAvailable': 8 });
+    // provider attributes are for admins' eyes: list as one
+    const listed = (await call('GET', '/v2.0/networks?provider:network_type=vlan')).body.networks;
+    assert.deepEqual(listed.map((n: any) => n.id).sort(), answers.filter((a) => a.status === 201).map((a) => a.body.network.id).sort());
+    const ids = listed.map((n: any) => n['provider:segmentation_id']).sort((a: number, b: number) => a - b);
+    assert.deepEqual(ids, Array.from({ length: size }, (_, i) => VLANS.min + i));
+  });
+
+  test('VXLAN networks (provider type without id) from a small VNI range, with deletes racing creates', async () => {
+    const size = VNIS.max - VNIS.min + 1;
+    const first = await race(size, () => call('POST', '/v2.0/networks', { network: { 'provider:network_type': 'vxlan' } }));
+    assert.deepEqual(errorCounts(first), { 201: size });
+    // free half of them while twice as many creates compete for the freed VNIs
+    const doomed = first.slice(0, size / 2).map((a) => a.body.network.id);
+    const answers = await race(doomed.length + size, (i) => i < doomed.length
+      ? call('DELETE', `/v2.0/networks/${doomed[i]}`)
+      : call('POST', '/v2.0/networks', { network: { 'provider:network_type': 'vxlan' } }));
+    const deletes = answers.slice(0, doomed.length);
+    const creates = answers.slice(doomed.length);
+    assert.deepEqual(errorCounts(deletes), { 204: doomed.length });
+    const created = creates.filter((a) => a.status === 201).length;
+    assert.ok(created >= 0 && created <= doomed.length);
+    for (const a of creates) if (a.status !== 201) assert.equal(a.body?.NeutronError?.type, 'NoNetworkAvailable', JSON.stringify(a));
+
+    const listed = (await call('GET', '/v2.0/networks?provider:network_type=vxlan')).body.networks;
+    assert.equal(listed.length, size - doomed.length + created);
+    const vnis = listed.map((n: any) => n['provider:segmentation_id']);
+    assert.equal(new Set(vnis).size, vnis.length, `duplicate VNIs: ${vnis}`);
+    for (const v of vnis) assert.ok(v >= VNIS.min && v <= VNIS.max, `VNI ${v} outside the range`);
+
+    // the database agrees: one allocation row per network, none left behind by the losers
+    const db = new Database({ url: shared.url });
+    try {
+      const rows = await db.kysely.selectFrom('segment_allocations').select(['segmentation_id', 'network_id'])
+        .where('network_type', '=', 'vxlan').execute();
+      assert.deepEqual(rows.map((r) => Number(r.segmentation_id)).sort(), [...vnis].sort());
+      const segments = await db.kysely.selectFrom('network_segments').select('network_id').where('network_type', '=', 'vxlan').execute();
+      assert.equal(segments.length, listed.length);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('one explicit VLAN asked for by many at once: one network gets it, the others VlanIdInUse', async () => {
+    const answers = await race(9, (i) => call('POST', '/v2.0/networks', {
+      network: { name: `want-42-${i}`, 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet2', 'provider:segmentation_id': 42 },
+    }));
+    assert.deepEqual(errorCounts(answers), { 201: 1, '409 VlanIdInUse': 8 });
+    const listed = (await call('GET', '/v2.0/networks?provider:segmentation_id=42')).body.networks;
+    assert.equal(listed.length, 1);
+  });
+
+  test('concurrent updates of one network count every revision', async () => {
+    const net = (await call('POST', '/v2.0/networks', { network: { name: 'rev', 'provider:network_type': 'local' } })).body.network;
+    const answers = await race(12, (i) => call('PUT', `/v2.0/networks/${net.id}`, { network: { description: `d${i}` } }));
+    assert.deepEqual(errorCounts(answers), { 200: 12 });
+    const after = (await call('GET', `/v2.0/networks/${net.id}`)).body.network;
+    assert.equal(after.revision_number, net.revision_number + 12);
+    const seen = answers.map((a) => a.body.network.revision_number).sort((a, b) => a - b);
+    assert.deepEqual(seen, Array.from({ length: 12 }, (_, i) => net.revision_number + 1 + i), 'each update saw its own revision');
+  });
+});

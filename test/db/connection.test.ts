@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseConnectionUrl, redact } from '../../src/db/connection.js';
+import { isConnectionError, isRetriable } from '../../src/db/database.js';
+
+describe('[database] connection URLs as operators write them', () => {
+  test('mysql+pymysql with charset and TLS parameters', () => {
+    const u = parseConnectionUrl('mysql+pymysql://neutron:s3cr%40t@db.example.org:3307/neutron?charset=utf8&ssl_ca=/etc/ssl/ca.pem');
+    assert.deepEqual(u, {
+      dialect: 'mysql', host: 'db.example.org', port: 3307, user: 'neutron', password: 's3cr@t', database: 'neutron',
+      params: { charset: 'utf8', ssl_ca: '/etc/ssl/ca.pem' },
+    });
+  });
+
+  test('mysql:// and mariadb:// without port or password', () => {
+    assert.deepEqual(parseConnectionUrl('mysql://root@127.0.0.1/neutron'), {
+      dialect: 'mysql', host: '127.0.0.1', port: undefined, user: 'root', password: undefined, database: 'neutron', params: {},
+    });
+    assert.equal(parseConnectionUrl('mariadb://u:p@h/db').dialect, 'mysql');
+  });
+
+  test('a password with an unescaped @ or : still parses', () => {
+    const u = parseConnectionUrl('postgresql://neutron:p@ss:word@10.0.0.5/neutron');
+    assert.equal(u.user, 'neutron');
+    assert.equal(u.password, 'p@ss:word');
+    assert.equal(u.host, '10.0.0.5');
+  });
+
+  test('postgresql and postgresql+psycopg2 with sslmode, IPv6 host', () => {
+    const u = parseConnectionUrl('postgresql+psycopg2://neutron:pw@[::1]:5433/neutron?sslmode=verify-full&sslrootcert=/ca.pem');
+    assert.equal(u.dialect, 'postgres');
+    assert.equal(u.host, '::1');
+    assert.equal(u.port, 5433);
+    assert.deepEqual(u.params, { sslmode: 'verify-full', sslrootcert: '/ca.pem' });
+    assert.equal(parseConnectionUrl('postgresql://h/db').dialect, 'postgres');
+  });
+
+  test('connection_parameters are appended to the query string', () => {
+    const u = parseConnectionUrl('mysql+pymysql://u:p@h/db?charset=utf8', 'ssl_ca=/ca.pem&ssl_check_hostname=false');
+    assert.deepEqual(u.params, { charset: 'utf8', ssl_ca: '/ca.pem', ssl_check_hostname: 'false' });
+  });
+
+  test("sqlite: SQLAlchemy's relative and absolute forms, and memory", () => {
+    assert.equal(parseConnectionUrl('sqlite:////var/lib/neutron/neutron.db').file, '/var/lib/neutron/neutron.db');
+    assert.equal(parseConnectionUrl('sqlite:///neutron.db').file, `${process.cwd()}/neutron.db`);
+    assert.equal(parseConnectionUrl('sqlite://').file, ':memory:');
+  });
+
+  test('unknown dialects and garbage are refused, without echoing the password', () => {
+    assert.throws(() => parseConnectionUrl('oracle://u:hunter2@h/db'), (e: Error) => /oracle/.test(e.message) && !e.message.includes('hunter2'));
+    assert.throws(() => parseConnectionUrl('not a url'), /Invalid database connection URL/);
+    assert.equal(redact('mysql+pymysql://neutron:hunter2@h/db'), 'mysql+pymysql://neutron:***@h/db');
+  });
+});
+
+describe('error classification', () => {
+  test('races are retried: deadlocks, serialization failures, duplicate and foreign keys, on every dialect', () => {
+    for (const e of [
+      { code: '40001' }, { code: '40P01' }, { code: '23505' }, { code: '23503' },
+      { errno: 1213 }, { errno: 1205 }, { errno: 1062 }, { errno: 1452 },
+      { code: 'SQLITE_BUSY' }, { code: 'SQLITE_CONSTRAINT_PRIMARYKEY' },
+    ]) assert.ok(isRetriable(e), JSON.stringify(e));
+    for (const e of [{ code: '42P01' }, { errno: 1146 }, { code: 'SQLITE_ERROR' }, new Error('boom')]) assert.ok(!isRetriable(e));
+  });
+
+  test('an unreachable database is a connection error', () => {
+    for (const e of [
+      { code: 'ECONNREFUSED' }, { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }, { code: '57P01' }, { code: '53300' },
+      { errno: 2013 }, new Error('Connection terminated unexpectedly'), new AggregateError([{ code: 'ECONNREFUSED' }]),
+    ]) assert.ok(isConnectionError(e), String((e as any).code ?? (e as any).message));
+    assert.ok(!isConnectionError({ code: '23505' }));
+  });
+});
