@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { RequestContext } from '../../auth/context.js';
 import { UNSET } from '../../api/attributes.js';
 import type { Item } from '../../api/body.js';
@@ -232,8 +233,9 @@ function fixedIpsFilter(qb: Select, values: unknown[]): Select {
     } else if (key === 'subnet_id') {
       qb = qb.where('ports.id', 'in', (eb: any) => eb.selectFrom('ipallocations').select('port_id').where('subnet_id', '=', value));
     } else if (key === 'ip_address_substr') {
-      const pattern = `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      qb = qb.where('ports.id', 'in', (eb: any) => eb.selectFrom('ipallocations').select('port_id').where('ip_address', 'like', pattern));
+      // SQLite's LIKE has no escape character unless one is named; '!' reads the same in every dialect
+      const pattern = `%${value.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+      qb = qb.where('ports.id', 'in', (eb: any) => eb.selectFrom('ipallocations').select('port_id').where(sql`ip_address like ${pattern} escape '!'`));
     } else {
       throw new InvalidInput({ error_message: `Invalid fixed_ips filter key ${key}` });
     }

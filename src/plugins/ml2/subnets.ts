@@ -130,7 +130,7 @@ async function validateSubnet(q: Queryable, opts: SubnetOptions, s: Item, curren
       if (router) throw new GatewayIpInUse({ ip_address: old, port_id: router.id });
     }
   }
-  const subnetName = (s.id as string | undefined) ?? 'new subnet';
+  const subnetName = current ? (current.id as string) : 'new subnet';
   if (isSet(s.dns_nameservers)) {
     const servers = s.dns_nameservers as string[];
     if (servers.length > opts.maxDnsNameservers) throw new DNSNameServersExhausted({ subnet_id: subnetName, quota: opts.maxDnsNameservers });
