@@ -118,6 +118,58 @@ describe('concurrent writers in several server processes on one database', () =>
     assert.equal(listed.length, 1);
   });
 
+  test('ports on a small subnet: each address and MAC once, exactly the pool, the rest IpAddressGenerationFailure', async () => {
+    const net = (await call('POST', '/v2.0/networks', { network: { name: 'ports', 'provider:network_type': 'local' } })).body.network;
+    const subnet = await call('POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: '10.9.0.0/28' } });
+    assert.equal(subnet.status, 201, JSON.stringify(subnet.body));
+    const pool = Array.from({ length: 13 }, (_, i) => `10.9.0.${i + 2}`); // .1 is the gateway
+    const answers = await race(pool.length + 7, (i) => call('POST', '/v2.0/ports', { port: { network_id: net.id, name: `p${i}` } }));
+    assert.deepEqual(errorCounts(answers), { 201: pool.length, '409 IpAddressGenerationFailure': 7 });
+
+    const ports = (await call('GET', `/v2.0/ports?network_id=${net.id}`)).body.ports;
+    assert.equal(ports.length, pool.length);
+    const ips = ports.flatMap((p: any) => p.fixed_ips.map((f: any) => f.ip_address));
+    assert.deepEqual([...ips].sort(), [...pool].sort());
+    assert.equal(new Set(ports.map((p: any) => p.mac_address)).size, ports.length);
+    const db = new Database({ url: shared.url });
+    try {
+      const rows = await db.kysely.selectFrom('ipallocations').select('ip_address').where('subnet_id', '=', subnet.body.subnet.id).execute();
+      assert.deepEqual(rows.map((r) => r.ip_address).sort(), [...pool].sort());
+      const free = await db.kysely.selectFrom('ipam_availability_ranges').select('first_ip').where('subnet_id', '=', subnet.body.subnet.id).execute();
+      assert.deepEqual(free, [], 'the pool is used up, and its free ranges say so');
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('one fixed IP and one MAC address wanted by many: one port gets each, the others are told it is in use', async () => {
+    const net = (await call('POST', '/v2.0/networks', { network: { name: 'wanted', 'provider:network_type': 'local' } })).body.network;
+    const subnet = (await call('POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: '10.9.1.0/24' } })).body.subnet;
+    const byIp = await race(8, () => call('POST', '/v2.0/ports', {
+      port: { network_id: net.id, fixed_ips: [{ subnet_id: subnet.id, ip_address: '10.9.1.50' }] },
+    }));
+    assert.deepEqual(errorCounts(byIp), { 201: 1, '409 IpAddressAlreadyAllocated': 7 });
+    const byMac = await race(8, () => call('POST', '/v2.0/ports', { port: { network_id: net.id, mac_address: 'fa:16:3e:12:34:56' } }));
+    assert.deepEqual(errorCounts(byMac), { 201: 1, '409 MacAddressInUse': 7 });
+    const ports = (await call('GET', `/v2.0/ports?network_id=${net.id}`)).body.ports;
+    assert.equal(ports.length, 2, 'the losers left no port behind');
+  });
+
+  test('subnets from one subnet pool: each prefix once and none overlapping, the rest SubnetAllocationError', async () => {
+    const sp = await call('POST', '/v2.0/subnetpools', { subnetpool: { name: 'sp', prefixes: ['10.20.0.0/24'], default_prefixlen: 28 } });
+    assert.equal(sp.status, 201, JSON.stringify(sp.body));
+    const net = (await call('POST', '/v2.0/networks', { network: { name: 'pooled', 'provider:network_type': 'local' } })).body.network;
+    const answers = await race(16 + 4, () => call('POST', '/v2.0/subnets', {
+      subnet: { network_id: net.id, ip_version: 4, subnetpool_id: sp.body.subnetpool.id },
+    }));
+    // Neutron's SubnetAllocationError is a plain NeutronException: 500, with its own type and message
+    assert.deepEqual(errorCounts(answers), { 201: 16, '500 SubnetAllocationError': 4 });
+    const cidrs = answers.filter((a) => a.status === 201).map((a) => a.body.subnet.cidr).sort();
+    assert.deepEqual(cidrs, Array.from({ length: 16 }, (_, i) => `10.20.0.${i * 16}/28`).sort());
+    const listed = (await call('GET', `/v2.0/subnets?subnetpool_id=${sp.body.subnetpool.id}`)).body.subnets;
+    assert.equal(listed.length, 16);
+  });
+
   test('concurrent updates of one network count every revision', async () => {
     const net = (await call('POST', '/v2.0/networks', { network: { name: 'rev', 'provider:network_type': 'local' } })).body.network;
     const answers = await race(12, (i) => call('PUT', `/v2.0/networks/${net.id}`, { network: { description: `d${i}` } }));
