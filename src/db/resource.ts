@@ -163,7 +163,13 @@ export class SqlResource {
           eb(`${this.table}.${col}`, dir === 'asc' ? '>' : '<', marker[col]),
         ]))));
       }
-      for (const [col, dir] of effective) qb = qb.orderBy(`${this.table}.${col}`, dir);
+      // NULL is the smallest value, as on SQLite and MariaDB; PostgreSQL puts it last unless told
+      const nullsAsSmallest = this.db.dialect === 'postgres';
+      for (const [col, dir] of effective) {
+        qb = nullsAsSmallest
+          ? qb.orderBy(`${this.table}.${col}`, (ob) => (dir === 'asc' ? ob.asc().nullsFirst() : ob.desc().nullsLast()))
+          : qb.orderBy(`${this.table}.${col}`, dir);
+      }
       if (query.limit !== null) qb = qb.limit(query.limit);
       const rows = await qb.execute();
       if (query.pageReverse) rows.reverse();
