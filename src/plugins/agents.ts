@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../auth/context.js';
 import type { ResourceHandler } from '../api/controller.js';
 import type { Item } from '../api/body.js';
@@ -5,25 +6,123 @@ import { HTTPMethodNotAllowed, HTTPNotFound, NeutronError } from '../api/errors.
 import type { ApiModel } from '../api/registry.js';
 import type { ListQuery } from '../api/query.js';
 import type { Database, Queryable } from '../db/database.js';
-import { SqlResource } from '../db/resource.js';
+import { SqlResource, type CommitListener } from '../db/resource.js';
 
 export class AgentNotFound extends NeutronError {
   constructor(id: string) { super('AgentNotFound', 404, `Agent ${id} could not be found.`); }
 }
 
-/** Whether an agent reported within agent_down_time seconds. */
-export function isAlive(heartbeat: string | null | undefined, agentDownTime: number, now = Date.now()): boolean {
-  return !!heartbeat && now - Date.parse(heartbeat) <= agentDownTime * 1000;
+export const AGENT_TYPE_DHCP = 'DHCP agent';
+export const AGENT_TYPE_L3 = 'L3 agent';
+
+/**
+ * Agent times as Neutron shows them: str() of a database DATETIME in UTC, "2024-05-01 10:00:00".
+ * The format sorts as text, which the `alive` filter relies on.
+ */
+export function agentTime(d = new Date()): string {
+  return d.toISOString().slice(0, 19).replace('T', ' ');
 }
 
+function parseAgentTime(s: string): number {
+  return Date.parse(`${s.replace(' ', 'T').replace(/Z$/, '')}Z`);
+}
+
+/** Whether an agent reported within agent_down_time seconds. */
+export function isAlive(heartbeat: string | null | undefined, agentDownTime: number, now = Date.now()): boolean {
+  return !!heartbeat && now - parseAgentTime(heartbeat) <= agentDownTime * 1000;
+}
+
+/** An agents row as the RPC side uses it. */
+export interface AgentRow {
+  id: string;
+  agent_type: string;
+  binary: string;
+  topic: string;
+  host: string;
+  availability_zone: string | null;
+  admin_state_up: boolean;
+  heartbeat_timestamp: string;
+  configurations: Record<string, unknown>;
+  resource_versions: Record<string, string> | null;
+  load: number;
+}
+
+export function agentFromRow(r: Record<string, any>): AgentRow {
+  return {
+    id: r.id, agent_type: r.agent_type, binary: r.binary, topic: r.topic, host: r.host,
+    availability_zone: r.availability_zone ?? null,
+    admin_state_up: r.admin_state_up === true || Number(r.admin_state_up) === 1,
+    heartbeat_timestamp: r.heartbeat_timestamp,
+    configurations: r.configurations ? JSON.parse(r.configurations) : {},
+    resource_versions: r.resource_versions ? JSON.parse(r.resource_versions) : null,
+    load: Number(r.load ?? 0),
+  };
+}
+
+export interface AgentOptions {
+  /** [DEFAULT] agent_down_time (s) */
+  agentDownTime: number;
+  /** [DEFAULT] enable_new_agents */
+  enableNewAgents: boolean;
+  /** [DEFAULT] dhcp_load_type: the DHCP agent's configurations key that is its load */
+  dhcpLoadType: string;
+}
+
+export type AgentStatus = 'new' | 'alive' | 'revived';
+
+/**
+ * agents_db.create_or_update_agent: the agent is found by (agent_type, host); a new one is
+ * "new", one whose last heartbeat is older than agent_down_time "revived", else "alive".
+ */
+export async function createOrUpdateAgent(db: Database, state: Record<string, any>, opts: AgentOptions): Promise<{ status: AgentStatus; agent: AgentRow }> {
+  for (const k of ['agent_type', 'binary', 'host', 'topic']) {
+    if (typeof state[k] !== 'string') throw new TypeError(`agent_state lacks ${k}`);
+  }
+  const configurations = state.configurations && typeof state.configurations === 'object' ? state.configurations : {};
+  const load = state.agent_type === AGENT_TYPE_DHCP ? Math.trunc(Number(configurations[opts.dhcpLoadType] ?? 0)) || 0 : 0;
+  const res: Record<string, unknown> = {
+    agent_type: state.agent_type, binary: state.binary, host: state.host, topic: state.topic,
+    configurations: JSON.stringify(configurations), load,
+  };
+  if ('availability_zone' in state) res.availability_zone = state.availability_zone ?? null;
+  const versions = state.resource_versions;
+  if (versions && typeof versions === 'object' && Object.keys(versions).length) res.resource_versions = JSON.stringify(versions);
+  return db.write(async (tx) => {
+    const now = agentTime();
+    const existing = await tx.selectFrom('agents').selectAll()
+      .where('agent_type', '=', state.agent_type).where('host', '=', state.host).executeTakeFirst();
+    if (existing) {
+      const status: AgentStatus = isAlive(existing.heartbeat_timestamp, opts.agentDownTime) ? 'alive' : 'revived';
+      const set = { ...res, heartbeat_timestamp: now, ...(state.start_flag ? { started_at: now } : {}) };
+      await tx.updateTable('agents').set(set).where('id', '=', existing.id).execute();
+      return { status, agent: agentFromRow({ ...existing, ...set }) };
+    }
+    // a concurrent first report of the same agent fails the unique key and the transaction runs again
+    const row = {
+      id: randomUUID(), ...res, created_at: now, started_at: now, heartbeat_timestamp: now,
+      admin_state_up: opts.enableNewAgents ? 1 : 0,
+    };
+    await tx.insertInto('agents').values(row).execute();
+    return { status: 'new', agent: agentFromRow(row) };
+  });
+}
+
+export async function getAgentByTypeAndHost(q: Queryable, agentType: string, host: string): Promise<AgentRow | null> {
+  const r = await q.selectFrom('agents').selectAll().where('agent_type', '=', agentType).where('host', '=', host).executeTakeFirst();
+  return r ? agentFromRow(r) : null;
+}
+
+/** The agents API's handler, plus onCommit for what follows an admin change (agent_updated casts). */
+export type AgentResource = ResourceHandler & { onCommit(listener: CommitListener): void };
+
 /** /v2.0/agents: rows written by report_state; the API lists, shows, updates and deletes them. */
-export function createAgentResource(db: Database, api: ApiModel, agentDownTime: number): ResourceHandler {
+export function createAgentResource(db: Database, api: ApiModel, agentDownTime: number): AgentResource {
   const resource = new SqlResource(db, api.resources.get('agents')!, {
     filters: {
       alive: (qb, values) => {
         const want = values.map(Boolean);
         if (want.includes(true) && want.includes(false)) return qb;
-        const cutoff = new Date(Date.now() - agentDownTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        const cutoff = agentTime(new Date(Date.now() - agentDownTime * 1000));
         return qb.where('agents.heartbeat_timestamp', want[0] ? '>=' : '<', cutoff);
       },
     },
@@ -37,6 +136,7 @@ export function createAgentResource(db: Database, api: ApiModel, agentDownTime: 
     create: async () => { throw new HTTPMethodNotAllowed(); },
     update: (ctx, id, changes, opts) => resource.update(ctx, id, changes, opts),
     delete: (ctx, id, opts) => resource.delete(ctx, id, opts),
+    onCommit: (listener) => resource.onCommit(listener),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { ResourceHandler } from '../../api/controller.js';
-import type { Plugin, PluginContext } from '../plugin.js';
+import type { Plugin, PluginContext, RpcListener } from '../plugin.js';
 import { createAgentResource, createAvailabilityZoneResource } from '../agents.js';
 import { createAddressScopeResource } from './address-scopes.js';
 import { createNetworkResource, type NetworkExtender } from './networks.js';
@@ -8,6 +8,7 @@ import { createSubnetPoolResource } from './subnetpools.js';
 import { createSubnetResource, subnetNetworkExtender } from './subnets.js';
 import { createSecurityGroupResources, SECURITY_GROUP_ALIASES } from './security-groups.js';
 import { TypeManager } from './type-manager.js';
+import { Ml2Rpc } from './rpc.js';
 
 /** ML2, the core plugin: networks, subnets, subnet pools and ports, through type and mechanism drivers. */
 export class Ml2Plugin implements Plugin {
@@ -24,6 +25,8 @@ export class Ml2Plugin implements Plugin {
   readonly networkExtenders: NetworkExtender[] = [];
   /** the security-group and L3 plugins join port handling here before start */
   readonly portHooks: PortHooks = {};
+  /** the agents' RPC: endpoints, port binding, DHCP and L2 agent notifications */
+  rpc?: Ml2Rpc;
 
   constructor(config?: { ml2: { extension_drivers: string[] }; securitygroup?: { enable_security_group: boolean } }) {
     // [securitygroup] enable_security_group = False: no security groups at all, as in Neutron
@@ -36,7 +39,8 @@ export class Ml2Plugin implements Plugin {
     }
   }
 
-  async start({ config, api, db }: PluginContext): Promise<Record<string, ResourceHandler>> {
+  async start(ctx: PluginContext): Promise<Record<string, ResourceHandler>> {
+    const { config, api, db } = ctx;
     this.types = new TypeManager({
       type_drivers: config.ml2.type_drivers,
       tenant_network_types: config.ml2.tenant_network_types,
@@ -54,20 +58,34 @@ export class Ml2Plugin implements Plugin {
     // ports first: a network's ports must go (or keep it) before its subnets are deleted
     this.networkExtenders.push(portNetworkExtender, subnetNetworkExtender);
     const d = config.DEFAULT;
+    const networks = createNetworkResource(db, api, this.types, this.networkExtenders);
+    const subnets = createSubnetResource(db, api, {
+      maxDnsNameservers: d.max_dns_nameservers, maxSubnetHostRoutes: d.max_subnet_host_routes,
+      allowOverlappingIps: d.allow_overlapping_ips, ipv6PdEnabled: d.ipv6_pd_enabled,
+    }, portSubnetHooks);
+    const ports = createPortResource(db, api, {
+      baseMac: d.base_mac, maxAllowedAddressPairs: d.max_allowed_address_pair, dnsDomain: d.dns_domain,
+    }, this.portHooks);
+    const agents = createAgentResource(db, api, config.DEFAULT.agent_down_time);
+    this.rpc = new Ml2Rpc(ctx, { networks, subnets, ports, agents }, new Set(this.types.drivers.keys()));
+    this.networkExtenders.push(this.rpc.networkExtender);
     return {
-      networks: createNetworkResource(db, api, this.types, this.networkExtenders),
-      subnets: createSubnetResource(db, api, {
-        maxDnsNameservers: d.max_dns_nameservers, maxSubnetHostRoutes: d.max_subnet_host_routes,
-        allowOverlappingIps: d.allow_overlapping_ips, ipv6PdEnabled: d.ipv6_pd_enabled,
-      }, portSubnetHooks),
+      networks,
+      subnets,
       subnetpools: createSubnetPoolResource(db, api),
-      ports: createPortResource(db, api, {
-        baseMac: d.base_mac, maxAllowedAddressPairs: d.max_allowed_address_pair, dnsDomain: d.dns_domain,
-      }, this.portHooks),
+      ports,
       ...(api.resources.has('address_scopes') ? { address_scopes: createAddressScopeResource(db, api) } : {}),
       ...(api.resources.has('security_groups') ? createSecurityGroupResources(db, api) : {}),
-      agents: createAgentResource(db, api, config.DEFAULT.agent_down_time),
+      agents,
       availability_zones: createAvailabilityZoneResource(db),
     };
+  }
+
+  rpcListeners(): RpcListener[] {
+    return this.rpc?.listeners() ?? [];
+  }
+
+  rpcStateReportListeners(): RpcListener[] {
+    return this.rpc?.reportListeners() ?? [];
   }
 }

@@ -1,0 +1,111 @@
+/**
+ * Port binding through agent-based mechanism drivers ([ml2] mechanism_drivers: openvswitch,
+ * linuxbridge). As in Neutron it runs after the port's own transaction has committed
+ * (_bind_port_if_needed), in a transaction of its own: the binding gets its vif_type and details,
+ * a binding level names the segment, and an L2 provisioning block keeps the port DOWN until the
+ * agent reports the device up.
+ */
+import type { Item } from '../../api/body.js';
+import type { Database, Queryable } from '../../db/database.js';
+import { addProvisioningComponent, L2_AGENT_ENTITY } from '../../db/provisioning-blocks.js';
+import { bumpRevision } from '../../db/resource.js';
+import { agentFromRow, isAlive } from '../agents.js';
+import { canBindSegment, type AgentMechanismDriver, type BindableSegment } from './mechanism_drivers/driver.js';
+import { linuxbridge } from './mechanism_drivers/linuxbridge.js';
+import { openvswitch } from './mechanism_drivers/openvswitch.js';
+
+const DRIVERS: Record<string, AgentMechanismDriver> = { openvswitch, linuxbridge };
+
+/** The configured drivers this server implements, in order, and the names it does not know. */
+export function mechanismDrivers(names: readonly string[]): { drivers: AgentMechanismDriver[]; unknown: string[] } {
+  return { drivers: names.filter((n) => n in DRIVERS).map((n) => DRIVERS[n]!), unknown: names.filter((n) => !(n in DRIVERS)) };
+}
+
+/** Ports that never wait for the agents (ml2 NO_PBLOCKS_TYPES): no owner, and the network's own. */
+export const NO_PBLOCKS_OWNERS = [
+  '', 'network:router_interface_distributed', 'network:ha_router_replicated_interface', 'network:router_interface',
+  'network:router_gateway', 'network:router_centralized_snat', 'network:dhcp', 'network:floatingip_agent_gateway',
+  'network:router_ha_interface', 'network:floatingip',
+];
+const UNBOUND = ['unbound', 'binding_failed'];
+
+/** Whether a committed port change calls for (re)binding. */
+export function bindingNeeded(port: Item, previous?: Item): boolean {
+  const host = (port['binding:host_id'] ?? '') as string;
+  const prevHost = (previous?.['binding:host_id'] ?? '') as string;
+  if (!host) return !!prevHost;
+  return UNBOUND.includes(port['binding:vif_type'] as string) || host !== prevHost
+    || (!!previous && previous['binding:vnic_type'] !== port['binding:vnic_type']);
+}
+
+export interface BindResult {
+  /** the segment bound, or null (unbound or binding_failed) */
+  segment: BindableSegment | null;
+  vifType: string;
+}
+
+/** Binds (or unbinds) the port to a segment an alive agent on its host can reach. */
+export async function bindPort(db: Database, portId: string, drivers: AgentMechanismDriver[], agentDownTime: number): Promise<BindResult | null> {
+  return db.write(async (tx) => {
+    const port = await tx.selectFrom('ports').innerJoin('ml2_port_bindings as b', 'b.port_id', 'ports.id')
+      .select(['ports.id', 'ports.network_id', 'ports.status', 'ports.device_owner', 'b.host', 'b.vnic_type'])
+      .where('ports.id', '=', portId).executeTakeFirst();
+    if (!port) return null;
+    await tx.deleteFrom('ml2_port_binding_levels').where('port_id', '=', portId).execute();
+    const result = await chooseBinding(tx, port.network_id, port.host, port.vnic_type, drivers, agentDownTime);
+    await tx.updateTable('ml2_port_bindings').set({ vif_type: result.vifType, vif_details: JSON.stringify(result.vifDetails) })
+      .where('port_id', '=', portId).execute();
+    if (result.segment) {
+      await tx.insertInto('ml2_port_binding_levels').values({ port_id: portId, host: port.host, level: 0, driver: result.driver, segment_id: result.segment.id }).execute();
+      if (port.status !== 'ACTIVE' && !NO_PBLOCKS_OWNERS.includes(port.device_owner)) await addProvisioningComponent(tx, portId, L2_AGENT_ENTITY);
+    }
+    await bumpRevision(tx, 'ports', portId);
+    return { segment: result.segment, vifType: result.vifType };
+  });
+}
+
+async function chooseBinding(q: Queryable, networkId: string, host: string, vnicType: string, drivers: AgentMechanismDriver[], agentDownTime: number) {
+  const none = { segment: null, driver: null, vifDetails: {} };
+  if (!host) return { ...none, vifType: 'unbound' };
+  const segments = (await q.selectFrom('network_segments').selectAll().where('network_id', '=', networkId).orderBy('segment_index').execute())
+    .map(segmentFromRow);
+  for (const driver of drivers) {
+    if (!driver.supportedVnicTypes.includes(vnicType)) continue;
+    const agents = (await q.selectFrom('agents').selectAll().where('agent_type', '=', driver.agentType).where('host', '=', host).execute())
+      .map(agentFromRow).filter((a) => isAlive(a.heartbeat_timestamp, agentDownTime));
+    for (const agent of agents) {
+      const segment = segments.find((s) => canBindSegment(driver, agent, s));
+      if (segment) return { segment, driver: driver.name, vifType: driver.vifType, vifDetails: driver.vifDetails(agent) };
+    }
+  }
+  return { ...none, vifType: 'binding_failed' };
+}
+
+function segmentFromRow(r: Record<string, any>): BindableSegment {
+  return { id: r.id, network_type: r.network_type, physical_network: r.physical_network ?? null, segmentation_id: r.segmentation_id === null ? null : Number(r.segmentation_id) };
+}
+
+/** The port's binding and the segment of its bottom binding level, or null for an unknown port. */
+export interface BoundPort {
+  id: string;
+  host: string;
+  vifType: string;
+  segment: BindableSegment | null;
+}
+
+/** Bound ports by id, set-based. */
+export async function boundPorts(q: Queryable, portIds: string[]): Promise<Map<string, BoundPort>> {
+  const out = new Map<string, BoundPort>();
+  if (!portIds.length) return out;
+  const rows = await q.selectFrom('ml2_port_bindings as b')
+    .leftJoin('ml2_port_binding_levels as l', (j) => j.onRef('l.port_id', '=', 'b.port_id').onRef('l.host', '=', 'b.host'))
+    .leftJoin('network_segments as s', 's.id', 'l.segment_id')
+    .select(['b.port_id', 'b.host', 'b.vif_type', 'l.level', 's.id as segment_id', 's.network_type', 's.physical_network', 's.segmentation_id'])
+    .where('b.port_id', 'in', portIds).orderBy('l.level').execute();
+  for (const r of rows) {
+    const segment = r.segment_id && !UNBOUND.includes(r.vif_type) ? segmentFromRow({ ...r, id: r.segment_id }) : null;
+    // the last level (the bottom one) wins
+    out.set(r.port_id, { id: r.port_id, host: r.host, vifType: r.vif_type, segment: segment ?? out.get(r.port_id)?.segment ?? null });
+  }
+  return out;
+}

@@ -1,0 +1,163 @@
+/**
+ * ML2's side of the agents' RPC: the endpoints its RPC workers serve (start_rpc_listeners), and
+ * what follows a committed network, subnet, port or agent change: port binding, DHCP and L2 agent
+ * notifications. Notifications go out after the commit, never inside the transaction.
+ */
+import type { Logger } from 'pino';
+import { adminContext, type RequestContext } from '../../auth/context.js';
+import type { Item } from '../../api/body.js';
+import type { Database, Queryable } from '../../db/database.js';
+import { addProvisioningComponent, DHCP_ENTITY, removeProvisioningComponent } from '../../db/provisioning-blocks.js';
+import { inChunks } from '../../db/chunks.js';
+import { DhcpAgentNotifier } from '../../rpc/agentnotifiers/dhcp.js';
+import { L2AgentNotifier } from '../../rpc/agentnotifiers/l2.js';
+import { AgentExtRpcCallback, REPORTS_TOPIC } from '../../rpc/handlers/agents.js';
+import { DhcpRpcCallback, filterQuery, type CoreResources } from '../../rpc/handlers/dhcp.js';
+import { Ml2RpcCallbacks } from '../../rpc/handlers/l2.js';
+import { MetadataRpcCallback } from '../../rpc/handlers/metadata.js';
+import { SecurityGroupServerRpcCallback } from '../../rpc/handlers/securitygroups.js';
+import { dhcpAgentsHostingNetworks } from '../../scheduler/dhcp-agent-scheduler.js';
+import type { AgentResource } from '../agents.js';
+import { AGENT_TYPE_DHCP } from '../agents.js';
+import type { PluginContext, RpcListener } from '../plugin.js';
+import type { NetworkExtender } from './networks.js';
+import { bindingNeeded, bindPort, boundPorts, mechanismDrivers, NO_PBLOCKS_OWNERS } from './port-binding.js';
+
+export const PLUGIN_TOPIC = 'q-plugin';
+
+/** Port changes the L2 agents hear about as port_update (ML2's need_port_update_notify). */
+const L2_PORT_FIELDS = ['mac_address', 'port_security_enabled', 'qos_policy_id', 'allowed_address_pairs', 'security_groups', 'extra_dhcp_opts', 'admin_state_up', 'status'];
+/** Network changes that make network_update (the agents reconfigure MTU, QoS, VLAN id). */
+const L2_NETWORK_FIELDS = ['mtu', 'qos_policy_id', 'provider:segmentation_id'];
+
+const changed = (a: Item | undefined, b: Item, keys: string[]) => !!a && keys.some((k) => k in b && JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+
+export interface Ml2RpcResources extends CoreResources {
+  agents: AgentResource;
+}
+
+export class Ml2Rpc {
+  readonly dhcpNotifier: DhcpAgentNotifier;
+  readonly l2Notifier: L2AgentNotifier;
+  private readonly reports: AgentExtRpcCallback;
+  private readonly endpoints: object[];
+  private readonly log: Logger;
+  private readonly db: Database;
+
+  constructor(ctx: PluginContext, private readonly core: Ml2RpcResources, loadedTypes: ReadonlySet<string>) {
+    const { config, db, transport } = ctx;
+    const d = config.DEFAULT;
+    this.db = db;
+    this.log = ctx.log.child({ component: 'ml2-rpc' });
+    const scheduling = {
+      agentsPerNetwork: d.dhcp_agents_per_network, agentDownTime: d.agent_down_time,
+      defaultAvailabilityZones: d.default_availability_zones, networkAutoSchedule: d.network_auto_schedule,
+    };
+    this.dhcpNotifier = new DhcpAgentNotifier(transport, db, {
+      ...scheduling, enabled: d.dhcp_agent_notification, notifyAdminDownAgents: d.enable_services_on_agents_with_admin_state_down,
+    }, this.log, (id) => this.adminGet(core.networks, id));
+    this.l2Notifier = new L2AgentNotifier(transport);
+    this.reports = new AgentExtRpcCallback(db, {
+      agentDownTime: d.agent_down_time, enableNewAgents: d.enable_new_agents, dhcpLoadType: d.dhcp_load_type,
+    }, transport, this.log);
+    this.endpoints = [
+      new Ml2RpcCallbacks(db, core, this.l2Notifier, { tunnelTypes: loadedTypes, overlayIpVersion: config.ml2.overlay_ip_version }, this.log),
+      new SecurityGroupServerRpcCallback(db, core),
+      new DhcpRpcCallback(db, core, scheduling, this.log),
+      this.reports,
+      new MetadataRpcCallback(core),
+    ];
+    const { drivers, unknown } = mechanismDrivers(config.ml2.mechanism_drivers);
+    if (unknown.length && ctx.role === 'api') this.log.warn(`[ml2] mechanism_drivers ${unknown.join(', ')} are not implemented by neutron-ts: ports are not bound by them`);
+    this.subscribe(drivers, d.agent_down_time);
+  }
+
+  /** start_rpc_listeners: q-plugin, and q-reports-plugin so that reports work without a reports worker. */
+  listeners(): RpcListener[] {
+    return [
+      { topic: PLUGIN_TOPIC, endpoints: this.endpoints },
+      ...this.reportListeners(),
+    ];
+  }
+
+  /** start_rpc_state_reports_listener */
+  reportListeners(): RpcListener[] {
+    return [{ topic: REPORTS_TOPIC, endpoints: [this.reports] }];
+  }
+
+  /** A network's availability_zones: the zones of the DHCP agents hosting it. */
+  readonly networkExtender: NetworkExtender = {
+    extend: async (q: Queryable, networks: Item[]) => {
+      const hosting = await dhcpAgentsHostingNetworks(q, networks.map((n) => n.id as string));
+      for (const n of networks) {
+        n.availability_zones = [...new Set(hosting.filter((a) => a.network_id === n.id && a.availability_zone).map((a) => a.availability_zone!))].sort();
+      }
+    },
+  };
+
+  private subscribe(drivers: ReturnType<typeof mechanismDrivers>['drivers'], agentDownTime: number): void {
+    const run = (what: string, p: Promise<unknown>) => void p.catch((err: unknown) => this.log.error({ err }, `${what} after commit failed`));
+    this.core.networks.onCommit((event, ctx, net, previous) => run('network notification', this.networkCommitted(event, ctx, net, previous)));
+    this.core.subnets.onCommit((event, ctx, subnet) => run('subnet notification', this.dhcpNotifier.notify(ctx, 'subnet', event, subnet)));
+    this.core.ports.onCommit((event, ctx, port, previous) => run('port binding and notification', this.portCommitted(event, ctx, port, previous, drivers, agentDownTime)));
+    this.core.agents.onCommit((event, ctx, agent, previous) => {
+      if (event !== 'update' || agent.agent_type !== AGENT_TYPE_DHCP || !previous || previous.admin_state_up === agent.admin_state_up) return;
+      run('agent_updated', this.dhcpNotifier.agentUpdated(ctx, agent.admin_state_up as boolean, agent.host as string));
+    });
+  }
+
+  private async networkCommitted(event: 'create' | 'update' | 'delete', ctx: RequestContext, net: Item, previous?: Item): Promise<void> {
+    await this.dhcpNotifier.notify(ctx, 'network', event, net, previous);
+    if (event === 'delete') await this.l2Notifier.networkDelete(ctx, net.id as string);
+    else if (event === 'update' && changed(previous, net, L2_NETWORK_FIELDS)) await this.l2Notifier.networkUpdate(ctx, net);
+  }
+
+  private async portCommitted(event: 'create' | 'update' | 'delete', ctx: RequestContext, port: Item, previous: Item | undefined, drivers: ReturnType<typeof mechanismDrivers>['drivers'], agentDownTime: number): Promise<void> {
+    if (event === 'delete') {
+      await this.dhcpNotifier.notify(ctx, 'port', event, port);
+      await this.l2Notifier.portDelete(ctx, port.id as string);
+      return;
+    }
+    const id = port.id as string;
+    let rebound = false;
+    if (drivers.length && bindingNeeded(port, previous)) {
+      const result = await bindPort(this.db, id, drivers, agentDownTime);
+      rebound = !!result;
+    }
+    if (event === 'create' || changed(previous, port, ['fixed_ips', 'mac_address'])) await this.setupDhcpBlock(port);
+    const current = rebound ? await this.adminGet(this.core.ports, id) : port;
+    if (!current) return;
+    await this.dhcpNotifier.notify(ctx, 'port', event, current, previous);
+    const fixedIpsOfGroupMember = (current.security_groups as unknown[] | undefined)?.length && changed(previous, current, ['fixed_ips']);
+    if (rebound || fixedIpsOfGroupMember || changed(previous, current, L2_PORT_FIELDS)) {
+      const segment = (await this.db.read((q) => boundPorts(q, [id]))).get(id)?.segment;
+      if (segment) await this.l2Notifier.portUpdate(ctx, current, segment);
+    }
+  }
+
+  /**
+   * _setup_dhcp_agent_provisioning_component: a port with an address on a DHCP-enabled subnet of
+   * a network that a DHCP agent hosts waits for dhcp_ready_on_ports before turning ACTIVE.
+   */
+  private async setupDhcpBlock(port: Item): Promise<void> {
+    if (NO_PBLOCKS_OWNERS.includes(port.device_owner as string)) return;
+    const subnetIds = ((port.fixed_ips ?? []) as Item[]).map((f) => f.subnet_id as string);
+    await this.db.write(async (tx) => {
+      let dhcp = false;
+      await inChunks(subnetIds, async (chunk) => {
+        const row = await tx.selectFrom('subnets').select('id').where('id', 'in', chunk).where('enable_dhcp', '=', 1).limit(1).executeTakeFirst();
+        dhcp ||= !!row;
+      });
+      const hosted = dhcp && (await dhcpAgentsHostingNetworks(tx, [port.network_id as string])).length > 0;
+      const exists = await tx.selectFrom('ports').select('id').where('id', '=', port.id as string).executeTakeFirst();
+      if (!exists) return;
+      if (hosted) await addProvisioningComponent(tx, port.id as string, DHCP_ENTITY);
+      else await removeProvisioningComponent(tx, port.id as string, DHCP_ENTITY);
+    });
+  }
+
+  private async adminGet(resource: CoreResources['networks'], id: string): Promise<Item | null> {
+    const [item] = await resource.list(adminContext(), filterQuery({ id: [id] }));
+    return item ?? null;
+  }
+}
