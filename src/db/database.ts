@@ -1,6 +1,6 @@
 import { Kysely, sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import { DBConnectionError, HTTPConflict, isNeutronError } from '../api/errors.js';
+import { DBConnectionError, HTTPConflict, InvalidInput, isNeutronError } from '../api/errors.js';
 import type { Config } from '../config/index.js';
 import { databaseUrl } from '../config/index.js';
 import {
@@ -52,6 +52,16 @@ export function isForeignKeyRace(e: any): boolean {
 /** Errors worth running the whole transaction again for, as neutron-lib's retry_db_errors does. */
 export function isRetriable(e: unknown): boolean {
   return isDeadlock(e) || isDuplicateKey(e) || isForeignKeyRace(e);
+}
+
+/**
+ * A value the column's type cannot hold: a number out of its range, text that is not a number, a
+ * NUL character (PostgreSQL). SQLite stores or compares anything, so such a value in a filter or an
+ * id simply matches nothing there.
+ */
+export function isDataError(e: any): boolean {
+  return (typeof e?.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code) && !!e.severity) // PostgreSQL class 22
+    || [1264, 1265, 1292, 1366, 1406, 1367].includes(e?.errno); // MariaDB: out of range, truncated, incorrect value, too long
 }
 
 const CONNECTION_CODES = new Set([
@@ -169,6 +179,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function translate(e: unknown): unknown {
   if (isConnectionError(e)) return new DBConnectionError();
+  if (isDataError(e)) return new InvalidInput({ error_message: 'a value does not fit the field it is meant for' });
   return e;
 }
 

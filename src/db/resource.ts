@@ -8,7 +8,7 @@ import type { CreateOpts } from '../api/controller.js';
 import type { ResourceDef } from '../api/definitions/types.js';
 import { RevisionNumberConstraintFailed, type NeutronError } from '../api/errors.js';
 import type { ListQuery } from '../api/query.js';
-import { timestamp, type Database, type Queryable, type Tx } from './database.js';
+import { isDataError, timestamp, type Database, type Queryable, type Tx } from './database.js';
 import { loadTags, SqlTags, tagFilters } from './tags.js';
 
 export type Select = SelectQueryBuilder<any, any, any>;
@@ -143,8 +143,10 @@ export class SqlResource {
       }
       const col = this.columns.find((c) => c.attr === attr);
       if (!col) continue;
-      const dbValues = values.map((v) => toDb(col.kind, v));
-      qb = qb.where(`${this.table}.${col.column}`, 'in', dbValues);
+      // a number we could never have stored matches nothing (and PostgreSQL would refuse to compare it)
+      const dbValues = values.map((v) => toDb(col.kind, v))
+        .filter((v) => col.kind !== 'int' || v === null || Number.isSafeInteger(typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v));
+      qb = dbValues.length ? qb.where(`${this.table}.${col.column}`, 'in', dbValues) : qb.where(sql<boolean>`1 = 0`);
     }
     return qb;
   }
@@ -156,7 +158,7 @@ export class SqlResource {
       if (query.limit !== null && !sorts.some(([c]) => c === 'id')) sorts.push(['id', 'asc']);
       const effective = query.pageReverse ? sorts.map(([c, d]) => [c, d === 'asc' ? 'desc' : 'asc'] as [string, 'asc' | 'desc']) : sorts;
       if (query.marker !== null) {
-        const marker = await q.selectFrom(this.table).selectAll().where('id', '=', query.marker).executeTakeFirst();
+        const marker = await noMatchOnDataError(q.selectFrom(this.table).selectAll().where('id', '=', query.marker).executeTakeFirst(), undefined);
         if (!marker) throw this.notFound(query.marker);
         qb = qb.where((eb) => eb.or(effective.map(([col, dir], i) => eb.and([
           ...effective.slice(0, i).map(([c]) => eb(`${this.table}.${c}`, '=', marker[c])),
@@ -171,7 +173,7 @@ export class SqlResource {
           : qb.orderBy(`${this.table}.${col}`, dir);
       }
       if (query.limit !== null) qb = qb.limit(query.limit);
-      const rows = await qb.execute();
+      const rows = await noMatchOnDataError(qb.execute(), []);
       if (query.pageReverse) rows.reverse();
       const items = rows.map((r) => this.fromRow(r));
       await this.extend(q, items, ctx);
@@ -187,7 +189,7 @@ export class SqlResource {
   async load(q: Queryable, id: string, ctx: RequestContext, forUpdate = false): Promise<Item> {
     let qb = this.base(q, ctx).where(`${this.table}.id`, '=', id);
     if (forUpdate && this.db.dialect !== 'sqlite') qb = qb.forUpdate();
-    const row = await qb.executeTakeFirst();
+    const row = await noMatchOnDataError(qb.executeTakeFirst(), undefined);
     if (!row) throw this.notFound(id);
     const item = this.fromRow(row);
     await this.extend(q, [item], ctx);
@@ -248,6 +250,19 @@ export class SqlResource {
       return current;
     });
     this.committed('delete', ctx, deleted);
+  }
+}
+
+/**
+ * A filter or id value that the column cannot hold (PostgreSQL and MariaDB refuse to compare it)
+ * matches no row, as on SQLite.
+ */
+async function noMatchOnDataError<T>(query: Promise<T>, none: T): Promise<T> {
+  try {
+    return await query;
+  } catch (e) {
+    if (isDataError(e)) return none;
+    throw e;
   }
 }
 

@@ -52,6 +52,23 @@ describe('the same answers on every database', () => {
     assert.deepEqual(await order('desc'), ['10.3.0.1', '10.1.0.1', null]);
   });
 
+  test('a filter or id value that no column could hold matches nothing, as on SQLite', async () => {
+    const net = (await s.request('POST', '/v2.0/networks', { network: { name: 'plain' } })).body.network;
+    const count = async (query: string) => {
+      const r = await s.request('GET', `/v2.0/networks?${query}`);
+      assert.equal(r.status, 200, `${query}: ${JSON.stringify(r.body)}`);
+      return r.body.networks.length;
+    };
+    assert.equal(await count('mtu=99999999999999999999'), 0);
+    assert.equal(await count('mtu=-3000000000'), 0);
+    assert.equal(await count(`name=plain&mtu=${net.mtu}&mtu=99999999999999999999`), 1);
+    assert.equal(await count('provider:segmentation_id=99999999999999999999'), 0);
+    assert.equal(await count('revision_number=abc'), 0);
+    assert.equal(await count('name=pl%00ain'), 0);
+    assert.equal((await s.request('GET', '/v2.0/networks/a%00b')).status, 404);
+    await s.request('DELETE', `/v2.0/networks/${net.id}`);
+  });
+
   test('booleans and large integers round-trip with their JSON types', async () => {
     const r = await s.request('POST', '/v2.0/networks', {
       network: { name: 'types', admin_state_up: false, 'provider:network_type': 'gre', 'provider:segmentation_id': 2 ** 32 - 1 },
