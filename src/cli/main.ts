@@ -31,14 +31,14 @@ configOptions(program.command('server').description('run the API server and its 
   });
 
 const db = program.command('db').description('database schema management (like neutron-db-manage)');
-configOptions(db.command('upgrade').description('create or upgrade the schema to this version').argument('[revision]', 'only "head" is supported', 'head'))
-  .action(async (_revision, opts) => {
+configOptions(db.command('upgrade').description('create or upgrade the schema to this version').argument('[revision]', '"head" or a migration name, such as 0002_agents', 'head'))
+  .action(async (revision, opts) => {
     const { config } = load(opts);
     const log = createLogger(config);
     const database = Database.fromConfig(config, log);
     try {
       if (database.dialect !== 'sqlite') await database.waitUntilReachable(config.database.max_retries, config.database.retry_interval);
-      const applied = await upgrade(database);
+      const applied = await upgrade(database, revision);
       log.info({ migrations: applied }, applied.length ? 'database upgraded' : 'database already at head');
       process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Already at head.\n');
     } finally {
