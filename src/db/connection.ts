@@ -151,7 +151,7 @@ function postgresDialect(url: ConnectionUrl, pool: PoolOptions, onIdleError: (e:
 }
 
 /** libpq's sslmode and certificate parameters, as psycopg2 passes them through. */
-function postgresTls(p: Record<string, string>): TlsOptions | false {
+export function postgresTls(p: Record<string, string>): TlsOptions | false {
   const mode = p.sslmode ?? (p.sslrootcert || p.sslcert ? 'verify-full' : 'disable');
   // prefer/allow fall back to plain text in libpq; node-postgres cannot fall back, so they mean plain text
   if (mode === 'disable' || mode === 'allow' || mode === 'prefer') return false;
@@ -167,7 +167,7 @@ function postgresTls(p: Record<string, string>): TlsOptions | false {
 }
 
 /** PyMySQL's ssl_* parameters (SQLAlchemy passes them through from the query string). */
-function mysqlTls(p: Record<string, string>): TlsOptions | undefined {
+export function mysqlTls(p: Record<string, string>): TlsOptions | undefined {
   const on = p.ssl_ca || p.ssl_cert || p.ssl_key || /^(1|true|yes)$/i.test(p.ssl ?? '');
   if (!on) return undefined;
   const falsy = (v: string | undefined) => v !== undefined && /^(0|false|no)$/i.test(v);

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseConnectionUrl, redact } from '../../src/db/connection.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mysqlTls, parseConnectionUrl, postgresTls, redact } from '../../src/db/connection.js';
 import { isConnectionError, isRetriable } from '../../src/db/database.js';
 
 describe('[database] connection URLs as operators write them', () => {
@@ -50,6 +53,39 @@ describe('[database] connection URLs as operators write them', () => {
     assert.throws(() => parseConnectionUrl('oracle://u:hunter2@h/db'), (e: Error) => /oracle/.test(e.message) && !e.message.includes('hunter2'));
     assert.throws(() => parseConnectionUrl('not a url'), /Invalid database connection URL/);
     assert.equal(redact('mysql+pymysql://neutron:hunter2@h/db'), 'mysql+pymysql://neutron:***@h/db');
+  });
+});
+
+describe('TLS parameters are passed to the drivers', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neutron-ts-tls-'));
+  const ca = join(dir, 'ca.pem');
+  writeFileSync(ca, 'CA');
+
+  test("PostgreSQL: libpq's sslmode", () => {
+    assert.equal(postgresTls({}), false);
+    assert.equal(postgresTls({ sslmode: 'disable' }), false);
+    assert.equal(postgresTls({ sslmode: 'prefer' }), false);
+    assert.deepEqual(postgresTls({ sslmode: 'require' }), { ca: undefined, cert: undefined, key: undefined, rejectUnauthorized: false });
+    const verifyCa = postgresTls({ sslmode: 'verify-ca', sslrootcert: ca }) as any;
+    assert.equal(String(verifyCa.ca), 'CA');
+    assert.equal(verifyCa.rejectUnauthorized, true);
+    assert.equal(verifyCa.checkServerIdentity(), undefined, 'verify-ca does not check the host name');
+    const full = postgresTls({ sslmode: 'verify-full', sslrootcert: ca }) as any;
+    assert.equal(full.rejectUnauthorized, true);
+    assert.equal(full.checkServerIdentity, undefined);
+    assert.equal((postgresTls({ sslrootcert: ca }) as any).rejectUnauthorized, true, 'a root certificate alone means verify-full');
+    assert.throws(() => postgresTls({ sslmode: 'sometimes' }), /sslmode/);
+  });
+
+  test("MariaDB: PyMySQL's ssl_* parameters", () => {
+    assert.equal(mysqlTls({ charset: 'utf8' }), undefined);
+    const on = mysqlTls({ ssl_ca: ca }) as any;
+    assert.equal(String(on.ca), 'CA');
+    assert.equal(on.rejectUnauthorized, true);
+    assert.equal(on.checkServerIdentity, undefined);
+    const lax = mysqlTls({ ssl_ca: ca, ssl_check_hostname: 'false', ssl_verify_cert: 'false' }) as any;
+    assert.equal(lax.rejectUnauthorized, false);
+    assert.equal(lax.checkServerIdentity(), undefined);
   });
 });
 
