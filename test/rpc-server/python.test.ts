@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { brokerMissing, createVhost, eventually, PYTHON, pythonMissing, requires, spawnPeer, TcpProxy, type Peer, type Vhost } from '../rpc/helpers.js';
+import { brokerMissing, createVhost, eventually, PYTHON, pythonMissing, rabbitmqctl, requires, spawnPeer, TcpProxy, type Peer, type Vhost } from '../rpc/helpers.js';
 import { ServerProcess } from '../service/process.js';
 
 const need = requires(await brokerMissing(), pythonMissing());
@@ -151,5 +151,28 @@ test('neutron-ts survives losing its broker connections in the middle: reports a
   assert.ok(Array.isArray(info.result), JSON.stringify(info));
   assert.equal((await api('PUT', `/v2.0/ports/${port.id}`, { port: { admin_state_up: false } })).status, 200);
   await eventually(() => received('port_update').find((r) => r.args.port.id === port.id && r.args.port.admin_state_up === false), 30_000, 'port_update after the cut');
+  assert.ok(!server.logs.some((e) => e.level >= 60), 'no worker died');
+});
+
+test('neutron-ts survives a broker restart: it declares its queues again and the agents reach it', need, async (t) => {
+  if (!vhost.managed) return t.skip('rabbitmqctl is not usable here');
+  const net = (await api('POST', '/v2.0/networks', { network: { name: 'py-restart' } })).body.network;
+  const port = (await api('POST', '/v2.0/ports', { port: { network_id: net.id, 'binding:host_id': HOST, device_owner: 'compute:nova' } })).body.port;
+  await eventually(() => received('port_update').find((r) => r.args.port.id === port.id), 20_000, 'port_update on binding');
+  // non-durable queues (the default) are gone after the restart
+  await rabbitmqctl('stop_app');
+  await rabbitmqctl('start_app');
+  await rabbitmqctl('await_startup');
+  const answer = await eventually(async () => {
+    const r = await python({ op: 'report_state', args: { ...DHCP, start_flag: false }, timeout: 5 });
+    return r.result === 'alive' && r;
+  }, 60_000, 'report_state answered after the restart');
+  assert.equal(answer.result, 'alive');
+  // the Python agent's fanout queue is declared again too, after its own reconnection
+  await eventually(async () => {
+    await api('PUT', `/v2.0/ports/${port.id}`, { port: { admin_state_up: !received('port_update').filter((r) => r.args.port.id === port.id).at(-1)!.args.port.admin_state_up } });
+    await new Promise((r) => setTimeout(r, 500));
+    return received('port_update').filter((r) => r.args.port.id === port.id).length >= 3;
+  }, 60_000, 'port_update after the restart');
   assert.ok(!server.logs.some((e) => e.level >= 60), 'no worker died');
 });
