@@ -94,6 +94,11 @@ export class HttpFront {
     return finished;
   }
 
+  /** requests read and not yet answered, including those waiting for their turn */
+  get requestsInFlight(): number {
+    return this.inFlight.size;
+  }
+
   get isDraining(): boolean {
     return this.draining;
   }
@@ -115,7 +120,9 @@ export class HttpFront {
       res.once('close', () => {
         this.active--;
         if (--backend.active === 0) backend.idle?.();
-        this.next();
+        // the next waiting request starts after the event loop has had its turn (new connections,
+        // the supervisor's messages), not in the same tick
+        setImmediate(() => this.next());
       });
       backend.handle(req, res);
     };

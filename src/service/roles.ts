@@ -55,16 +55,18 @@ export async function serveApi(config: Config, log: Logger, configDirs: string[]
   }
 }
 
+/** Drains the front (graceful_shutdown_timeout), then closes the app, its plugins and pools. */
+export async function stopApi({ server, front }: { server: NeutronServer; front: HttpFront }, config: Config, log: Logger): Promise<void> {
+  log.info({ requests_in_flight: front.requestsInFlight }, 'draining');
+  const clean = await front.drain(gracefulMs(config));
+  if (clean) log.info('drained');
+  else log.warn({ requests_in_flight: front.requestsInFlight }, 'graceful_shutdown_timeout reached: connections still open were closed');
+  await server.close();
+}
+
 async function runApi({ config, log, configDirs }: RoleOptions): Promise<Running> {
-  const { server, front, address } = await serveApi(config, log, configDirs);
-  return {
-    address,
-    async stop() {
-      const clean = await front.drain(gracefulMs(config));
-      if (!clean) log.warn('graceful_shutdown_timeout reached: connections still open were closed');
-      await server.close();
-    },
-  };
+  const api = await serveApi(config, log, configDirs);
+  return { address: api.address, stop: () => stopApi(api, config, log) };
 }
 
 async function runRpc({ role, config, log, configDirs, fatal }: RoleOptions): Promise<Running> {

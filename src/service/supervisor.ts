@@ -17,7 +17,7 @@ import { loadPlugins } from '../plugins/registry.js';
 import type { HttpFront } from './http.js';
 import { createLogger } from './log.js';
 import { planWorkers, type WorkerGroup, type WorkerPlan } from './plan.js';
-import { gracefulMs, serveApi } from './roles.js';
+import { gracefulMs, serveApi, stopApi } from './roles.js';
 import { buildServer, configDirsOf, prepareDatabase, type NeutronServer } from './server.js';
 import type { ToSupervisor, ToWorker } from './worker.js';
 
@@ -220,10 +220,7 @@ export class Supervisor {
     const api = this.parentApi;
     await Promise.all([
       this.retire([...this.slots]),
-      api && (async () => {
-        if (!await api.front.drain(gracefulMs(this.current.loaded.config))) this.log.warn('graceful_shutdown_timeout reached: open connections closed');
-        await api.server.close();
-      })(),
+      api && stopApi(api, this.current.loaded.config, this.log),
     ]);
     this.log.info('stopped');
     this.exit(code);

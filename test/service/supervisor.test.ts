@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Sqlite from 'better-sqlite3';
@@ -21,6 +22,23 @@ async function start(opts: Parameters<typeof ServerProcess.start>[0]): Promise<S
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A POST whose headers and first half of the body are sent now, the rest by finish(). */
+function slowRequest(port: number, body: unknown) {
+  const text = JSON.stringify(body);
+  const socket = connect(port, '127.0.0.1');
+  let raw = '';
+  socket.on('data', (d) => (raw += d));
+  const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.write(`POST /v2.0/networks HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: ${text.length}\r\n\r\n${text.slice(0, 10)}`);
+  return {
+    async finish(): Promise<{ status: number; raw: string }> {
+      socket.write(text.slice(10));
+      await ended;
+      return { status: Number(/^HTTP\/1\.1 (\d+)/.exec(raw)?.[1]), raw };
+    },
+  };
+}
 
 describe('supervisor and workers (real processes, real signals)', () => {
   test('a SIGKILLed API worker is logged and respawned while requests keep succeeding', async () => {
@@ -56,40 +74,57 @@ describe('supervisor and workers (real processes, real signals)', () => {
   });
 
   test('SIGTERM during a burst: every accepted request completes, then exit 0', async () => {
-    const server = await start({ conf: 'api_workers = 2' });
+    const server = await start({ conf: 'api_workers = 2\n[quotas]\nquota_network = -1' });
+    const port = Number(new URL(server.url).port);
+    // Two requests whose bodies are still coming when SIGTERM arrives: accepted, not yet complete.
+    const slow = [0, 1].map((i) => slowRequest(port, { network: { name: `slow-${i}` } }));
     const pool = new Pool(server.url, { connections: 16 });
     const created = new Set<string>();
     const failures: string[] = [];
     let answered = 0;
-    const create = async (name: string) => {
+    // bulk creates, so that the workers, not this client, are the bottleneck
+    const create = async (i: number) => {
+      const names = Array.from({ length: 20 }, (_, j) => `burst-${i}-${j}`);
       try {
         const res = await pool.request({
           method: 'POST', path: '/v2.0/networks', headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ network: { name } }),
+          body: JSON.stringify({ networks: names.map((name) => ({ name })) }),
         });
         const text = await res.body.text();
         answered++;
-        if (res.statusCode === 201) created.add(name);
+        if (res.statusCode === 201) names.forEach((n) => created.add(n));
         else failures.push(`${res.statusCode} ${text}`);
       } catch (e) {
-        // refused or reset before the request was read: it was not accepted
+        // refused, or reset before the request was read: it was not accepted
         const code = (e as any).code ?? (e as any).cause?.code;
         if (!['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'].includes(code)) failures.push(`${code} ${(e as Error).message}`);
       }
     };
-    const burst = Array.from({ length: 400 }, (_, i) => create(`burst-${i}`));
-    while (answered < 60) await sleep(5);
+    const burst = Array.from({ length: 300 }, (_, i) => create(i));
+    while (answered < 40) await sleep(5);
     server.child.kill('SIGTERM');
+    const mark = server.logs.length;
+    const drainingLogs = () => server.logs.slice(mark).filter((e) => e.worker === 'api worker' && e.msg === 'draining');
+    await server.waitFor(() => drainingLogs().length === 2, 30_000, mark);
+    assert.ok(drainingLogs().reduce((n, e) => n + e.requests_in_flight, 0) >= slow.length);
+    // both workers drain; the slow requests get the rest of their bodies and are answered
+    const answers = await Promise.all(slow.map((r) => r.finish()));
+    for (const a of answers) {
+      assert.equal(a.status, 201, a.raw);
+      assert.match(a.raw, /\r\nconnection: close\r\n/i);
+    }
     await Promise.all(burst);
     await pool.close();
     assert.deepEqual(await server.exited, { code: 0, signal: null });
     assert.deepEqual(failures, []);
-    assert.ok(created.size >= 60);
+    assert.ok(created.size >= 40 * 20);
     // nothing was done without its answer reaching the client
     const db = new Sqlite(join(server.dir, 'state', 'neutron.db'), { readonly: true });
     const stored = db.prepare("select name from networks where name like 'burst-%'").all().map((r: any) => r.name as string);
+    assert.equal(db.prepare("select count(*) as n from networks where name like 'slow-%'").get().n, 2);
     db.close();
     assert.deepEqual(new Set(stored), created);
+    assert.equal(server.logs.filter((e) => e.worker === 'api worker' && e.msg === 'drained').length, 2);
     assert.ok(server.logs.some((e) => e.worker === 'supervisor' && e.msg === 'stopped'));
   });
 
