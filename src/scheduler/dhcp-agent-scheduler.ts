@@ -55,26 +55,33 @@ async function bind(tx: Tx, networkId: string, agent: AgentRow, opts: DhcpSchedu
  * schedule_network: binds the network to as many more alive, admin-up DHCP agents (least loaded
  * first, in its availability zones) as dhcp_agents_per_network asks. Returns the agents it added.
  */
-export async function scheduleNetwork(db: Database, network: { id: string; availability_zone_hints?: unknown }, opts: DhcpSchedulerOptions): Promise<AgentRow[]> {
+export async function scheduleNetwork(db: Database, networkId: string, opts: DhcpSchedulerOptions): Promise<AgentRow[]> {
+  // most calls find the network hosted or no agent to add: decide that without a write transaction
+  if (!(await db.read((q) => candidates(q, networkId, opts))).length) return [];
   return db.write(async (tx) => {
-    const exists = await tx.selectFrom('networks').select('id').where('id', '=', network.id).executeTakeFirst();
-    if (!exists) return [];
-    const hosted = await dhcpAgentsHostingNetworks(tx, [network.id]);
-    const needed = opts.agentsPerNetwork - hosted.length;
-    if (needed <= 0) return [];
-    const hints = azHints(network, opts);
-    let qb = tx.selectFrom('agents').selectAll().where('agent_type', '=', AGENT_TYPE_DHCP).where('admin_state_up', '=', 1);
-    if (hints.length) qb = qb.where('availability_zone', 'in', hints);
-    const hostedIds = new Set(hosted.map((a) => a.id));
-    const candidates = (await qb.execute()).map(agentFromRow)
-      .filter((a) => !hostedIds.has(a.id) && isAlive(a.heartbeat_timestamp, opts.agentDownTime))
-      .sort((a, b) => a.load - b.load);
     const chosen: AgentRow[] = [];
-    for (const agent of candidates.slice(0, needed)) {
-      if (await bind(tx, network.id, agent, opts)) chosen.push(agent);
+    for (const agent of await candidates(tx, networkId, opts)) {
+      if (await bind(tx, networkId, agent, opts)) chosen.push(agent);
     }
     return chosen;
   });
+}
+
+/** The agents that should take the network now: alive, admin-up, in its zones, least loaded first. */
+async function candidates(q: Queryable, networkId: string, opts: DhcpSchedulerOptions): Promise<AgentRow[]> {
+  const hosted = await dhcpAgentsHostingNetworks(q, [networkId]);
+  const needed = opts.agentsPerNetwork - hosted.length;
+  if (needed <= 0) return [];
+  const network = await q.selectFrom('networks').select('availability_zone_hints').where('id', '=', networkId).executeTakeFirst();
+  if (!network) return [];
+  const hints = azHints({ availability_zone_hints: JSON.parse(network.availability_zone_hints || '[]') }, opts);
+  let qb = q.selectFrom('agents').selectAll().where('agent_type', '=', AGENT_TYPE_DHCP).where('admin_state_up', '=', 1);
+  if (hints.length) qb = qb.where('availability_zone', 'in', hints);
+  const hostedIds = new Set(hosted.map((a) => a.id));
+  return (await qb.execute()).map(agentFromRow)
+    .filter((a) => !hostedIds.has(a.id) && isAlive(a.heartbeat_timestamp, opts.agentDownTime))
+    .sort((a, b) => a.load - b.load)
+    .slice(0, needed);
 }
 
 /**

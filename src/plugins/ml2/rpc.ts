@@ -55,7 +55,7 @@ export class Ml2Rpc {
     };
     this.dhcpNotifier = new DhcpAgentNotifier(transport, db, {
       ...scheduling, enabled: d.dhcp_agent_notification, notifyAdminDownAgents: d.enable_services_on_agents_with_admin_state_down,
-    }, this.log, (id) => this.adminGet(core.networks, id));
+    }, this.log);
     this.l2Notifier = new L2AgentNotifier(transport);
     this.reports = new AgentExtRpcCallback(db, {
       agentDownTime: d.agent_down_time, enableNewAgents: d.enable_new_agents, dhcpLoadType: d.dhcp_load_type,
@@ -141,18 +141,23 @@ export class Ml2Rpc {
    */
   private async setupDhcpBlock(port: Item): Promise<void> {
     if (NO_PBLOCKS_OWNERS.includes(port.device_owner as string)) return;
+    const id = port.id as string;
     const subnetIds = ((port.fixed_ips ?? []) as Item[]).map((f) => f.subnet_id as string);
-    await this.db.write(async (tx) => {
+    // decided in a read; a write transaction only when the block must come or go
+    const { wanted, present } = await this.db.read(async (q) => {
       let dhcp = false;
       await inChunks(subnetIds, async (chunk) => {
-        const row = await tx.selectFrom('subnets').select('id').where('id', 'in', chunk).where('enable_dhcp', '=', 1).limit(1).executeTakeFirst();
-        dhcp ||= !!row;
+        dhcp ||= !!(await q.selectFrom('subnets').select('id').where('id', 'in', chunk).where('enable_dhcp', '=', 1).limit(1).executeTakeFirst());
       });
-      const hosted = dhcp && (await dhcpAgentsHostingNetworks(tx, [port.network_id as string])).length > 0;
-      const exists = await tx.selectFrom('ports').select('id').where('id', '=', port.id as string).executeTakeFirst();
-      if (!exists) return;
-      if (hosted) await addProvisioningComponent(tx, port.id as string, DHCP_ENTITY);
-      else await removeProvisioningComponent(tx, port.id as string, DHCP_ENTITY);
+      const hosted = dhcp && (await dhcpAgentsHostingNetworks(q, [port.network_id as string])).length > 0;
+      const block = await q.selectFrom('provisioningblocks').select('port_id').where('port_id', '=', id).where('entity', '=', DHCP_ENTITY).executeTakeFirst();
+      return { wanted: hosted, present: !!block };
+    });
+    if (wanted === present) return;
+    await this.db.write(async (tx) => {
+      if (!wanted) return removeProvisioningComponent(tx, id, DHCP_ENTITY);
+      // the port may have gone meanwhile
+      if (await tx.selectFrom('ports').select('id').where('id', '=', id).executeTakeFirst()) await addProvisioningComponent(tx, id, DHCP_ENTITY);
     });
   }
 

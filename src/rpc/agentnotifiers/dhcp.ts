@@ -51,8 +51,6 @@ export class DhcpAgentNotifier {
     private readonly db: Database,
     private readonly opts: DhcpNotifierOptions,
     private readonly log: Pick<Logger, 'debug' | 'warn' | 'error'>,
-    /** the network as the API shows it to an admin, or null once gone */
-    private readonly loadNetwork: (id: string) => Promise<Item | null>,
   ) {
     this.client = new RpcClient(transport, { topic: DHCP_AGENT_TOPIC, version: '1.0' });
   }
@@ -73,10 +71,10 @@ export class DhcpAgentNotifier {
     } else {
       payload = { [resource]: item };
     }
-    await this.notifyAgents(agentContext(ctx), method, payload, networkId, resource === 'network' ? item : undefined);
+    await this.notifyAgents(agentContext(ctx), method, payload, networkId);
   }
 
-  private async notifyAgents(ctx: RequestContext, method: string, payload: Item, networkId: string, network?: Item): Promise<void> {
+  private async notifyAgents(ctx: RequestContext, method: string, payload: Item, networkId: string): Promise<void> {
     payload.priority = PRIORITY[method];
     if (method === 'network_delete_end') return this.fanout(ctx, method, payload);
     if (method === 'network_create_end') return; // a network alone needs no DHCP server yet
@@ -84,15 +82,12 @@ export class DhcpAgentNotifier {
     const scheduleRequired = method === 'subnet_create_end'
       || (method === 'port_create_end' && (payload.port as Item).device_id !== DEVICE_ID_RESERVED_DHCP_PORT);
     if (scheduleRequired && this.opts.networkAutoSchedule) {
-      const net = network ?? await this.loadNetwork(networkId);
-      if (net) {
-        const added = await scheduleNetwork(this.db, { id: networkId, availability_zone_hints: net.availability_zone_hints }, this.opts);
-        for (const a of added) await this.cast(ctx, 'network_create_end', { network: { id: networkId }, priority: PRIORITY.network_create_end }, a);
-        if (!added.length && !agents.length) {
-          this.log.warn(`Unable to schedule network ${networkId}: no agents available; will retry on subsequent port and subnet creation events.`);
-        }
-        agents = [...added, ...agents];
+      const added = await scheduleNetwork(this.db, networkId, this.opts);
+      for (const a of added) await this.cast(ctx, 'network_create_end', { network: { id: networkId }, priority: PRIORITY.network_create_end }, a);
+      if (!added.length && !agents.length) {
+        this.log.debug(`Unable to schedule network ${networkId}: no agents available; will retry on subsequent port and subnet creation events.`);
       }
+      agents = [...added, ...agents];
     }
     if (!agents.length) {
       this.log.debug(`Network ${networkId} is not hosted by any dhcp agent`);
