@@ -170,6 +170,28 @@ describe('concurrent writers in several server processes on one database', () =>
     assert.equal(listed.length, 16);
   });
 
+  test('a network deleted while ports are created on it: no port outlives it, nobody gets a 500', async () => {
+    const net = (await call('POST', '/v2.0/networks', { network: { name: 'doomed', 'provider:network_type': 'local' } })).body.network;
+    await call('POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: '10.9.2.0/24' } });
+    const answers = await race(13, (i) => i === 6
+      ? call('DELETE', `/v2.0/networks/${net.id}`)
+      : call('POST', '/v2.0/ports', { port: { network_id: net.id, name: `late-${i}` } }));
+    const deleted = answers[6]!;
+    const ports = answers.filter((_, i) => i !== 6);
+    for (const a of ports) assert.ok(a.status === 201 || (a.status === 404 && a.body.NeutronError.type === 'NetworkNotFound'), JSON.stringify(a));
+    const created = ports.filter((a) => a.status === 201).length;
+    if (deleted.status === 204) {
+      assert.equal(created, 0, 'ports created before the delete would have kept the network');
+      assert.equal((await call('GET', `/v2.0/networks/${net.id}`)).status, 404);
+      assert.deepEqual((await call('GET', `/v2.0/ports?network_id=${net.id}`)).body.ports, []);
+    } else {
+      assert.equal(deleted.status, 409, JSON.stringify(deleted));
+      assert.equal(deleted.body.NeutronError.type, 'NetworkInUse');
+      assert.ok(created > 0);
+      assert.equal((await call('GET', `/v2.0/ports?network_id=${net.id}`)).body.ports.length, created);
+    }
+  });
+
   test('concurrent updates of one network count every revision', async () => {
     const net = (await call('POST', '/v2.0/networks', { network: { name: 'rev', 'provider:network_type': 'local' } })).body.network;
     const answers = await race(12, (i) => call('PUT', `/v2.0/networks/${net.id}`, { network: { description: `d${i}` } }));
