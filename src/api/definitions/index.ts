@@ -11,7 +11,7 @@ import { extraDhcpOpt } from './extensions/extra_dhcp_opt.js';
 import { ipSubstringFiltering } from './extensions/ip-substring-filtering.js';
 import { networkIpAvailability } from './extensions/network-ip-availability.js';
 import { portMacAddressRegenerate } from './extensions/port-mac-address-regenerate.js';
-import { securityGroup } from './extensions/security-group.js';
+import { portSecurityGroupsFiltering, securityGroup, securityGroupsNormalizedCidr, statefulSecurityGroup } from './extensions/security-group.js';
 import { subnetAllocation } from './extensions/subnet_allocation.js';
 import { subnetServiceTypes } from './extensions/subnet-service-types.js';
 import { subnetpoolPrefixOps } from './extensions/subnetpool-prefix-ops.js';
@@ -42,7 +42,7 @@ export const allExtensions: ExtensionDef[] = [
   l2Adjacency, portSecurity, standardAttrDescription, standardAttrTimestamp, standardAttrRevisions, standardAttrTag,
   subnetAllocation, defaultSubnetpools, subnetpoolPrefixOps, addressScope, subnetServiceTypes, binding, allowedAddressPairs,
   extraDhcpOpt, portMacAddressRegenerate, securityGroup, dnsIntegration, ipSubstringFiltering, networkIpAvailability,
-  quotas, quotaDetails, quotaCheckLimit,
+  quotas, quotaDetails, quotaCheckLimit, statefulSecurityGroup, securityGroupsNormalizedCidr, portSecurityGroupsFiltering,
   ...Object.values(shims),
 ];
 

@@ -20,6 +20,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('port_range_min', 'integer')
     .addColumn('port_range_max', 'integer')
     .addColumn('remote_ip_prefix', 'varchar(255)')
+    // remote_ip_prefix with the host bits masked, stored so that it can be filtered and sorted on
+    .addColumn('normalized_cidr', 'varchar(255)')
     .execute();
   await db.schema.createIndex('ix_security_group_rules_sg').on('security_group_rules').column('security_group_id').execute();
   await db.schema.createIndex('ix_security_group_rules_remote_sg').on('security_group_rules').column('remote_group_id').execute();

@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestContext } from '../../auth/context.js';
+import type { Item } from '../../api/body.js';
+import type { CreateOpts, ResourceHandler } from '../../api/controller.js';
+import {
+  HTTPMethodNotAllowed, SecurityGroupCannotRemoveDefault, SecurityGroupCannotUpdateDefault, SecurityGroupInUse,
+  SecurityGroupNotFound, SecurityGroupRuleNotFound,
+} from '../../api/errors.js';
+import type { ApiModel } from '../../api/registry.js';
+import { inChunks } from '../../db/chunks.js';
+import { timestamp, type Database, type Queryable, type Tx } from '../../db/database.js';
+import { bumpRevision, SqlResource, type Select } from '../../db/resource.js';
+import { checkRules, prepareRules } from './security-group-rules.js';
+import { rbacVisibleIds } from './subnetpools.js';
+
+export const DEFAULT_SG_DESCRIPTION = 'Default security group';
+
+/** What L2 agents are told when groups change (security_groups_rule_updated / _member_updated). */
+export interface SecurityGroupNotifier {
+  rulesUpdated(securityGroupIds: string[]): void;
+  membersUpdated(securityGroupIds: string[]): void;
+}
+
+/** Groups a project may use: its own and those shared with it through RBAC. */
+export function visibleGroups(qb: Select, projectId: string | null): Select {
+  return qb.where((eb) => eb.or([
+    eb('security_groups.project_id', '=', projectId),
+    eb('security_groups.id', 'in', rbacVisibleIds(eb as any, 'security_group', projectId)),
+  ]));
+}
+
+interface RuleSpec { direction: 'ingress' | 'egress'; ethertype: string; remote_group_id?: string | null }
+
+/** Inserts rules made by the server (a new group's egress rules, the default group's rules). */
+async function insertRules(tx: Tx, group: { id: string; project_id: unknown }, specs: RuleSpec[]): Promise<void> {
+  const now = timestamp();
+  await tx.insertInto('security_group_rules').values(specs.map((r) => ({
+    id: randomUUID(), description: '', created_at: now, updated_at: now, revision_number: 0,
+    project_id: group.project_id, security_group_id: group.id, remote_group_id: r.remote_group_id ?? null,
+    direction: r.direction, ethertype: r.ethertype, protocol: null, port_range_min: null, port_range_max: null,
+    remote_ip_prefix: null, normalized_cidr: null,
+  }))).execute();
+  await bumpRevision(tx, 'security_groups', group.id);
+}
+
+const egressRules = (): RuleSpec[] => ['IPv4', 'IPv6'].map((ethertype) => ({ direction: 'egress', ethertype }));
+
+/**
+ * The project's default group, created on first need with Neutron's four rules (ingress from the
+ * group itself and egress to anywhere, per ethertype). Only the project itself or an admin causes
+ * it to be created; the primary key of default_security_groups keeps it to one per project (a
+ * concurrent creator's transaction runs again and finds it). Returns null when not allowed.
+ */
+export async function ensureDefaultSecurityGroup(tx: Tx, ctx: RequestContext, projectId: string | null | undefined): Promise<string | null> {
+  if (!projectId || (projectId !== ctx.projectId && !ctx.isAdmin)) return null;
+  const existing = await tx.selectFrom('default_security_groups').select('security_group_id').where('project_id', '=', projectId).executeTakeFirst();
+  if (existing) return existing.security_group_id as string;
+  const id = randomUUID();
+  const now = timestamp();
+  await tx.insertInto('security_groups').values({
+    id, project_id: projectId, name: 'default', description: DEFAULT_SG_DESCRIPTION, stateful: 1,
+    created_at: now, updated_at: now, revision_number: 0,
+  }).execute();
+  await tx.insertInto('default_security_groups').values({ project_id: projectId, security_group_id: id }).execute();
+  await insertRules(tx, { id, project_id: projectId }, [
+    { direction: 'ingress', ethertype: 'IPv4', remote_group_id: id }, { direction: 'egress', ethertype: 'IPv4' },
+    { direction: 'ingress', ethertype: 'IPv6', remote_group_id: id }, { direction: 'egress', ethertype: 'IPv6' },
+  ]);
+  return id;
+}
+
+/** Outside a transaction: a read first, so that the common case writes nothing. */
+async function ensureDefault(db: Database, ctx: RequestContext, projectIds: Iterable<unknown>): Promise<void> {
+  for (const p of new Set(projectIds)) {
+    if (typeof p !== 'string' || (p !== ctx.projectId && !ctx.isAdmin)) continue;
+    const known = await db.read((q) => q.selectFrom('default_security_groups').select('project_id').where('project_id', '=', p).executeTakeFirst());
+    if (!known) await db.write((tx) => ensureDefaultSecurityGroup(tx, ctx, p));
+  }
+}
+
+async function boundPorts(q: Queryable, groupId: string): Promise<boolean> {
+  const row = await q.selectFrom('port_security_group_bindings').select('port_id').where('security_group_id', '=', groupId).limit(1).executeTakeFirst();
+  return !!row;
+}
+
+/** The project a list is about: the project_id/tenant_id filter, else the caller's (as Neutron picks it). */
+function listedProject(ctx: RequestContext, filters: Map<string, unknown[]>): unknown {
+  return (filters.get('project_id') ?? filters.get('tenant_id'))?.[0] ?? ctx.projectId;
+}
+
+/** /v2.0/security-groups and /v2.0/security-group-rules. */
+export function createSecurityGroupResources(db: Database, api: ApiModel, notifier?: SecurityGroupNotifier): Record<string, ResourceHandler> {
+  const groupDef = api.resources.get('security_groups')!;
+  const ruleDef = api.resources.get('security_group_rules')!;
+  const ruleVisible = Object.entries(ruleDef.attributes).filter(([, a]) => a.isVisible).map(([n]) => n);
+
+  const rules: SqlResource = new SqlResource(db, ruleDef, {
+    // a project sees its own rules and every rule of its own groups
+    scope: (qb, ctx) => qb.where((eb) => eb.or([
+      eb('security_group_rules.project_id', '=', ctx.projectId),
+      eb('security_group_rules.security_group_id', 'in', eb.selectFrom('security_groups').select('id').where('project_id', '=', ctx.projectId)),
+    ])),
+    async extend(q, items) {
+      // for rule:sg_owner in get_security_group_rule (not shown: not an attribute)
+      const owners = new Map<string, unknown>();
+      await inChunks([...new Set(items.map((r) => r.security_group_id as string))], async (chunk) => {
+        for (const g of await q.selectFrom('security_groups').select(['id', 'project_id']).where('id', 'in', chunk).execute()) owners.set(g.id, g.project_id);
+      });
+      for (const r of items) r['security_group:tenant_id'] = owners.get(r.security_group_id as string) ?? null;
+    },
+    async beforeCreate(tx, ctx, rule) {
+      await checkRules(tx, ctx, rule);
+    },
+    async beforeDelete(tx, _ctx, rule) {
+      await bumpRevision(tx, 'security_groups', rule.security_group_id as string);
+    },
+    afterCommit(_event, _ctx, rule) {
+      notifier?.rulesUpdated([rule.security_group_id as string]);
+    },
+  }, (id) => new SecurityGroupRuleNotFound({ id }));
+
+  const groups = new SqlResource(db, groupDef, {
+    scope: (qb, ctx) => visibleGroups(qb, ctx.projectId),
+    async extend(q, items) {
+      const byGroup = new Map<string, Item[]>(items.map((g) => [g.id as string, []]));
+      await inChunks([...byGroup.keys()], async (chunk) => {
+        const rows = await q.selectFrom('security_group_rules').selectAll().where('security_group_id', 'in', chunk).orderBy('created_at').orderBy('id').execute();
+        for (const row of rows) {
+          const r = rules.fromRow(row);
+          byGroup.get(row.security_group_id)!.push(Object.fromEntries(ruleVisible.filter((n) => n in r).map((n) => [n, r[n]])));
+        }
+      });
+      for (const g of items) g.security_group_rules = byGroup.get(g.id as string);
+    },
+    async afterCreate(tx, _ctx, group) {
+      await insertRules(tx, group as { id: string; project_id: unknown }, egressRules());
+    },
+    async beforeUpdate(tx, _ctx, current, changes) {
+      if (current.name === 'default' && 'name' in changes) throw new SecurityGroupCannotUpdateDefault();
+      if ('stateful' in changes && changes.stateful !== current.stateful && await boundPorts(tx, current.id as string)) {
+        throw new SecurityGroupInUse({ id: current.id as string });
+      }
+    },
+    async beforeDelete(tx, ctx, group) {
+      if (await boundPorts(tx, group.id as string)) throw new SecurityGroupInUse({ id: group.id as string });
+      if (group.name === 'default' && !ctx.isAdmin) throw new SecurityGroupCannotRemoveDefault();
+    },
+    afterCommit(event, _ctx, group) {
+      if (event === 'delete') notifier?.rulesUpdated([group.id as string]);
+    },
+  }, (id) => new SecurityGroupNotFound({ id }));
+
+  return {
+    security_groups: {
+      async list(ctx, q) {
+        if (ctx.projectId) await ensureDefault(db, ctx, [listedProject(ctx, q.filters)]);
+        return groups.list(ctx, q);
+      },
+      get: (ctx, id) => groups.get(ctx, id),
+      async create(ctx, items, opts?: CreateOpts) {
+        await ensureDefault(db, ctx, items.map((g) => g.project_id));
+        return groups.create(ctx, items, opts);
+      },
+      update: (ctx, id, changes, opts) => groups.update(ctx, id, changes, opts),
+      delete: (ctx, id, opts) => groups.delete(ctx, id, opts),
+      tags: groups.tags,
+    },
+    security_group_rules: {
+      async list(ctx, q) {
+        const project = listedProject(ctx, q.filters);
+        if (project) await ensureDefault(db, ctx, [project]);
+        return rules.list(ctx, q);
+      },
+      get: (ctx, id) => rules.get(ctx, id),
+      create: (ctx, items, opts) => rules.create(ctx, prepareRules(items), opts),
+      update: async () => { throw new HTTPMethodNotAllowed(); },
+      delete: (ctx, id, opts) => rules.delete(ctx, id, opts),
+      async policyTarget(_ctx, rule) {
+        // stored rules have it from extend (and this may run inside their write transaction)
+        if ('security_group:tenant_id' in rule) return rule;
+        const group = await db.read((q) => q.selectFrom('security_groups').select('project_id').where('id', '=', rule.security_group_id as string).executeTakeFirst());
+        return { ...rule, 'security_group:tenant_id': group?.project_id ?? null };
+      },
+    },
+  };
+}
+
+/** The aliases ML2 serves when [securitygroup] enable_security_group is on. */
+export const SECURITY_GROUP_ALIASES = ['security-group', 'stateful-security-group', 'security-groups-normalized-cidr', 'port-security-groups-filtering'];
