@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { Server as NetServer, type Socket } from 'node:net';
 import type { Config } from '../config/index.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -13,6 +13,11 @@ interface Backend {
 
 /** eventlet.wsgi's limit on all the headers of a request; max_header_line limits each line. */
 const MAX_TOTAL_HEADER_SIZE = 65536;
+/**
+ * When draining, a connection with no request in flight may still be sending one (a client that
+ * has just connected, or reuses a kept-alive connection): it gets this long before it is closed.
+ */
+const IDLE_GRACE_MS = 1000;
 
 /**
  * The HTTP server of an API process, configured like neutron-server's eventlet WSGI server:
@@ -31,6 +36,8 @@ export class HttpFront {
   private readonly waiting: Array<() => void> = [];
   private active = 0;
   private readonly inFlight = new Set<ServerResponse>();
+  /** open connections, with the number of their requests in flight */
+  private readonly connections = new Map<Socket, number>();
   private draining = false;
 
   constructor(config: Config, handle: RequestHandler) {
@@ -49,6 +56,10 @@ export class HttpFront {
     }, (req, res) => this.onRequest(req, res));
     this.server.keepAliveTimeout = timeoutMs;
     this.server.timeout = timeoutMs;
+    this.server.on('connection', (socket: Socket) => {
+      this.connections.set(socket, 0);
+      socket.once('close', () => this.connections.delete(socket));
+    });
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       if (!socket.writable) return void socket.destroy();
       // eventlet's answers; Node's would be 431 and 400
@@ -77,20 +88,26 @@ export class HttpFront {
   }
 
   /**
-   * Stops accepting connections, closes the idle ones, lets the requests in flight (and those
-   * waiting for a turn) finish with `Connection: close`; after `timeoutMs` (0: no limit) the
-   * connections left are cut. Resolves true if everything finished in time.
+   * Stops accepting connections and lets the requests in flight (and those waiting for a turn)
+   * finish with `Connection: close`; connections without a request are closed after a short grace
+   * (IDLE_GRACE_MS), and after `timeoutMs` (0: no limit) whatever is left is cut. Resolves true if
+   * everything finished in time.
    */
   async drain(timeoutMs: number): Promise<boolean> {
     this.draining = true;
     for (const res of this.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
-    const closed = new Promise<void>((r) => this.server.close(() => r()));
-    this.server.closeIdleConnections();
+    // net's close, not http's: http's would close the idle connections at once
+    const closed = new Promise<void>((r) => NetServer.prototype.close.call(this.server, () => r()));
+    const grace = setTimeout(() => {
+      for (const [socket, requests] of this.connections) if (requests === 0) socket.destroy();
+    }, IDLE_GRACE_MS);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = timeoutMs > 0 ? new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs))) : new Promise<boolean>(() => {});
     const finished = await Promise.race([closed.then(() => true), timedOut]);
     clearTimeout(timer);
+    clearTimeout(grace);
     if (!finished) this.server.closeAllConnections();
+    this.server.close(); // http's own clean-up (its timers)
     return finished;
   }
 
@@ -111,7 +128,12 @@ export class HttpFront {
       return;
     }
     this.inFlight.add(res);
-    res.once('close', () => this.inFlight.delete(res));
+    const socket = req.socket;
+    this.connections.set(socket, (this.connections.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      this.inFlight.delete(res);
+      if (this.connections.has(socket)) this.connections.set(socket, this.connections.get(socket)! - 1);
+    });
     const run = () => {
       if (res.destroyed) return this.next(); // the client went away while waiting
       const backend = this.backend;

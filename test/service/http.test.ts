@@ -105,6 +105,28 @@ describe('HttpFront: the API process HTTP server', () => {
     assert.equal(await drained, true);
   });
 
+  test('drain: a connection that sends its request soon after is still served; a silent one is closed', async () => {
+    const { front, port } = await serve({}, (_req, res) => res.end('late but served'));
+    const accepted = new Promise((r) => front.server.once('connection', r));
+    const late = connect(port, '127.0.0.1');
+    const silent = connect(port, '127.0.0.1');
+    let raw = '';
+    late.on('data', (d) => (raw += d));
+    const lateClosed = new Promise((r) => late.on('close', r));
+    const silentClosed = new Promise((r) => silent.on('close', r));
+    await accepted;
+    await new Promise((r) => setTimeout(r, 50));
+    const drained = front.drain(10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    late.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await lateClosed;
+    assert.match(raw, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(raw, /\r\nConnection: close\r\n/);
+    assert.match(raw, /late but served$/);
+    await silentClosed;
+    assert.equal(await drained, true);
+  });
+
   test('drain gives up after the timeout and cuts what is left', async () => {
     const g = gate();
     const { front, url } = await serve({}, g.handle);
