@@ -32,6 +32,8 @@ export interface WriteOpts {
 /** What a plugin provides for each resource it serves (SqlResource implements it). */
 export interface ResourceHandler {
   list(ctx: RequestContext, q: ListQuery): Promise<Item[]>;
+  /** the same unpaginated list handed over in batches (see SqlResource.listBatches) */
+  listBatches?(ctx: RequestContext, q: ListQuery): AsyncIterable<Item[]>;
   get(ctx: RequestContext, id: string): Promise<Item>;
   /** must call opts.checkQuota first thing in its transaction */
   create(ctx: RequestContext, items: Item[], opts?: CreateOpts): Promise<Item[]>;
@@ -97,6 +99,29 @@ export class Controller {
     return { items, links: paginationLinks(baseUrl, params, q, rows) };
   }
 
+  /**
+   * An unpaginated list as batches of views, when the handler can produce it so (else null), to
+   * be sent a batch at a time. The first batch is read before anything is sent, so that a bad
+   * filter or a database failure still gets its error status.
+   */
+  async listBatches(ctx: RequestContext, params: URLSearchParams): Promise<AsyncIterable<Item[]> | null> {
+    if (!this.handler.listBatches) return null;
+    const q = parseListQuery(this.def, params, this.queryOptions);
+    if (q.limit !== null) return null;
+    const getAction = `get_${this.def.name}`;
+    const hidden = this.attributeRules(getAction);
+    const views = (rows: Item[]) => {
+      const items: Item[] = [];
+      for (const row of rows) if (this.policy.check(ctx, getAction, row)) items.push(this.view(ctx, row, q.fields, hidden));
+      return items;
+    };
+    const source = this.handler.listBatches(ctx, q)[Symbol.asyncIterator]();
+    const first = await source.next();
+    return (async function* () {
+      for (let batch = first; !batch.done; batch = await source.next()) yield views(batch.value);
+    })();
+  }
+
   async show(ctx: RequestContext, id: string, params: URLSearchParams): Promise<Item> {
     const item = await this.handler.get(ctx, id);
     if (!this.policy.check(ctx, `get_${this.def.name}`, item)) throw new HTTPNotFound();
@@ -132,13 +157,14 @@ export class Controller {
   async action(ctx: RequestContext, id: string, name: string, body: Item | undefined): Promise<unknown> {
     const action = this.handler.actions?.[name];
     if (!action) throw new HTTPNotFound();
-    return action(ctx, id, body, { authorize: (current) => this.authorizeWrite(ctx, name, current, null) });
+    // like delete, an action checks no attribute rules (Neutron's get_resource_and_action)
+    return action(ctx, id, body, { authorize: (current) => this.authorizeWrite(ctx, name, current, {}) });
   }
 
   async delete(ctx: RequestContext, id: string, ifMatch: number | null): Promise<void> {
     await this.handler.delete(ctx, id, {
       ifMatch,
-      authorize: (current) => this.authorizeWrite(ctx, `delete_${this.def.name}`, current, null),
+      authorize: (current) => this.authorizeWrite(ctx, `delete_${this.def.name}`, current, {}),
     });
   }
 
