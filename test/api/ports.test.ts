@@ -42,7 +42,8 @@ describe('ports', () => {
     assert.equal(p.device_owner, '');
     assert.equal(p.device_id, '');
     assert.equal(p.port_security_enabled, true);
-    assert.deepEqual(p.security_groups, []);
+    const defaultGroup = (await s.request('GET', '/v2.0/security-groups?name=default', undefined, A)).body.security_groups;
+    assert.deepEqual(p.security_groups, [defaultGroup[0].id], "the project's default security group");
     assert.deepEqual(p.allowed_address_pairs, []);
     assert.deepEqual(p.extra_dhcp_opts, []);
     assert.equal(p.dns_name, '');
@@ -227,7 +228,7 @@ describe('ports', () => {
   test('bindings, port security, allowed address pairs, extra DHCP options, DNS names, security groups', async () => {
     const net = await network(ADMIN);
     await subnet({ network_id: net.id, cidr: '10.7.0.0/24' }, ADMIN);
-    const sg = '11111111-2222-3333-4444-555555555555';
+    const sg = (await s.request('POST', '/v2.0/security-groups', { security_group: { name: 'sg' } }, ADMIN)).body.security_group.id;
     const res = await port({
       network_id: net.id, 'binding:host_id': 'compute-1', 'binding:vnic_type': 'direct', 'binding:profile': { pci_slot: '0000:01:00.1' },
       allowed_address_pairs: [{ ip_address: '10.7.0.200' }, { ip_address: '10.8.0.0/24', mac_address: 'fa:16:3e:00:00:99' }],

@@ -276,3 +276,97 @@ describe('security groups and rules', () => {
     assert.equal(type(r2), 'OverQuota');
   });
 });
+
+describe('ports and security groups', () => {
+  let s: TestServer;
+  before(async () => { s = await startServer(); });
+  after(() => s.close());
+
+  const P = asProject('project-p');
+  const Q = asProject('project-q');
+  const post = async (path: string, body: unknown, headers = P) => {
+    const r = await s.request('POST', path, body, headers);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return r.body[Object.keys(r.body)[0]!];
+  };
+
+  test('a port gets its project\'s default group unless it names groups, is network-owned or has port security off', async () => {
+    const net = await post('/v2.0/networks', { network: { name: 'n' } });
+    const port = await post('/v2.0/ports', { port: { network_id: net.id } });
+    const groups = (await s.request('GET', '/v2.0/security-groups', undefined, P)).body.security_groups;
+    assert.equal(groups.length, 1, 'creating the port made the default group');
+    assert.deepEqual(port.security_groups, [groups[0].id]);
+    assert.equal(port.port_security_enabled, true);
+
+    const web = await post('/v2.0/security-groups', { security_group: { name: 'web' } });
+    const named = await post('/v2.0/ports', { port: { network_id: net.id, security_groups: [web.id] } });
+    assert.deepEqual(named.security_groups, [web.id]);
+    const none = await post('/v2.0/ports', { port: { network_id: net.id, security_groups: [] } });
+    assert.deepEqual(none.security_groups, []);
+    const insecure = await post('/v2.0/ports', { port: { network_id: net.id, port_security_enabled: false } });
+    assert.deepEqual(insecure.security_groups, []);
+    const dhcp = await post('/v2.0/ports', { port: { network_id: net.id, device_owner: 'network:dhcp', security_groups: [web.id] } });
+    assert.deepEqual(dhcp.security_groups, [], 'network:* ports never get groups');
+
+    const filtered = await s.request('GET', `/v2.0/ports?security_groups=${web.id}`, undefined, P);
+    assert.deepEqual(filtered.body.ports.map((p: any) => p.id), [named.id]);
+  });
+
+  test('port security and security groups go together', async () => {
+    const net = await post('/v2.0/networks', { network: { name: 'ps' } });
+    const web = await post('/v2.0/security-groups', { security_group: { name: 'web-ps' } });
+    const refused = await s.request('POST', '/v2.0/ports', { port: { network_id: net.id, port_security_enabled: false, security_groups: [web.id] } }, P);
+    assert.equal(refused.status, 400);
+    assert.equal(type(refused), 'PortSecurityAndIPRequiredForSecurityGroups');
+
+    const port = await post('/v2.0/ports', { port: { network_id: net.id, security_groups: [web.id] } });
+    const off = await s.request('PUT', `/v2.0/ports/${port.id}`, { port: { port_security_enabled: false } }, P);
+    assert.equal(off.status, 409);
+    assert.equal(type(off), 'PortSecurityPortHasSecurityGroup');
+    const offAndClear = await s.request('PUT', `/v2.0/ports/${port.id}`, { port: { port_security_enabled: false, security_groups: [] } }, P);
+    assert.equal(offAndClear.status, 200, JSON.stringify(offAndClear.body));
+    assert.deepEqual(offAndClear.body.port.security_groups, []);
+    const addWhileOff = await s.request('PUT', `/v2.0/ports/${port.id}`, { port: { security_groups: [web.id] } }, P);
+    assert.equal(type(addWhileOff), 'PortSecurityAndIPRequiredForSecurityGroups');
+    const pairs = await s.request('PUT', `/v2.0/ports/${port.id}`, { port: { allowed_address_pairs: [{ ip_address: '10.0.0.9' }] } }, P);
+    assert.equal(pairs.status, 409);
+    assert.equal(type(pairs), 'AddressPairAndPortSecurityRequired');
+    const rename = await s.request('PUT', `/v2.0/ports/${port.id}`, { port: { name: 'still-off' } }, P);
+    assert.equal(rename.status, 200);
+    const on = await s.request('PUT', `/v2.0/ports/${port.id}`, { port: { port_security_enabled: true, security_groups: [web.id] } }, P);
+    assert.equal(on.status, 200);
+    assert.deepEqual(on.body.port.security_groups, [web.id]);
+  });
+
+  test('groups of other projects are not found; groups in use cannot go or change statefulness', async () => {
+    const net = await post('/v2.0/networks', { network: { name: 'use' } });
+    const mine = await post('/v2.0/security-groups', { security_group: { name: 'mine' } });
+    const theirs = await post('/v2.0/security-groups', { security_group: { name: 'theirs' } }, Q);
+    const other = await s.request('POST', '/v2.0/ports', { port: { network_id: net.id, security_groups: [mine.id, theirs.id] } }, P);
+    assert.equal(other.status, 404);
+    assert.equal(type(other), 'SecurityGroupNotFound');
+    assert.equal(message(other), `Security group ${theirs.id} does not exist`);
+    const ghost = '5b1c9a4e-0000-4000-8000-000000000000';
+    assert.equal(type(await s.request('POST', '/v2.0/ports', { port: { network_id: net.id, security_groups: [ghost] } }, P)), 'SecurityGroupNotFound');
+
+    const stateless = await post('/v2.0/security-groups', { security_group: { name: 'stateless', stateful: false } });
+    const mixed = await s.request('POST', '/v2.0/ports', { port: { network_id: net.id, security_groups: [mine.id, stateless.id] } }, P);
+    assert.equal(mixed.status, 409);
+    assert.equal(type(mixed), 'SecurityGroupConflict');
+
+    const port = await post('/v2.0/ports', { port: { network_id: net.id, security_groups: [mine.id] } });
+    const del = await s.request('DELETE', `/v2.0/security-groups/${mine.id}`, undefined, P);
+    assert.equal(del.status, 409);
+    assert.equal(type(del), 'SecurityGroupInUse');
+    assert.equal(message(del), `Security Group ${mine.id} in use.`);
+    const flip = await s.request('PUT', `/v2.0/security-groups/${mine.id}`, { security_group: { stateful: false } }, P);
+    assert.equal(flip.status, 409);
+    assert.equal(type(flip), 'SecurityGroupInUse');
+    assert.equal((await s.request('PUT', `/v2.0/security-groups/${mine.id}`, { security_group: { stateful: true } }, P)).status, 200, 'no change is no conflict');
+    // an admin may bind any project's group
+    const byAdmin = await s.request('POST', '/v2.0/ports', { port: { network_id: net.id, project_id: 'project-p', security_groups: [theirs.id] } }, ADMIN);
+    assert.equal(byAdmin.status, 201);
+    assert.equal((await s.request('DELETE', `/v2.0/ports/${port.id}`, undefined, P)).status, 204);
+    assert.equal((await s.request('DELETE', `/v2.0/security-groups/${mine.id}`, undefined, P)).status, 204);
+  });
+});

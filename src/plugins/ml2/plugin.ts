@@ -6,7 +6,7 @@ import { createNetworkResource, type NetworkExtender } from './networks.js';
 import { createPortResource, portNetworkExtender, portSubnetHooks, type PortHooks } from './ports.js';
 import { createSubnetPoolResource } from './subnetpools.js';
 import { createSubnetResource, subnetNetworkExtender } from './subnets.js';
-import { createSecurityGroupResources, SECURITY_GROUP_ALIASES } from './security-groups.js';
+import { createSecurityGroupResources, portSecurityGroups, SECURITY_GROUP_ALIASES } from './security-groups.js';
 import { TypeManager } from './type-manager.js';
 import { Ml2Rpc } from './rpc.js';
 
@@ -63,6 +63,7 @@ export class Ml2Plugin implements Plugin {
       maxDnsNameservers: d.max_dns_nameservers, maxSubnetHostRoutes: d.max_subnet_host_routes,
       allowOverlappingIps: d.allow_overlapping_ips, ipv6PdEnabled: d.ipv6_pd_enabled,
     }, portSubnetHooks);
+    if (api.resources.has('security_groups')) this.portHooks.securityGroups = portSecurityGroups(db);
     const ports = createPortResource(db, api, {
       baseMac: d.base_mac, maxAllowedAddressPairs: d.max_allowed_address_pair, dnsDomain: d.dns_domain,
     }, this.portHooks);
@@ -75,7 +76,7 @@ export class Ml2Plugin implements Plugin {
       subnetpools: createSubnetPoolResource(db, api),
       ports,
       ...(api.resources.has('address_scopes') ? { address_scopes: createAddressScopeResource(db, api) } : {}),
-      ...(api.resources.has('security_groups') ? createSecurityGroupResources(db, api) : {}),
+      ...(api.resources.has('security_groups') ? createSecurityGroupResources(db, api, this.rpc.l2Notifier, ctx.log) : {}),
       agents,
       availability_zones: createAvailabilityZoneResource(db),
     };

@@ -38,7 +38,7 @@ export interface PortOptions {
  * exists they are stored as given. The L3 plugin answers who owns a router (device_id checks).
  */
 export interface PortHooks {
-  securityGroups?(tx: Tx, ctx: RequestContext, port: Item, requested: string[] | typeof UNSET): Promise<string[]>;
+  securityGroups?(tx: Tx, ctx: RequestContext, port: Item, requested: string[] | typeof UNSET, current?: string[]): Promise<string[]>;
   routerProject?(q: Queryable, routerId: string): Promise<string | null>;
 }
 
@@ -283,9 +283,9 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
     }
   }
 
-  async function storeSecurityGroups(tx: Tx, ctx: RequestContext, port: Item, requested: unknown, replace: boolean): Promise<void> {
+  async function storeSecurityGroups(tx: Tx, ctx: RequestContext, port: Item, requested: unknown, replace: boolean, current?: string[]): Promise<void> {
     const ids = plugins.securityGroups
-      ? await plugins.securityGroups(tx, ctx, port, requested as string[] | typeof UNSET)
+      ? await plugins.securityGroups(tx, ctx, port, requested as string[] | typeof UNSET, current)
       : requested === UNSET ? [] : (requested as string[]);
     if (replace) await tx.deleteFrom('port_security_group_bindings').where('port_id', '=', port.id as string).execute();
     if (ids.length) await tx.insertInto('port_security_group_bindings').values(ids.map((id) => ({ port_id: port.id, security_group_id: id }))).execute();
@@ -423,7 +423,10 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
       if ('binding:vnic_type' in changes) binding.vnic_type = changes['binding:vnic_type'];
       if ('binding:profile' in changes) binding.profile = JSON.stringify(changes['binding:profile'] ?? {});
       if (Object.keys(binding).length) await tx.updateTable('ml2_port_bindings').set(binding).where('port_id', '=', id).execute();
-      if ('security_groups' in changes) await storeSecurityGroups(tx, ctx, port, changes.security_groups, true);
+      // with port security off, the port's groups are checked on every update (PortSecurityPortHasSecurityGroup)
+      if ('security_groups' in changes || port.port_security_enabled === false) {
+        await storeSecurityGroups(tx, ctx, port, changes.security_groups ?? UNSET, true, current.security_groups as string[]);
+      }
       if ('allowed_address_pairs' in changes) await storeAddressPairs(tx, port, changes.allowed_address_pairs as any);
       if ('extra_dhcp_opts' in changes && Array.isArray(changes.extra_dhcp_opts)) await storeDhcpOpts(tx, id, changes.extra_dhcp_opts as any);
       if (hasDns && 'dns_name' in changes && !dnsNamesAllowed) changes.dns_name = '';

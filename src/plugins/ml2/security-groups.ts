@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { RequestContext } from '../../auth/context.js';
+import { UNSET } from '../../api/attributes.js';
 import type { Item } from '../../api/body.js';
 import type { CreateOpts, ResourceHandler } from '../../api/controller.js';
 import {
-  HTTPMethodNotAllowed, SecurityGroupCannotRemoveDefault, SecurityGroupCannotUpdateDefault, SecurityGroupInUse,
+  HTTPMethodNotAllowed, PortSecurityAndIPRequiredForSecurityGroups, PortSecurityPortHasSecurityGroup,
+  SecurityGroupCannotRemoveDefault, SecurityGroupConflict, SecurityGroupCannotUpdateDefault, SecurityGroupInUse,
   SecurityGroupNotFound, SecurityGroupRuleNotFound,
 } from '../../api/errors.js';
 import type { ApiModel } from '../../api/registry.js';
@@ -15,10 +18,9 @@ import { rbacVisibleIds } from './subnetpools.js';
 
 export const DEFAULT_SG_DESCRIPTION = 'Default security group';
 
-/** What L2 agents are told when groups change (security_groups_rule_updated / _member_updated). */
+/** What L2 agents are told when a group's rules change (L2AgentNotifier's security_groups_rule_updated). */
 export interface SecurityGroupNotifier {
-  rulesUpdated(securityGroupIds: string[]): void;
-  membersUpdated(securityGroupIds: string[]): void;
+  securityGroupsRuleUpdated(ctx: RequestContext, securityGroupIds: string[]): Promise<void>;
 }
 
 /** Groups a project may use: its own and those shared with it through RBAC. */
@@ -89,7 +91,10 @@ function listedProject(ctx: RequestContext, filters: Map<string, unknown[]>): un
 }
 
 /** /v2.0/security-groups and /v2.0/security-group-rules. */
-export function createSecurityGroupResources(db: Database, api: ApiModel, notifier?: SecurityGroupNotifier): Record<string, ResourceHandler> {
+export function createSecurityGroupResources(db: Database, api: ApiModel, notifier?: SecurityGroupNotifier, log?: Logger): Record<string, ResourceHandler> {
+  const rulesUpdated = (ctx: RequestContext, groupId: string) => {
+    notifier?.securityGroupsRuleUpdated(ctx, [groupId]).catch((err: unknown) => log?.error({ err }, 'security_groups_rule_updated failed'));
+  };
   const groupDef = api.resources.get('security_groups')!;
   const ruleDef = api.resources.get('security_group_rules')!;
   const ruleVisible = Object.entries(ruleDef.attributes).filter(([, a]) => a.isVisible).map(([n]) => n);
@@ -114,8 +119,8 @@ export function createSecurityGroupResources(db: Database, api: ApiModel, notifi
     async beforeDelete(tx, _ctx, rule) {
       await bumpRevision(tx, 'security_groups', rule.security_group_id as string);
     },
-    afterCommit(_event, _ctx, rule) {
-      notifier?.rulesUpdated([rule.security_group_id as string]);
+    afterCommit(_event, ctx, rule) {
+      rulesUpdated(ctx, rule.security_group_id as string);
     },
   }, (id) => new SecurityGroupRuleNotFound({ id }));
 
@@ -145,8 +150,8 @@ export function createSecurityGroupResources(db: Database, api: ApiModel, notifi
       if (await boundPorts(tx, group.id as string)) throw new SecurityGroupInUse({ id: group.id as string });
       if (group.name === 'default' && !ctx.isAdmin) throw new SecurityGroupCannotRemoveDefault();
     },
-    afterCommit(event, _ctx, group) {
-      if (event === 'delete') notifier?.rulesUpdated([group.id as string]);
+    afterCommit(event, ctx, group) {
+      if (event === 'delete') rulesUpdated(ctx, group.id as string);
     },
   }, (id) => new SecurityGroupNotFound({ id }));
 
@@ -184,6 +189,44 @@ export function createSecurityGroupResources(db: Database, api: ApiModel, notifi
     },
   };
 }
+
+/**
+ * A port's security groups (ML2's port-security and security-group processing), inside the port's
+ * transaction. `requested` is what the request gave (UNSET: nothing); `current` the port's groups
+ * on an update. Returns the groups to bind:
+ * - with port security on, a new port that names none gets its project's default group (created
+ *   if needed), except ports of network:* owners, which never get groups;
+ * - with port security off, naming groups is refused, and so is keeping the groups it has;
+ * - named groups must exist and be the port project's own or shared with it (an admin may use
+ *   any), and be all stateful or all stateless. Their rows are locked, so that a group deleted
+ *   meanwhile is either seen gone here or sees this port's binding.
+ */
+export const portSecurityGroups = (db: Database) => async (tx: Tx, ctx: RequestContext, port: Item, requested: string[] | typeof UNSET, current?: string[]): Promise<string[]> => {
+  const projectId = port.project_id as string;
+  const isCreate = current === undefined;
+  // Neutron ensures the default group whenever a port is created, whatever its port security
+  const defaultId = isCreate ? await ensureDefaultSecurityGroup(tx, ctx, projectId) : null;
+  const given = requested !== UNSET;
+  if (port.port_security_enabled === false) {
+    if (given && requested.length) throw new PortSecurityAndIPRequiredForSecurityGroups();
+    if (!given && current?.length) throw new PortSecurityPortHasSecurityGroup();
+    return [];
+  }
+  if (!given) return current ?? (String(port.device_owner ?? '').startsWith('network:') || !defaultId ? [] : [defaultId]);
+  if (String(port.device_owner ?? '').startsWith('network:') || !requested.length) return [];
+  let qb = tx.selectFrom('security_groups').select(['id', 'project_id', 'stateful']).where('id', 'in', requested);
+  if (db.dialect !== 'sqlite') qb = qb.forUpdate();
+  const rows = await qb.execute();
+  const shared = ctx.isAdmin || !projectId ? new Set<string>()
+    : new Set((await rbacVisibleIds(tx, 'security_group', projectId).where('object_id', 'in', requested).execute()).map((r) => r.object_id as string));
+  const usable = new Set(rows.filter((g) => ctx.isAdmin || !projectId || g.project_id === projectId || shared.has(g.id)).map((g) => g.id as string));
+  const missing = requested.filter((id) => !usable.has(id));
+  if (missing.length) throw new SecurityGroupNotFound({ id: missing.join(', ') });
+  if (new Set(rows.map((g) => g.stateful === true || Number(g.stateful) === 1)).size > 1) {
+    throw new SecurityGroupConflict({ reason: 'Cannot apply both stateful and stateless security groups on the same port at the same time' });
+  }
+  return requested;
+};
 
 /** The aliases ML2 serves when [securitygroup] enable_security_group is on. */
 export const SECURITY_GROUP_ALIASES = ['security-group', 'stateful-security-group', 'security-groups-normalized-cidr', 'port-security-groups-filtering'];
