@@ -137,17 +137,27 @@ test('tunnel_sync registers the endpoint, lists every one and announces it; bad 
 });
 
 test('security_group_info_for_devices: rules by group, remote group members with MACs', async () => {
-  const groups = await ts.request('GET', '/v2.0/security-groups');
-  if (groups.status === 404) return; // no security-group plugin in this tree yet
   const { port } = await boundPort('sg');
   const info = await agent.call<any>('security_group_info_for_devices', '1.3', { devices: [port.id], call_version: '1.3' });
   const device = info.devices[port.id];
   assert.ok(device, 'the port is described');
   assert.deepEqual(device.fixed_ips, port.fixed_ips.map((f: any) => f.ip_address));
+  assert.ok(port.security_groups.length, 'the port is in its project\'s default group');
+  let remoteRules = 0;
   for (const sg of port.security_groups) {
     assert.ok(Array.isArray(info.security_groups[sg]));
     for (const rule of info.security_groups[sg]) {
-      if (rule.remote_group_id) assert.ok(info.sg_member_ips[rule.remote_group_id][rule.ethertype].some((m: any) => m[0] === port.fixed_ips[0].ip_address && m[1] === port.mac_address));
+      assert.equal(typeof rule.stateful, 'boolean');
+      assert.ok(!('remote_ip_prefix' in rule), 'remote_ip_prefix becomes source_ip_prefix / dest_ip_prefix');
+      if (!rule.remote_group_id) continue;
+      remoteRules++;
+      assert.ok(device.security_group_source_groups.includes(rule.remote_group_id));
+      const members = info.sg_member_ips[rule.remote_group_id][rule.ethertype];
+      // every port of the group is a member (the other tests' ports too), as [ip, mac] from 1.3 on
+      const self = members.some((m: unknown) => JSON.stringify(m) === JSON.stringify([port.fixed_ips[0].ip_address, port.mac_address]));
+      assert.equal(self, rule.ethertype === 'IPv4', JSON.stringify(members));
+      assert.ok(members.every((m: unknown) => Array.isArray(m) && (m as string[]).length === 2));
     }
   }
+  assert.ok(remoteRules > 0, 'the default group allows its members in');
 });

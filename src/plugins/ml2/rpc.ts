@@ -98,7 +98,7 @@ export class Ml2Rpc {
   private subscribe(drivers: ReturnType<typeof mechanismDrivers>['drivers'], agentDownTime: number): void {
     const run = (what: string, p: Promise<unknown>) => void p.catch((err: unknown) => this.log.error({ err }, `${what} after commit failed`));
     this.core.networks.onCommit((event, ctx, net, previous) => run('network notification', this.networkCommitted(event, ctx, net, previous)));
-    this.core.subnets.onCommit((event, ctx, subnet) => run('subnet notification', this.dhcpNotifier.notify(ctx, 'subnet', event, subnet)));
+    this.core.subnets.onCommit((event, ctx, subnet) => run('subnet notification', this.subnetCommitted(event, ctx, subnet)));
     this.core.ports.onCommit((event, ctx, port, previous) => run('port binding and notification', this.portCommitted(event, ctx, port, previous, drivers, agentDownTime)));
     this.core.agents.onCommit((event, ctx, agent, previous) => {
       if (event !== 'update' || agent.agent_type !== AGENT_TYPE_DHCP || !previous || previous.admin_state_up === agent.admin_state_up) return;
@@ -106,15 +106,28 @@ export class Ml2Rpc {
     });
   }
 
+  /**
+   * Whether any DHCP agent is registered: without one (the embedded mode, or a cloud without DHCP
+   * agents) there is nothing to schedule, block or cast, and one query says so.
+   */
+  private async dhcpAgentsExist(): Promise<boolean> {
+    return this.db.read(async (q) => !!(await q.selectFrom('agents').select('id').where('agent_type', '=', AGENT_TYPE_DHCP).limit(1).executeTakeFirst()));
+  }
+
+  private async subnetCommitted(event: 'create' | 'update' | 'delete', ctx: RequestContext, subnet: Item): Promise<void> {
+    if (await this.dhcpAgentsExist()) await this.dhcpNotifier.notify(ctx, 'subnet', event, subnet);
+  }
+
   private async networkCommitted(event: 'create' | 'update' | 'delete', ctx: RequestContext, net: Item, previous?: Item): Promise<void> {
-    await this.dhcpNotifier.notify(ctx, 'network', event, net, previous);
+    if (event === 'delete' || (event === 'update' && await this.dhcpAgentsExist())) await this.dhcpNotifier.notify(ctx, 'network', event, net, previous);
     if (event === 'delete') await this.l2Notifier.networkDelete(ctx, net.id as string);
     else if (event === 'update' && changed(previous, net, L2_NETWORK_FIELDS)) await this.l2Notifier.networkUpdate(ctx, net);
   }
 
   private async portCommitted(event: 'create' | 'update' | 'delete', ctx: RequestContext, port: Item, previous: Item | undefined, drivers: ReturnType<typeof mechanismDrivers>['drivers'], agentDownTime: number): Promise<void> {
+    const dhcp = await this.dhcpAgentsExist();
     if (event === 'delete') {
-      await this.dhcpNotifier.notify(ctx, 'port', event, port);
+      if (dhcp) await this.dhcpNotifier.notify(ctx, 'port', event, port);
       await this.l2Notifier.portDelete(ctx, port.id as string);
       return;
     }
@@ -124,10 +137,10 @@ export class Ml2Rpc {
       const result = await bindPort(this.db, id, drivers, agentDownTime);
       rebound = !!result;
     }
-    if (event === 'create' || changed(previous, port, ['fixed_ips', 'mac_address'])) await this.setupDhcpBlock(port);
+    if (dhcp && (event === 'create' || changed(previous, port, ['fixed_ips', 'mac_address']))) await this.setupDhcpBlock(port);
     const current = rebound ? await this.adminGet(this.core.ports, id) : port;
     if (!current) return;
-    await this.dhcpNotifier.notify(ctx, 'port', event, current, previous);
+    if (dhcp) await this.dhcpNotifier.notify(ctx, 'port', event, current, previous);
     const fixedIpsOfGroupMember = (current.security_groups as unknown[] | undefined)?.length && changed(previous, current, ['fixed_ips']);
     if (rebound || fixedIpsOfGroupMember || changed(previous, current, L2_PORT_FIELDS)) {
       const segment = (await this.db.read((q) => boundPorts(q, [id]))).get(id)?.segment;
