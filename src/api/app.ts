@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { newRequestId, type RequestContext } from '../auth/context.js';
 import type { Item } from './body.js';
@@ -139,8 +140,11 @@ export function createApp(opts: AppOptions): FastifyInstance {
     const def = controller.def;
     const path = `/v2.0/${urlPath(def)}`;
     methods(app, path, {
-      GET: async (req) => {
+      GET: async (req, reply) => {
         const url = new URL(req.url, 'http://x');
+        // x-sql-statements is a header: with statement counting on, lists are not streamed
+        const batches = countingStatements ? null : await controller.listBatches(req.neutronContext, url.searchParams);
+        if (batches) return reply.type('application/json; charset=utf-8').send(Readable.from(jsonList(def.collection, batches)));
         const { items, links } = await controller.list(req.neutronContext, url.searchParams, `${base(req)}${url.pathname}`);
         const body: Item = { [def.collection]: items };
         if (links.length) body[`${def.collection}_links`] = links;
@@ -210,6 +214,18 @@ export function serializeJson(payload: unknown): string {
     const text = JSON.stringify(payload, (_k, v) => (typeof v === 'bigint' ? `\u0000${big.push(v.toString()) - 1}\u0000` : v));
     return text.replace(/"\\u0000(\d+)\\u0000"/g, (_m, i: string) => big[Number(i)]!);
   }
+}
+
+/** `{"<collection>":[...]}` as serializeJson writes it, produced a batch of items at a time. */
+async function* jsonList(collection: string, batches: AsyncIterable<Item[]>): AsyncGenerator<string> {
+  let separator = '';
+  yield `{${JSON.stringify(collection)}:[`;
+  for await (const items of batches) {
+    if (!items.length) continue;
+    yield separator + serializeJson(items).slice(1, -1);
+    separator = ',';
+  }
+  yield ']}';
 }
 
 function sendError(reply: FastifyReply, err: NeutronError): FastifyReply {

@@ -34,6 +34,8 @@ export interface ResourceHandler {
   list(ctx: RequestContext, q: ListQuery): Promise<Item[]>;
   /** the same unpaginated list handed over in batches (see SqlResource.listBatches) */
   listBatches?(ctx: RequestContext, q: ListQuery): AsyncIterable<Item[]>;
+  /** the same unpaginated list handed over in batches (see SqlResource.listBatches) */
+  listBatches?(ctx: RequestContext, q: ListQuery): AsyncIterable<Item[]>;
   get(ctx: RequestContext, id: string): Promise<Item>;
   /** must call opts.checkQuota first thing in its transaction */
   create(ctx: RequestContext, items: Item[], opts?: CreateOpts): Promise<Item[]>;
@@ -97,6 +99,29 @@ export class Controller {
       items.push(this.view(ctx, row, q.fields, hidden));
     }
     return { items, links: paginationLinks(baseUrl, params, q, rows) };
+  }
+
+  /**
+   * An unpaginated list as batches of views, when the handler can produce it so (else null), to
+   * be sent a batch at a time. The first batch is read before anything is sent, so that a bad
+   * filter or a database failure still gets its error status.
+   */
+  async listBatches(ctx: RequestContext, params: URLSearchParams): Promise<AsyncIterable<Item[]> | null> {
+    if (!this.handler.listBatches) return null;
+    const q = parseListQuery(this.def, params, this.queryOptions);
+    if (q.limit !== null) return null;
+    const getAction = `get_${this.def.name}`;
+    const hidden = this.attributeRules(getAction);
+    const views = (rows: Item[]) => {
+      const items: Item[] = [];
+      for (const row of rows) if (this.policy.check(ctx, getAction, row)) items.push(this.view(ctx, row, q.fields, hidden));
+      return items;
+    };
+    const source = this.handler.listBatches(ctx, q)[Symbol.asyncIterator]();
+    const first = await source.next();
+    return (async function* () {
+      for (let batch = first; !batch.done; batch = await source.next()) yield views(batch.value);
+    })();
   }
 
   /**

@@ -42,6 +42,8 @@ export interface WriteOptions {
   ifMatch?: number | null;
   /** policy check on the stored object (and the change), inside the transaction */
   authorize?(current: Item, changes?: Item): void | Promise<void>;
+  /** checks that only API writes make (e.g. a router's ports are not deleted through the ports API) */
+  validate?(tx: Tx, current: Item): Promise<void>;
 }
 
 interface Column { attr: string; column: string; kind: StorageKind }
@@ -153,32 +155,51 @@ export class SqlResource {
 
   async list(ctx: RequestContext, query: ListQuery): Promise<Item[]> {
     return this.db.read(async (q) => {
-      let qb = this.applyFilters(this.base(q, ctx), query.filters, ctx);
-      const sorts = query.sorts.map(([k, d]) => [this.columns.find((c) => c.attr === k)!.column, d] as [string, 'asc' | 'desc']);
-      if (query.limit !== null && !sorts.some(([c]) => c === 'id')) sorts.push(['id', 'asc']);
-      const effective = query.pageReverse ? sorts.map(([c, d]) => [c, d === 'asc' ? 'desc' : 'asc'] as [string, 'asc' | 'desc']) : sorts;
-      if (query.marker !== null) {
-        const marker = await noMatchOnDataError(q.selectFrom(this.table).selectAll().where('id', '=', query.marker).executeTakeFirst(), undefined);
-        if (!marker) throw this.notFound(query.marker);
-        qb = qb.where((eb) => eb.or(effective.map(([col, dir], i) => eb.and([
-          ...effective.slice(0, i).map(([c]) => eb(`${this.table}.${c}`, '=', marker[c])),
-          eb(`${this.table}.${col}`, dir === 'asc' ? '>' : '<', marker[col]),
-        ]))));
-      }
-      // NULL is the smallest value, as on SQLite and MariaDB; PostgreSQL puts it last unless told
-      const nullsAsSmallest = this.db.dialect === 'postgres';
-      for (const [col, dir] of effective) {
-        qb = nullsAsSmallest
-          ? qb.orderBy(`${this.table}.${col}`, (ob) => (dir === 'asc' ? ob.asc().nullsFirst() : ob.desc().nullsLast()))
-          : qb.orderBy(`${this.table}.${col}`, dir);
-      }
-      if (query.limit !== null) qb = qb.limit(query.limit);
-      const rows = await noMatchOnDataError(qb.execute(), []);
-      if (query.pageReverse) rows.reverse();
-      const items = rows.map((r) => this.fromRow(r));
+      const items = (await this.selectRows(q, ctx, query)).map((r) => this.fromRow(r));
       await this.extend(q, items, ctx);
       return items;
     });
+  }
+
+  /**
+   * The same list, extended and handed over `size` items at a time: the rows are read with one
+   * statement, but the objects built from them for one batch are garbage before the next batch
+   * is built, so that a list of 10,000 ports never holds 10,000 full objects.
+   */
+  async *listBatches(ctx: RequestContext, query: ListQuery, size = 1000): AsyncGenerator<Item[]> {
+    const rows: Array<Record<string, unknown> | null> = await this.db.read((q) => this.selectRows(q, ctx, query));
+    for (let i = 0; i < rows.length; i += size) {
+      const items = rows.slice(i, i + size).map((r) => this.fromRow(r!));
+      rows.fill(null, i, i + size);
+      await this.db.read((q) => this.extend(q, items, ctx));
+      yield items;
+    }
+  }
+
+  private async selectRows(q: Queryable, ctx: RequestContext, query: ListQuery): Promise<Array<Record<string, unknown>>> {
+    let qb = this.applyFilters(this.base(q, ctx), query.filters, ctx);
+    const sorts = query.sorts.map(([k, d]) => [this.columns.find((c) => c.attr === k)!.column, d] as [string, 'asc' | 'desc']);
+    if (query.limit !== null && !sorts.some(([c]) => c === 'id')) sorts.push(['id', 'asc']);
+    const effective = query.pageReverse ? sorts.map(([c, d]) => [c, d === 'asc' ? 'desc' : 'asc'] as [string, 'asc' | 'desc']) : sorts;
+    if (query.marker !== null) {
+      const marker = await noMatchOnDataError(q.selectFrom(this.table).selectAll().where('id', '=', query.marker).executeTakeFirst(), undefined);
+      if (!marker) throw this.notFound(query.marker);
+      qb = qb.where((eb) => eb.or(effective.map(([col, dir], i) => eb.and([
+        ...effective.slice(0, i).map(([c]) => eb(`${this.table}.${c}`, '=', marker[c])),
+        eb(`${this.table}.${col}`, dir === 'asc' ? '>' : '<', marker[col]),
+      ]))));
+    }
+    // NULL is the smallest value, as on SQLite and MariaDB; PostgreSQL puts it last unless told
+    const nullsAsSmallest = this.db.dialect === 'postgres';
+    for (const [col, dir] of effective) {
+      qb = nullsAsSmallest
+        ? qb.orderBy(`${this.table}.${col}`, (ob) => (dir === 'asc' ? ob.asc().nullsFirst() : ob.desc().nullsLast()))
+        : qb.orderBy(`${this.table}.${col}`, dir);
+    }
+    if (query.limit !== null) qb = qb.limit(query.limit);
+    const rows = await noMatchOnDataError(qb.execute(), []);
+    if (query.pageReverse) rows.reverse();
+    return rows;
   }
 
   /** The object, or the resource's NotFound when it does not exist or the caller may not see it. */
@@ -227,16 +248,26 @@ export class SqlResource {
       previous = await this.load(tx, id, ctx, true);
       await opts.authorize?.(previous, changes);
       checkRevision(previous, opts.ifMatch);
-      const change = { ...changes };
-      await this.hooks.beforeUpdate?.(tx, ctx, previous, change);
-      const row = this.toRow(change);
-      if (this.def.standardAttributes) await bumpRevision(tx, this.table, id, row);
-      else if (Object.keys(row).length) await tx.updateTable(this.table).set(row).where('id', '=', id).execute();
-      await this.hooks.afterUpdate?.(tx, ctx, previous, change);
-      return this.load(tx, id, ctx);
+      await opts.validate?.(tx, previous);
+      return this.modify(tx, ctx, previous, changes);
     });
     this.committed('update', ctx, updated, previous);
     return updated;
+  }
+
+  /**
+   * Updates an object loaded in a caller's transaction (another resource's write: an L3 router
+   * moving its ports); the hooks run, and the caller calls `emit` once it has committed.
+   */
+  async modify(tx: Tx, ctx: RequestContext, previous: Item, changes: Item): Promise<Item> {
+    const id = previous.id as string;
+    const change = { ...changes };
+    await this.hooks.beforeUpdate?.(tx, ctx, previous, change);
+    const row = this.toRow(change);
+    if (this.def.standardAttributes) await bumpRevision(tx, this.table, id, row);
+    else if (Object.keys(row).length) await tx.updateTable(this.table).set(row).where('id', '=', id).execute();
+    await this.hooks.afterUpdate?.(tx, ctx, previous, change);
+    return this.load(tx, id, ctx);
   }
 
   async delete(ctx: RequestContext, id: string, opts: WriteOptions = {}): Promise<void> {
@@ -244,12 +275,24 @@ export class SqlResource {
       const current = await this.load(tx, id, ctx, true);
       await opts.authorize?.(current);
       checkRevision(current, opts.ifMatch);
-      await this.hooks.beforeDelete?.(tx, ctx, current);
-      if (this.def.taggable) await tx.deleteFrom('tags').where('resource_type', '=', this.def.name).where('resource_id', '=', id).execute();
-      await tx.deleteFrom(this.table).where('id', '=', id).execute();
+      await opts.validate?.(tx, current);
+      await this.remove(tx, ctx, current);
       return current;
     });
     this.committed('delete', ctx, deleted);
+  }
+
+  /** Deletes an object loaded in a caller's transaction; the caller calls `emit` once it has committed. */
+  async remove(tx: Tx, ctx: RequestContext, current: Item): Promise<void> {
+    const id = current.id as string;
+    await this.hooks.beforeDelete?.(tx, ctx, current);
+    if (this.def.taggable) await tx.deleteFrom('tags').where('resource_type', '=', this.def.name).where('resource_id', '=', id).execute();
+    await tx.deleteFrom(this.table).where('id', '=', id).execute();
+  }
+
+  /** The after-commit hook and listeners of a write made with insert, modify or remove. */
+  emit(event: 'create' | 'update' | 'delete', ctx: RequestContext, item: Item, previous?: Item): void {
+    this.committed(event, ctx, item, previous);
   }
 }
 
