@@ -124,29 +124,6 @@ export class Controller {
     })();
   }
 
-  /**
-   * An unpaginated list as batches of views, when the handler can produce it so (else null), to
-   * be sent a batch at a time. The first batch is read before anything is sent, so that a bad
-   * filter or a database failure still gets its error status.
-   */
-  async listBatches(ctx: RequestContext, params: URLSearchParams): Promise<AsyncIterable<Item[]> | null> {
-    if (!this.handler.listBatches) return null;
-    const q = parseListQuery(this.def, params, this.queryOptions);
-    if (q.limit !== null) return null;
-    const getAction = `get_${this.def.name}`;
-    const hidden = this.attributeRules(getAction);
-    const views = (rows: Item[]) => {
-      const items: Item[] = [];
-      for (const row of rows) if (this.policy.check(ctx, getAction, row)) items.push(this.view(ctx, row, q.fields, hidden));
-      return items;
-    };
-    const source = this.handler.listBatches(ctx, q)[Symbol.asyncIterator]();
-    const first = await source.next();
-    return (async function* () {
-      for (let batch = first; !batch.done; batch = await source.next()) yield views(batch.value);
-    })();
-  }
-
   async show(ctx: RequestContext, id: string, params: URLSearchParams): Promise<Item> {
     const item = await this.handler.get(ctx, id);
     if (!this.policy.check(ctx, `get_${this.def.name}`, item)) throw new HTTPNotFound();
