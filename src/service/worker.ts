@@ -20,6 +20,7 @@ export type ToSupervisor =
 const send = (m: ToSupervisor) => process.send?.(m);
 
 let running: Running | undefined;
+let starting = false;
 let stopping = false;
 let log: Logger | undefined;
 
@@ -29,6 +30,7 @@ function exit(code: number): void {
 }
 
 async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  starting = true;
   if (m.title) process.title = m.title;
   const logger = (log = createLogger(m.config, { worker: m.desc, index: m.index }));
   const fail = (err: unknown, msg: string) => {
@@ -50,7 +52,10 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
 
 async function stop(): Promise<void> {
   stopping = true;
-  if (!running) return; // start() stops it once it is up
+  if (!running) {
+    if (!starting) exit(0); // told to stop before being told to start
+    return; // start() stops it once it is up
+  }
   const r = running;
   running = undefined;
   log?.info('stopping');
