@@ -47,11 +47,23 @@ const consoleLogger: PolicyLogger = {
 /** One generation of rules: the map that `rule:NAME` resolves against. */
 class RuleSet implements RuleEnv {
   private readonly fallback: Check | undefined;
+  private readonly free = new Map<string, boolean>();
   constructor(readonly rules: ReadonlyMap<string, Check>) {
     this.fallback = rules.get(DEFAULT_RULE);
   }
   lookup(name: string): Check | undefined {
     return this.rules.get(name) ?? this.fallback;
+  }
+  /** whether rule `name` gives one answer for every target (e.g. rule:admin_only): only the credentials count */
+  targetFree(name: string): boolean {
+    let free = this.free.get(name);
+    if (free === undefined) {
+      this.free.set(name, false); // while deciding: a cycle counts as reading the target
+      const c = this.lookup(name);
+      free = c === undefined || (c.readsTarget === false && c.refs.every((r) => this.targetFree(r)));
+      this.free.set(name, free);
+    }
+    return free;
   }
 }
 
@@ -60,6 +72,9 @@ interface CachedCreds extends Creds {
   readonly projectId: string | null;
   readonly userId: string | null;
   readonly isAdmin: boolean;
+  /** answers of target-free rules for this caller, under `decidedBy` */
+  decided: Map<string, boolean>;
+  decidedBy: RuleSet | null;
 }
 
 export function makeCreds(values: Record<string, unknown>): Creds {
@@ -125,6 +140,16 @@ export class PolicyEngine {
     if (opts?.mightNotExist && !this.ruleSet.rules.has(first)) return true;
     const creds = this.credsFor(ctx);
     if (this.scopeMismatch(first, creds) !== undefined) return false;
+    if (typeof actions === 'string' && this.ruleSet.targetFree(actions)) {
+      // the same answer for every object of a list: decided once per request
+      if (creds.decidedBy !== this.ruleSet) {
+        creds.decided = new Map();
+        creds.decidedBy = this.ruleSet;
+      }
+      let allowed = creds.decided.get(actions);
+      if (allowed === undefined) creds.decided.set(actions, (allowed = this.evaluate(actions, target, creds)));
+      return allowed;
+    }
     return this.evaluate(actions, target, creds);
   }
 
@@ -218,13 +243,13 @@ export class PolicyEngine {
     return ACTION_SCOPE_TYPES.includes(scope) ? undefined : scope;
   }
 
-  private credsFor(ctx: RequestContext): Creds {
+  private credsFor(ctx: RequestContext): CachedCreds {
     // Cached per context; rebuilt if the fields that matter were reassigned (e.g. an elevated copy).
     const c = this.credsCache.get(ctx);
     if (c !== undefined && c.roles === ctx.roles && c.projectId === ctx.projectId && c.userId === ctx.userId
       && c.isAdmin === ctx.isAdmin) return c;
     const { roles, projectId, userId, isAdmin } = ctx;
-    const fresh: CachedCreds = { ...makeCreds(policyCredentials(ctx)), roles, projectId, userId, isAdmin };
+    const fresh: CachedCreds = { ...makeCreds(policyCredentials(ctx)), roles, projectId, userId, isAdmin, decided: new Map(), decidedBy: null };
     this.credsCache.set(ctx, fresh);
     return fresh;
   }

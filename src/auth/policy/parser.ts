@@ -47,6 +47,11 @@ export interface Check {
   readonly refs: readonly string[];
   /** target keys that Neutron would have fetched from a parent object (see above) */
   readonly parentKeys: readonly string[];
+  /**
+   * false when the check itself never reads the target, only the credentials (what a rule:NAME
+   * leads to is judged through refs); absent = it may read it
+   */
+  readonly readsTarget?: boolean;
 }
 
 export type PolicyWarn = (msg: string) => void;
@@ -55,8 +60,8 @@ class RuleSyntaxError extends Error {}
 
 const NONE: readonly string[] = [];
 
-export const TRUE_CHECK: Check = { test: () => true, text: '@', refs: NONE, parentKeys: NONE };
-export const FALSE_CHECK: Check = { test: () => false, text: '!', refs: NONE, parentKeys: NONE };
+export const TRUE_CHECK: Check = { test: () => true, text: '@', refs: NONE, parentKeys: NONE, readsTarget: false };
+export const FALSE_CHECK: Check = { test: () => false, text: '!', refs: NONE, parentKeys: NONE, readsTarget: false };
 
 /** Python's str() for the values found in targets and credentials. */
 export function pyStr(v: unknown): string {
@@ -112,22 +117,22 @@ function compileTemplate(s: string): { fmt: Template; keys: string[] } {
 
 // --- atoms -------------------------------------------------------------------------------------
 
-function atom(text: string, test: Check['test'], refs = NONE, parentKeys = NONE): Check {
-  return { test, text, refs, parentKeys };
+function atom(text: string, test: Check['test'], refs = NONE, parentKeys = NONE, readsTarget = true): Check {
+  return { test, text, refs, parentKeys, readsTarget };
 }
 
 function ruleCheck(kind: string, name: string): Check {
   return atom(`${kind}:${name}`, (t, c, env) => {
     const r = env.lookup(name);
     return r !== undefined && r.test(t, c, env);
-  }, [name]);
+  }, [name], NONE, false);
 }
 
 function roleCheck(kind: string, match: string): Check {
   const { fmt, keys } = compileTemplate(match);
   if (keys.length === 0) {
     const role = match.toLowerCase();
-    return atom(`${kind}:${match}`, (_t, c) => c.rolesLower.has(role));
+    return atom(`${kind}:${match}`, (_t, c) => c.rolesLower.has(role), NONE, NONE, false);
   }
   return atom(`${kind}:${match}`, (t, c) => {
     const m = fmt(t);
@@ -201,7 +206,7 @@ function genericCheck(kind: string, match: string): Check {
   const parent = keys.filter((k) => k.includes(':'));
   const literal = literalKind(kind);
   if (literal !== undefined) {
-    return atom(`${kind}:${match}`, (t) => fmt(t) === literal, NONE, parent);
+    return atom(`${kind}:${match}`, (t) => fmt(t) === literal, NONE, parent, keys.length > 0);
   }
   const path = kind.split('.');
   if (path.length === 1) {
@@ -210,7 +215,7 @@ function genericCheck(kind: string, match: string): Check {
       if (m === undefined || !(kind in c.values)) return false;
       const v = c.values[kind];
       return Array.isArray(v) ? v.some((x) => m === pyStr(x)) : m === pyStr(v);
-    }, NONE, parent);
+    }, NONE, parent, keys.length > 0);
   }
   return atom(`${kind}:${match}`, (t, c) => {
     const m = fmt(t);
@@ -254,7 +259,7 @@ export function andCheck(checks: readonly Check[]): Check {
         for (const x of checks) if (!x.test(t, c, e)) return false;
         return true;
       };
-  return { test, text, refs: collect(checks, 'refs'), parentKeys: collect(checks, 'parentKeys') };
+  return { test, text, refs: collect(checks, 'refs'), parentKeys: collect(checks, 'parentKeys'), readsTarget: readsTarget(checks) };
 }
 
 export function orCheck(checks: readonly Check[]): Check {
@@ -265,11 +270,15 @@ export function orCheck(checks: readonly Check[]): Check {
         for (const x of checks) if (x.test(t, c, e)) return true;
         return false;
       };
-  return { test, text, refs: collect(checks, 'refs'), parentKeys: collect(checks, 'parentKeys') };
+  return { test, text, refs: collect(checks, 'refs'), parentKeys: collect(checks, 'parentKeys'), readsTarget: readsTarget(checks) };
+}
+
+function readsTarget(checks: readonly Check[]): boolean {
+  return checks.some((c) => c.readsTarget !== false);
 }
 
 function notCheck(inner: Check): Check {
-  return { test: (t, c, e) => !inner.test(t, c, e), text: `not ${inner.text}`, refs: inner.refs, parentKeys: inner.parentKeys };
+  return { test: (t, c, e) => !inner.test(t, c, e), text: `not ${inner.text}`, refs: inner.refs, parentKeys: inner.parentKeys, readsTarget: inner.readsTarget };
 }
 
 // --- text rules --------------------------------------------------------------------------------
