@@ -15,6 +15,7 @@ import { AgentExtRpcCallback, REPORTS_TOPIC } from '../../rpc/handlers/agents.js
 import { DhcpRpcCallback, filterQuery, type CoreResources } from '../../rpc/handlers/dhcp.js';
 import { Ml2RpcCallbacks } from '../../rpc/handlers/l2.js';
 import { MetadataRpcCallback } from '../../rpc/handlers/metadata.js';
+import { ResourcesPullRpcCallback, ResourcesPushRpcApi } from '../../rpc/handlers/resources.js';
 import { SecurityGroupServerRpcCallback } from '../../rpc/handlers/securitygroups.js';
 import { dhcpAgentsHostingNetworks } from '../../scheduler/dhcp-agent-scheduler.js';
 import type { AgentResource } from '../agents.js';
@@ -39,6 +40,8 @@ export interface Ml2RpcResources extends CoreResources {
 export class Ml2Rpc {
   readonly dhcpNotifier: DhcpAgentNotifier;
   readonly l2Notifier: L2AgentNotifier;
+  /** versioned-object pushes to the agents that consume them (the OVS agent's cache) */
+  readonly resourcesPush: ResourcesPushRpcApi;
   private readonly reports: AgentExtRpcCallback;
   private readonly endpoints: object[];
   private readonly log: Logger;
@@ -57,15 +60,19 @@ export class Ml2Rpc {
       ...scheduling, enabled: d.dhcp_agent_notification, notifyAdminDownAgents: d.enable_services_on_agents_with_admin_state_down,
     }, this.log);
     this.l2Notifier = new L2AgentNotifier(transport);
+    this.resourcesPush = new ResourcesPushRpcApi(transport, db);
+    const portsChanged = (c: RequestContext, ids: string[]) => void this.pushIfConsumed(c, 'Port', ids)
+      .catch((err: unknown) => this.log.error({ err }, 'Port push failed'));
     this.reports = new AgentExtRpcCallback(db, {
       agentDownTime: d.agent_down_time, enableNewAgents: d.enable_new_agents, dhcpLoadType: d.dhcp_load_type,
     }, transport, this.log);
     this.endpoints = [
-      new Ml2RpcCallbacks(db, core, this.l2Notifier, { tunnelTypes: loadedTypes, overlayIpVersion: config.ml2.overlay_ip_version }, this.log),
+      new Ml2RpcCallbacks(db, core, this.l2Notifier, { tunnelTypes: loadedTypes, overlayIpVersion: config.ml2.overlay_ip_version }, this.log, portsChanged),
       new SecurityGroupServerRpcCallback(db, core),
-      new DhcpRpcCallback(db, core, scheduling, this.log),
+      new DhcpRpcCallback(db, core, scheduling, this.log, portsChanged),
       this.reports,
       new MetadataRpcCallback(core),
+      new ResourcesPullRpcCallback(db),
     ];
     const { drivers, unknown } = mechanismDrivers(config.ml2.mechanism_drivers);
     if (unknown.length && ctx.role === 'api') this.log.warn(`[ml2] mechanism_drivers ${unknown.join(', ')} are not implemented by neutron-ts: ports are not bound by them`);
@@ -107,28 +114,47 @@ export class Ml2Rpc {
   }
 
   /**
-   * Whether any DHCP agent is registered: without one (the embedded mode, or a cloud without DHCP
-   * agents) there is nothing to schedule, block or cast, and one query says so.
+   * Who listens, from one query on the agents: whether a DHCP agent is registered (without one,
+   * as in the embedded mode, there is nothing to schedule, block or cast) and which object types
+   * agents consume (the resource_versions they reported), which are the only ones pushed.
    */
-  private async dhcpAgentsExist(): Promise<boolean> {
-    return this.db.read(async (q) => !!(await q.selectFrom('agents').select('id').where('agent_type', '=', AGENT_TYPE_DHCP).limit(1).executeTakeFirst()));
+  private async consumers(): Promise<{ dhcp: boolean; ovo: Set<string> }> {
+    const rows = await this.db.read((q) => q.selectFrom('agents').select(['agent_type', 'resource_versions']).execute());
+    const ovo = new Set<string>();
+    for (const r of rows) if (r.resource_versions) for (const t of Object.keys(JSON.parse(r.resource_versions))) ovo.add(t);
+    return { dhcp: rows.some((r) => r.agent_type === AGENT_TYPE_DHCP), ovo };
+  }
+
+  private async pushIfConsumed(ctx: RequestContext, type: string, ids: string[], consumers?: { ovo: Set<string> }): Promise<void> {
+    if ((consumers ?? await this.consumers()).ovo.has(type)) await this.resourcesPush.pushCurrent(ctx, type, ids);
+  }
+
+  private async pushChange(ctx: RequestContext, type: string, event: 'create' | 'update' | 'delete', id: string, ovo: Set<string>): Promise<void> {
+    if (!ovo.has(type)) return;
+    if (event === 'delete') await this.resourcesPush.pushDeleted(ctx, type, id);
+    else await this.resourcesPush.pushCurrent(ctx, type, [id]);
   }
 
   private async subnetCommitted(event: 'create' | 'update' | 'delete', ctx: RequestContext, subnet: Item): Promise<void> {
-    if (await this.dhcpAgentsExist()) await this.dhcpNotifier.notify(ctx, 'subnet', event, subnet);
+    const { dhcp, ovo } = await this.consumers();
+    if (dhcp) await this.dhcpNotifier.notify(ctx, 'subnet', event, subnet);
+    await this.pushChange(ctx, 'Subnet', event, subnet.id as string, ovo);
   }
 
   private async networkCommitted(event: 'create' | 'update' | 'delete', ctx: RequestContext, net: Item, previous?: Item): Promise<void> {
-    if (event === 'delete' || (event === 'update' && await this.dhcpAgentsExist())) await this.dhcpNotifier.notify(ctx, 'network', event, net, previous);
+    const { dhcp, ovo } = await this.consumers();
+    if (event === 'delete' || (event === 'update' && dhcp)) await this.dhcpNotifier.notify(ctx, 'network', event, net, previous);
+    await this.pushChange(ctx, 'Network', event, net.id as string, ovo);
     if (event === 'delete') await this.l2Notifier.networkDelete(ctx, net.id as string);
     else if (event === 'update' && changed(previous, net, L2_NETWORK_FIELDS)) await this.l2Notifier.networkUpdate(ctx, net);
   }
 
   private async portCommitted(event: 'create' | 'update' | 'delete', ctx: RequestContext, port: Item, previous: Item | undefined, drivers: ReturnType<typeof mechanismDrivers>['drivers'], agentDownTime: number): Promise<void> {
-    const dhcp = await this.dhcpAgentsExist();
+    const { dhcp, ovo } = await this.consumers();
     if (event === 'delete') {
       if (dhcp) await this.dhcpNotifier.notify(ctx, 'port', event, port);
       await this.l2Notifier.portDelete(ctx, port.id as string);
+      await this.pushChange(ctx, 'Port', event, port.id as string, ovo);
       return;
     }
     const id = port.id as string;
@@ -141,6 +167,8 @@ export class Ml2Rpc {
     const current = rebound ? await this.adminGet(this.core.ports, id) : port;
     if (!current) return;
     if (dhcp) await this.dhcpNotifier.notify(ctx, 'port', event, current, previous);
+    // ML2 pushes creations as updates, after the binding
+    await this.pushChange(ctx, 'Port', 'update', id, ovo);
     const fixedIpsOfGroupMember = (current.security_groups as unknown[] | undefined)?.length && changed(previous, current, ['fixed_ips']);
     if (rebound || fixedIpsOfGroupMember || changed(previous, current, L2_PORT_FIELDS)) {
       const segment = (await this.db.read((q) => boundPorts(q, [id]))).get(id)?.segment;

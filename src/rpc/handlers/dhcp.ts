@@ -71,6 +71,8 @@ export class DhcpRpcCallback implements Endpoint {
     private readonly core: CoreResources,
     private readonly opts: DhcpRpcOptions,
     private readonly log: Pick<Logger, 'debug' | 'warn'>,
+    /** told about ports whose status it changed (the OVO push follows) */
+    private readonly portsChanged: (ctx: RequestContext, ids: string[]) => void = () => {},
   ) {}
 
   async get_active_networks_info(ctx: RequestContext, kw: Record<string, any>): Promise<Item[]> {
@@ -161,8 +163,10 @@ export class DhcpRpcCallback implements Endpoint {
     return this.core.ports.get(elevated(ctx), String(kw.port_id ?? ''));
   }
 
-  async dhcp_ready_on_ports(_ctx: RequestContext, kw: Record<string, any>): Promise<null> {
-    for (const id of (kw.port_ids ?? []) as string[]) await provisioningComplete(this.db, id, DHCP_ENTITY);
+  async dhcp_ready_on_ports(ctx: RequestContext, kw: Record<string, any>): Promise<null> {
+    const activated: string[] = [];
+    for (const id of (kw.port_ids ?? []) as string[]) if (await provisioningComplete(this.db, id, DHCP_ENTITY)) activated.push(id);
+    if (activated.length) this.portsChanged(ctx, activated);
     return null;
   }
 

@@ -41,6 +41,8 @@ export class Ml2RpcCallbacks implements Endpoint {
     private readonly notifier: L2AgentNotifier,
     private readonly opts: L2RpcOptions,
     private readonly log: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>,
+    /** told about ports whose status it changed (the OVO push follows) */
+    private readonly portsChanged: (ctx: RequestContext, ids: string[]) => void = () => {},
   ) {}
 
   async get_device_details(ctx: RequestContext, kw: Kw): Promise<Item> {
@@ -80,7 +82,7 @@ export class Ml2RpcCallbacks implements Endpoint {
       this.log.debug(`Device ${device} not bound to the agent host ${kw.host}`);
       return null;
     }
-    await provisioningComplete(this.db, portId, L2_AGENT_ENTITY);
+    if (await provisioningComplete(this.db, portId, L2_AGENT_ENTITY)) this.portsChanged(ctx, [portId]);
     return null;
   }
 
@@ -93,7 +95,7 @@ export class Ml2RpcCallbacks implements Endpoint {
       this.log.debug(`Device ${device} not bound to the agent host ${kw.host}`);
       return { device, exists: true };
     }
-    const exists = await this.setStatus(portId, 'DOWN');
+    const exists = await this.setStatus(ctx, portId, 'DOWN');
     return { device, exists };
   }
 
@@ -209,20 +211,23 @@ export class Ml2RpcCallbacks implements Endpoint {
       out.push({ entry });
       if ('network_id' in entry && (!host || host === bound.host)) {
         const status = port.admin_state_up ? 'BUILD' : 'DOWN';
-        if (port.status !== status) await this.setStatus(port.id as string, status);
+        if (port.status !== status) await this.setStatus(ctx, port.id as string, status);
       }
     }
     return out;
   }
 
   /** update_port_status; false if the port is gone. */
-  private async setStatus(portId: string, status: string): Promise<boolean> {
-    return this.db.write(async (tx) => {
+  private async setStatus(ctx: RequestContext, portId: string, status: string): Promise<boolean> {
+    const result = await this.db.write(async (tx) => {
       const row = await tx.selectFrom('ports').select('status').where('id', '=', portId).executeTakeFirst();
-      if (!row) return false;
-      if (row.status !== status) await bumpRevision(tx, 'ports', portId, { status });
-      return true;
+      if (!row) return 'gone';
+      if (row.status === status) return 'same';
+      await bumpRevision(tx, 'ports', portId, { status });
+      return 'changed';
     });
+    if (result === 'changed') this.portsChanged(ctx, [portId]);
+    return result !== 'gone';
   }
 }
 
