@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NeutronApi } from './api.js';
@@ -45,6 +45,8 @@ interface Row {
   rss: ProcessUsage | null;
   /** the load generator's own CPU seconds */
   clientCpu: number;
+  /** the machine's 1-minute load average at the end of the run: other work on a shared machine shows here */
+  load: number;
   sqlPerRequest: number | null;
 }
 
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
         const row: Row = {
           scenario: s.name, what: s.what, concurrency: c, stats, rss: rss?.stop() ?? null,
           clientCpu: (cpu.user + cpu.system) / 1e6,
+          load: loadavg()[0]!,
           sqlPerRequest: api.sqlResponses ? api.sqlStatements / api.sqlResponses : null,
         };
         rows.push(row);
@@ -120,6 +123,7 @@ async function main(): Promise<void> {
       server_cpu_ms_per_op: r.rss && r.stats.ops ? round((1000 * r.rss.cpuSeconds) / r.stats.ops) : null,
       client_cpu_ms_per_op: r.stats.ops ? round((1000 * r.clientCpu) / r.stats.ops) : null,
       sql_statements_per_request: r.sqlPerRequest === null ? null : round(r.sqlPerRequest),
+      load_average: round(r.load),
       error_samples: r.stats.errorSamples,
     })),
   }, null, 2)}\n`);
@@ -128,7 +132,7 @@ async function main(): Promise<void> {
 
 const COLUMNS: Array<[string, number]> = [
   ['scenario', 22], ['conc', 5], ['ops', 7], ['ops/s', 8], ['p50 ms', 8], ['p95 ms', 8], ['p99 ms', 8],
-  ['errors', 7], ['RSS MB', 7], ['RSS all', 8], ['CPU ms/op', 10], ['SQL/req', 8],
+  ['errors', 7], ['RSS MB', 7], ['RSS all', 8], ['CPU ms/op', 10], ['SQL/req', 8], ['load', 6],
 ];
 
 function header(): string {
@@ -142,7 +146,7 @@ function formatRow(r: Row): string {
     f(r.stats.p50, 2), f(r.stats.p95, 2), f(r.stats.p99, 2), String(r.stats.errors),
     r.rss ? f(r.rss.perProcessMb, 0) : '-', r.rss ? f(r.rss.totalMb, 0) : '-',
     r.rss && r.stats.ops ? f((1000 * r.rss.cpuSeconds) / r.stats.ops, 2) : '-',
-    r.sqlPerRequest === null ? '-' : f(r.sqlPerRequest, 1),
+    r.sqlPerRequest === null ? '-' : f(r.sqlPerRequest, 1), f(r.load, 1),
   ];
   return cells.map((c, i) => (i === 0 ? c.padEnd(COLUMNS[i]![1]) : c.padStart(COLUMNS[i]![1]))).join(' ');
 }
