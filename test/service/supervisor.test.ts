@@ -156,6 +156,13 @@ describe('supervisor and workers (real processes, real signals)', () => {
     const second = server.workerPids('api worker');
     assert.equal(second.length, 2);
     assert.ok(second.every((p) => !first.includes(p)), 'the old workers were replaced');
+    // a bad file: logged, and the running workers keep serving the last good configuration
+    const bad = server.logs.length;
+    server.reload('api_workers = many');
+    const failed = await server.waitFor((e) => e.worker === 'supervisor' && /^reload failed/.test(e.msg), 30_000, bad);
+    assert.match(JSON.stringify(failed.err), /api_workers/);
+    assert.deepEqual(server.workerPids('api worker'), second);
+    assert.equal(await link(), 'https://neutron.example.com/v2.0/');
     server.child.kill('SIGTERM');
     assert.deepEqual(await server.exited, { code: 0, signal: null });
   });
