@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { newRequestId, type RequestContext } from '../auth/context.js';
+import { KeystoneAuthError, stripAuthHeaders } from '../auth/keystone.js';
 import type { Item } from './body.js';
 import { parseJsonBody } from './body.js';
 import { applyRoleRules, noauthContext, type RoleRules } from './context-middleware.js';
@@ -42,6 +43,8 @@ export interface AppOptions {
   linkPrefix?: string | null;
   /** keystone mode; absent = noauth */
   authenticate?: Authenticator;
+  /** keystone mode: the WWW-Authenticate value that keystonemiddleware adds to any 401 */
+  authChallenge?: string;
   /** extra GET (and HEAD) routes served before authentication (healthcheck) */
   unauthenticated?: Record<string, (req: FastifyRequest, reply: FastifyReply) => unknown>;
   /** API routes that are not generic resources (the quotas API), by path under /v2.0 */
@@ -79,6 +82,11 @@ export function createApp(opts: AppOptions): FastifyInstance {
 
   // 2. error catcher: Neutron's error body for everything; a 500 says nothing about internals
   app.setErrorHandler((err: any, req, reply) => {
+    if (err instanceof KeystoneAuthError) {
+      if (err.reason) req.log.warn({ reason: err.reason }, 'Keystone is unavailable: 503');
+      // keystonemiddleware's own answer, byte for byte (a Buffer: no charset appended, no serializer)
+      return reply.code(err.status).headers(err.headers).send(Buffer.from(err.body()));
+    }
     if (isNeutronError(err)) return sendError(reply, err);
     if (err && typeof err.status === 'number' && 'body' in err) {
       const answer = err as HttpAnswer;
@@ -93,13 +101,26 @@ export function createApp(opts: AppOptions): FastifyInstance {
 
   // 3. auth and context
   const open = new Set(Object.keys(opts.unauthenticated ?? {}));
+  const authenticate = opts.authenticate;
   app.addHook('onRequest', async (req) => {
-    if (open.has(req.url.split('?')[0]!)) return;
-    req.neutronContext = opts.authenticate
-      ? applyRoleRules(await opts.authenticate(req), opts.policy)
-      : noauthContext(req.headers, req.id, opts.policy);
+    const path = req.url.split('?')[0]!;
+    if (open.has(path)) return;
+    if (authenticate) {
+      // As in Neutron's api-paste.ini, only /v2.0 is behind auth_token; the versions document is not.
+      if (path !== '/v2.0' && !path.startsWith('/v2.0/')) return;
+      stripAuthHeaders(req.headers);
+      req.neutronContext = applyRoleRules(await authenticate(req), opts.policy);
+    } else {
+      req.neutronContext = noauthContext(req.headers, req.id, opts.policy);
+    }
     req.neutronContext.requestId = req.id;
   });
+  const challenge = opts.authChallenge;
+  if (challenge) {
+    app.addHook('onSend', async (_req, reply) => {
+      if (reply.statusCode === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', challenge);
+    });
+  }
 
   // 10. access log: one line per request
   app.addHook('onResponse', async (req, reply) => {

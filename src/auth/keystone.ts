@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { NeutronError } from '../api/errors.js';
+import type { Config } from '../config/index.js';
 import { newRequestId, type RequestContext } from './context.js';
 
 /** The [keystone_authtoken] options neutron-ts understands (names as in keystonemiddleware). */
@@ -40,8 +41,59 @@ export interface KeystoneAuthtokenOptions {
   /** retries after a connection failure; default 3 */
   http_request_max_retries?: number;
   cafile?: string;
+  /** client certificate and key for TLS to Keystone */
+  certfile?: string;
+  keyfile?: string;
   insecure?: boolean;
   delay_auth_decision?: boolean;
+}
+
+/**
+ * The options from neutron.conf's [keystone_authtoken]; fails fast, naming the option, on what
+ * neutron-ts cannot honour.
+ */
+export function authtokenOptions(c: Config['keystone_authtoken'], log?: Pick<Logger, 'warn'>): KeystoneAuthtokenOptions {
+  const need = (name: 'auth_url' | 'password', v: string | null) => {
+    if (!v) throw new Error(`[keystone_authtoken] ${name} is required with auth_strategy = keystone`);
+    return v;
+  };
+  if (c.auth_type !== null && c.auth_type !== 'password') {
+    throw new Error(`[keystone_authtoken] auth_type = ${c.auth_type} is not supported; use password`);
+  }
+  if (!c.username && !c.user_id) throw new Error('[keystone_authtoken] username (or user_id) is required with auth_strategy = keystone');
+  if (c.system_scope) throw new Error('[keystone_authtoken] system_scope is not supported; give project_name (or project_id)');
+  if (c.interface !== 'public' && c.interface !== 'internal' && c.interface !== 'admin') {
+    throw new Error(`[keystone_authtoken] interface = ${c.interface} is not one of: public, internal, admin`);
+  }
+  if (c.memcached_servers.length) log?.warn('[keystone_authtoken] memcached_servers is ignored: each API worker caches validated tokens in memory');
+  const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+  return {
+    www_authenticate_uri: opt(c.www_authenticate_uri ?? c.auth_uri),
+    auth_url: need('auth_url', c.auth_url),
+    auth_type: 'password',
+    username: opt(c.username),
+    user_id: opt(c.user_id),
+    password: need('password', c.password),
+    project_name: opt(c.project_name),
+    project_id: opt(c.project_id),
+    user_domain_name: opt(c.user_domain_name),
+    user_domain_id: opt(c.user_domain_id),
+    project_domain_name: opt(c.project_domain_name),
+    project_domain_id: opt(c.project_domain_id),
+    region_name: opt(c.region_name),
+    interface: c.interface,
+    token_cache_time: c.token_cache_time,
+    service_token_roles: c.service_token_roles,
+    service_token_roles_required: c.service_token_roles_required,
+    service_type: opt(c.service_type),
+    http_connect_timeout: opt(c.http_connect_timeout),
+    http_request_max_retries: c.http_request_max_retries,
+    cafile: opt(c.cafile),
+    certfile: opt(c.certfile),
+    keyfile: opt(c.keyfile),
+    insecure: c.insecure,
+    delay_auth_decision: c.delay_auth_decision,
+  };
 }
 
 export interface KeystoneAuthDeps {
@@ -122,7 +174,8 @@ export class KeystoneAuth {
   private readonly now: () => number;
   private readonly log: KeystoneAuthDeps['logger'];
   private readonly authUrl: string;
-  private readonly wwwAuthenticate: string;
+  /** the WWW-Authenticate value of every 401 */
+  readonly wwwAuthenticate: string;
   private readonly cache = new Map<string, { info: TokenInfo; until: number }>();
   private readonly inFlight = new Map<string, Promise<TokenInfo>>();
   private service: { token: string; expiresAt: number; identityUrl: string } | undefined;
@@ -159,6 +212,8 @@ export class KeystoneAuth {
         timeout,
         rejectUnauthorized: !options.insecure,
         ...(options.cafile ? { ca: readFileSync(options.cafile) } : {}),
+        ...(options.certfile ? { cert: readFileSync(options.certfile) } : {}),
+        ...(options.keyfile ? { key: readFileSync(options.keyfile) } : {}),
       },
     });
   }

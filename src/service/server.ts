@@ -5,6 +5,7 @@ import { createApp, type Authenticator } from '../api/app.js';
 import { Controller, type ResourceHandler } from '../api/controller.js';
 import { allExtensions, apiExtensionAliases, coreResources } from '../api/definitions/index.js';
 import { buildApiModel, type ApiModel } from '../api/registry.js';
+import { authtokenOptions, KeystoneAuth } from '../auth/keystone.js';
 import { PolicyEngine } from '../auth/policy/engine.js';
 import type { Config } from '../config/index.js';
 import { Database } from '../db/database.js';
@@ -98,7 +99,13 @@ export async function buildServer(opts: ServerOptions): Promise<NeutronServer> {
   const rt = await startPlugins({ ...opts, role: 'api' });
   const { config, log, api, policy, handlers } = rt;
   let rpcServers: RpcServer[] = [];
+  let keystone: KeystoneAuth | undefined;
   try {
+    let authenticate = opts.authenticate;
+    if (!authenticate && config.DEFAULT.auth_strategy === 'keystone') {
+      const ks = keystone = new KeystoneAuth(authtokenOptions(config.keystone_authtoken, log), { logger: log });
+      authenticate = (req) => ks.authenticate({ method: req.method, path: req.originalUrl.split('?')[0]!, headers: req.headers }, req.id);
+    }
     const queryOptions = { paginationMaxLimit: config.DEFAULT.pagination_max_limit, filterValidation: config.DEFAULT.filter_validation };
     const quotas = new QuotaEngine(rt.db, config, api);
     const controllers = new Map<string, Controller>();
@@ -115,11 +122,12 @@ export async function buildServer(opts: ServerOptions): Promise<NeutronServer> {
       async close() {
         await Promise.all(rpcServers.map((s) => s.stop()));
         await server.app.close();
+        await keystone?.close();
         await rt.close();
       },
     };
     server.app = createApp({
-      api, controllers, policy, log, authenticate: opts.authenticate,
+      api, controllers, policy, log, authenticate, authChallenge: keystone?.wwwAuthenticate,
       maxBodySize: config.oslo_middleware.max_request_body_size,
       linkPrefix: config.DEFAULT.network_link_prefix,
       routes: quotaRoutes(quotas, policy),
@@ -134,6 +142,7 @@ export async function buildServer(opts: ServerOptions): Promise<NeutronServer> {
     return server;
   } catch (e) {
     await Promise.all(rpcServers.map((s) => s.stop())).catch(() => {});
+    await keystone?.close().catch(() => {});
     await rt.close().catch(() => {});
     throw e;
   }
