@@ -122,3 +122,22 @@ test('port changes are pushed as "updated" with the current state, and deletions
   const deleted = await eventually(() => pushesOf(port.id).find((m) => m.args.event_type === 'deleted'), 5000, 'deleted push');
   assert.deepEqual(data(deleted.args.resource_list[0]), { id: port.id });
 });
+
+test('security group rule changes push the rule and its group', async () => {
+  const rules = new Recorder(ts.server.transport, 'neutron-vo-SecurityGroupRule-1.2', 'compute1', ['push'], '1.1');
+  const groups = new Recorder(ts.server.transport, 'neutron-vo-SecurityGroup-1.5', 'compute1', ['push'], '1.1');
+  await Promise.all([rules.start(), groups.start()]);
+  try {
+    const g = (await ts.request('POST', '/v2.0/security-groups', { security_group: { name: 'web' } })).body.security_group;
+    const r = await ts.request('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: g.id, direction: 'ingress', protocol: 'tcp', port_range_min: 80, port_range_max: 80 } });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const id = r.body.security_group_rule.id;
+    const pushed = await eventually(() => rules.of('push').find((m) => data(m.args.resource_list[0]).id === id), 5000, 'rule push');
+    assert.equal(data(pushed.args.resource_list[0]).port_range_min, 80);
+    await eventually(() => groups.of('push').find((m) => data(m.args.resource_list[0]).id === g.id && data(m.args.resource_list[0]).rules.some((x: any) => data(x).id === id)), 5000, 'group push with the rule');
+    assert.equal((await ts.request('DELETE', `/v2.0/security-group-rules/${id}`)).status, 204);
+    await eventually(() => rules.of('push').find((m) => m.args.event_type === 'deleted' && data(m.args.resource_list[0]).id === id), 5000, 'rule deleted push');
+  } finally {
+    await Promise.all([rules.stop(), groups.stop()]);
+  }
+});

@@ -70,13 +70,15 @@ export class Ml2Plugin implements Plugin {
     const agents = createAgentResource(db, api, config.DEFAULT.agent_down_time);
     this.rpc = new Ml2Rpc(ctx, { networks, subnets, ports, agents }, new Set(this.types.drivers.keys()));
     this.networkExtenders.push(this.rpc.networkExtender);
+    const securityGroups = api.resources.has('security_groups') ? createSecurityGroupResources(db, api, this.rpc.l2Notifier, ctx.log) : {};
+    this.rpc.watchSecurityGroups(securityGroups.security_groups, securityGroups.security_group_rules);
     return {
       networks,
       subnets,
       subnetpools: createSubnetPoolResource(db, api),
       ports,
       ...(api.resources.has('address_scopes') ? { address_scopes: createAddressScopeResource(db, api) } : {}),
-      ...(api.resources.has('security_groups') ? createSecurityGroupResources(db, api, this.rpc.l2Notifier, ctx.log) : {}),
+      ...securityGroups,
       agents,
       availability_zones: createAvailabilityZoneResource(db),
     };

@@ -9,6 +9,7 @@ import type { Item } from '../../api/body.js';
 import type { Database, Queryable } from '../../db/database.js';
 import { addProvisioningComponent, DHCP_ENTITY, removeProvisioningComponent } from '../../db/provisioning-blocks.js';
 import { inChunks } from '../../db/chunks.js';
+import type { CommitListener } from '../../db/resource.js';
 import { DhcpAgentNotifier } from '../../rpc/agentnotifiers/dhcp.js';
 import { L2AgentNotifier } from '../../rpc/agentnotifiers/l2.js';
 import { AgentExtRpcCallback, REPORTS_TOPIC } from '../../rpc/handlers/agents.js';
@@ -25,6 +26,9 @@ import type { NetworkExtender } from './networks.js';
 import { bindingNeeded, bindPort, boundPorts, mechanismDrivers, NO_PBLOCKS_OWNERS } from './port-binding.js';
 
 export const PLUGIN_TOPIC = 'q-plugin';
+
+/** A resource whose committed writes can be followed (SqlResource, or a handler passing it on). */
+type Watchable = { onCommit(listener: CommitListener): void };
 
 /** Port changes the L2 agents hear about as port_update (ML2's need_port_update_notify). */
 const L2_PORT_FIELDS = ['mac_address', 'port_security_enabled', 'qos_policy_id', 'allowed_address_pairs', 'security_groups', 'extra_dhcp_opts', 'admin_state_up', 'status'];
@@ -133,6 +137,20 @@ export class Ml2Rpc {
     if (!ovo.has(type)) return;
     if (event === 'delete') await this.resourcesPush.pushDeleted(ctx, type, id);
     else await this.resourcesPush.pushCurrent(ctx, type, [id]);
+  }
+
+  /** Security groups and rules are pushed to the agents that consume them, as ML2's ovo_rpc does. */
+  watchSecurityGroups(groups?: Watchable, rules?: Watchable): void {
+    const run = (p: Promise<unknown>) => void p.catch((err: unknown) => this.log.error({ err }, 'security group push failed'));
+    if (groups) {
+      groups.onCommit((event, ctx, g) => run(this.consumers().then(({ ovo }) => this.pushChange(ctx, 'SecurityGroup', event, g.id as string, ovo))));
+    }
+    if (rules) {
+      rules.onCommit((event, ctx, r) => run(this.consumers().then(async ({ ovo }) => {
+        await this.pushChange(ctx, 'SecurityGroupRule', event, r.id as string, ovo);
+        await this.pushChange(ctx, 'SecurityGroup', 'update', r.security_group_id as string, ovo);
+      })));
+    }
   }
 
   private async subnetCommitted(event: 'create' | 'update' | 'delete', ctx: RequestContext, subnet: Item): Promise<void> {

@@ -12,7 +12,7 @@ import {
 import type { ApiModel } from '../../api/registry.js';
 import { inChunks } from '../../db/chunks.js';
 import { timestamp, type Database, type Queryable, type Tx } from '../../db/database.js';
-import { bumpRevision, SqlResource, type Select } from '../../db/resource.js';
+import { bumpRevision, SqlResource, type CommitListener, type Select } from '../../db/resource.js';
 import { checkRules, prepareRules } from './security-group-rules.js';
 import { rbacVisibleIds } from './subnetpools.js';
 
@@ -91,7 +91,8 @@ function listedProject(ctx: RequestContext, filters: Map<string, unknown[]>): un
 }
 
 /** /v2.0/security-groups and /v2.0/security-group-rules. */
-export function createSecurityGroupResources(db: Database, api: ApiModel, notifier?: SecurityGroupNotifier, log?: Logger): Record<string, ResourceHandler> {
+/** The handlers, with onCommit for what follows their writes (the agents' versioned-object pushes). */
+export function createSecurityGroupResources(db: Database, api: ApiModel, notifier?: SecurityGroupNotifier, log?: Logger): Record<string, ResourceHandler & { onCommit(listener: CommitListener): void }> {
   const rulesUpdated = (ctx: RequestContext, groupId: string) => {
     notifier?.securityGroupsRuleUpdated(ctx, [groupId]).catch((err: unknown) => log?.error({ err }, 'security_groups_rule_updated failed'));
   };
@@ -169,6 +170,7 @@ export function createSecurityGroupResources(db: Database, api: ApiModel, notifi
       update: (ctx, id, changes, opts) => groups.update(ctx, id, changes, opts),
       delete: (ctx, id, opts) => groups.delete(ctx, id, opts),
       tags: groups.tags,
+      onCommit: (listener) => groups.onCommit(listener),
     },
     security_group_rules: {
       async list(ctx, q) {
@@ -180,6 +182,7 @@ export function createSecurityGroupResources(db: Database, api: ApiModel, notifi
       create: (ctx, items, opts) => rules.create(ctx, prepareRules(items), opts),
       update: async () => { throw new HTTPMethodNotAllowed(); },
       delete: (ctx, id, opts) => rules.delete(ctx, id, opts),
+      onCommit: (listener) => rules.onCommit(listener),
       async policyTarget(_ctx, rule) {
         // stored rules have it from extend (and this may run inside their write transaction)
         if ('security_group:tenant_id' in rule) return rule;
