@@ -145,6 +145,24 @@ export const InvalidCIDR = def<{ input: unknown }>(400, 'InvalidCIDR', (p) => `I
 export const PortSecurityAndIPRequiredForSecurityGroups = def<void>(400, 'PortSecurityAndIPRequiredForSecurityGroups', () => 'Port security must be enabled and port must have an IP address in order to use security groups.');
 export const PortSecurityPortHasSecurityGroup = def<void>(409, 'PortSecurityPortHasSecurityGroup', () => 'Port has security group associated. Cannot disable port security or ip address until security group is removed.');
 
+// Routers and floating IPs ----------------------------------------------------------------
+export const RouterNotFound = def<{ router_id: string }>(404, 'RouterNotFound', (p) => `Router ${p.router_id} could not be found`);
+export const RouterInUse = def<{ router_id: string; reason?: string }>(409, 'RouterInUse', (p) => `Router ${p.router_id} ${p.reason ?? 'still has ports'}`);
+export const RouterInterfaceNotFound = def<{ router_id: string; port_id: string }>(404, 'RouterInterfaceNotFound', (p) => `Router ${p.router_id} does not have an interface with id ${p.port_id}`);
+export const RouterInterfaceNotFoundForSubnet = def<{ router_id: string; subnet_id: string }>(404, 'RouterInterfaceNotFoundForSubnet', (p) => `Router ${p.router_id} has no interface on subnet ${p.subnet_id}`);
+export const RouterInterfaceInUseByFloatingIP = def<{ router_id: string; subnet_id: string }>(409, 'RouterInterfaceInUseByFloatingIP', (p) => `Router interface for subnet ${p.subnet_id} on router ${p.router_id} cannot be deleted, as it is required by one or more floating IPs.`);
+export const RouterInterfaceInUseByRoute = def<{ router_id: string; subnet_id: string }>(409, 'RouterInterfaceInUseByRoute', (p) => `Router interface for subnet ${p.subnet_id} on router ${p.router_id} cannot be deleted, as it is required by one or more routes.`);
+export const RouterExternalGatewayInUseByFloatingIp = def<{ router_id: string; net_id: string }>(409, 'RouterExternalGatewayInUseByFloatingIp', (p) => `Gateway cannot be updated for router ${p.router_id}, since a gateway to external network ${p.net_id} is required by one or more floating IPs.`);
+export const InvalidRoutes = def<{ routes: string; reason: string }>(400, 'InvalidRoutes', (p) => `Invalid format for routes: ${p.routes}, ${p.reason}.`);
+export const RoutesExhausted = def<{ router_id: string; quota: number }>(400, 'RoutesExhausted', (p) => `Unable to complete operation for ${p.router_id}. The number of routes exceeds the maximum ${p.quota}.`);
+export const FloatingIPNotFound = def<{ floatingip_id: string }>(404, 'FloatingIPNotFound', (p) => `Floating IP ${p.floatingip_id} could not be found`);
+export const ExternalGatewayForFloatingIPNotFound = def<{ external_network_id: string; subnet_id: string; port_id: string }>(404, 'ExternalGatewayForFloatingIPNotFound', (p) => `External network ${p.external_network_id} is not reachable from subnet ${p.subnet_id}.  Therefore, cannot associate Port ${p.port_id} with a Floating IP.`);
+export const FloatingIPPortAlreadyAssociated = def<{ floating_ip_address: string | null; fip_id: string; port_id: string; fixed_ip: string; net_id: string }>(409, 'FloatingIPPortAlreadyAssociated', (p) => `Cannot associate floating IP ${p.floating_ip_address ?? 'None'} (${p.fip_id}) with port ${p.port_id} using fixed IP ${p.fixed_ip}, as that fixed IP already has a floating IP on external network ${p.net_id}.`);
+export const ExternalIpAddressExhausted = def<{ net_id: string }>(400, 'ExternalIpAddressExhausted', (p) => `Unable to find any IP address on external network ${p.net_id}.`);
+export const PortInUse = def<{ port_id: string; net_id: string; device_id: string }>(409, 'PortInUse', (p) => `Unable to complete operation on port ${p.port_id} for network ${p.net_id}. Port already has an attached device ${p.device_id}.`);
+export const SubnetMismatchForPort = def<{ port_id: string; subnet_id: string }>(400, 'SubnetMismatchForPort', (p) => `Subnet on port ${p.port_id} does not match the requested subnet ${p.subnet_id}.`);
+export const ServicePortInUse = def<{ port_id: string; reason: string }>(409, 'ServicePortInUse', (p) => `Port ${p.port_id} cannot be deleted directly via the port API: ${p.reason}.`);
+
 export function isNeutronError(e: unknown): e is NeutronError {
   return e instanceof NeutronError;
 }

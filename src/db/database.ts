@@ -156,7 +156,20 @@ export class Database {
   async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.kysely.transaction().execute(fn);
+        let committed: Array<() => void> = [];
+        const result = await this.kysely.transaction().execute(async (tx) => {
+          const r = await fn(tx);
+          committed = (tx as any)[ON_COMMITTED] ?? [];
+          return r;
+        });
+        for (const f of committed) {
+          try {
+            f();
+          } catch (err) {
+            this.log?.error({ err }, 'after-commit callback failed');
+          }
+        }
+        return result;
       } catch (e) {
         if (isNeutronError(e)) throw e;
         if (!isRetriable(e)) throw translate(e);
@@ -176,6 +189,17 @@ export class Database {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const ON_COMMITTED = Symbol('onCommitted');
+
+/**
+ * Runs `fn` once the write transaction `tx` has committed; never if it rolls back (a transaction
+ * that runs again starts with no callbacks). For notifications about writes made inside another
+ * resource's transaction.
+ */
+export function onCommitted(tx: Tx, fn: () => void): void {
+  ((tx as any)[ON_COMMITTED] ??= []).push(fn);
+}
 
 function translate(e: unknown): unknown {
   if (isConnectionError(e)) return new DBConnectionError();

@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002_agents.js';
 import * as m0003 from './migrations/0003_ipam.js';
 import * as m0004 from './migrations/0004_rpc.js';
 import * as m0005 from './migrations/0005_security_groups_quotas.js';
+import * as m0006 from './migrations/0006_l3.js';
 
 /** Every schema version, in order. A new migration is a new module added at the end. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_ipam': m0003,
   '0004_rpc': m0004,
   '0005_security_groups_quotas': m0005,
+  '0006_l3': m0006,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

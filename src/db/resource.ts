@@ -30,6 +30,8 @@ export interface ResourceHooks {
   afterUpdate?(tx: Tx, ctx: RequestContext, current: Item, changes: Item): Promise<void>;
   /** before the row is deleted: in-use checks, releases */
   beforeDelete?(tx: Tx, ctx: RequestContext, current: Item): Promise<void>;
+  /** checks only a delete through the API makes, not `remove` by another resource (a router's ports) */
+  checkDelete?(tx: Tx, ctx: RequestContext, current: Item): Promise<void>;
   /** after the transaction committed: notifications */
   afterCommit?(event: 'create' | 'update' | 'delete', ctx: RequestContext, item: Item, previous?: Item): void;
 }
@@ -42,8 +44,6 @@ export interface WriteOptions {
   ifMatch?: number | null;
   /** policy check on the stored object (and the change), inside the transaction */
   authorize?(current: Item, changes?: Item): void | Promise<void>;
-  /** checks that only API writes make (e.g. a router's ports are not deleted through the ports API) */
-  validate?(tx: Tx, current: Item): Promise<void>;
 }
 
 interface Column { attr: string; column: string; kind: StorageKind }
@@ -248,7 +248,6 @@ export class SqlResource {
       previous = await this.load(tx, id, ctx, true);
       await opts.authorize?.(previous, changes);
       checkRevision(previous, opts.ifMatch);
-      await opts.validate?.(tx, previous);
       return this.modify(tx, ctx, previous, changes);
     });
     this.committed('update', ctx, updated, previous);
@@ -275,7 +274,7 @@ export class SqlResource {
       const current = await this.load(tx, id, ctx, true);
       await opts.authorize?.(current);
       checkRevision(current, opts.ifMatch);
-      await opts.validate?.(tx, current);
+      await this.hooks.checkDelete?.(tx, ctx, current);
       await this.remove(tx, ctx, current);
       return current;
     });

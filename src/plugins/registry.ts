@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js';
 import { NetworkIpAvailabilityPlugin } from '../services/network-ip-availability.js';
 import { Ml2Plugin } from './ml2/plugin.js';
 import { TagPlugin } from '../services/tag/plugin.js';
+import { L3RouterPlugin } from '../services/l3/plugin.js';
 import type { Plugin } from './plugin.js';
 
 /** Names operators use for the core plugin: the alias and Neutron's class path. */
@@ -12,7 +13,7 @@ const CORE_PLUGINS: Record<string, (config: Config) => Plugin> = {
 
 /** Service plugins by alias, with Neutron's class paths as synonyms. */
 const SERVICE_PLUGINS: Record<string, { classPath: string; make?: () => Plugin }> = {
-  router: { classPath: 'neutron.services.l3_router.l3_router_plugin.L3RouterPlugin' },
+  router: { classPath: 'neutron.services.l3_router.l3_router_plugin.L3RouterPlugin', make: () => new L3RouterPlugin() },
   qos: { classPath: 'neutron.services.qos.qos_plugin.QoSPlugin' },
   trunk: { classPath: 'neutron.services.trunk.plugin.TrunkPlugin' },
   segments: { classPath: 'neutron.services.segments.plugin.Plugin' },

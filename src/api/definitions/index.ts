@@ -30,6 +30,15 @@ import { standardAttrDescription } from './extensions/standard-attr-description.
 import { standardAttrRevisions } from './extensions/standard-attr-revisions.js';
 import { standardAttrTag } from './extensions/standard-attr-tag.js';
 import { quotaCheckLimit, quotaDetails, quotas } from './extensions/quotas.js';
+import { router } from './extensions/router.js';
+import { extGwMode } from './extensions/ext-gw-mode.js';
+import { extraroute } from './extensions/extraroute.js';
+import { extrarouteAtomic } from './extensions/extraroute-atomic.js';
+import { dvr } from './extensions/dvr.js';
+import { l3Ha } from './extensions/l3-ha.js';
+import { routerAvailabilityZone } from './extensions/router_availability_zone.js';
+import { fipPortDetails } from './extensions/fip-port-details.js';
+import { routerAdminStateDownBeforeUpdate } from './extensions/router-admin-state-down-before-update.js';
 import { standardAttrTimestamp } from './extensions/standard-attr-timestamp.js';
 import type { ExtensionDef, ResourceDef } from './types.js';
 
@@ -43,6 +52,7 @@ export const allExtensions: ExtensionDef[] = [
   subnetAllocation, defaultSubnetpools, subnetpoolPrefixOps, addressScope, subnetServiceTypes, binding, allowedAddressPairs,
   extraDhcpOpt, portMacAddressRegenerate, securityGroup, dnsIntegration, ipSubstringFiltering, networkIpAvailability,
   quotas, quotaDetails, quotaCheckLimit, statefulSecurityGroup, securityGroupsNormalizedCidr, portSecurityGroupsFiltering,
+  router, extGwMode, extraroute, extrarouteAtomic, dvr, l3Ha, routerAvailabilityZone, fipPortDetails, routerAdminStateDownBeforeUpdate,
   ...Object.values(shims),
 ];
 

@@ -40,6 +40,8 @@ export interface PortOptions {
 export interface PortHooks {
   securityGroups?(tx: Tx, ctx: RequestContext, port: Item, requested: string[] | typeof UNSET, current?: string[]): Promise<string[]>;
   routerProject?(q: Queryable, routerId: string): Promise<string | null>;
+  /** a DELETE through the ports API (not the L3 plugin's own): L3 refuses router ports and disassociates floating IPs */
+  beforeApiDelete?(tx: Tx, ctx: RequestContext, port: Item): Promise<void>;
 }
 
 const ROUTER_PORT_OWNERS = [...ROUTER_INTERFACE_OWNERS_SNAT, 'network:router_gateway'];
@@ -435,6 +437,10 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
 
     async beforeDelete(tx, _ctx, p) {
       await releaseAll(tx, p.id as string);
+    },
+
+    async checkDelete(tx, ctx, p) {
+      await plugins.beforeApiDelete?.(tx, ctx, p);
     },
   };
 

@@ -1,0 +1,59 @@
+import type { ResourceHandler } from '../../api/controller.js';
+import { ServicePortInUse } from '../../api/errors.js';
+import type { Ml2Plugin } from '../../plugins/ml2/plugin.js';
+import type { Plugin, PluginContext, RpcListener } from '../../plugins/plugin.js';
+import { CorePorts, DEVICE_OWNER_FLOATINGIP, ROUTER_PORT_OWNERS } from './core-ports.js';
+import { createFloatingIpResource, disassociatePortFloatingIps } from './floatingips.js';
+import { L3Rpc } from './rpc.js';
+import { createRouterResource, type L3Core } from './routers.js';
+
+/**
+ * Neutron's `router` service plugin (L3RouterPlugin): routers with their gateway, interfaces and
+ * extra routes, floating IPs, and the L3 agents' side (scheduling, RPC, notifications).
+ */
+export class L3RouterPlugin implements Plugin {
+  readonly name = 'router';
+  readonly supportedExtensionAliases = [
+    'router', 'ext-gw-mode', 'extraroute', 'extraroute-atomic', 'dvr', 'l3-ha', 'router_availability_zone',
+    'fip-port-details', 'router-admin-state-down-before-update',
+  ];
+  private rpc?: L3Rpc;
+
+  async start(ctx: PluginContext): Promise<Record<string, ResourceHandler>> {
+    const { db, api, config } = ctx;
+    const ml2 = ctx.plugins.get('ml2') as Ml2Plugin | undefined;
+    if (!ml2?.resources) throw new Error('the router service plugin needs the ml2 core plugin');
+    const core: L3Core = {
+      db, api, ports: new CorePorts(ml2.resources.ports, api.resources.get('ports')!),
+      portsResource: ml2.resources.ports, subnets: ml2.resources.subnets,
+    };
+
+    // who owns a router, for ML2's device_id checks on router interface ports
+    ml2.portHooks.routerProject = async (q, routerId) =>
+      (await q.selectFrom('routers').select('project_id').where('id', '=', routerId).executeTakeFirst())?.project_id ?? null;
+    // prevent_l3_port_deletion, then disassociate_floatingips, as ML2's delete_port does
+    ml2.portHooks.beforeApiDelete = async (tx, _ctx, port) => {
+      const owner = port.device_owner as string;
+      if (ROUTER_PORT_OWNERS.includes(owner) && (port.fixed_ips as unknown[]).length) {
+        const table = owner === DEVICE_OWNER_FLOATINGIP ? 'floatingips' : 'routers';
+        const device = await tx.selectFrom(table).select('id').where('id', '=', port.device_id as string).executeTakeFirst();
+        if (device) throw new ServicePortInUse({ port_id: port.id as string, reason: `has device owner ${owner}` });
+      }
+      const routers = await disassociatePortFloatingIps(tx, port.id as string);
+      if (routers.length) this.rpc?.routersUpdatedAfterCommit(tx, routers);
+    };
+
+    const d = config.DEFAULT;
+    this.rpc = new L3Rpc(ctx, core.ports);
+    const routers = createRouterResource(core, {
+      enableSnatByDefault: d.enable_snat_by_default, routerDistributed: d.router_distributed, l3Ha: d.l3_ha, maxRoutes: d.max_routes,
+    }, this.rpc);
+    const floatingips = createFloatingIpResource(core, this.rpc);
+    this.rpc.attach({ routers: routers.resource, floatingips: floatingips.resource, ports: ml2.resources.ports, networks: ml2.resources.networks });
+    return { routers, floatingips };
+  }
+
+  rpcListeners(): RpcListener[] {
+    return this.rpc?.listeners() ?? [];
+  }
+}

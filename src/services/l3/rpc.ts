@@ -1,0 +1,83 @@
+import type { Logger } from 'pino';
+import { adminContext, type RequestContext } from '../../auth/context.js';
+import type { Item } from '../../api/body.js';
+import { onCommitted, type Database, type Tx } from '../../db/database.js';
+import type { PluginContext, RpcListener } from '../../plugins/plugin.js';
+import { L3AgentNotifier } from '../../rpc/agentnotifiers/l3.js';
+import { L3_PLUGIN_TOPIC, L3RpcCallback, type L3SyncResources } from '../../rpc/handlers/l3.js';
+import { l3AgentsHostingRouters, scheduleRouters, type L3SchedulerOptions } from '../../scheduler/l3-agent-scheduler.js';
+import type { CorePorts } from './core-ports.js';
+import type { RouterEvents } from './routers.js';
+
+/**
+ * The L3 plugin's side of the agents: after a router changes it is scheduled (if no agent hosts
+ * it yet) and its agents are told (routers_updated, router_deleted); the agents' own calls are
+ * served on q-l3-plugin. Notifications go out after the commit and never fail the API request.
+ */
+export class L3Rpc implements RouterEvents {
+  private readonly notifier: L3AgentNotifier;
+  private readonly log: Logger;
+  private readonly db: Database;
+  private readonly scheduling: L3SchedulerOptions;
+  private callback?: L3RpcCallback;
+
+  constructor(private readonly ctx: PluginContext, private readonly ports: CorePorts) {
+    this.db = ctx.db;
+    this.log = ctx.log.child({ component: 'l3-rpc' });
+    this.notifier = new L3AgentNotifier(ctx.transport);
+    this.scheduling = { agentDownTime: ctx.config.DEFAULT.agent_down_time };
+  }
+
+  /** The resources sync_routers reads, once they exist. */
+  attach(res: L3SyncResources): void {
+    this.callback = new L3RpcCallback(this.db, res, {
+      ...this.scheduling, autoSchedule: this.ctx.config.DEFAULT.router_auto_schedule,
+      servicePlugins: ['CORE', 'L3_ROUTER_NAT'],
+    }, (routers, host) => this.bindHost(routers, host), this.log);
+  }
+
+  routersUpdated(ctx: RequestContext, routerIds: string[]): void {
+    this.notify(ctx, routerIds).catch((err: unknown) => this.log.error({ err, routers: routerIds }, 'routers_updated failed'));
+  }
+
+  routerDeleted(ctx: RequestContext, routerId: string): void {
+    this.notifier.routerDeleted(agentContext(ctx), routerId).catch((err: unknown) => this.log.error({ err, router: routerId }, 'router_deleted failed'));
+  }
+
+  /** routersUpdated once `tx` commits (changes made inside another resource's transaction). */
+  routersUpdatedAfterCommit(tx: Tx, routerIds: string[]): void {
+    onCommitted(tx, () => this.routersUpdated(adminContext(), routerIds));
+  }
+
+  private async notify(ctx: RequestContext, routerIds: string[]): Promise<void> {
+    await scheduleRouters(this.db, routerIds, this.scheduling);
+    const hosting = await this.db.read((q) => l3AgentsHostingRouters(q, routerIds));
+    for (const agent of hosting) {
+      if (!agent.admin_state_up) continue;
+      await this.notifier.routersUpdated(agentContext(ctx), agent.host, [agent.router_id]);
+    }
+  }
+
+  /** _ensure_host_set_on_ports: a hosted router's gateway and interfaces are bound to its agent's host. */
+  private async bindHost(routers: Item[], host: string): Promise<boolean> {
+    let changed = false;
+    for (const r of routers) {
+      for (const port of [r.gw_port as Item | undefined, ...(r._interfaces as Item[])]) {
+        if (!port) continue;
+        const unbound = ['unbound', 'binding_failed'].includes(port['binding:vif_type'] as string);
+        if (port['binding:host_id'] === host && !unbound) continue;
+        await this.db.write((tx) => this.ports.update(tx, port.id as string, { 'binding:host_id': host }));
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  listeners(): RpcListener[] {
+    return this.callback ? [{ topic: L3_PLUGIN_TOPIC, endpoints: [this.callback] }] : [];
+  }
+}
+
+function agentContext(ctx: RequestContext): RequestContext {
+  return { ...ctx, isAdmin: true, isAdvsvc: true };
+}
