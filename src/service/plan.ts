@@ -16,8 +16,6 @@ export interface WorkerPlan {
   /** API processes; 0 = the supervisor serves the API itself */
   apiWorkers: number;
   groups: WorkerGroup[];
-  /** in-process transport (no transport_url, or memory://): the RPC listeners run in the API processes */
-  rpcInProcess: boolean;
   /** things an operator should know, logged once by the supervisor */
   notes: string[];
 }
@@ -73,5 +71,5 @@ export function planWorkers(config: Config, plugins: readonly Plugin[]): WorkerP
     }
   }
   if (shared.length) groups.push({ role: 'plugin', desc: 'services worker', count: 1, specs: shared });
-  return { apiWorkers, groups, rpcInProcess, notes };
+  return { apiWorkers, groups, notes };
 }

@@ -41,8 +41,8 @@ export function gracefulMs(config: Config): number {
 }
 
 /** An app and its HTTP front, for an API worker or for the supervisor when api_workers = 0. */
-export async function serveApi(config: Config, log: Logger, configDirs: string[], server?: NeutronServer): Promise<{ server: NeutronServer; front: HttpFront; address: { host: string; port: number } }> {
-  server ??= await buildServer({ config, log, configDirs, schema: 'check' });
+export async function serveApi(config: Config, log: Logger, configDirs: string[]): Promise<{ server: NeutronServer; front: HttpFront; address: { host: string; port: number } }> {
+  const server = await buildServer({ config, log, configDirs, schema: 'check' });
   try {
     await server.app.ready();
     const front = new HttpFront(config, server.app.routing);

@@ -69,20 +69,19 @@ export class Supervisor {
 
   constructor(private readonly opts: SupervisorOptions, loaded: LoadResult) {
     this.log = createLogger(loaded.config, { worker: 'supervisor' });
-    this.current = { loaded, plan: { apiWorkers: 0, groups: [], rpcInProcess: true, notes: [] }, slots: [] };
+    this.current = { loaded, plan: planWorkers(loaded.config, plugins(loaded)), slots: [] };
   }
 
   /** Starts every worker of the plan; exits the process with status 1 if one cannot start. */
   async start(): Promise<void> {
-    const { loaded } = this.current;
+    const { loaded, plan } = this.current;
     const { config } = loaded;
     for (const w of loaded.warnings) this.log.warn(w);
+    for (const note of plan.notes) this.log.warn(note);
     process.on('SIGTERM', () => void this.stop('SIGTERM'));
     process.on('SIGINT', () => void this.stop('SIGINT'));
     process.on('SIGHUP', () => void this.reload());
     try {
-      const plan = (this.current.plan = planWorkers(config, plugins(loaded)));
-      for (const note of plan.notes) this.log.warn(note);
       if (config.DEFAULT.use_ssl) throw new Error('use_ssl = true: neutron-ts does not terminate TLS; put a TLS proxy in front of it');
       await prepareDatabase(config, this.log);
       if (plan.apiWorkers === 0) {
@@ -99,7 +98,6 @@ export class Supervisor {
       this.log.fatal({ err }, 'neutron-ts cannot start');
       return this.stop('start-up failure', 1);
     }
-    const { plan } = this.current;
     this.log.info({
       ...this.address, config_files: loaded.sources, api_workers: plan.apiWorkers,
       workers: Object.fromEntries(plan.groups.map((g) => [g.desc, g.count])),
