@@ -57,6 +57,8 @@ export function authtokenOptions(c: Config['keystone_authtoken'], log?: Pick<Log
     if (!v) throw new Error(`[keystone_authtoken] ${name} is required with auth_strategy = keystone`);
     return v;
   };
+  const authUrl = need('auth_url', c.auth_url);
+  const password = need('password', c.password);
   if (c.auth_type !== null && c.auth_type !== 'password') {
     throw new Error(`[keystone_authtoken] auth_type = ${c.auth_type} is not supported; use password`);
   }
@@ -69,11 +71,11 @@ export function authtokenOptions(c: Config['keystone_authtoken'], log?: Pick<Log
   const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
   return {
     www_authenticate_uri: opt(c.www_authenticate_uri ?? c.auth_uri),
-    auth_url: need('auth_url', c.auth_url),
+    auth_url: authUrl,
     auth_type: 'password',
     username: opt(c.username),
     user_id: opt(c.user_id),
-    password: need('password', c.password),
+    password,
     project_name: opt(c.project_name),
     project_id: opt(c.project_id),
     user_domain_name: opt(c.user_domain_name),
