@@ -4,32 +4,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import amqp from 'amqplib';
 import { adminContext } from '../../src/auth/context.js';
 import { createTransport, RpcClient } from '../../src/rpc/index.js';
+import { brokerMissing, createVhost, requires, type Vhost } from '../rpc/helpers.js';
 import { ServerProcess } from './process.js';
 
-const BROKER = process.env.RPC_TEST_TRANSPORT_URL ?? 'rabbit://guest:guest@127.0.0.1:5672/';
-
-async function brokerMissing(): Promise<string | false> {
-  const u = new URL(BROKER.replace(/^rabbit:/, 'amqp:'));
-  try {
-    const c = await amqp.connect({ hostname: u.hostname, port: Number(u.port || 5672), username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) }, { timeout: 2000 });
-    await c.close();
-    return false;
-  } catch (e) {
-    const why = `RabbitMQ is not reachable at ${u.host} (${(e as Error).message})`;
-    if (process.env.CI) throw new Error(why); // CI has a broker: missing it is a failure
-    return why;
-  }
-}
-
-const skip = await brokerMissing();
+const { skip } = requires(await brokerMissing());
+// a private vhost: other suites' servers consume the same topics (q-plugin, ...) on the broker
+const vhost: Vhost | null = skip ? null : await createVhost();
+const BROKER = vhost?.url() ?? '';
 const servers: ServerProcess[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'neutron-ts-rpc-workers-'));
 after(async () => {
   await Promise.all(servers.map((s) => s.kill()));
   rmSync(scratch, { recursive: true, force: true });
+  await vhost?.cleanup();
 });
 
 describe('RPC and state-report workers on RabbitMQ', { skip }, () => {
