@@ -107,7 +107,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('ix_ports_project_id').on('ports').column('project_id').execute();
   await db.schema.createIndex('ix_ports_device_id').on('ports').column('device_id').execute();
-  await db.schema.createIndex('ix_ports_device_owner').on('ports').columns(['network_id', 'device_owner']).execute();
 
   // the primary key is what makes an address unique across workers
   await db.schema.createTable('ipallocations')

@@ -63,13 +63,18 @@ function subnetInfo(row: any, serviceTypes: string[] = []): SubnetInfo {
   };
 }
 
-/** The subnets of a network with their service types, in creation order: two queries. */
+/** The subnets of a network with their service types, in creation order: one query. */
 export async function networkSubnets(q: Queryable, networkId: string): Promise<SubnetInfo[]> {
-  const rows = await q.selectFrom('subnets').selectAll().where('network_id', '=', networkId).orderBy('created_at').orderBy('id').execute();
-  if (!rows.length) return [];
-  const types = await q.selectFrom('subnet_service_types').innerJoin('subnets', 'subnets.id', 'subnet_service_types.subnet_id')
-    .select(['subnet_service_types.subnet_id', 'subnet_service_types.service_type']).where('subnets.network_id', '=', networkId).execute();
-  return rows.map((r) => subnetInfo(r, types.filter((t) => t.subnet_id === r.id).map((t) => t.service_type)));
+  const rows = await q.selectFrom('subnets').leftJoin('subnet_service_types', 'subnet_service_types.subnet_id', 'subnets.id')
+    .selectAll('subnets').select('subnet_service_types.service_type')
+    .where('subnets.network_id', '=', networkId).orderBy('subnets.created_at').orderBy('subnets.id').execute();
+  const out = new Map<string, SubnetInfo>();
+  for (const r of rows) {
+    const s = out.get(r.id) ?? subnetInfo(r);
+    if (r.service_type) s.serviceTypes.push(r.service_type);
+    out.set(r.id, s);
+  }
+  return [...out.values()];
 }
 
 function poolError(e: PoolError): Error {
