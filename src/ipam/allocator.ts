@@ -13,8 +13,11 @@ import { formatIp, parseIp, type IpAddress, type IpRange, type IpVersion } from 
 
 /** Neutron's reference driver picks at random among the first 1000 free addresses of a pool. */
 const WINDOW = 1000n;
-/** ranges read per pick: enough to fill the window unless the front of the pool is very fragmented */
-const RANGES_PER_PICK = 32;
+/**
+ * Ranges read per pick: the window is what they hold, up to WINDOW addresses. Every row read costs
+ * (about 3 µs each on SQLite), and a fragmented front of the pool is followed by its big tail range.
+ */
+const RANGES_PER_PICK = 8;
 
 export interface IpamSubnet {
   id: string;
