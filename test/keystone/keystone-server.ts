@@ -11,7 +11,8 @@
  *   });
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -259,6 +260,34 @@ function passwordAuth(user: KeystoneUser, scope: Record<string, unknown>) {
   };
 }
 
+const TEMPLATE_FILES = ['keystone.db', 'fernet-keys', 'credential-keys'];
+
+/**
+ * db_sync, the key set-ups and bootstrap take most of a start (20 s, a minute on a loaded machine),
+ * and their result is the same every time: the first start keeps it in a directory under tmpdir
+ * that later starts (other test files, later runs) copy. Its name changes with this file and with
+ * the Keystone package.
+ */
+function templateDir(): string {
+  const version = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'keystone'], { encoding: 'utf8' }).stdout ?? '';
+  const key = createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url))).update(version).update(String(process.getuid?.())).digest('hex');
+  return join(tmpdir(), `neutron-ts-keystone-template-${key.slice(0, 16)}`);
+}
+
+/** Best effort; another test process may have saved it first. */
+function saveTemplate(dir: string, template: string): void {
+  const partial = `${template}.${process.pid}`;
+  try {
+    rmSync(partial, { recursive: true, force: true });
+    mkdirSync(partial);
+    for (const f of TEMPLATE_FILES) cpSync(join(dir, f), join(partial, f), { recursive: true });
+    writeFileSync(join(partial, 'ready'), '');
+    renameSync(partial, template);
+  } catch {
+    rmSync(partial, { recursive: true, force: true });
+  }
+}
+
 export async function startKeystone(): Promise<KeystoneServer> {
   const avail = keystoneAvailable();
   if (!avail.available) throw new Error(String(avail.skip));
@@ -316,23 +345,39 @@ export async function startKeystone(): Promise<KeystoneServer> {
 
   try {
     const manage = (...args: string[]) => run(KEYSTONE_MANAGE, ['--config-file', conf, ...args]);
-    const prepared = await Promise.allSettled([
-      manage('fernet_setup', ...owner),
-      manage('credential_setup', ...owner),
-      (async () => {
-        await manage('db_sync');
-        // uwsgi threads and startSibling()'s second process share the file: in rollback-journal mode
-        // a reader's lock made writers fail with "database is locked"; WAL lets them run side by side.
-        await run('/usr/bin/python3', ['-c', `import sqlite3; sqlite3.connect(${JSON.stringify(join(dir, 'keystone.db'))}).execute('PRAGMA journal_mode=WAL')`]);
-      })(),
-    ]);
-    for (const r of prepared) if (r.status === 'rejected') throw r.reason;
-    await manage('bootstrap', '--bootstrap-password', adminPassword, '--bootstrap-username', 'admin',
-      '--bootstrap-project-name', 'admin', '--bootstrap-role-name', 'admin',
-      '--bootstrap-service-name', 'keystone', '--bootstrap-region-id', 'RegionOne',
-      '--bootstrap-public-url', `${authUrl}/`, '--bootstrap-internal-url', `${authUrl}/`,
-      '--bootstrap-admin-url', `${authUrl}/`);
+    const prepare = async () => {
+      const prepared = await Promise.allSettled([
+        manage('fernet_setup', ...owner),
+        manage('credential_setup', ...owner),
+        (async () => {
+          await manage('db_sync');
+          // uwsgi threads and startSibling()'s second process share the file: in rollback-journal mode
+          // a reader's lock made writers fail with "database is locked"; WAL lets them run side by side.
+          await run('/usr/bin/python3', ['-c', `import sqlite3; sqlite3.connect(${JSON.stringify(join(dir, 'keystone.db'))}).execute('PRAGMA journal_mode=WAL')`]);
+        })(),
+      ]);
+      for (const r of prepared) if (r.status === 'rejected') throw r.reason;
+      await manage('bootstrap', '--bootstrap-password', adminPassword, '--bootstrap-username', 'admin',
+        '--bootstrap-project-name', 'admin', '--bootstrap-role-name', 'admin',
+        '--bootstrap-service-name', 'keystone', '--bootstrap-region-id', 'RegionOne',
+        '--bootstrap-public-url', `${authUrl}/`, '--bootstrap-internal-url', `${authUrl}/`,
+        '--bootstrap-admin-url', `${authUrl}/`);
+    };
+    const template = templateDir();
+    const fromTemplate = existsSync(join(template, 'ready'));
+    if (fromTemplate) {
+      for (const f of TEMPLATE_FILES) cpSync(join(template, f), join(dir, f), { recursive: true });
+    } else {
+      await prepare();
+      saveTemplate(dir, template);
+    }
     await main.start();
+    if (fromTemplate) {
+      // the template's catalog names the port of the Keystone that made it
+      for (const e of (await must('GET', '/endpoints')).endpoints) {
+        if (e.url !== `${authUrl}/`) await must('PATCH', `/endpoints/${e.id}`, { endpoint: { url: `${authUrl}/` } });
+      }
+    }
 
     users.admin.id = (await issueToken('admin')).data.user.id;
     projects.admin.id = (await must('GET', '/projects?name=admin')).projects[0].id;
