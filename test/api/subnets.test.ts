@@ -301,6 +301,30 @@ describe('subnets', () => {
     assert.equal((await s.request('GET', `/v2.0/ports/${dhcp.id}`, undefined, A)).status, 404);
   });
 
+  test('segment_id (with the segments service plugin): on one of the network\'s segments, shown to admins', async () => {
+    const seg = await startServer({ DEFAULT: { service_plugins: ['segments'] } });
+    try {
+      const net = (await seg.request('POST', '/v2.0/networks', { network: { name: 'routed', tenant_id: 'project-a' } }, ADMIN)).body.network;
+      const other = (await seg.request('POST', '/v2.0/networks', { network: { name: 'other' } }, ADMIN)).body.network;
+      const rows = await seg.server.db.kysely.selectFrom('network_segments').select(['id', 'network_id']).execute();
+      const mine = rows.find((r) => r.network_id === net.id)!.id;
+      const theirs = rows.find((r) => r.network_id === other.id)!.id;
+      const ok = await seg.request('POST', '/v2.0/subnets', { subnet: { network_id: net.id, cidr: '10.50.0.0/24', ip_version: 4, segment_id: mine, tenant_id: 'project-a' } }, ADMIN);
+      assert.equal(ok.status, 201, JSON.stringify(ok.body));
+      assert.equal(ok.body.subnet.segment_id, mine);
+      assert.deepEqual((await seg.request('GET', `/v2.0/subnets?segment_id=${mine}`, undefined, ADMIN)).body.subnets.map((x: any) => x.id), [ok.body.subnet.id]);
+      const asOwner = await seg.request('GET', `/v2.0/subnets/${ok.body.subnet.id}`, undefined, A);
+      assert.equal(asOwner.status, 200);
+      assert.equal('segment_id' in asOwner.body.subnet, false, 'get_subnet:segment_id is admin only');
+      const wrong = await seg.request('POST', '/v2.0/subnets', { subnet: { network_id: net.id, cidr: '10.50.1.0/24', ip_version: 4, segment_id: theirs } }, ADMIN);
+      assert.deepEqual(errorOf(wrong).slice(0, 2), [400, 'InvalidInput']);
+      const plain = await s.request('POST', '/v2.0/subnets', { subnet: { network_id: (await network()).id, cidr: '10.50.2.0/24', ip_version: 4, segment_id: mine } }, A);
+      assert.deepEqual(errorOf(plain), [400, 'HTTPBadRequest', "Unrecognized attribute(s) 'segment_id'"], 'no segment_id without the segments plugin');
+    } finally {
+      await seg.close();
+    }
+  });
+
   test('bulk create is one transaction', async () => {
     const net = await network();
     const ok = await s.request('POST', '/v2.0/subnets', { subnets: [

@@ -12,6 +12,7 @@ import { ipSubstringFiltering } from './extensions/ip-substring-filtering.js';
 import { networkIpAvailability } from './extensions/network-ip-availability.js';
 import { portMacAddressRegenerate } from './extensions/port-mac-address-regenerate.js';
 import { portSecurityGroupsFiltering, securityGroup, securityGroupsNormalizedCidr, statefulSecurityGroup } from './extensions/security-group.js';
+import { segment } from './extensions/segment.js';
 import { subnetAllocation } from './extensions/subnet_allocation.js';
 import { subnetServiceTypes } from './extensions/subnet-service-types.js';
 import { subnetpoolPrefixOps } from './extensions/subnetpool-prefix-ops.js';
@@ -50,7 +51,7 @@ export const allExtensions: ExtensionDef[] = [
   agent, provider, multiProvider, externalNet, netMtu, netMtuWritable, availabilityZone, networkAvailabilityZone,
   l2Adjacency, portSecurity, standardAttrDescription, standardAttrTimestamp, standardAttrRevisions, standardAttrTag,
   subnetAllocation, defaultSubnetpools, subnetpoolPrefixOps, addressScope, subnetServiceTypes, binding, allowedAddressPairs,
-  extraDhcpOpt, portMacAddressRegenerate, securityGroup, dnsIntegration, ipSubstringFiltering, networkIpAvailability,
+  extraDhcpOpt, portMacAddressRegenerate, securityGroup, dnsIntegration, ipSubstringFiltering, networkIpAvailability, segment,
   quotas, quotaDetails, quotaCheckLimit, statefulSecurityGroup, securityGroupsNormalizedCidr, portSecurityGroupsFiltering,
   router, extGwMode, extraroute, extrarouteAtomic, dvr, l3Ha, routerAvailabilityZone, fipPortDetails, routerAdminStateDownBeforeUpdate,
   ...Object.values(shims),

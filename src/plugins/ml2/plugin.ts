@@ -31,10 +31,14 @@ export class Ml2Plugin implements Plugin {
   /** the agents' RPC: endpoints, port binding, DHCP and L2 agent notifications */
   rpc?: Ml2Rpc;
 
-  constructor(config?: { ml2: { extension_drivers: string[] }; securitygroup?: { enable_security_group: boolean } }) {
+  constructor(config?: { DEFAULT?: { service_plugins: string[] }; ml2: { extension_drivers: string[] }; securitygroup?: { enable_security_group: boolean } }) {
     // [securitygroup] enable_security_group = False: no security groups at all, as in Neutron
     if (config?.securitygroup?.enable_security_group !== false) {
       this.supportedExtensionAliases = [...this.supportedExtensionAliases, ...SECURITY_GROUP_ALIASES];
+    }
+    // subnets' segment_id, with the segments service plugin (which will serve /v2.0/segments)
+    if (config?.DEFAULT?.service_plugins.some((p) => p === 'segments' || p === 'neutron.services.segments.plugin.Plugin')) {
+      this.supportedExtensionAliases = [...this.supportedExtensionAliases, 'segment'];
     }
     // dns-integration comes with ML2's dns extension drivers, as in Neutron
     if (config?.ml2.extension_drivers.some((d) => d === 'dns' || d === 'dns_domain_ports')) {
