@@ -412,9 +412,10 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
       }
       if (mac !== current.mac_address) {
         // EUI-64 addresses follow the MAC
-        for (const ip of await portFixedIps(tx, id)) {
-          if (!isEui64(ip.ip_address)) continue;
-          const subnet = (await networkSubnets(tx, current.network_id as string)).find((s) => s.id === ip.subnet_id);
+        const eui64 = (await portFixedIps(tx, id)).filter((ip) => isEui64(ip.ip_address));
+        const subnets = eui64.length ? await networkSubnets(tx, current.network_id as string) : [];
+        for (const ip of eui64) {
+          const subnet = subnets.find((s) => s.id === ip.subnet_id);
           if (!subnet || !isAutoAddress(subnet)) continue;
           await release(tx, ip.subnet_id, ip.ip_address);
           await allocateSpecific(tx, { id: subnet.id, networkId: subnet.networkId, ipVersion: 6 }, id, parseIp(eui64Address(subnet.cidr, mac))!);
