@@ -14,12 +14,9 @@ import { parseIp } from '../../ipam/address.js';
 import { boundPorts, type BoundPort } from '../../plugins/ml2/port-binding.js';
 import type { L2AgentNotifier } from '../agentnotifiers/l2.js';
 import type { Endpoint } from '../server.js';
+import { deviceName, devicesToPortIds } from './devices.js';
 import { elevated, filterQuery, type CoreResources } from './dhcp.js';
 
-/** neutron_lib.constants.INTERFACE_PREFIXES: tap (tap devices), qvo (veth), sg- (SNAT). */
-const INTERFACE_PREFIXES = ['tap', 'qvo', 'sg-'];
-const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-const MAC = /^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/i;
 const TUNNEL_TYPES = ['vxlan', 'gre', 'geneve'];
 const VXLAN_UDP_PORT = 4789;
 
@@ -75,7 +72,7 @@ export class Ml2RpcCallbacks implements Endpoint {
 
   async update_device_up(ctx: RequestContext, kw: Kw): Promise<null> {
     const device = deviceName(kw.device);
-    const portId = await this.db.read((q) => this.deviceToPortId(q, device));
+    const portId = (await this.db.read((q) => devicesToPortIds(q, [device]))).get(device);
     if (!portId) return null;
     const bound = (await this.db.read((q) => boundPorts(q, [portId]))).get(portId);
     if (kw.host && bound?.host !== kw.host) {
@@ -88,7 +85,7 @@ export class Ml2RpcCallbacks implements Endpoint {
 
   async update_device_down(ctx: RequestContext, kw: Kw): Promise<Item> {
     const device = deviceName(kw.device);
-    const portId = await this.db.read((q) => this.deviceToPortId(q, device));
+    const portId = (await this.db.read((q) => devicesToPortIds(q, [device]))).get(device);
     if (!portId) return { device, exists: false };
     const bound = (await this.db.read((q) => boundPorts(q, [portId]))).get(portId);
     if (kw.host && bound?.host !== kw.host) {
@@ -167,27 +164,14 @@ export class Ml2RpcCallbacks implements Endpoint {
     return { tunnels };
   }
 
-  /** _device_to_port_id plus the prefix match of get_port: a tap name holds a port id's start. */
-  private async deviceToPortId(q: Queryable, device: string): Promise<string | null> {
-    let id = device;
-    const prefix = INTERFACE_PREFIXES.find((p) => device.startsWith(p));
-    if (prefix) id = device.slice(prefix.length);
-    else if (!UUID.test(device) && MAC.test(device)) {
-      const byMac = await q.selectFrom('ports').select('id').where('mac_address', '=', device.toLowerCase().replace(/-/g, ':')).execute();
-      if (byMac.length === 1) return byMac[0]!.id;
-    }
-    if (!id) return null;
-    const rows = await q.selectFrom('ports').select('id').where('id', 'like', `${id.replace(/[%_]/g, '')}%`).limit(2).execute();
-    return rows.length === 1 ? rows[0]!.id : null;
-  }
-
   /**
    * _get_device_details for each device, set-based: one query per table for the whole list. A
    * port bound on this host moves to BUILD (or DOWN when admin-down), as Neutron's _get_new_status.
    */
   private async devicesDetails(ctx: RequestContext, devices: unknown[], host: string | undefined, agentId: string | undefined): Promise<Array<{ entry: Item }>> {
     const names = devices.map(deviceName);
-    const ids = await this.db.read(async (q) => Promise.all(names.map((d) => this.deviceToPortId(q, d))));
+    const resolved = await this.db.read((q) => devicesToPortIds(q, names));
+    const ids = names.map((d) => resolved.get(d) ?? null);
     const known = [...new Set(ids.filter((i): i is string => !!i))];
     const admin = elevated(ctx);
     const [ports, bindings] = await Promise.all([
@@ -229,11 +213,6 @@ export class Ml2RpcCallbacks implements Endpoint {
     if (result === 'changed') this.portsChanged(ctx, [portId]);
     return result !== 'gone';
   }
-}
-
-/** An agent names a device by id, tap name or MAC, or (SR-IOV) as [mac, pci_slot]. */
-function deviceName(device: unknown): string {
-  return String(Array.isArray(device) ? device[0] : device ?? '');
 }
 
 function deviceEntry(device: string, port: Item, bound: BoundPort, network: Item | undefined, host: string | undefined): Item {

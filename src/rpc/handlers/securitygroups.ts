@@ -9,10 +9,10 @@ import type { Item } from '../../api/body.js';
 import type { Database, Queryable } from '../../db/database.js';
 import { inChunks } from '../../db/chunks.js';
 import type { Endpoint } from '../server.js';
+import { deviceName, devicesToPortIds } from './devices.js';
 import { elevated, filterQuery, type CoreResources } from './dhcp.js';
 
 const DIRECTION_IP_PREFIX: Record<string, string> = { ingress: 'source_ip_prefix', egress: 'dest_ip_prefix' };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type MemberIps = Record<string, Record<string, Array<[string, string] | string>>>;
 
@@ -78,25 +78,17 @@ export class SecurityGroupServerRpcCallback implements Endpoint {
   }
 
   /** get_ports_from_devices without trusted (network:*) ports: API dicts with fixed_ips as plain addresses. */
-  private async devicePorts(ctx: RequestContext, devices: string[]): Promise<Record<string, Item>> {
-    const full = devices.filter((d) => UUID.test(d));
-    const partial = devices.filter((d) => !UUID.test(d));
-    const ids = [...full];
-    if (partial.length) {
-      await this.db.read(async (q) => {
-        for (const d of partial) {
-          const rows = await q.selectFrom('ports').select('id').where('id', 'like', `${d.replace(/[%_]/g, '')}%`).limit(2).execute();
-          if (rows.length === 1) ids.push(rows[0]!.id);
-        }
-      });
-    }
-    const ports = ids.length ? await this.core.ports.list(elevated(ctx), filterQuery({ id: ids })) : [];
+  private async devicePorts(ctx: RequestContext, devices: unknown[]): Promise<Record<string, Item>> {
+    const names = devices.map(deviceName);
+    const resolved = await this.db.read((q) => devicesToPortIds(q, names));
+    const deviceOf = new Map([...resolved].map(([device, id]) => [id, device]));
+    const ports = deviceOf.size ? await this.core.ports.list(elevated(ctx), filterQuery({ id: [...deviceOf.keys()] })) : [];
     const out: Record<string, Item> = {};
     for (const p of ports) {
       if (String(p.device_owner ?? '').startsWith('network:')) continue;
       out[p.id as string] = {
         ...p,
-        device: p.id,
+        device: deviceOf.get(p.id as string),
         security_group_rules: [],
         security_group_source_groups: [],
         fixed_ips: ((p.fixed_ips ?? []) as Item[]).map((f) => f.ip_address),
