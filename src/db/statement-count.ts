@@ -25,3 +25,8 @@ export async function withStatementCount<T>(fn: () => Promise<T>, report: (state
     report(counter.statements);
   }
 }
+
+/** Runs `fn` outside any request's count: work that follows a request (after-commit notifications) is not its own. */
+export function outsideRequestCount<T>(fn: () => T): T {
+  return current.exit(fn);
+}
