@@ -12,8 +12,8 @@ import { inChunks } from '../../db/chunks.js';
 import type { Database, Queryable, Tx } from '../../db/database.js';
 import { bumpRevision, SqlResource, type ResourceHooks } from '../../db/resource.js';
 import {
-  cidrLast, cidrsOverlap, cidrToString, formatIp, isAutoAddressSubnet, isGatewayInvalidInSubnet, makeCidr, parseCidr,
-  parseIp, rangeToPool, toCidr, type Cidr, type IpRange, type IpVersion,
+  cidrContainsCidr, cidrsOverlap, cidrToString, formatIp, isAutoAddressSubnet, isGatewayInvalidInSubnet, makeCidr, parseCidr,
+  parseIp, toCidr, type Cidr, type IpRange, type IpVersion,
 } from '../../ipam/address.js';
 import { createPools, replacePools } from '../../ipam/allocator.js';
 import { defaultAllocationPools, isPoolError, poolsToRanges, prepareAllocationPools, validateAllocationPools, checkGatewayOutOfPools, type PoolError } from '../../ipam/pools.js';
@@ -111,10 +111,10 @@ async function validateSubnet(q: Queryable, opts: SubnetOptions, s: Item, curren
     if ((ipVersion === 4 && net.prefixlen > 30) || (ipVersion === 6 && net.prefixlen > 126)) {
       throw new InvalidInput({ error_message: 'Subnet has a prefix length that is incompatible with DHCP service enabled' });
     }
-    if (cidrsOverlap(net, MULTICAST[net.version]) && net.prefixlen >= MULTICAST[net.version].prefixlen) {
+    if (cidrContainsCidr(MULTICAST[net.version], net)) {
       throw new InvalidInput({ error_message: 'Multicast IP subnet is not supported if enable_dhcp is True' });
     }
-    if (cidrsOverlap(net, LOOPBACK[net.version]) && net.prefixlen >= LOOPBACK[net.version].prefixlen) {
+    if (cidrContainsCidr(LOOPBACK[net.version], net)) {
       throw new InvalidInput({ error_message: 'Loopback IP subnet is not supported if enable_dhcp is True' });
     }
     if (ipVersion === 4 && net.network === 0n) {
@@ -458,5 +458,3 @@ export const subnetNetworkExtender: NetworkExtender = {
     await tx.deleteFrom('subnets').where('network_id', '=', network.id as string).execute();
   },
 };
-
-export { subnetInfo, rangeToPool, cidrLast };
