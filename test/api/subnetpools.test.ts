@@ -94,6 +94,9 @@ describe('subnet pools and address scopes', () => {
     const add = await s.request('PUT', `/v2.0/subnetpools/${p.id}/add_prefixes`, { prefixes: ['10.10.4.0/24', '192.168.0.0/24'] }, A);
     assert.equal(add.status, 200);
     assert.deepEqual(add.body, { prefixes: ['10.10.0.0/22', '10.10.4.0/24', '192.168.0.0/24'] });
+    const afterAdd = (await s.request('GET', `/v2.0/subnetpools/${p.id}`, undefined, A)).body.subnetpool;
+    assert.deepEqual(afterAdd.prefixes, add.body.prefixes);
+    assert.equal(afterAdd.revision_number, p.revision_number + 1);
     assert.equal((await subnet({ network_id: net.id, subnetpool_id: p.id, prefixlen: 26 })).status, 201, 'room again after add_prefixes');
     const inUse = await s.request('PUT', `/v2.0/subnetpools/${p.id}/remove_prefixes`, { prefixes: ['10.10.0.0/24'] }, A);
     assert.deepEqual(errorOf(inUse), [400, 'IllegalSubnetPoolPrefixUpdate', 'Illegal update to prefixes: One or more the prefixes to be removed is in use by a subnet..']);

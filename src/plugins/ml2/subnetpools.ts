@@ -13,7 +13,7 @@ import {
 import type { ApiModel } from '../../api/registry.js';
 import { inChunks } from '../../db/chunks.js';
 import type { Database, Queryable, Tx } from '../../db/database.js';
-import { SqlResource, type ResourceHooks } from '../../db/resource.js';
+import { bumpRevision, SqlResource, type ResourceHooks } from '../../db/resource.js';
 import {
   bitsOf, cidrRange, cidrToString, rangesOverlap, rangeToCidrs, subtractRanges, toCidr, type Cidr, type IpVersion,
 } from '../../ipam/address.js';
@@ -323,6 +323,7 @@ export function createSubnetPoolResource(db: Database, api: ApiModel): SqlResour
       }));
       await checkAddressScope(tx, ctx, updated);
       await storePrefixes(tx, id, updated.prefixes as string[]);
+      await bumpRevision(tx, 'subnetpools', id);
       answer = updated.prefixes as string[];
     });
     return { prefixes: answer };
