@@ -9,7 +9,6 @@ import type { ResourceDef } from '../api/definitions/types.js';
 import { RevisionNumberConstraintFailed, type NeutronError } from '../api/errors.js';
 import type { ListQuery } from '../api/query.js';
 import { isDataError, timestamp, type Database, type Queryable, type Tx } from './database.js';
-import { outsideRequestCount } from './statement-count.js';
 import { loadTags, SqlTags, tagFilters } from './tags.js';
 
 export type Select = SelectQueryBuilder<any, any, any>;
@@ -98,7 +97,7 @@ export class SqlResource {
 
   private committed(event: 'create' | 'update' | 'delete', ctx: RequestContext, item: Item, previous?: Item): void {
     this.hooks.afterCommit?.(event, ctx, item, previous);
-    for (const l of this.commitListeners) outsideRequestCount(() => l(event, ctx, item, previous));
+    for (const l of this.commitListeners) l(event, ctx, item, previous);
   }
 
   private get isTagged(): boolean {

@@ -10,6 +10,7 @@ import type { Database, Queryable } from '../../db/database.js';
 import { addProvisioningComponent, DHCP_ENTITY, removeProvisioningComponent } from '../../db/provisioning-blocks.js';
 import { inChunks } from '../../db/chunks.js';
 import type { CommitListener } from '../../db/resource.js';
+import { outsideRequestCount } from '../../db/statement-count.js';
 import { DhcpAgentNotifier } from '../../rpc/agentnotifiers/dhcp.js';
 import { L2AgentNotifier } from '../../rpc/agentnotifiers/l2.js';
 import { AgentExtRpcCallback, REPORTS_TOPIC } from '../../rpc/handlers/agents.js';
@@ -26,6 +27,11 @@ import type { NetworkExtender } from './networks.js';
 import { bindingNeeded, bindPort, boundPorts, mechanismDrivers, NO_PBLOCKS_OWNERS } from './port-binding.js';
 
 export const PLUGIN_TOPIC = 'q-plugin';
+
+/** Work that follows a commit runs on its own, outside the request's SQL statement count. */
+function afterCommit(work: () => Promise<unknown>): Promise<unknown> {
+  return outsideRequestCount(work);
+}
 
 /** A resource whose committed writes can be followed (SqlResource, or a handler passing it on). */
 type Watchable = { onCommit(listener: CommitListener): void };
@@ -107,13 +113,13 @@ export class Ml2Rpc {
   };
 
   private subscribe(drivers: ReturnType<typeof mechanismDrivers>['drivers'], agentDownTime: number): void {
-    const run = (what: string, p: Promise<unknown>) => void p.catch((err: unknown) => this.log.error({ err }, `${what} after commit failed`));
-    this.core.networks.onCommit((event, ctx, net, previous) => run('network notification', this.networkCommitted(event, ctx, net, previous)));
-    this.core.subnets.onCommit((event, ctx, subnet) => run('subnet notification', this.subnetCommitted(event, ctx, subnet)));
-    this.core.ports.onCommit((event, ctx, port, previous) => run('port binding and notification', this.portCommitted(event, ctx, port, previous, drivers, agentDownTime)));
+    const run = (what: string, work: () => Promise<unknown>) => afterCommit(work).catch((err: unknown) => this.log.error({ err }, `${what} after commit failed`));
+    this.core.networks.onCommit((event, ctx, net, previous) => run('network notification', () => this.networkCommitted(event, ctx, net, previous)));
+    this.core.subnets.onCommit((event, ctx, subnet) => run('subnet notification', () => this.subnetCommitted(event, ctx, subnet)));
+    this.core.ports.onCommit((event, ctx, port, previous) => run('port binding and notification', () => this.portCommitted(event, ctx, port, previous, drivers, agentDownTime)));
     this.core.agents.onCommit((event, ctx, agent, previous) => {
       if (event !== 'update' || agent.agent_type !== AGENT_TYPE_DHCP || !previous || previous.admin_state_up === agent.admin_state_up) return;
-      run('agent_updated', this.dhcpNotifier.agentUpdated(ctx, agent.admin_state_up as boolean, agent.host as string));
+      run('agent_updated', () => this.dhcpNotifier.agentUpdated(ctx, agent.admin_state_up as boolean, agent.host as string));
     });
   }
 
@@ -141,16 +147,16 @@ export class Ml2Rpc {
 
   /** Security groups and rules are pushed to the agents that consume them, as ML2's ovo_rpc does. */
   watchSecurityGroups(groups?: Watchable, rules?: Watchable): void {
-    const run = (p: Promise<unknown>) => void p.catch((err: unknown) => this.log.error({ err }, 'security group push failed'));
-    if (groups) {
-      groups.onCommit((event, ctx, g) => run(this.consumers().then(({ ovo }) => this.pushChange(ctx, 'SecurityGroup', event, g.id as string, ovo))));
-    }
-    if (rules) {
-      rules.onCommit((event, ctx, r) => run(this.consumers().then(async ({ ovo }) => {
-        await this.pushChange(ctx, 'SecurityGroupRule', event, r.id as string, ovo);
-        await this.pushChange(ctx, 'SecurityGroup', 'update', r.security_group_id as string, ovo);
-      })));
-    }
+    const run = (work: () => Promise<unknown>) => afterCommit(work).catch((err: unknown) => this.log.error({ err }, 'security group push failed'));
+    groups?.onCommit((event, ctx, g) => run(async () => {
+      const { ovo } = await this.consumers();
+      await this.pushChange(ctx, 'SecurityGroup', event, g.id as string, ovo);
+    }));
+    rules?.onCommit((event, ctx, r) => run(async () => {
+      const { ovo } = await this.consumers();
+      await this.pushChange(ctx, 'SecurityGroupRule', event, r.id as string, ovo);
+      await this.pushChange(ctx, 'SecurityGroup', 'update', r.security_group_id as string, ovo);
+    }));
   }
 
   private async subnetCommitted(event: 'create' | 'update' | 'delete', ctx: RequestContext, subnet: Item): Promise<void> {
