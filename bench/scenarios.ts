@@ -67,16 +67,31 @@ async function createSubnet(ctx: BenchContext, who: Caller, networkId: string, c
   return (await ctx.api.json(who, 'POST', '/v2.0/subnets', { subnet: { network_id: networkId, ip_version: 4, cidr, name } })).subnet.id;
 }
 
-/** Creates `items` (bodies of one resource) in bulk requests of 100, or one by one where bulk is refused. */
-async function createMany(ctx: BenchContext, who: Caller, collection: string, member: string, items: object[]): Promise<string[]> {
+/** A setup request, tried again while the server answers 409 for a write that met a concurrent one. */
+async function retried<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof HttpError && e.status === 409 && /concurrent/.test(e.message)) || attempt === 5) throw e;
+    }
+  }
+}
+
+/**
+ * Creates `items` (bodies of one resource) in bulk requests of 100, `width` at a time, or one by
+ * one where bulk is refused. Ports of one subnet go one request at a time (width 1): they would
+ * only compete for the same addresses.
+ */
+async function createMany(ctx: BenchContext, who: Caller, collection: string, member: string, items: object[], width = 4): Promise<string[]> {
   const ids: string[] = [];
   const batches: object[][] = [];
   for (let i = 0; i < items.length; i += BULK) batches.push(items.slice(i, i + BULK));
   let bulk = true;
-  await inParallel(batches, 4, async (batch) => {
+  await inParallel(batches, width, async (batch) => {
     if (bulk) {
       try {
-        const body = await ctx.api.json(who, 'POST', `/v2.0/${collection}`, { [collection]: batch.map((b) => ({ [member]: b })) });
+        const body = await retried(() => ctx.api.json(who, 'POST', `/v2.0/${collection}`, { [collection]: batch.map((b) => ({ [member]: b })) }));
         for (const x of body[collection]) ids.push(x.id);
         return;
       } catch (e) {
@@ -84,7 +99,7 @@ async function createMany(ctx: BenchContext, who: Caller, collection: string, me
         bulk = false;
       }
     }
-    await inParallel(batch, 4, async (b) => { ids.push((await ctx.api.json(who, 'POST', `/v2.0/${collection}`, { [member]: b }))[member].id); });
+    await inParallel(batch, width, async (b) => { ids.push((await retried(() => ctx.api.json(who, 'POST', `/v2.0/${collection}`, { [member]: b })))[member].id); });
   });
   return ids;
 }
@@ -101,7 +116,7 @@ async function portNetwork(ctx: BenchContext, who: Caller, name: string): Promis
 }
 
 async function portsOn(ctx: BenchContext, who: Caller, networkId: string, n: number, prefix: string): Promise<string[]> {
-  return createMany(ctx, who, 'ports', 'port', Array.from({ length: n }, (_, i) => ({ network_id: networkId, name: `${prefix}-${i}` })));
+  return createMany(ctx, who, 'ports', 'port', Array.from({ length: n }, (_, i) => ({ network_id: networkId, name: `${prefix}-${i}` })), 1);
 }
 
 /** Creates the list fixture, or tops up the one a previous run left on the target server. */
@@ -112,14 +127,14 @@ async function portFixture(ctx: BenchContext): Promise<PortFixture> {
   const existing = new Map((await listIds(ctx, who, 'networks')).map((n) => [n.name as string, n.id as string]));
   const networkIds: string[] = [];
   const portIds: string[] = [];
-  for (let k = 0; k < LIST_FIXTURE.networks; k++) {
+  await inParallel(Array.from({ length: LIST_FIXTURE.networks }, (_, k) => k), 4, async (k) => {
     const name = `bench-list-${k}`;
     let id = existing.get(name);
     if (!id) {
       id = await createNetwork(ctx, who, name);
       await createSubnet(ctx, who, id, `172.${16 + k}.0.0/16`, name);
     }
-    networkIds.push(id);
+    networkIds[k] = id;
     const have = await listIds(ctx, who, 'ports', `&network_id=${id}`);
     for (const p of have) portIds.push(p.id);
     const missing = LIST_FIXTURE.portsPerNetwork - have.length;
@@ -128,9 +143,9 @@ async function portFixture(ctx: BenchContext): Promise<PortFixture> {
       portIds.push(...await createMany(ctx, who, 'ports', 'port', Array.from({ length: missing }, (_, i) => ({
         network_id: id, name: `bench-list-port-${base + i}`, device_id: `bench-vm-${(base + i) % LIST_FIXTURE.devices}`,
         device_owner: 'compute:nova',
-      }))));
+      })), 1));
     }
-  }
+  });
   ctx.log(`port fixture: ${portIds.length} ports on ${networkIds.length} networks (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   return (ctx.portFixture = { caller: who, networkIds, portIds, devices: LIST_FIXTURE.devices });
 }

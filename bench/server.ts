@@ -57,6 +57,8 @@ export async function startServer(opts: ServerOptions): Promise<StartedServer> {
     ...['network', 'subnet', 'port', 'router', 'floatingip', 'security_group', 'security_group_rule', 'rbac_policy'].map((r) => `quota_${r} = -1`),
     '[database]',
     `connection = ${db.connection}`,
+    // at most 30 connections per worker: PostgreSQL's default max_connections is 100
+    ...(opts.db === 'sqlite' ? [] : ['max_pool_size = 10', 'max_overflow = 20']),
     '',
   ].join('\n'));
   const logFile = join(stateDir, 'server.log');
