@@ -53,7 +53,7 @@ describe('neutron-ts command', () => {
     child.stderr.on('data', (d) => (out += d));
     try {
       let ok = false;
-      for (let i = 0; i < 100 && !ok; i++) {
+      for (let i = 0; i < 600 && !ok; i++) {
         await new Promise((r) => setTimeout(r, 100));
         ok = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.status === 200, () => false);
       }
