@@ -160,4 +160,17 @@ test('security_group_info_for_devices: rules by group, remote group members with
     }
   }
   assert.ok(remoteRules > 0, 'the default group allows its members in');
+  // provider rules: DHCP replies to the port's address and to broadcast, whatever the groups say
+  const ip = port.fixed_ips[0].ip_address;
+  assert.deepEqual(device.security_group_rules.filter((r: any) => r.ethertype === 'IPv4').map((r: any) => r.dest_ip_prefix), [`${ip}/32`, '255.255.255.255/32']);
+  assert.deepEqual(device.security_group_rules[0], {
+    direction: 'ingress', ethertype: 'IPv4', protocol: 'udp', port_range_min: 68, port_range_max: 68,
+    source_port_range_min: 67, source_port_range_max: 67, dest_ip_prefix: `${ip}/32`,
+  });
+
+  const legacy = await agent.call<any>('security_group_rules_for_devices', '1.1', { devices: [port.id] });
+  const rules = legacy[port.id].security_group_rules;
+  assert.ok(rules.some((r: any) => r.source_ip_prefix === `${ip}/32`) === false, 'a port is not its own remote member');
+  assert.ok(rules.some((r: any) => r.direction === 'egress' && r.security_group_id === port.security_groups[0]));
+  assert.ok(rules.some((r: any) => r.dest_ip_prefix === '255.255.255.255/32'));
 });

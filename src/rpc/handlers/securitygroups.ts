@@ -1,8 +1,7 @@
 /**
  * Security group RPC for agents with an iptables firewall (Linux bridge, SR-IOV): Neutron's
  * SecurityGroupServerRpcCallback, version 1.3, from the security-group tables. Set-based: a fixed
- * number of queries for any number of devices. Neutron's "provider rules" (DHCP and RA replies
- * added per port) are not added yet.
+ * number of queries for any number of devices.
  */
 import type { RequestContext } from '../../auth/context.js';
 import type { Item } from '../../api/body.js';
@@ -13,6 +12,33 @@ import { deviceName, devicesToPortIds } from './devices.js';
 import { elevated, filterQuery, type CoreResources } from './dhcp.js';
 
 const DIRECTION_IP_PREFIX: Record<string, string> = { ingress: 'source_ip_prefix', egress: 'dest_ip_prefix' };
+/** DHCP server and client ports and the ethertype, by IP version */
+const DHCP_RULE_PORT: Record<4 | 6, [number, number, string]> = { 4: [67, 68, 'IPv4'], 6: [547, 546, 'IPv6'] };
+const ICMPV6_TYPE_RA = 134;
+
+/**
+ * _apply_provider_rule: what every port must receive whatever its groups say, in the port's own
+ * security_group_rules: router advertisements (IPv6) and DHCP replies to its addresses.
+ */
+function providerRules(fixedIps: string[]): Item[] {
+  const rules: Item[] = [];
+  const version = (ip: string) => (ip.includes(':') ? 6 : 4);
+  if (fixedIps.some((ip) => version(ip) === 6)) {
+    rules.push({ direction: 'ingress', ethertype: 'IPv6', protocol: 'ipv6-icmp', source_port_range_min: ICMPV6_TYPE_RA });
+  }
+  for (const v of [4, 6] as const) {
+    const dests = fixedIps.filter((ip) => version(ip) === v).map((ip) => `${ip}/${v === 4 ? 32 : 128}`);
+    dests.push(v === 4 ? '255.255.255.255/32' : 'fe80::/64');
+    const [source, dest, ethertype] = DHCP_RULE_PORT[v];
+    for (const prefix of dests) {
+      rules.push({
+        direction: 'ingress', ethertype, protocol: 'udp', port_range_min: dest, port_range_max: dest,
+        source_port_range_min: source, source_port_range_max: source, dest_ip_prefix: prefix,
+      });
+    }
+  }
+  return rules;
+}
 
 type MemberIps = Record<string, Record<string, Array<[string, string] | string>>>;
 
@@ -44,6 +70,7 @@ export class SecurityGroupServerRpcCallback implements Endpoint {
           }
         }
       }
+      for (const port of Object.values(devices)) (port.security_group_rules as Item[]).push(...providerRules(port.fixed_ips as string[]));
       await fillMemberIps(q, members, withMacs);
       return { devices, security_groups: securityGroups, sg_member_ips: members };
     });
@@ -56,15 +83,17 @@ export class SecurityGroupServerRpcCallback implements Endpoint {
     const groups = info.security_groups as Record<string, Item[]>;
     const members = info.sg_member_ips as MemberIps;
     for (const port of Object.values(devices)) {
+      const provider = port.security_group_rules as Item[];
       const expanded: Item[] = [];
       for (const sg of port.security_groups as string[]) {
         for (const rule of groups[sg] ?? []) {
+          const { stateful: _s, ...legacy }: Item = { security_group_id: sg, ...rule };
           const remote = rule.remote_group_id as string | undefined;
           if (!remote) {
-            expanded.push(rule);
+            expanded.push(legacy);
             continue;
           }
-          const { remote_group_id: _r, ...rest } = rule;
+          const { remote_group_id: _r, ...rest }: Item = legacy;
           const bits = rule.ethertype === 'IPv6' ? 128 : 32;
           for (const ip of members[remote]?.[rule.ethertype as string] ?? []) {
             if ((port.fixed_ips as string[]).includes(ip as string)) continue;
@@ -72,7 +101,7 @@ export class SecurityGroupServerRpcCallback implements Endpoint {
           }
         }
       }
-      port.security_group_rules = expanded;
+      port.security_group_rules = [...expanded, ...provider];
     }
     return devices;
   }
@@ -127,7 +156,7 @@ function agentRule(r: Item): Item {
   for (const key of ['protocol', 'port_range_min', 'port_range_max', 'remote_ip_prefix', 'remote_group_id']) {
     const v = r[key];
     if (v === null || v === undefined) continue;
-    if (key === 'remote_ip_prefix') rule[DIRECTION_IP_PREFIX[r.direction as string]!] = v;
+    if (key === 'remote_ip_prefix') rule[DIRECTION_IP_PREFIX[r.direction as string]!] = r.normalized_cidr ?? v;
     else rule[key] = key.startsWith('port_range') ? Number(v) : v;
   }
   return rule;
