@@ -19,8 +19,8 @@ before(async () => {
   agent = new FakeAgent(ts.server.transport);
   // a Linux bridge agent's fanout consumers
   lb = new Recorder(ts.server.transport, 'q-agent-notifier-port-update', 'compute9', ['port_update']);
-  const deletes = ['q-agent-notifier-port-delete', 'q-agent-notifier-network-delete', 'q-agent-notifier-network-update', 'q-agent-notifier-tunnel-delete'];
-  const more = deletes.map((t) => new Recorder(ts.server.transport, t, 'compute9', ['port_delete', 'network_delete', 'network_update', 'tunnel_delete'], '1.7'));
+  const deletes = ['q-agent-notifier-port-delete', 'q-agent-notifier-network-delete', 'q-agent-notifier-network-update', 'q-agent-notifier-tunnel-delete', 'q-agent-notifier-security_group-update'];
+  const more = deletes.map((t) => new Recorder(ts.server.transport, t, 'compute9', ['port_delete', 'network_delete', 'network_update', 'tunnel_delete', 'security_groups_member_updated'], '1.7'));
   tunnels = new Recorder(ts.server.transport, 'q-agent-notifier-tunnel-update', 'compute9', ['tunnel_update'], '1.7');
   await Promise.all([lb.start(), tunnels.start(), ...more.map((m) => m.start())]);
   (lb as any).more = more;
@@ -173,4 +173,8 @@ test('security_group_info_for_devices: rules by group, remote group members with
   assert.ok(rules.some((r: any) => r.source_ip_prefix === `${ip}/32`) === false, 'a port is not its own remote member');
   assert.ok(rules.some((r: any) => r.direction === 'egress' && r.security_group_id === port.security_groups[0]));
   assert.ok(rules.some((r: any) => r.dest_ip_prefix === '255.255.255.255/32'));
+
+  const sgUpdates = ((lb as any).more as Recorder[])[4]!;
+  const member = await eventually(() => sgUpdates.of('security_groups_member_updated').find((m) => m.args.security_groups.includes(port.security_groups[0])), 5000, 'security_groups_member_updated');
+  assert.equal(member.version, '1.1');
 });

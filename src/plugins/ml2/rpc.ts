@@ -178,6 +178,7 @@ export class Ml2Rpc {
     if (event === 'delete') {
       if (dhcp) await this.dhcpNotifier.notify(ctx, 'port', event, port);
       await this.l2Notifier.portDelete(ctx, port.id as string);
+      await this.l2Notifier.securityGroupsMemberUpdated(ctx, (port.security_groups ?? []) as string[]);
       await this.pushChange(ctx, 'Port', event, port.id as string, ovo);
       return;
     }
@@ -193,6 +194,11 @@ export class Ml2Rpc {
     if (dhcp) await this.dhcpNotifier.notify(ctx, 'port', event, current, previous);
     // ML2 pushes creations as updates, after the binding
     await this.pushChange(ctx, 'Port', 'update', id, ovo);
+    // the members of a group changed: the agents filtering on remote groups refresh their sets
+    if (event === 'create' || changed(previous, current, ['security_groups', 'fixed_ips'])) {
+      const groups = new Set([...(current.security_groups ?? []) as string[], ...(previous?.security_groups ?? []) as string[]]);
+      await this.l2Notifier.securityGroupsMemberUpdated(ctx, [...groups].sort());
+    }
     const fixedIpsOfGroupMember = (current.security_groups as unknown[] | undefined)?.length && changed(previous, current, ['fixed_ips']);
     if (rebound || fixedIpsOfGroupMember || changed(previous, current, L2_PORT_FIELDS)) {
       const segment = (await this.db.read((q) => boundPorts(q, [id]))).get(id)?.segment;
