@@ -101,7 +101,7 @@ class SqliteConnection implements DatabaseConnection {
         if (e?.code !== 'SQLITE_BUSY') throw e;
         if (attempt === 0) deadline = Date.now() + BUSY_TIMEOUT_MS;
         else if (Date.now() > deadline) throw e;
-        await new Promise((r) => (attempt < 10 ? setImmediate(r) : setTimeout(r, 1)));
+        await new Promise((r) => (attempt < 2 ? setImmediate(r) : setTimeout(r, 1)));
       }
     }
   }
