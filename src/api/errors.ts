@@ -161,6 +161,9 @@ export const FloatingIPPortAlreadyAssociated = def<{ floating_ip_address: string
 export const ExternalIpAddressExhausted = def<{ net_id: string }>(400, 'ExternalIpAddressExhausted', (p) => `Unable to find any IP address on external network ${p.net_id}.`);
 export const PortInUse = def<{ port_id: string; net_id: string; device_id: string }>(409, 'PortInUse', (p) => `Unable to complete operation on port ${p.port_id} for network ${p.net_id}. Port already has an attached device ${p.device_id}.`);
 export const SubnetMismatchForPort = def<{ port_id: string; subnet_id: string }>(400, 'SubnetMismatchForPort', (p) => `Subnet on port ${p.port_id} does not match the requested subnet ${p.subnet_id}.`);
+export const InvalidL3Agent = def<{ id: string }>(404, 'InvalidL3Agent', (p) => `Agent ${p.id} is not a L3 Agent or has been disabled`);
+export const RouterHostedByL3Agent = def<{ router_id: string; agent_id: string }>(409, 'RouterHostedByL3Agent', (p) => `The router ${p.router_id} has been already hosted by the L3 Agent ${p.agent_id}.`);
+export const RouterNotHostedByL3Agent = def<{ router_id: string; agent_id: string }>(409, 'RouterNotHostedByL3Agent', (p) => `The router ${p.router_id} is not hosted by L3 agent ${p.agent_id}.`);
 export const ServicePortInUse = def<{ port_id: string; reason: string }>(409, 'ServicePortInUse', (p) => `Port ${p.port_id} cannot be deleted directly via the port API: ${p.reason}.`);
 
 export function isNeutronError(e: unknown): e is NeutronError {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import type { ResourceHandler } from '../api/controller.js';
+import type { Authorizer, ResourceHandler } from '../api/controller.js';
+import type { SubRoutes } from '../api/tags.js';
 import type { ApiModel } from '../api/registry.js';
 import type { Database } from '../db/database.js';
 import type { Endpoint, Transport } from '../rpc/index.js';
@@ -63,4 +64,6 @@ export interface Plugin {
   rpcListeners?(ctx: PluginContext): RpcListener[];
   /** Neutron's start_rpc_state_reports_listener: what the rpc_state_report_workers processes consume */
   rpcStateReportListeners?(ctx: PluginContext): RpcListener[];
+  /** API routes that are not resources (e.g. the agent scheduler's /agents/<id>/l3-routers), after start */
+  routes?(policy: Authorizer): SubRoutes;
 }

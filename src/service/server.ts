@@ -130,7 +130,8 @@ export async function buildServer(opts: ServerOptions): Promise<NeutronServer> {
       api, controllers, policy, log, authenticate, authChallenge: keystone?.wwwAuthenticate,
       maxBodySize: config.oslo_middleware.max_request_body_size,
       linkPrefix: config.DEFAULT.network_link_prefix,
-      routes: quotaRoutes(quotas, policy),
+      // the quotas API, and the plugins' routes that are not resources (agent scheduler sub-resources)
+      routes: Object.assign(quotaRoutes(quotas, policy), ...rt.plugins.map((p) => p.routes?.(policy) ?? {})),
       unauthenticated: { [config.healthcheck.path]: healthcheck({ config, db: rt.db, log, draining: () => server.draining() }) },
     });
     // With no broker there are no RPC workers: the listeners run here, on the in-process transport.

@@ -116,3 +116,47 @@ test('routers go to the agent with the fewest; an agent that starts takes unhost
     await host2.stop();
   }
 });
+
+test('the l3_agent_scheduler API: admins move routers between agents, which are told', async () => {
+  const agents = (await ts.request('GET', '/v2.0/agents?agent_type=L3 agent', undefined, ADMIN)).body.agents;
+  const a1 = agents.find((a: any) => a.host === 'l3-1');
+  const a2 = agents.find((a: any) => a.host === 'l3-2');
+  await ts.request('PUT', `/v2.0/agents/${a1.id}`, { agent: { admin_state_up: true } }, ADMIN);
+  const router = await create('router', { name: 'moved' });
+  // scheduling follows the commit
+  const hosting = await eventually(async () => {
+    const r = await ts.request('GET', `/v2.0/routers/${router.id}/l3-agents`, undefined, ADMIN);
+    assert.equal(r.status, 200);
+    return r.body.agents.length ? r : null;
+  }, 5000, 'the router scheduled');
+  assert.equal(hosting.body.agents.length, 1);
+  const current = hosting.body.agents[0];
+  assert.equal(current.agent_type, 'L3 agent');
+  assert.equal((await ts.request('GET', `/v2.0/routers/${router.id}/l3-agents`, undefined, A)).status, 403);
+
+  const removed = await ts.request('DELETE', `/v2.0/agents/${current.id}/l3-routers/${router.id}`, undefined, ADMIN);
+  assert.equal(removed.status, 204);
+  assert.equal(current.host, 'l3-1', 'l3-1 hosts one router, l3-2 two');
+  const msg = await eventually(() => host1.of('router_removed_from_agent').find((m) => m.args.payload.router_id === router.id), 5000, 'router_removed_from_agent');
+  assert.deepEqual(msg.args, { payload: { router_id: router.id } });
+  const again = await ts.request('DELETE', `/v2.0/agents/${current.id}/l3-routers/${router.id}`, undefined, ADMIN);
+  assert.equal(again.status, 409);
+  assert.equal(again.body.NeutronError.type, 'RouterNotHostedByL3Agent');
+
+  const added = await ts.request('POST', `/v2.0/agents/${a1.id}/l3-routers`, { router_id: router.id }, ADMIN);
+  assert.equal(added.status, 201, JSON.stringify(added.body));
+  assert.equal(added.body, null);
+  const call = await eventually(() => host1.of('router_added_to_agent').find((m) => m.args.payload.includes(router.id)), 5000, 'router_added_to_agent');
+  assert.deepEqual(call.args, { payload: [router.id] });
+  const listed = await ts.request('GET', `/v2.0/agents/${a1.id}/l3-routers`, undefined, ADMIN);
+  assert.ok(listed.body.routers.some((r: any) => r.id === router.id));
+  const elsewhere = await ts.request('POST', `/v2.0/agents/${a2.id}/l3-routers`, { router_id: router.id }, ADMIN);
+  assert.equal(elsewhere.status, 409);
+  assert.equal(elsewhere.body.NeutronError.type, 'RouterHostedByL3Agent');
+  assert.equal((await ts.request('POST', `/v2.0/agents/${a1.id}/l3-routers`, { router_id: router.id }, A)).status, 403);
+  const missing = await ts.request('POST', `/v2.0/agents/${a1.id}/l3-routers`, { router_id: '0b9f4f2e-0000-4000-8000-000000000000' }, ADMIN);
+  assert.equal(missing.status, 404);
+  const notL3 = await ts.request('GET', '/v2.0/agents/0b9f4f2e-0000-4000-8000-000000000000/l3-routers', undefined, ADMIN);
+  assert.equal(notL3.status, 404);
+  assert.equal(notL3.body.NeutronError.type, 'InvalidL3Agent');
+});

@@ -27,7 +27,7 @@ export class Ml2Plugin implements Plugin {
   /** the security-group and L3 plugins join port handling here before start */
   readonly portHooks: PortHooks = {};
   /** the core resources, for service plugins that work on them (L3 creates and deletes ports) */
-  resources?: { networks: SqlResource; subnets: SqlResource; ports: SqlResource };
+  resources?: { networks: SqlResource; subnets: SqlResource; ports: SqlResource; agents: ResourceHandler };
   /** the agents' RPC: endpoints, port binding, DHCP and L2 agent notifications */
   rpc?: Ml2Rpc;
 
@@ -75,7 +75,7 @@ export class Ml2Plugin implements Plugin {
       baseMac: d.base_mac, maxAllowedAddressPairs: d.max_allowed_address_pair, dnsDomain: d.dns_domain,
     }, this.portHooks);
     const agents = createAgentResource(db, api, config.DEFAULT.agent_down_time);
-    this.resources = { networks, subnets, ports };
+    this.resources = { networks, subnets, ports, agents };
     this.rpc = new Ml2Rpc(ctx, { networks, subnets, ports, agents }, new Set(this.types.drivers.keys()));
     this.networkExtenders.push(this.rpc.networkExtender);
     const securityGroups = api.resources.has('security_groups') ? createSecurityGroupResources(db, api, this.rpc.l2Notifier, ctx.log) : {};

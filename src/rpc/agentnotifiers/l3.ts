@@ -28,4 +28,8 @@ export class L3AgentNotifier {
     // a call, as Neutron makes it, so that the agent has the router before routers_updated
     await this.client.prepare({ server: host }).call(ctx, 'router_added_to_agent', { payload: routerIds });
   }
+
+  routerRemovedFromAgent(ctx: RequestContext, host: string, routerId: string): Promise<void> {
+    return this.client.prepare({ server: host }).cast(ctx, 'router_removed_from_agent', { payload: { router_id: routerId } });
+  }
 }

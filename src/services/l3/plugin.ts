@@ -1,9 +1,11 @@
-import type { ResourceHandler } from '../../api/controller.js';
+import type { Authorizer, ResourceHandler } from '../../api/controller.js';
+import type { SubRoutes } from '../../api/tags.js';
 import { ServicePortInUse } from '../../api/errors.js';
 import type { Ml2Plugin } from '../../plugins/ml2/plugin.js';
 import type { Plugin, PluginContext, RpcListener } from '../../plugins/plugin.js';
 import { CorePorts, DEVICE_OWNER_FLOATINGIP, ROUTER_PORT_OWNERS } from './core-ports.js';
 import { createFloatingIpResource, disassociatePortFloatingIps } from './floatingips.js';
+import { l3AgentSchedulerRoutes } from './agent-scheduler-api.js';
 import { L3Rpc } from './rpc.js';
 import { createRouterResource, type L3Core } from './routers.js';
 
@@ -15,9 +17,10 @@ export class L3RouterPlugin implements Plugin {
   readonly name = 'router';
   readonly supportedExtensionAliases = [
     'router', 'ext-gw-mode', 'extraroute', 'extraroute-atomic', 'dvr', 'l3-ha', 'router_availability_zone',
-    'fip-port-details', 'router-admin-state-down-before-update',
+    'fip-port-details', 'router-admin-state-down-before-update', 'l3_agent_scheduler',
   ];
   private rpc?: L3Rpc;
+  private schedulerRoutes?: (policy: Authorizer) => SubRoutes;
 
   async start(ctx: PluginContext): Promise<Record<string, ResourceHandler>> {
     const { db, api, config } = ctx;
@@ -50,7 +53,14 @@ export class L3RouterPlugin implements Plugin {
     }, this.rpc);
     const floatingips = createFloatingIpResource(core, this.rpc);
     this.rpc.attach({ routers: routers.resource, floatingips: floatingips.resource, ports: ml2.resources.ports, networks: ml2.resources.networks });
+    const { agents } = ml2.resources;
+    const rpc = this.rpc;
+    this.schedulerRoutes = (policy) => l3AgentSchedulerRoutes(db, policy, routers.resource, agents, rpc, d.agent_down_time);
     return { routers, floatingips };
+  }
+
+  routes(policy: Authorizer): SubRoutes {
+    return this.schedulerRoutes?.(policy) ?? {};
   }
 
   rpcListeners(): RpcListener[] {

@@ -44,6 +44,22 @@ export class L3Rpc implements RouterEvents {
     this.notifier.routerDeleted(agentContext(ctx), routerId).catch((err: unknown) => this.log.error({ err, router: routerId }, 'router_deleted failed'));
   }
 
+  /** router_added_to_agent, a call (retried once, as Neutron's notifier does); a silent agent is logged, not an API error. */
+  async routerAddedToAgent(ctx: RequestContext, host: string, routerIds: string[]): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        return await this.notifier.routerAddedToAgent(agentContext(ctx), host, routerIds);
+      } catch (err) {
+        this.log.warn({ err, host, routers: routerIds }, 'router_added_to_agent failed');
+      }
+    }
+  }
+
+  async routerRemovedFromAgent(ctx: RequestContext, host: string, routerId: string): Promise<void> {
+    await this.notifier.routerRemovedFromAgent(agentContext(ctx), host, routerId)
+      .catch((err: unknown) => this.log.error({ err, host, router: routerId }, 'router_removed_from_agent failed'));
+  }
+
   /** routersUpdated once `tx` commits (changes made inside another resource's transaction). */
   routersUpdatedAfterCommit(tx: Tx, routerIds: string[]): void {
     onCommitted(tx, () => this.routersUpdated(adminContext(), routerIds));
