@@ -383,3 +383,23 @@ describe('external networks, routers and floating IPs', () => {
     assert.deepEqual((await s.request('GET', '/v2.0/routers', undefined, B)).body.routers.filter((x: any) => x.id === r.id), []);
   });
 });
+
+describe('floating IPs with dns-integration', () => {
+  let s: TestServer;
+  before(async () => { s = await startServer({ DEFAULT: { service_plugins: ['router'], dns_domain: 'example.org.' }, ml2: { extension_drivers: ['dns'] } }); });
+  after(() => s.close());
+
+  test('dns_name and dns_domain are taken on create, lower-cased, and not changed later', async () => {
+    const ext = (await s.request('POST', '/v2.0/networks', { network: { name: 'ext', 'router:external': true } }, ADMIN)).body.network;
+    await s.request('POST', '/v2.0/subnets', { subnet: { network_id: ext.id, cidr: '172.24.4.0/24', ip_version: 4 } }, ADMIN);
+    const created = await s.request('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, dns_name: 'WWW', dns_domain: 'Example.ORG.' } }, A);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.floatingip.dns_name, 'www');
+    assert.equal(created.body.floatingip.dns_domain, 'example.org.');
+    const plain = await s.request('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext.id } }, A);
+    assert.equal(plain.body.floatingip.dns_name, '');
+    const update = await s.request('PUT', `/v2.0/floatingips/${created.body.floatingip.id}`, { floatingip: { dns_name: 'x' } }, A);
+    assert.equal(update.status, 400);
+    assert.equal(message(update), 'Cannot update read-only attribute dns_name');
+  });
+});

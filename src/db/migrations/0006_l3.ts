@@ -47,6 +47,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('router_id', 'varchar(36)', (c) => c.references('routers.id'))
     .addColumn('last_known_router_id', 'varchar(36)')
     .addColumn('status', 'varchar(16)', (c) => c.notNull())
+    // dns-integration (ML2's dns extension drivers)
+    .addColumn('dns_name', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+    .addColumn('dns_domain', 'varchar(255)', (c) => c.notNull().defaultTo(''))
     .addUniqueConstraint('uniq_floatingips_fixed', ['floating_network_id', 'fixed_port_id', 'fixed_ip_address'])
     .execute();
   await db.schema.createIndex('ix_floatingips_project_id').on('floatingips').column('project_id').execute();

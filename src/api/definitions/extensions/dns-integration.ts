@@ -10,8 +10,8 @@ function lowerCase(v: unknown): string {
 }
 
 /**
- * Neutron's definition also adds dns_name/dns_domain to floating IPs and requires the router
- * extension; here the floating-IP attributes merge in once that resource exists.
+ * Neutron's definition requires the router extension; here the floating-IP attributes merge in
+ * when the router plugin serves floating IPs.
  */
 export const dnsIntegration: ExtensionDef = {
   alias: 'dns-integration',
@@ -29,6 +29,16 @@ export const dnsIntegration: ExtensionDef = {
     networks: {
       dns_domain: {
         allowPost: true, allowPut: true, isVisible: true, default: '', convert: lowerCase,
+        validate: validateDnsDomain(FQDN_FIELD_SIZE), column: 'dns_domain', kind: 'string',
+      },
+    },
+    floatingips: {
+      dns_name: {
+        allowPost: true, allowPut: false, isVisible: true, default: '', convert: lowerCase,
+        validate: validateDnsName(FQDN_FIELD_SIZE), column: 'dns_name', kind: 'string',
+      },
+      dns_domain: {
+        allowPost: true, allowPut: false, isVisible: true, default: '', convert: lowerCase,
         validate: validateDnsDomain(FQDN_FIELD_SIZE), column: 'dns_domain', kind: 'string',
       },
     },
