@@ -1,4 +1,4 @@
-import { Kysely, sql, type Transaction } from 'kysely';
+import { Kysely, sql, SqliteAdapter, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { DBConnectionError, HTTPConflict, InvalidInput, isNeutronError } from '../api/errors.js';
 import type { Config } from '../config/index.js';
@@ -205,6 +205,14 @@ function translate(e: unknown): unknown {
   if (isConnectionError(e)) return new DBConnectionError();
   if (isDataError(e)) return new InvalidInput({ error_message: 'a value does not fit the field it is meant for' });
   return e;
+}
+
+/**
+ * The query with FOR UPDATE, unless it runs on SQLite, whose BEGIN IMMEDIATE already lets one
+ * writer at a time in (and which has no FOR UPDATE).
+ */
+export function forUpdate<QB extends { forUpdate(): QB }>(q: Queryable, qb: QB): QB {
+  return q.getExecutor().adapter instanceof SqliteAdapter ? qb : qb.forUpdate();
 }
 
 /** Neutron's timestamp format: whole seconds, UTC, literal Z. */

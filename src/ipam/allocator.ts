@@ -7,7 +7,7 @@
  * ipallocations (subnet_id, ip_address); range updates are compare-and-set, and a lost race runs
  * the whole transaction again (Database.write).
  */
-import type { Tx } from '../db/database.js';
+import { forUpdate, type Tx } from '../db/database.js';
 import { IpAddressAlreadyAllocated } from '../api/errors.js';
 import { formatIp, parseIp, type IpAddress, type IpRange, type IpVersion } from './address.js';
 
@@ -104,6 +104,18 @@ export async function replacePools(tx: Tx, subnetId: string, pools: readonly IpR
   }
 }
 
+/**
+ * Allocations from one subnet queue on the subnet's row instead of racing on its free ranges: a
+ * compare-and-set that lost to a transaction that committed first would run the whole transaction
+ * again, and a long one (a bulk create of 100 ports) could lose every time. Once per transaction.
+ */
+async function lockSubnet(tx: Tx, subnetId: string): Promise<void> {
+  const locked = ((tx as any).__lockedSubnets ??= new Set<string>()) as Set<string>;
+  if (locked.has(subnetId)) return;
+  locked.add(subnetId);
+  await forUpdate(tx, tx.selectFrom('subnets').select('id').where('id', '=', subnetId)).execute();
+}
+
 /** Takes `value` out of the free range `row` that holds it. */
 async function takeFromRange(tx: Tx, version: IpVersion, row: RangeRow, value: bigint): Promise<void> {
   const first = keyValue(row.first_ip);
@@ -134,6 +146,7 @@ async function recordAllocation(tx: Tx, subnet: IpamSubnet, portId: string, addr
  * among the first free addresses of the first pool that has any.
  */
 export async function allocateAny(tx: Tx, subnet: IpamSubnet, portId: string, preferNext = false): Promise<string | null> {
+  await lockSubnet(tx, subnet.id);
   const rows: RangeRow[] = await tx.selectFrom('ipam_availability_ranges').selectAll()
     .where('subnet_id', '=', subnet.id).orderBy('pool_index').orderBy('first_ip').limit(preferNext ? 1 : RANGES_PER_PICK).execute() as RangeRow[];
   if (!rows.length) return null;
@@ -165,6 +178,7 @@ export async function allocateAny(tx: Tx, subnet: IpamSubnet, portId: string, pr
  * the pools. IpAddressAlreadyAllocated when it is taken.
  */
 export async function allocateSpecific(tx: Tx, subnet: IpamSubnet, portId: string, ip: IpAddress): Promise<string> {
+  await lockSubnet(tx, subnet.id);
   const address = formatIp(ip.version, ip.value);
   const taken = await tx.selectFrom('ipallocations').select('port_id')
     .where('subnet_id', '=', subnet.id).where('ip_address', '=', address).executeTakeFirst();
@@ -179,6 +193,7 @@ export async function allocateSpecific(tx: Tx, subnet: IpamSubnet, portId: strin
 
 /** Gives an allocated address back: its row goes, and it rejoins the free range of its pool. */
 export async function release(tx: Tx, subnetId: string, address: string): Promise<void> {
+  await lockSubnet(tx, subnetId);
   const ip = parseIp(address)!;
   await tx.deleteFrom('ipallocations').where('subnet_id', '=', subnetId).where('ip_address', '=', address).execute();
   const pools = await tx.selectFrom('subnet_allocation_pools').select(['pool_index', 'first_ip', 'last_ip'])

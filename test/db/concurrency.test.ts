@@ -142,6 +142,24 @@ describe('concurrent writers in several server processes on one database', () =>
     }
   });
 
+  test('bulk creates racing for one subnet: whole bulks succeed, the others leave nothing behind', async () => {
+    const net = (await call('POST', '/v2.0/networks', { network: { name: 'bulk', 'provider:network_type': 'local' } })).body.network;
+    // 10.9.3.1 - 10.9.3.20: room for four bulks of five
+    const subnet = await call('POST', '/v2.0/subnets', {
+      subnet: { network_id: net.id, ip_version: 4, cidr: '10.9.3.0/24', gateway_ip: null, allocation_pools: [{ start: '10.9.3.1', end: '10.9.3.20' }] },
+    });
+    assert.equal(subnet.status, 201, JSON.stringify(subnet.body));
+    const answers = await race(6, (b) => call('POST', '/v2.0/ports', {
+      ports: Array.from({ length: 5 }, (_, i) => ({ network_id: net.id, name: `bulk-${b}-${i}` })),
+    }));
+    assert.deepEqual(errorCounts(answers), { 201: 4, '409 IpAddressGenerationFailure': 2 });
+    const ports = (await call('GET', `/v2.0/ports?network_id=${net.id}`)).body.ports;
+    const bulks = new Set(ports.map((p: any) => p.name.split('-')[1]));
+    assert.equal(ports.length, 20);
+    assert.equal(bulks.size, 4, 'every bulk is there whole or not at all');
+    assert.equal(new Set(ports.map((p: any) => p.fixed_ips[0].ip_address)).size, 20);
+  });
+
   test('one fixed IP and one MAC address wanted by many: one port gets each, the others are told it is in use', async () => {
     const net = (await call('POST', '/v2.0/networks', { network: { name: 'wanted', 'provider:network_type': 'local' } })).body.network;
     const subnet = (await call('POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: '10.9.1.0/24' } })).body.subnet;
