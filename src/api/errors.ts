@@ -164,6 +164,9 @@ export const SubnetMismatchForPort = def<{ port_id: string; subnet_id: string }>
 export const InvalidL3Agent = def<{ id: string }>(404, 'InvalidL3Agent', (p) => `Agent ${p.id} is not a L3 Agent or has been disabled`);
 export const RouterHostedByL3Agent = def<{ router_id: string; agent_id: string }>(409, 'RouterHostedByL3Agent', (p) => `The router ${p.router_id} has been already hosted by the L3 Agent ${p.agent_id}.`);
 export const RouterNotHostedByL3Agent = def<{ router_id: string; agent_id: string }>(409, 'RouterNotHostedByL3Agent', (p) => `The router ${p.router_id} is not hosted by L3 agent ${p.agent_id}.`);
+export const InvalidDHCPAgent = def<{ id: string }>(404, 'InvalidDHCPAgent', (p) => `Agent ${p.id} is not a valid DHCP Agent or has been disabled.`);
+export const NetworkHostedByDHCPAgent = def<{ network_id: string; agent_id: string }>(409, 'NetworkHostedByDHCPAgent', (p) => `The network ${p.network_id} has been already hosted by the DHCP Agent ${p.agent_id}.`);
+export const NetworkNotHostedByDhcpAgent = def<{ network_id: string; agent_id: string }>(409, 'NetworkNotHostedByDhcpAgent', (p) => `The network ${p.network_id} is not hosted by the DHCP Agent ${p.agent_id}.`);
 export const ServicePortInUse = def<{ port_id: string; reason: string }>(409, 'ServicePortInUse', (p) => `Port ${p.port_id} cannot be deleted directly via the port API: ${p.reason}.`);
 
 export function isNeutronError(e: unknown): e is NeutronError {

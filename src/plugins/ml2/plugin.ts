@@ -1,6 +1,8 @@
-import type { ResourceHandler } from '../../api/controller.js';
+import type { Authorizer, ResourceHandler } from '../../api/controller.js';
+import type { SubRoutes } from '../../api/tags.js';
+import type { Config } from '../../config/index.js';
 import type { SqlResource } from '../../db/resource.js';
-import type { Plugin, PluginContext, RpcListener } from '../plugin.js';
+import type { Plugin, PluginContext, RpcListener, WorkerSpec } from '../plugin.js';
 import { createAgentResource, createAvailabilityZoneResource } from '../agents.js';
 import { createAddressScopeResource } from './address-scopes.js';
 import { createNetworkResource, type NetworkExtender } from './networks.js';
@@ -9,7 +11,7 @@ import { createSubnetPoolResource } from './subnetpools.js';
 import { createSubnetResource, subnetNetworkExtender } from './subnets.js';
 import { createSecurityGroupResources, portSecurityGroups, SECURITY_GROUP_ALIASES } from './security-groups.js';
 import { TypeManager } from './type-manager.js';
-import { Ml2Rpc } from './rpc.js';
+import { dhcpAgentStatusCheckWorker, Ml2Rpc } from './rpc.js';
 
 /** ML2, the core plugin: networks, subnets, subnet pools and ports, through type and mechanism drivers. */
 export class Ml2Plugin implements Plugin {
@@ -20,6 +22,7 @@ export class Ml2Plugin implements Plugin {
     'standard-attr-description', 'standard-attr-timestamp', 'standard-attr-revisions',
     'subnet_allocation', 'default-subnetpools', 'subnetpool-prefix-ops', 'address-scope', 'subnet-service-types',
     'binding', 'allowed-address-pairs', 'extra_dhcp_opt', 'port-mac-address-regenerate', 'ip-substring-filtering',
+    'dhcp_agent_scheduler',
   ];
   types?: TypeManager;
   /** other parts that extend networks (subnets, ports, agents) register here before start */
@@ -90,6 +93,17 @@ export class Ml2Plugin implements Plugin {
       agents,
       availability_zones: createAvailabilityZoneResource(db),
     };
+  }
+
+  routes(policy: Authorizer): SubRoutes {
+    return this.rpc?.routes(policy) ?? {};
+  }
+
+  /** The DHCP agent status check (allow_automatic_dhcp_failover), when agents can reach the server. */
+  getWorkers(config: Config): WorkerSpec[] {
+    const url = config.DEFAULT.transport_url;
+    if (!config.DEFAULT.allow_automatic_dhcp_failover || url === null || /^(memory|fake):/i.test(url)) return [];
+    return [dhcpAgentStatusCheckWorker(config.DEFAULT.agent_down_time, () => this.rpc)];
   }
 
   rpcListeners(): RpcListener[] {

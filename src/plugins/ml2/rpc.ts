@@ -4,6 +4,8 @@
  * notifications. Notifications go out after the commit, never inside the transaction.
  */
 import type { Logger } from 'pino';
+import type { Authorizer } from '../../api/controller.js';
+import type { SubRoutes } from '../../api/tags.js';
 import { adminContext, type RequestContext } from '../../auth/context.js';
 import type { Item } from '../../api/body.js';
 import type { Database, Queryable } from '../../db/database.js';
@@ -19,10 +21,11 @@ import { Ml2RpcCallbacks } from '../../rpc/handlers/l2.js';
 import { MetadataRpcCallback } from '../../rpc/handlers/metadata.js';
 import { ResourcesPullRpcCallback, ResourcesPushRpcApi } from '../../rpc/handlers/resources.js';
 import { SecurityGroupServerRpcCallback } from '../../rpc/handlers/securitygroups.js';
-import { dhcpAgentsHostingNetworks } from '../../scheduler/dhcp-agent-scheduler.js';
+import { dhcpAgentsHostingNetworks, rescheduleFromDownAgents } from '../../scheduler/dhcp-agent-scheduler.js';
 import type { AgentResource } from '../agents.js';
 import { AGENT_TYPE_DHCP } from '../agents.js';
-import type { PluginContext, RpcListener } from '../plugin.js';
+import type { PluginContext, RpcListener, WorkerSpec } from '../plugin.js';
+import { dhcpAgentSchedulerRoutes } from './dhcp-agent-scheduler-api.js';
 import type { NetworkExtender } from './networks.js';
 import { bindingNeeded, bindPort, boundPorts, mechanismDrivers, NO_PBLOCKS_OWNERS } from './port-binding.js';
 
@@ -56,16 +59,19 @@ export class Ml2Rpc {
   private readonly endpoints: object[];
   private readonly log: Logger;
   private readonly db: Database;
+  private readonly scheduling: Parameters<typeof rescheduleFromDownAgents>[1];
+  private readonly notifyAdminDownAgents: boolean;
 
   constructor(ctx: PluginContext, private readonly core: Ml2RpcResources, loadedTypes: ReadonlySet<string>) {
     const { config, db, transport } = ctx;
     const d = config.DEFAULT;
     this.db = db;
     this.log = ctx.log.child({ component: 'ml2-rpc' });
-    const scheduling = {
+    const scheduling = this.scheduling = {
       agentsPerNetwork: d.dhcp_agents_per_network, agentDownTime: d.agent_down_time,
       defaultAvailabilityZones: d.default_availability_zones, networkAutoSchedule: d.network_auto_schedule,
     };
+    this.notifyAdminDownAgents = d.enable_services_on_agents_with_admin_state_down;
     this.dhcpNotifier = new DhcpAgentNotifier(transport, db, {
       ...scheduling, enabled: d.dhcp_agent_notification, notifyAdminDownAgents: d.enable_services_on_agents_with_admin_state_down,
     }, this.log);
@@ -100,6 +106,25 @@ export class Ml2Rpc {
   /** start_rpc_state_reports_listener */
   reportListeners(): RpcListener[] {
     return [{ topic: REPORTS_TOPIC, endpoints: [this.reports] }];
+  }
+
+  /**
+   * Moves the networks of dead DHCP agents to alive ones (allow_automatic_dhcp_failover) and tells
+   * the new hosts; what Neutron's agent status check does every agent_down_time / 2 seconds.
+   */
+  async rescheduleDhcp(): Promise<void> {
+    const ctx = adminContext();
+    for (const m of await rescheduleFromDownAgents(this.db, this.scheduling)) {
+      this.log.warn(`Removing network ${m.networkId} from agent ${m.deadAgentId} because the agent did not report to the server in the last ${this.scheduling.agentDownTime * 2} seconds.`);
+      for (const a of m.added) await this.dhcpNotifier.networkAddedToAgent(ctx, m.networkId, a.host);
+    }
+  }
+
+  /** The dhcp_agent_scheduler extension's routes. */
+  routes(policy: Authorizer): SubRoutes {
+    return dhcpAgentSchedulerRoutes(this.db, policy, this.core.networks, this.core.agents, this.dhcpNotifier, {
+      ...this.scheduling, notifyAdminDownAgents: this.notifyAdminDownAgents,
+    });
   }
 
   /** A network's availability_zones: the zones of the DHCP agents hosting it. */
@@ -236,4 +261,33 @@ export class Ml2Rpc {
     const [item] = await resource.list(adminContext(), filterQuery({ id: [id] }));
     return item ?? null;
   }
+}
+
+/**
+ * The DHCP agent status check (allow_automatic_dhcp_failover) as a plugin worker sharing the
+ * services process: every agent_down_time / 2 seconds, after a first wait of twice
+ * agent_down_time so that agents can report to a server that has just started.
+ */
+export function dhcpAgentStatusCheckWorker(agentDownTime: number, rpc: () => Ml2Rpc | undefined): WorkerSpec {
+  return {
+    name: 'dhcp-agent-status-check',
+    processes: 0,
+    async run(ctx) {
+      const interval = Math.max(Math.floor(agentDownTime / 2), 1) * 1000;
+      let timer: NodeJS.Timeout | undefined;
+      let stopped = false;
+      let running: Promise<void> = Promise.resolve();
+      const tick = () => {
+        running = (rpc()?.rescheduleDhcp() ?? Promise.resolve())
+          .catch((err: unknown) => ctx.log.error({ err }, 'Exception encountered during network rescheduling'))
+          .finally(() => { if (!stopped) timer = setTimeout(tick, interval); });
+      };
+      timer = setTimeout(tick, agentDownTime * 2 * 1000);
+      return async () => {
+        stopped = true;
+        clearTimeout(timer);
+        await running;
+      };
+    },
+  };
 }

@@ -7,13 +7,12 @@ import type { Logger } from 'pino';
 import type { RequestContext } from '../../auth/context.js';
 import type { Item } from '../../api/body.js';
 import type { Database } from '../../db/database.js';
-import { dhcpAgentsHostingNetworks, scheduleNetwork, type DhcpSchedulerOptions } from '../../scheduler/dhcp-agent-scheduler.js';
+import { DEVICE_ID_RESERVED_DHCP_PORT, dhcpAgentsHostingNetworks, scheduleNetwork, type DhcpSchedulerOptions } from '../../scheduler/dhcp-agent-scheduler.js';
 import type { AgentRow } from '../../plugins/agents.js';
 import { RpcClient } from '../client.js';
 import type { Transport } from '../transport.js';
 
 export const DHCP_AGENT_TOPIC = 'dhcp_agent';
-export const DEVICE_ID_RESERVED_DHCP_PORT = 'reserved_dhcp_port';
 
 /** Lower numbers are handled first by the agent's queue. */
 const PRIORITY: Record<string, number> = {

@@ -2,7 +2,6 @@
  * The DHCP agent's calls on q-plugin (Neutron's DhcpRpcCallback, version 1.10): the networks it
  * serves with their subnets and ports, its own DHCP ports, and "DHCP is ready on these ports".
  */
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { adminContext, type RequestContext } from '../../auth/context.js';
 import { UNSET } from '../../api/attributes.js';
@@ -12,8 +11,9 @@ import type { ListQuery } from '../../api/query.js';
 import type { Database } from '../../db/database.js';
 import { DHCP_ENTITY, provisioningComplete } from '../../db/provisioning-blocks.js';
 import type { SqlResource } from '../../db/resource.js';
-import { activeNetworksOnDhcpAgent, autoScheduleNetworks, dhcpAgentsHostingNetworks, type DhcpSchedulerOptions } from '../../scheduler/dhcp-agent-scheduler.js';
-import { DEVICE_ID_RESERVED_DHCP_PORT } from '../agentnotifiers/dhcp.js';
+import {
+  activeNetworksOnDhcpAgent, autoScheduleNetworks, DEVICE_ID_RESERVED_DHCP_PORT, dhcpAgentDeviceId, dhcpAgentsHostingNetworks, type DhcpSchedulerOptions,
+} from '../../scheduler/dhcp-agent-scheduler.js';
 import type { Endpoint } from '../server.js';
 
 export const DEVICE_OWNER_DHCP = 'network:dhcp';
@@ -42,21 +42,7 @@ export function rpcFilters(filters: unknown): Record<string, unknown[]> {
   return Object.fromEntries(Object.entries(filters as Item).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]));
 }
 
-const NAMESPACE_DNS = '6ba7b810-9dad-11d1-80b4-00c04fd430c8';
-
-/** Python's uuid.uuid5(namespace, name). */
-export function uuid5(namespace: string, name: string): string {
-  const hash = createHash('sha1').update(Buffer.from(namespace.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest();
-  hash[6] = (hash[6]! & 0x0f) | 0x50;
-  hash[8] = (hash[8]! & 0x3f) | 0x80;
-  const h = hash.subarray(0, 16).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
-
-/** neutron.common.utils.get_dhcp_agent_device_id: the same on every server for a host's agent. */
-export function dhcpAgentDeviceId(networkId: string, host: string): string {
-  return `dhcp${uuid5(NAMESPACE_DNS, host.split('.')[0]!)}-${networkId}`;
-}
+export { dhcpAgentDeviceId, uuid5 } from '../../scheduler/dhcp-agent-scheduler.js';
 
 export interface DhcpRpcOptions extends DhcpSchedulerOptions {
   /** [DEFAULT] network_auto_schedule */
