@@ -365,6 +365,15 @@ describe('external networks, routers and floating IPs', () => {
     assert.equal(type(await s.request('GET', `/v2.0/floatingips/${fip.id}`, undefined, A)), 'FloatingIPNotFound');
   });
 
+  test('floating IP pools: the IPv4 subnets of external networks a project sees', async () => {
+    const v6 = await post('/v2.0/subnets', { subnet: { network_id: ext.id, cidr: '2001:db8:1::/64', ip_version: 6 } }, ADMIN);
+    const pools = await s.request('GET', '/v2.0/floatingip_pools', undefined, B);
+    assert.equal(pools.status, 200);
+    assert.deepEqual(pools.body.floatingip_pools, [{ subnet_id: extSubnet.id, subnet_name: '', network_id: ext.id, cidr: '172.24.4.0/24', project_id: 'admin-project' }]);
+    assert.equal((await s.request('POST', '/v2.0/floatingip_pools', { floatingip_pool: {} }, ADMIN)).status, 405);
+    assert.equal((await s.request('DELETE', `/v2.0/subnets/${v6.id}`, undefined, ADMIN)).status, 204);
+  });
+
   test('routers and floating IPs are project-scoped, taggable and counted by quotas', async () => {
     const P = asProject('project-q');
     await s.request('PUT', '/v2.0/quotas/project-q', { quota: { router: 1, floatingip: 1 } }, ADMIN);

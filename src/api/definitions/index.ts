@@ -42,6 +42,7 @@ import { fipPortDetails } from './extensions/fip-port-details.js';
 import { routerAdminStateDownBeforeUpdate } from './extensions/router-admin-state-down-before-update.js';
 import { l3AgentScheduler } from './extensions/l3_agent_scheduler.js';
 import { dhcpAgentScheduler } from './extensions/dhcp_agent_scheduler.js';
+import { floatingipPools } from './extensions/floatingip-pools.js';
 import { standardAttrTimestamp } from './extensions/standard-attr-timestamp.js';
 import type { ExtensionDef, ResourceDef } from './types.js';
 
@@ -56,7 +57,7 @@ export const allExtensions: ExtensionDef[] = [
   extraDhcpOpt, portMacAddressRegenerate, securityGroup, dnsIntegration, ipSubstringFiltering, networkIpAvailability, segment,
   quotas, quotaDetails, quotaCheckLimit, statefulSecurityGroup, securityGroupsNormalizedCidr, portSecurityGroupsFiltering,
   router, extGwMode, extraroute, extrarouteAtomic, dvr, l3Ha, routerAvailabilityZone, fipPortDetails, routerAdminStateDownBeforeUpdate,
-  l3AgentScheduler, dhcpAgentScheduler,
+  l3AgentScheduler, dhcpAgentScheduler, floatingipPools,
   ...Object.values(shims),
 ];
 

@@ -4,6 +4,7 @@ import { ServicePortInUse } from '../../api/errors.js';
 import type { Ml2Plugin } from '../../plugins/ml2/plugin.js';
 import type { Plugin, PluginContext, RpcListener } from '../../plugins/plugin.js';
 import { CorePorts, DEVICE_OWNER_FLOATINGIP, ROUTER_PORT_OWNERS } from './core-ports.js';
+import { createFloatingIpPoolResource } from './floatingip-pools.js';
 import { createFloatingIpResource, disassociatePortFloatingIps } from './floatingips.js';
 import { l3AgentSchedulerRoutes } from './agent-scheduler-api.js';
 import { L3Rpc } from './rpc.js';
@@ -17,7 +18,7 @@ export class L3RouterPlugin implements Plugin {
   readonly name = 'router';
   readonly supportedExtensionAliases = [
     'router', 'ext-gw-mode', 'extraroute', 'extraroute-atomic', 'dvr', 'l3-ha', 'router_availability_zone',
-    'fip-port-details', 'router-admin-state-down-before-update', 'l3_agent_scheduler',
+    'fip-port-details', 'router-admin-state-down-before-update', 'l3_agent_scheduler', 'floatingip-pools',
   ];
   private rpc?: L3Rpc;
   private schedulerRoutes?: (policy: Authorizer) => SubRoutes;
@@ -56,7 +57,7 @@ export class L3RouterPlugin implements Plugin {
     const { agents } = ml2.resources;
     const rpc = this.rpc;
     this.schedulerRoutes = (policy) => l3AgentSchedulerRoutes(db, policy, routers.resource, agents, rpc, d.agent_down_time);
-    return { routers, floatingips };
+    return { routers, floatingips, floatingip_pools: createFloatingIpPoolResource(db) };
   }
 
   routes(policy: Authorizer): SubRoutes {
