@@ -2,10 +2,11 @@
 // subnet (availability ranges, no scan of the allocations), and the free ranges stay few.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { allocateAny } from '../../src/ipam/allocator.js';
 
+// read when the database modules load, so set before any of them is imported
 process.env.NEUTRON_TS_COUNT_SQL = '1';
 const { startServer, ADMIN } = await import('../support/server.js');
+const { allocateAny } = await import('../../src/ipam/allocator.js');
 
 const FILL = 60_000;
 
