@@ -12,7 +12,7 @@ import {
 } from '../../api/errors.js';
 import type { ApiModel } from '../../api/registry.js';
 import { inChunks } from '../../db/chunks.js';
-import type { Database, Queryable, Tx } from '../../db/database.js';
+import { forUpdate, type Database, type Queryable, type Tx } from '../../db/database.js';
 import { bumpRevision, SqlResource, type ResourceHooks } from '../../db/resource.js';
 import {
   bitsOf, cidrRange, cidrToString, rangesOverlap, rangeToCidrs, subtractRanges, toCidr, type Cidr, type IpVersion,
@@ -93,23 +93,21 @@ export interface PrefixRequest {
   projectId: string;
 }
 
-/** A lost race on the pool's hash; PostgreSQL's serialization-failure code makes Database.write run the transaction again. */
-class SubnetPoolChanged extends Error {
-  readonly code = '40001';
-  constructor() { super('subnet pool allocated concurrently'); }
-}
-
 /**
- * neutron.ipam.subnet_alloc.SubnetAllocator.allocate_subnet: bounds, then the pool's hash is
- * changed so that two allocations from one pool cannot both commit, then the quota, then the
- * most specific free block that fits (or the requested CIDR, if it lies inside a free block).
+ * neutron.ipam.subnet_alloc.SubnetAllocator.allocate_subnet: bounds, then the pool's row is locked
+ * so that allocations from one pool take turns (Neutron changes the pool's hash to make the loser
+ * of a race start again; queueing on the lock keeps a long transaction from losing every time),
+ * then the quota, then the most specific free block that fits (or the requested CIDR, if it lies
+ * inside a free block).
  */
 export async function allocatePrefix(tx: Tx, pool: SubnetPool, req: PrefixRequest): Promise<Cidr> {
   if (req.prefixlen > pool.maxPrefixlen) throw new MaxPrefixSubnetAllocationError({ prefixlen: req.prefixlen, max_prefixlen: pool.maxPrefixlen });
   if (req.prefixlen < pool.minPrefixlen) throw new MinPrefixSubnetAllocationError({ prefixlen: req.prefixlen, min_prefixlen: pool.minPrefixlen });
-  const locked = await tx.updateTable('subnetpools').set({ hash: randomUUID() })
-    .where('id', '=', pool.id).where('hash', '=', pool.hash).executeTakeFirst();
-  if (locked.numUpdatedRows !== 1n) throw new SubnetPoolChanged();
+  await forUpdate(tx, tx.selectFrom('subnetpools').select('id').where('id', '=', pool.id)).execute();
+  await tx.updateTable('subnetpools').set({ hash: randomUUID() }).where('id', '=', pool.id).execute();
+  // read again under the lock: the caller read the pool before it
+  const prefixes = compactCidrs((await tx.selectFrom('subnetpool_prefixes').select('cidr').where('subnetpool_id', '=', pool.id).execute())
+    .map((p) => p.cidr)).map(cidrToString);
   const subnets = await tx.selectFrom('subnets').select(['cidr', 'project_id']).where('subnetpool_id', '=', pool.id).execute();
   if (pool.defaultQuota) {
     const used = subnets.filter((s) => s.project_id === req.projectId)
@@ -118,12 +116,12 @@ export async function allocatePrefix(tx: Tx, pool: SubnetPool, req: PrefixReques
   }
   const allocated = subnets.map((s) => s.cidr as string);
   if (req.cidr) {
-    if (!fitsInFreeBlock(pool.prefixes, allocated, req.cidr)) {
+    if (!fitsInFreeBlock(prefixes, allocated, req.cidr)) {
       throw new SubnetAllocationError({ reason: 'Cannot allocate requested subnet from the available set of prefixes' });
     }
     return req.cidr;
   }
-  const found = findFreeSubnet(pool.prefixes, allocated, req.prefixlen);
+  const found = findFreeSubnet(prefixes, allocated, req.prefixlen);
   if (!found) throw new SubnetAllocationError({ reason: `Insufficient prefix space to allocate subnet size /${req.prefixlen}` });
   return found;
 }
