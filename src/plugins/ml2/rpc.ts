@@ -30,6 +30,7 @@ import type { NetworkExtender } from './networks.js';
 import { bindingNeeded, bindPort, boundPorts, mechanismDrivers, NO_PBLOCKS_OWNERS } from './port-binding.js';
 
 export const PLUGIN_TOPIC = 'q-plugin';
+const CONSUMERS_TTL_MS = 10_000;
 
 /** Work that follows a commit runs on its own, outside the request's SQL statement count. */
 function afterCommit(work: () => Promise<unknown>): Promise<unknown> {
@@ -61,6 +62,7 @@ export class Ml2Rpc {
   private readonly db: Database;
   private readonly scheduling: Parameters<typeof rescheduleFromDownAgents>[1];
   private readonly notifyAdminDownAgents: boolean;
+  private ovoConsumers?: { types: Set<string>; until: number };
 
   constructor(ctx: PluginContext, private readonly core: Ml2RpcResources, loadedTypes: ReadonlySet<string>) {
     const { config, db, transport } = ctx;
@@ -149,15 +151,22 @@ export class Ml2Rpc {
   }
 
   /**
-   * Who listens, from one query on the agents: whether a DHCP agent is registered (without one,
-   * as in the embedded mode, there is nothing to schedule, block or cast) and which object types
-   * agents consume (the resource_versions they reported), which are the only ones pushed.
+   * Who listens: whether a DHCP agent is registered (without one, as in the embedded mode, there is
+   * nothing to schedule, block or cast) and which object types agents consume (the
+   * resource_versions they reported: only those are pushed). The consumed types are cached for
+   * CONSUMERS_TTL_MS, as Neutron's version manager caches them (for 60 s), so that a write does
+   * not read every agent's row.
    */
   private async consumers(): Promise<{ dhcp: boolean; ovo: Set<string> }> {
-    const rows = await this.db.read((q) => q.selectFrom('agents').select(['agent_type', 'resource_versions']).execute());
-    const ovo = new Set<string>();
-    for (const r of rows) if (r.resource_versions) for (const t of Object.keys(JSON.parse(r.resource_versions))) ovo.add(t);
-    return { dhcp: rows.some((r) => r.agent_type === AGENT_TYPE_DHCP), ovo };
+    const now = Date.now();
+    if (!this.ovoConsumers || this.ovoConsumers.until < now) {
+      const rows = await this.db.read((q) => q.selectFrom('agents').select('resource_versions').where('resource_versions', 'is not', null).execute());
+      const types = new Set<string>();
+      for (const r of rows) for (const t of Object.keys(JSON.parse(r.resource_versions))) types.add(t);
+      this.ovoConsumers = { types, until: now + CONSUMERS_TTL_MS };
+    }
+    const dhcp = await this.db.read((q) => q.selectFrom('agents').select('id').where('agent_type', '=', AGENT_TYPE_DHCP).limit(1).executeTakeFirst());
+    return { dhcp: !!dhcp, ovo: this.ovoConsumers.types };
   }
 
   private async pushIfConsumed(ctx: RequestContext, type: string, ids: string[], consumers?: { ovo: Set<string> }): Promise<void> {
