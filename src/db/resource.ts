@@ -9,6 +9,7 @@ import type { ResourceDef } from '../api/definitions/types.js';
 import { RevisionNumberConstraintFailed, type NeutronError } from '../api/errors.js';
 import type { ListQuery } from '../api/query.js';
 import { isDataError, timestamp, type Database, type Queryable, type Tx } from './database.js';
+import { inChunks } from './chunks.js';
 import { loadTags, SqlTags, tagFilters } from './tags.js';
 
 export type Select = SelectQueryBuilder<any, any, any>;
@@ -207,6 +208,21 @@ export class SqlResource {
     return this.db.read((q) => this.load(q, id, ctx));
   }
 
+  /** Several objects as the caller sees them, in the order of `ids`, set-based. */
+  async loadMany(q: Queryable, ids: string[], ctx: RequestContext): Promise<Item[]> {
+    const rows = new Map<string, Record<string, unknown>>();
+    await inChunks(ids, async (chunk) => {
+      for (const row of await this.base(q, ctx).where(`${this.table}.id`, 'in', chunk).execute()) rows.set(row.id as string, row);
+    });
+    const items = ids.map((id) => {
+      const row = rows.get(id);
+      if (!row) throw this.notFound(id);
+      return this.fromRow(row);
+    });
+    await this.extend(q, items, ctx);
+    return items;
+  }
+
   async load(q: Queryable, id: string, ctx: RequestContext, forUpdate = false): Promise<Item> {
     let qb = this.base(q, ctx).where(`${this.table}.id`, '=', id);
     if (forUpdate && this.db.dialect !== 'sqlite') qb = qb.forUpdate();
@@ -220,9 +236,11 @@ export class SqlResource {
   async create(ctx: RequestContext, items: Item[], opts: CreateOpts = {}): Promise<Item[]> {
     const created = await this.db.write(async (tx) => {
       await opts.checkQuota?.(tx, items);
-      const out: Item[] = [];
-      for (const input of items) out.push(await this.insert(tx, ctx, input));
-      return out;
+      if (items.length === 1) return [await this.insert(tx, ctx, items[0]!)];
+      // a bulk create reads its objects back set-based: one select and one extend for all of them
+      const ids: string[] = [];
+      for (const input of items) ids.push(await this.insertRow(tx, ctx, input));
+      return this.loadMany(tx, ids, ctx);
     });
     for (const item of created) this.committed('create', ctx, item);
     return created;
@@ -230,6 +248,11 @@ export class SqlResource {
 
   /** Inserts one item inside a caller's transaction and returns it as the API shows it. */
   async insert(tx: Tx, ctx: RequestContext, input: Item): Promise<Item> {
+    return this.load(tx, await this.insertRow(tx, ctx, input), ctx);
+  }
+
+  /** Inserts one item (hooks included) inside a caller's transaction; returns its id. */
+  private async insertRow(tx: Tx, ctx: RequestContext, input: Item): Promise<string> {
     const item: Item = { ...input, id: randomUUID() };
     if (this.def.standardAttributes) {
       const now = timestamp();
@@ -239,7 +262,7 @@ export class SqlResource {
     await this.hooks.beforeCreate?.(tx, ctx, item);
     await tx.insertInto(this.table).values(this.toRow(item)).execute();
     await this.hooks.afterCreate?.(tx, ctx, item);
-    return this.load(tx, item.id as string, ctx);
+    return item.id as string;
   }
 
   async update(ctx: RequestContext, id: string, changes: Item, opts: WriteOptions = {}): Promise<Item> {
