@@ -169,8 +169,8 @@ export class Ml2Rpc {
     return { dhcp: !!dhcp, ovo: this.ovoConsumers.types };
   }
 
-  private async pushIfConsumed(ctx: RequestContext, type: string, ids: string[], consumers?: { ovo: Set<string> }): Promise<void> {
-    if ((consumers ?? await this.consumers()).ovo.has(type)) await this.resourcesPush.pushCurrent(ctx, type, ids);
+  private async pushIfConsumed(ctx: RequestContext, type: string, ids: string[]): Promise<void> {
+    if ((await this.consumers()).ovo.has(type)) await this.resourcesPush.pushCurrent(ctx, type, ids);
   }
 
   private async pushChange(ctx: RequestContext, type: string, event: 'create' | 'update' | 'delete', id: string, ovo: Set<string>): Promise<void> {

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { RequestContext } from '../../auth/context.js';
 import type { Item } from '../../api/body.js';
 import { InvalidInput } from '../../api/errors.js';
-import type { Database, Queryable } from '../../db/database.js';
+import type { Database } from '../../db/database.js';
 import { L2_AGENT_ENTITY, provisioningComplete } from '../../db/provisioning-blocks.js';
 import { bumpRevision } from '../../db/resource.js';
 import { parseIp } from '../../ipam/address.js';
