@@ -14,7 +14,7 @@ import {
 } from './errors.js';
 import { urlPath, type ApiModel } from './registry.js';
 import { tagRoutes, type SubRoutes } from './tags.js';
-import { countingStatements, withStatementCount } from '../db/statement-count.js';
+import { countingStatements, withStatementCount, type StatementCounter } from '../db/statement-count.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -122,6 +122,14 @@ export function createApp(opts: AppOptions): FastifyInstance {
     });
   }
 
+  // x-sql-statements (NEUTRON_TS_COUNT_SQL=1), set as the headers go out: after the handler, also for 204s and errors
+  if (countingStatements) {
+    app.addHook('onSend', async (req, reply) => {
+      const counter = (req as any).sqlStatements as StatementCounter | undefined;
+      if (counter) reply.header('x-sql-statements', counter.statements);
+    });
+  }
+
   // 10. access log: one line per request
   app.addHook('onResponse', async (req, reply) => {
     const ms = Number(process.hrtime.bigint() - req.startTime) / 1e6;
@@ -216,7 +224,7 @@ function methods(app: FastifyInstance, url: string, handlers: Partial<Record<(ty
     handler: async (req, reply) => {
       const h = handlers[req.method as (typeof ALL_METHODS)[number]];
       if (!h) throw new other();
-      if (countingStatements) return withStatementCount(() => h(req, reply), (n) => reply.header('x-sql-statements', n));
+      if (countingStatements) return withStatementCount((req as any).sqlStatements = { statements: 0 }, () => h(req, reply));
       return h(req, reply);
     },
   });

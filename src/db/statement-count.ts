@@ -16,14 +16,13 @@ export function countStatement(): void {
   }
 }
 
-/** Runs `fn` (one request's handler), then reports how many statements it ran, even if it failed. */
-export async function withStatementCount<T>(fn: () => Promise<T>, report: (statements: number) => void): Promise<T> {
-  const counter = { statements: 0 };
-  try {
-    return await current.run(counter, fn);
-  } finally {
-    report(counter.statements);
-  }
+export interface StatementCounter {
+  statements: number;
+}
+
+/** Runs `fn` (one request's handler), counting the statements it runs into `counter`. */
+export function withStatementCount<T>(counter: StatementCounter, fn: () => Promise<T>): Promise<T> {
+  return current.run(counter, fn);
 }
 
 /** Runs `fn` outside any request's count: work that follows a request (after-commit notifications) is not its own. */

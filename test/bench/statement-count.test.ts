@@ -24,6 +24,10 @@ test('x-sql-statements counts the statements of each request, and a list costs t
     const missing = await s.request('GET', '/v2.0/networks/00000000-0000-0000-0000-000000000000');
     assert.equal(missing.status, 404);
     assert.ok(statements(missing) >= 1, 'failed requests are counted too');
+
+    const deleted = await s.request('DELETE', `/v2.0/networks/${created.body.network.id}`);
+    assert.equal(deleted.status, 204);
+    assert.ok(statements(deleted) >= 3, `a 204 carries the count too: ${statements(deleted)}`);
   } finally {
     await s.close();
   }
