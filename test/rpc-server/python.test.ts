@@ -154,7 +154,12 @@ test('neutron-ts survives losing its broker connections in the middle: reports a
   assert.ok(!server.logs.some((e) => e.level >= 60), 'no worker died');
 });
 
+// Restarting RabbitMQ cuts every client of the machine's broker: it runs in CI (the only user
+// there) or when asked for (RPC_TEST_BROKER_RESTART=1), not under colleagues' concurrent test runs.
+const restartAllowed = !!process.env.CI || process.env.RPC_TEST_BROKER_RESTART === '1';
+
 test('neutron-ts survives a broker restart: it declares its queues again and the agents reach it', need, async (t) => {
+  if (!restartAllowed) return t.skip('restarts the shared broker: set RPC_TEST_BROKER_RESTART=1 (always on in CI)');
   if (!vhost.managed) return t.skip('rabbitmqctl is not usable here');
   const net = (await api('POST', '/v2.0/networks', { network: { name: 'py-restart' } })).body.network;
   const port = (await api('POST', '/v2.0/ports', { port: { network_id: net.id, 'binding:host_id': HOST, device_owner: 'compute:nova' } })).body.port;
