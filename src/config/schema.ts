@@ -261,7 +261,7 @@ export const schema = {
     allow_bulk: bool({ default: true }),
     pagination_max_limit: limit({ default: -1 }),
     filter_validation: bool({ default: true }),
-    // Removed from Neutron (overlapping IPs are always allowed); known so old files load quietly.
+    // Removed from Neutron in Zed (overlap across networks is always allowed); false still refuses it.
     allow_overlapping_ips: bool({ default: true }),
 
     // Networking
