@@ -307,13 +307,14 @@ export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
 
 /**
  * neutron.ipam.utils.check_subnet_ip: whether `ip` may be a port address on the subnet. IPv4
- * excludes network and broadcast; IPv6 excludes the network address except for router ports and
- * unknown owners (pass `allowNetworkAddress` for those).
+ * excludes network and broadcast (netaddr gives /31 and /32 no broadcast, so there only the
+ * network address); IPv6 excludes the network address except for router ports and unknown owners
+ * (pass `allowNetworkAddress` for those).
  */
 export function isValidIpForSubnet(c: Cidr, ip: IpAddress, allowNetworkAddress = false): boolean {
   if (!cidrContains(c, ip)) return false;
   if (c.version === 6) return allowNetworkAddress || ip.value !== c.network;
-  return ip.value !== c.network && ip.value !== cidrLast(c);
+  return ip.value !== c.network && (c.prefixlen >= 31 || ip.value !== cidrLast(c));
 }
 
 /** neutron.ipam.utils.check_gateway_invalid_in_subnet: IPv4 network/broadcast address inside. */

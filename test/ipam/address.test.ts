@@ -128,6 +128,10 @@ test('port and gateway address checks', () => {
   assert.ok(!isValidIpForSubnet(v4net, toIp('10.0.0.0')));
   assert.ok(!isValidIpForSubnet(v4net, toIp('10.0.0.255')));
   assert.ok(isValidIpForSubnet(v4net, toIp('10.0.0.1')));
+  assert.ok(isValidIpForSubnet(toCidr('10.0.0.0/31'), toIp('10.0.0.1')), 'a /31 has no broadcast address');
+  assert.ok(!isValidIpForSubnet(toCidr('10.0.0.0/31'), toIp('10.0.0.0')));
+  assert.ok(!isValidIpForSubnet(toCidr('10.0.0.7/32'), toIp('10.0.0.7')));
+  assert.ok(!isValidIpForSubnet(toCidr('10.0.0.0/30'), toIp('10.0.0.3')));
   const v6net = toCidr('2001:db8::/64');
   assert.ok(!isValidIpForSubnet(v6net, toIp('2001:db8::')));
   assert.ok(isValidIpForSubnet(v6net, toIp('2001:db8::'), true));
