@@ -17,8 +17,13 @@ import { openvswitch } from './mechanism_drivers/openvswitch.js';
 const DRIVERS: Record<string, AgentMechanismDriver> = { openvswitch, linuxbridge };
 
 /** The configured drivers this server implements, in order, and the names it does not know. */
-export function mechanismDrivers(names: readonly string[]): { drivers: AgentMechanismDriver[]; unknown: string[] } {
-  return { drivers: names.filter((n) => n in DRIVERS).map((n) => DRIVERS[n]!), unknown: names.filter((n) => !(n in DRIVERS)) };
+export function mechanismDrivers(names: readonly string[]): { drivers: AgentMechanismDriver[]; l2population: boolean; unknown: string[] } {
+  return {
+    drivers: names.filter((n) => n in DRIVERS).map((n) => DRIVERS[n]!),
+    // binds nothing: it follows the ports the others bind (mechanism_drivers/l2population.ts)
+    l2population: names.includes('l2population'),
+    unknown: names.filter((n) => !(n in DRIVERS) && n !== 'l2population'),
+  };
 }
 
 /** Ports that never wait for the agents (ml2 NO_PBLOCKS_TYPES): no owner, and the network's own. */

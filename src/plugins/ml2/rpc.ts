@@ -28,6 +28,7 @@ import type { PluginContext, RpcListener, WorkerSpec } from '../plugin.js';
 import { dhcpAgentSchedulerRoutes } from './dhcp-agent-scheduler-api.js';
 import type { NetworkExtender } from './networks.js';
 import { bindingNeeded, bindPort, boundPorts, mechanismDrivers, NO_PBLOCKS_OWNERS } from './port-binding.js';
+import { L2Population, wiredPort } from './mechanism_drivers/l2population.js';
 
 export const PLUGIN_TOPIC = 'q-plugin';
 const CONSUMERS_TTL_MS = 10_000;
@@ -63,6 +64,8 @@ export class Ml2Rpc {
   private readonly scheduling: Parameters<typeof rescheduleFromDownAgents>[1];
   private readonly notifyAdminDownAgents: boolean;
   private ovoConsumers?: { types: Set<string>; until: number };
+  /** the l2population driver, when [ml2] mechanism_drivers names it */
+  private readonly l2pop?: L2Population;
 
   constructor(ctx: PluginContext, private readonly core: Ml2RpcResources, loadedTypes: ReadonlySet<string>) {
     const { config, db, transport } = ctx;
@@ -84,15 +87,20 @@ export class Ml2Rpc {
     this.reports = new AgentExtRpcCallback(db, {
       agentDownTime: d.agent_down_time, enableNewAgents: d.enable_new_agents, dhcpLoadType: d.dhcp_load_type,
     }, transport, this.log);
+    const { drivers, l2population, unknown } = mechanismDrivers(config.ml2.mechanism_drivers);
+    this.l2pop = l2population ? new L2Population(transport, db) : undefined;
+    const portsActivated = (c: RequestContext, ids: string[]) => {
+      portsChanged(c, ids);
+      if (this.l2pop) void this.l2popUp(c, ids).catch((err: unknown) => this.log.error({ err }, 'l2population failed'));
+    };
     this.endpoints = [
-      new Ml2RpcCallbacks(db, core, this.l2Notifier, { tunnelTypes: loadedTypes, overlayIpVersion: config.ml2.overlay_ip_version }, this.log, portsChanged),
+      new Ml2RpcCallbacks(db, core, this.l2Notifier, { tunnelTypes: loadedTypes, overlayIpVersion: config.ml2.overlay_ip_version }, this.log, portsChanged, this.l2pop),
       new SecurityGroupServerRpcCallback(db, core),
-      new DhcpRpcCallback(db, core, scheduling, this.log, portsChanged),
+      new DhcpRpcCallback(db, core, scheduling, this.log, portsActivated),
       this.reports,
       new MetadataRpcCallback(core),
       new ResourcesPullRpcCallback(db),
     ];
-    const { drivers, unknown } = mechanismDrivers(config.ml2.mechanism_drivers);
     if (unknown.length && ctx.role === 'api') this.log.warn(`[ml2] mechanism_drivers ${unknown.join(', ')} are not implemented by neutron-ts: ports are not bound by them`);
     this.subscribe(drivers, d.agent_down_time);
   }
@@ -169,6 +177,16 @@ export class Ml2Rpc {
     return { dhcp: !!dhcp, ovo: this.ovoConsumers.types };
   }
 
+  /** Ports that turned ACTIVE outside the L2 agent's own call (DHCP was the last to be ready). */
+  private async l2popUp(ctx: RequestContext, ids: string[]): Promise<void> {
+    const bound = await this.db.read((q) => boundPorts(q, ids));
+    for (const id of ids) {
+      const b = bound.get(id);
+      const port = b && await this.db.read((q) => wiredPort(q, id));
+      if (b && port) await this.l2pop!.portUp(ctx, port, b.host, b.segment);
+    }
+  }
+
   private async pushIfConsumed(ctx: RequestContext, type: string, ids: string[]): Promise<void> {
     if ((await this.consumers()).ovo.has(type)) await this.resourcesPush.pushCurrent(ctx, type, ids);
   }
@@ -213,6 +231,13 @@ export class Ml2Rpc {
       if (dhcp) await this.dhcpNotifier.notify(ctx, 'port', event, port);
       await this.l2Notifier.portDelete(ctx, port.id as string);
       await this.l2Notifier.securityGroupsMemberUpdated(ctx, (port.security_groups ?? []) as string[]);
+      if (this.l2pop && port.status === 'ACTIVE' && port['binding:host_id']) {
+        // the binding levels went with the port: its network's tunnel segment is the one it was on
+        const segment = await this.db.read((q) => q.selectFrom('network_segments').selectAll().where('network_id', '=', port.network_id as string)
+          .where('network_type', 'in', ['vxlan', 'gre', 'geneve']).orderBy('segment_index').executeTakeFirst());
+        const wired = { id: port.id as string, network_id: port.network_id as string, mac_address: port.mac_address as string, device_owner: port.device_owner as string, fixed_ips: ((port.fixed_ips ?? []) as Item[]).map((f) => f.ip_address as string) };
+        if (segment) await this.l2pop.portDown(ctx, wired, port['binding:host_id'] as string, { id: segment.id, network_type: segment.network_type, physical_network: segment.physical_network, segmentation_id: segment.segmentation_id === null ? null : Number(segment.segmentation_id) });
+      }
       await this.pushChange(ctx, 'Port', event, port.id as string, ovo);
       return;
     }

@@ -12,6 +12,7 @@ import { L2_AGENT_ENTITY, provisioningComplete } from '../../db/provisioning-blo
 import { bumpRevision } from '../../db/resource.js';
 import { parseIp } from '../../ipam/address.js';
 import { boundPorts, type BoundPort } from '../../plugins/ml2/port-binding.js';
+import { wiredPort, type L2Population } from '../../plugins/ml2/mechanism_drivers/l2population.js';
 import type { L2AgentNotifier } from '../agentnotifiers/l2.js';
 import type { Endpoint } from '../server.js';
 import { deviceName, devicesToPortIds } from './devices.js';
@@ -40,6 +41,8 @@ export class Ml2RpcCallbacks implements Endpoint {
     private readonly log: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>,
     /** told about ports whose status it changed (the OVO push follows) */
     private readonly portsChanged: (ctx: RequestContext, ids: string[]) => void = () => {},
+    /** the l2population driver, when configured */
+    private readonly l2pop?: L2Population,
   ) {}
 
   async get_device_details(ctx: RequestContext, kw: Kw): Promise<Item> {
@@ -80,6 +83,10 @@ export class Ml2RpcCallbacks implements Endpoint {
       return null;
     }
     if (await provisioningComplete(this.db, portId, L2_AGENT_ENTITY)) this.portsChanged(ctx, [portId]);
+    if (this.l2pop && bound) {
+      const port = await this.db.read((q) => wiredPort(q, portId));
+      if (port) await this.l2pop.portUp(ctx, port, bound.host, bound.segment, !!(kw.refresh_tunnels ?? kw.agent_restarted));
+    }
     return null;
   }
 
@@ -92,7 +99,9 @@ export class Ml2RpcCallbacks implements Endpoint {
       this.log.debug(`Device ${device} not bound to the agent host ${kw.host}`);
       return { device, exists: true };
     }
+    const port = this.l2pop && bound ? await this.db.read((q) => wiredPort(q, portId)) : null;
     const exists = await this.setStatus(ctx, portId, 'DOWN');
+    if (this.l2pop && bound && port) await this.l2pop.portDown(ctx, port, bound.host, bound.segment);
     return { device, exists };
   }
 
