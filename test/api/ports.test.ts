@@ -287,6 +287,10 @@ describe('ports', () => {
     assert.deepEqual(await ids('fixed_ips=ip_address%3D10.20.0.11'), [p1.id]);
     assert.deepEqual(await ids(`fixed_ips=subnet_id%3D${sn.id}`), [p1.id, p2.id].sort());
     assert.deepEqual(await ids('fixed_ips=ip_address_substr%3D.0.21'), [p2.id]);
+    assert.deepEqual(await ids('fixed_ips=ip_address%3D10.20.0.11&fixed_ips=ip_address%3D10.20.0.21'), [p1.id, p2.id].sort(), 'one key\'s values OR together');
+    assert.deepEqual(await ids(`fixed_ips=ip_address%3D10.20.0.11&fixed_ips=subnet_id%3D${sn.id}`), [p1.id], 'keys AND');
+    assert.deepEqual(await ids('fixed_ips=ip_address_substr%3D.0.21&fixed_ips=ip_address_substr%3D.0.11'), [p1.id, p2.id].sort());
+    assert.deepEqual(await ids('fixed_ips=ip_address_substr%3D%25'), [], 'LIKE wildcards are matched literally');
     assert.deepEqual(await ids(`mac_address=${p1.mac_address}`), [p1.id]);
     assert.deepEqual(await ids('device_owner=compute:az1'), [p1.id]);
     const bad = await s.request('GET', '/v2.0/ports?fixed_ips=nonsense', undefined, A);

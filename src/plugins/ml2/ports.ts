@@ -228,19 +228,23 @@ function compareFixedIps(a: FixedIp, b: FixedIp): number {
   return x.version - y.version || (x.value < y.value ? -1 : x.value > y.value ? 1 : 0);
 }
 
+/**
+ * `fixed_ips=ip_address=...`, `subnet_id=...` and `ip_address_substr=...` (repeated values of one
+ * key OR together, keys AND); other keys are ignored, as Neutron ignores them.
+ */
 function fixedIpsFilter(qb: Select, values: unknown[]): Select {
-  for (const [key, value] of values as Array<[string, string]>) {
-    if (key === 'ip_address') {
-      qb = qb.where('ports.id', 'in', (eb: any) => eb.selectFrom('ipallocations').select('port_id').where('ip_address', '=', value));
-    } else if (key === 'subnet_id') {
-      qb = qb.where('ports.id', 'in', (eb: any) => eb.selectFrom('ipallocations').select('port_id').where('subnet_id', '=', value));
-    } else if (key === 'ip_address_substr') {
-      // SQLite's LIKE has no escape character unless one is named; '!' reads the same in every dialect
-      const pattern = `%${value.replace(/[!%_]/g, (c) => `!${c}`)}%`;
-      qb = qb.where('ports.id', 'in', (eb: any) => eb.selectFrom('ipallocations').select('port_id').where(sql`ip_address like ${pattern} escape '!'`));
-    } else {
-      throw new InvalidInput({ error_message: `Invalid fixed_ips filter key ${key}` });
-    }
+  const byKey = new Map<string, string[]>();
+  for (const [key, value] of values as Array<[string, string]>) byKey.set(key, [...(byKey.get(key) ?? []), value]);
+  const holders = (where: (eb: any) => any) => (eb: any) => eb.selectFrom('ipallocations').select('port_id').where(where);
+  const ips = byKey.get('ip_address');
+  if (ips) qb = qb.where('ports.id', 'in', holders((eb) => eb('ip_address', 'in', ips)));
+  const subnets = byKey.get('subnet_id');
+  if (subnets) qb = qb.where('ports.id', 'in', holders((eb) => eb('subnet_id', 'in', subnets)));
+  const substrings = byKey.get('ip_address_substr');
+  if (substrings) {
+    // SQLite's LIKE has no escape character unless one is named; '!' reads the same in every dialect
+    const patterns = substrings.map((v) => `%${v.replace(/[!%_]/g, (c) => `!${c}`)}%`);
+    qb = qb.where('ports.id', 'in', holders((eb) => eb.or(patterns.map((p) => sql<boolean>`ip_address like ${p} escape '!'`))));
   }
   return qb;
 }
