@@ -87,7 +87,7 @@ export class Ml2Plugin implements Plugin {
       networks,
       subnets,
       subnetpools: createSubnetPoolResource(db, api),
-      ports,
+      ports: this.rpc.portsApi(ports),
       ...(api.resources.has('address_scopes') ? { address_scopes: createAddressScopeResource(db, api) } : {}),
       ...securityGroups,
       agents,

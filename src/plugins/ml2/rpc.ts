@@ -4,7 +4,7 @@
  * notifications. Notifications go out after the commit, never inside the transaction.
  */
 import type { Logger } from 'pino';
-import type { Authorizer } from '../../api/controller.js';
+import type { Authorizer, CreateOpts, ResourceHandler, WriteOpts } from '../../api/controller.js';
 import type { SubRoutes } from '../../api/tags.js';
 import { adminContext, type RequestContext } from '../../auth/context.js';
 import type { Item } from '../../api/body.js';
@@ -64,6 +64,8 @@ export class Ml2Rpc {
   private readonly scheduling: Parameters<typeof rescheduleFromDownAgents>[1];
   private readonly notifyAdminDownAgents: boolean;
   private ovoConsumers?: { types: Set<string>; until: number };
+  /** bindings under way after a port's commit, by port id, for the API answer to wait for */
+  private readonly bindings = new Map<string, Promise<boolean>>();
   /** the l2population driver, when [ml2] mechanism_drivers names it */
   private readonly l2pop?: L2Population;
 
@@ -147,11 +149,43 @@ export class Ml2Rpc {
     },
   };
 
+  /**
+   * The ports API as the controller uses it: a create or update answers once the port is bound,
+   * with the binding in the answer (Nova reads binding:vif_type from it).
+   */
+  portsApi(ports: CoreResources['ports'] & ResourceHandler): ResourceHandler {
+    const bound = async (ctx: RequestContext, item: Item): Promise<Item> => {
+      const binding = this.bindings.get(item.id as string);
+      if (!binding) return item;
+      this.bindings.delete(item.id as string);
+      return (await binding.catch(() => false)) ? ports.get(ctx, item.id as string) : item;
+    };
+    return Object.assign(Object.create(ports) as ResourceHandler, {
+      create: async (ctx: RequestContext, items: Item[], opts?: CreateOpts) => {
+        const created = await ports.create(ctx, items, opts);
+        return Promise.all(created.map((p) => bound(ctx, p)));
+      },
+      update: async (ctx: RequestContext, id: string, changes: Item, opts: WriteOpts) => bound(ctx, await ports.update(ctx, id, changes, opts)),
+    });
+  }
+
   private subscribe(drivers: ReturnType<typeof mechanismDrivers>['drivers'], agentDownTime: number): void {
     const run = (what: string, work: () => Promise<unknown>) => afterCommit(work).catch((err: unknown) => this.log.error({ err }, `${what} after commit failed`));
     this.core.networks.onCommit((event, ctx, net, previous) => run('network notification', () => this.networkCommitted(event, ctx, net, previous)));
     this.core.subnets.onCommit((event, ctx, subnet) => run('subnet notification', () => this.subnetCommitted(event, ctx, subnet)));
-    this.core.ports.onCommit((event, ctx, port, previous) => run('port binding and notification', () => this.portCommitted(event, ctx, port, previous, drivers, agentDownTime)));
+    this.core.ports.onCommit((event, ctx, port, previous) => {
+      // bind first, as Neutron's _bind_port_if_needed after the port's own commit; the API answer waits for it (portsApi)
+      const id = port.id as string;
+      const binding = event !== 'delete' && drivers.length && bindingNeeded(port, previous)
+        ? afterCommit(() => bindPort(this.db, id, drivers, agentDownTime)).then((r) => !!r)
+        : null;
+      if (binding) {
+        this.bindings.set(id, binding);
+        // an answer that does not come for it (an RPC-made port) must not keep it
+        void binding.catch(() => false).finally(() => setTimeout(() => this.bindings.get(id) === binding && this.bindings.delete(id), 30_000).unref());
+      }
+      run('port notification', () => this.portCommitted(event, ctx, port, previous, binding));
+    });
     this.core.agents.onCommit((event, ctx, agent, previous) => {
       if (event !== 'update' || agent.agent_type !== AGENT_TYPE_DHCP || !previous || previous.admin_state_up === agent.admin_state_up) return;
       run('agent_updated', () => this.dhcpNotifier.agentUpdated(ctx, agent.admin_state_up as boolean, agent.host as string));
@@ -225,7 +259,7 @@ export class Ml2Rpc {
     else if (event === 'update' && changed(previous, net, L2_NETWORK_FIELDS)) await this.l2Notifier.networkUpdate(ctx, net);
   }
 
-  private async portCommitted(event: 'create' | 'update' | 'delete', ctx: RequestContext, port: Item, previous: Item | undefined, drivers: ReturnType<typeof mechanismDrivers>['drivers'], agentDownTime: number): Promise<void> {
+  private async portCommitted(event: 'create' | 'update' | 'delete', ctx: RequestContext, port: Item, previous: Item | undefined, binding: Promise<boolean> | null): Promise<void> {
     const { dhcp, ovo } = await this.consumers();
     if (event === 'delete') {
       if (dhcp) await this.dhcpNotifier.notify(ctx, 'port', event, port);
@@ -242,11 +276,7 @@ export class Ml2Rpc {
       return;
     }
     const id = port.id as string;
-    let rebound = false;
-    if (drivers.length && bindingNeeded(port, previous)) {
-      const result = await bindPort(this.db, id, drivers, agentDownTime);
-      rebound = !!result;
-    }
+    const rebound = binding ? await binding : false;
     if (dhcp && (event === 'create' || changed(previous, port, ['fixed_ips', 'mac_address']))) await this.setupDhcpBlock(port);
     const current = rebound ? await this.adminGet(this.core.ports, id) : port;
     if (!current) return;
