@@ -1,4 +1,4 @@
-import { Kysely, sql, SqliteAdapter, type Transaction } from 'kysely';
+import { Kysely, MysqlAdapter, sql, SqliteAdapter, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { DBConnectionError, HTTPConflict, InvalidInput, isNeutronError } from '../api/errors.js';
 import type { Config } from '../config/index.js';
@@ -213,6 +213,25 @@ function translate(e: unknown): unknown {
  */
 export function forUpdate<QB extends { forUpdate(): QB }>(q: Queryable, qb: QB): QB {
   return q.getExecutor().adapter instanceof SqliteAdapter ? qb : qb.forUpdate();
+}
+
+/**
+ * Takes the named lock (a row of `locks`) until the transaction ends, so that transactions doing
+ * the same thing take turns instead of racing and starting again. Once per transaction and name;
+ * nothing to do on SQLite, where one writer at a time is let in.
+ */
+export async function lockNamed(tx: Tx, name: string): Promise<void> {
+  if (tx.getExecutor().adapter instanceof SqliteAdapter) return;
+  const held = ((tx as any).__locks ??= new Set<string>()) as Set<string>;
+  if (held.has(name)) return;
+  const take = () => tx.selectFrom('locks').select('name').where('name', '=', name).forUpdate().executeTakeFirst();
+  if (!(await take())) {
+    // the first use of this name: a concurrent first use waits here for the other's insert to commit
+    const insert = tx.insertInto('locks').values({ name });
+    await (tx.getExecutor().adapter instanceof MysqlAdapter ? insert.ignore() : insert.onConflict((oc) => oc.doNothing())).execute();
+    await take();
+  }
+  held.add(name);
 }
 
 /** Neutron's timestamp format: whole seconds, UTC, literal Z. */

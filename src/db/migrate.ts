@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003_ipam.js';
 import * as m0004 from './migrations/0004_rpc.js';
 import * as m0005 from './migrations/0005_security_groups_quotas.js';
 import * as m0006 from './migrations/0006_l3.js';
+import * as m0007 from './migrations/0007_locks.js';
 
 /** Every schema version, in order. A new migration is a new module added at the end. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_rpc': m0004,
   '0005_security_groups_quotas': m0005,
   '0006_l3': m0006,
+  '0007_locks': m0007,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Tx } from '../../../db/database.js';
+import { lockNamed, type Tx } from '../../../db/database.js';
 import { InvalidInput, type NeutronError } from '../../../api/errors.js';
 
 /** A network segment as ML2 passes it between its managers and drivers. */
@@ -77,6 +77,9 @@ export async function releaseAllocation(tx: Tx, type: string, physnet: string, i
  * allocated one whose successor is free. Two queries per range, whatever the number of allocations.
  */
 export async function lowestFree(tx: Tx, type: string, physnet: string, ranges: Range[]): Promise<number | null> {
+  // allocators of one range take turns: racing for the same lowest id, a long transaction (a bulk
+  // create) could lose to a shorter one every time it ran again
+  await lockNamed(tx, `segment:${type}:${physnet}`);
   for (const { min, max } of ranges) {
     if (!(await isAllocated(tx, type, physnet, min))) return min;
     const row = await tx.selectFrom(`${TABLE} as a`)
