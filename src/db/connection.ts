@@ -103,11 +103,13 @@ export function createDialect(
  * MariaDB too (whose default is REPEATABLE READ). Correctness under concurrency does not come from
  * the isolation level: allocations (segmentation ids, addresses, MACs, prefixes) are unique keys,
  * and read-modify-write goes through SELECT ... FOR UPDATE or `x = x + 1`; a lost race is a
- * duplicate-key, deadlock or serialization error and the whole transaction is run again. READ
- * COMMITTED lets each statement of that re-run see what the winner committed, and spares InnoDB the
- * gap locks that REPEATABLE READ takes on every locking read and unique check, which were the main
- * source of deadlocks between concurrent allocations. SERIALIZABLE would add serialization failures
- * (more retries) and protect no invariant that the keys do not already protect.
+ * duplicate-key, deadlock or serialization error and the whole transaction is run again; where
+ * a long transaction could keep losing, allocators take turns on a row lock (lockNamed, the subnet
+ * and subnet-pool rows). READ COMMITTED lets every statement see what was committed before it, so a
+ * check made after taking a lock sees the previous holder's work, and it spares InnoDB the gap
+ * locks that REPEATABLE READ takes on locking reads and unique checks, a common cause of deadlocks
+ * between concurrent inserts. SERIALIZABLE would add serialization failures (more retries) and
+ * protect no invariant that the keys and locks do not already protect.
  */
 const ISOLATION = 'READ COMMITTED';
 
