@@ -34,8 +34,6 @@ export interface ResourceHandler {
   list(ctx: RequestContext, q: ListQuery): Promise<Item[]>;
   /** the same unpaginated list handed over in batches (see SqlResource.listBatches) */
   listBatches?(ctx: RequestContext, q: ListQuery): AsyncIterable<Item[]>;
-  /** the same unpaginated list handed over in batches (see SqlResource.listBatches) */
-  listBatches?(ctx: RequestContext, q: ListQuery): AsyncIterable<Item[]>;
   get(ctx: RequestContext, id: string): Promise<Item>;
   /** must call opts.checkQuota first thing in its transaction */
   create(ctx: RequestContext, items: Item[], opts?: CreateOpts): Promise<Item[]>;
