@@ -185,9 +185,17 @@ export class SqlResource {
     if (query.marker !== null) {
       const marker = await noMatchOnDataError(q.selectFrom(this.table).selectAll().where('id', '=', query.marker).executeTakeFirst(), undefined);
       if (!marker) throw this.notFound(query.marker);
+      // rows after the marker in the sort order, where NULL is the smallest value
+      const t = this.table;
+      const same = (eb: any, c: string) => (marker[c] === null ? eb(`${t}.${c}`, 'is', null) : eb(`${t}.${c}`, '=', marker[c]));
+      const after = (eb: any, c: string, dir: 'asc' | 'desc') => {
+        const v = marker[c];
+        if (dir === 'asc') return v === null ? eb(`${t}.${c}`, 'is not', null) : eb(`${t}.${c}`, '>', v);
+        return v === null ? sql<boolean>`1 = 0` : eb.or([eb(`${t}.${c}`, '<', v), eb(`${t}.${c}`, 'is', null)]);
+      };
       qb = qb.where((eb) => eb.or(effective.map(([col, dir], i) => eb.and([
-        ...effective.slice(0, i).map(([c]) => eb(`${this.table}.${c}`, '=', marker[c])),
-        eb(`${this.table}.${col}`, dir === 'asc' ? '>' : '<', marker[col]),
+        ...effective.slice(0, i).map(([c]) => same(eb, c)),
+        after(eb, col, dir),
       ]))));
     }
     // NULL is the smallest value, as on SQLite and MariaDB; PostgreSQL puts it last unless told

@@ -50,6 +50,30 @@ describe('the same answers on every database', () => {
       .body.subnets.map((x: any) => x.gateway_ip);
     assert.deepEqual(await order('asc'), [null, '10.1.0.1', '10.3.0.1']);
     assert.deepEqual(await order('desc'), ['10.3.0.1', '10.1.0.1', null]);
+    // and pages walk past NULLs, both ways
+    await s.request('POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: '10.4.0.0/24', gateway_ip: null } });
+    const link = (r: { body: any }, rel: string) => {
+      const l = r.body.subnets_links?.find((x: any) => x.rel === rel);
+      return r.body.subnets.length && l ? new URL(l.href).pathname + new URL(l.href).search : '';
+    };
+    for (const dir of ['asc', 'desc']) {
+      const base = `/v2.0/subnets?network_id=${net.id}&sort_key=gateway_ip&sort_dir=${dir}`;
+      const whole = (await s.request('GET', base)).body.subnets.map((x: any) => x.id);
+      const paged: string[] = [];
+      for (let path = `${base}&limit=1`, i = 0; path && i < 6; i++) {
+        const r = await s.request('GET', path);
+        paged.push(...r.body.subnets.map((x: any) => x.id));
+        path = link(r, 'next');
+      }
+      assert.deepEqual(paged, whole, `paging ${dir}`);
+      const back: string[] = [];
+      for (let path = `${base}&limit=1&marker=${whole.at(-1)}&page_reverse=True`, i = 0; path && i < 6; i++) {
+        const r = await s.request('GET', path);
+        back.unshift(...r.body.subnets.map((x: any) => x.id));
+        path = link(r, 'previous');
+      }
+      assert.deepEqual(back, whole.slice(0, -1), `paging ${dir} backwards`);
+    }
   });
 
   test('a filter or id value that no column could hold matches nothing, as on SQLite', async () => {
