@@ -4,7 +4,7 @@ import type { RequestContext } from '../auth/context.js';
 import type { AttributeDef, StorageKind } from '../api/attributes.js';
 import { UNSET } from '../api/attributes.js';
 import type { Item } from '../api/body.js';
-import type { CreateOpts } from '../api/controller.js';
+import type { CreateOpts, ResourceHandler } from '../api/controller.js';
 import type { ResourceDef } from '../api/definitions/types.js';
 import { RevisionNumberConstraintFailed, type NeutronError } from '../api/errors.js';
 import type { ListQuery } from '../api/query.js';
@@ -209,6 +209,19 @@ export class SqlResource {
     const rows = await noMatchOnDataError(qb.execute(), []);
     if (query.pageReverse) rows.reverse();
     return rows;
+  }
+
+  /** This resource as the controller calls it; plugins spread it and add or override what differs. */
+  handler(): ResourceHandler {
+    return {
+      list: (ctx, q) => this.list(ctx, q),
+      listBatches: (ctx, q) => this.listBatches(ctx, q),
+      get: (ctx, id) => this.get(ctx, id),
+      create: (ctx, items, opts) => this.create(ctx, items, opts),
+      update: (ctx, id, changes, opts) => this.update(ctx, id, changes, opts),
+      delete: (ctx, id, opts) => this.delete(ctx, id, opts),
+      tags: this.tags,
+    };
   }
 
   /** The object, or the resource's NotFound when it does not exist or the caller may not see it. */

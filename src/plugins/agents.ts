@@ -131,11 +131,8 @@ export function createAgentResource(db: Database, api: ApiModel, agentDownTime: 
     },
   }, (id) => new AgentNotFound(id));
   return {
-    list: (ctx, q) => resource.list(ctx, q),
-    get: (ctx, id) => resource.get(ctx, id),
+    ...resource.handler(),
     create: async () => { throw new HTTPMethodNotAllowed(); },
-    update: (ctx, id, changes, opts) => resource.update(ctx, id, changes, opts),
-    delete: (ctx, id, opts) => resource.delete(ctx, id, opts),
     onCommit: (listener) => resource.onCommit(listener),
   };
 }

@@ -1,6 +1,6 @@
 import type { RequestContext } from '../../auth/context.js';
 import type { Item } from '../../api/body.js';
-import type { CreateOpts, ResourceHandler } from '../../api/controller.js';
+import type { ResourceHandler } from '../../api/controller.js';
 import {
   BadRequest, ExternalGatewayForFloatingIPNotFound, ExternalIpAddressExhausted, FloatingIPNotFound,
   FloatingIPPortAlreadyAssociated, NetworkNotFound,
@@ -156,12 +156,7 @@ export function createFloatingIpResource(core: L3Core, events?: RouterEvents): R
 
   return {
     resource,
-    list: (ctx, q) => resource.list(ctx, q),
-    get: (ctx, id) => resource.get(ctx, id),
-    create: (ctx, items, opts?: CreateOpts) => resource.create(ctx, items, opts),
-    update: (ctx, id, changes, opts) => resource.update(ctx, id, changes, opts),
-    delete: (ctx, id, opts) => resource.delete(ctx, id, opts),
-    tags: resource.tags,
+    ...resource.handler(),
   };
 }
 

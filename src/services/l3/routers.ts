@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../auth/context.js';
 import { pyRepr, UNSET } from '../../api/attributes.js';
 import type { Item } from '../../api/body.js';
-import type { CreateOpts, ResourceHandler, WriteOpts } from '../../api/controller.js';
+import type { ResourceHandler, WriteOpts } from '../../api/controller.js';
 import {
   BadRequest, HTTPBadRequest, InvalidRoutes, NetworkNotFound, RouterExternalGatewayInUseByFloatingIp, RouterInUse,
   RouterNotFound, RoutesExhausted,
@@ -301,12 +301,7 @@ export function createRouterResource(core: L3Core, opts: RouterOptions, events?:
 
   return {
     resource,
-    list: (ctx, q) => resource.list(ctx, q),
-    get: (ctx, id) => resource.get(ctx, id),
-    create: (ctx, items, copts?: CreateOpts) => resource.create(ctx, items, copts),
-    update: (ctx, id, changes, wopts) => resource.update(ctx, id, changes, wopts),
-    delete: (ctx, id, wopts) => resource.delete(ctx, id, wopts),
-    tags: resource.tags,
+    ...resource.handler(),
     actions: {
       add_router_interface: onRouter((tx, ctx, router, body) => addRouterInterface(tx, ctx, core, router, body)),
       remove_router_interface: onRouter((tx, ctx, router, body) => removeRouterInterface(tx, ctx, core, router, body)),
