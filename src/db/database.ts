@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { DBConnectionError, HTTPConflict, InvalidInput, isNeutronError } from '../api/errors.js';
 import type { Config } from '../config/index.js';
 import { databaseUrl } from '../config/index.js';
+import { GroupCommit } from './group-commit.js';
 import {
   createDialect, DEFAULT_POOL, parseConnectionUrl, redact, type Dialect, type PoolOptions, type SessionOptions,
 } from './connection.js';
@@ -90,6 +91,8 @@ export class Database {
   readonly description: string;
   private readonly maxRetries: number;
   private readonly log?: Logger;
+  /** SQLite's write transactions are batched (see GroupCommit) */
+  private readonly groupCommit?: GroupCommit;
 
   constructor(opts: DatabaseOptions) {
     const parsed = parseConnectionUrl(opts.url, opts.connectionParameters);
@@ -103,6 +106,7 @@ export class Database {
         this.log?.warn({ err: e }, 'database connection lost while idle');
       }),
     });
+    if (this.dialect === 'sqlite') this.groupCommit = new GroupCommit(this.kysely);
   }
 
   /** The database of `[database]` in `config`, with its pool and retry options. */
@@ -156,13 +160,10 @@ export class Database {
   async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        let committed: Array<() => void> = [];
-        const result = await this.kysely.transaction().execute(async (tx) => {
-          const r = await fn(tx);
-          committed = (tx as any)[ON_COMMITTED] ?? [];
-          return r;
-        });
-        for (const f of committed) {
+        const { result, tx } = this.groupCommit
+          ? await this.groupCommit.run(fn)
+          : await this.kysely.transaction().execute(async (tx) => ({ result: await fn(tx), tx }));
+        for (const f of (tx as any)[ON_COMMITTED] ?? []) {
           try {
             f();
           } catch (err) {

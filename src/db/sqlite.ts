@@ -40,6 +40,8 @@ class SqliteServerDriver implements Driver {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 0');
     this.db.pragma('foreign_keys = ON');
+    // another worker's commit empties this connection's page cache; mapped pages come back for free
+    this.db.pragma('mmap_size = 268435456');
     this.connection = new SqliteConnection(this.db);
   }
 

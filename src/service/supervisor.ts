@@ -1,7 +1,7 @@
 /**
  * The parent process, as neutron-server's: it loads the configuration and the plugins, prepares the
  * database, forks the workers of the plan (API workers share the listening socket: node:cluster
- * with SCHED_NONE, the kernel spreads the connections), respawns those that die, and handles the
+ * with SCHED_NONE, each worker accepts connections itself), respawns those that die, and handles the
  * signals: SIGTERM/SIGINT stop gracefully (a second one at once), SIGHUP reloads the configuration
  * with a rolling restart.
  *
@@ -13,6 +13,7 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { LoadResult } from '../config/index.js';
+import { WriteTurnBroker } from '../db/write-turns.js';
 import { loadPlugins } from '../plugins/registry.js';
 import type { HttpFront } from './http.js';
 import { createLogger } from './log.js';
@@ -60,6 +61,8 @@ export class Supervisor {
   private readonly log: Logger;
   private current: Generation;
   private readonly slots = new Set<Slot>();
+  /** the workers' turns at the embedded SQLite database's write lock */
+  private readonly writeTurns = new WriteTurnBroker<Worker>((w) => w.send({ type: 'write-turn' } satisfies ToWorker));
   /** api_workers = 0: the supervisor serves the API itself */
   private parentApi?: { front: HttpFront; server: NeutronServer };
   private address?: { host: string; port: number };
@@ -122,7 +125,9 @@ export class Supervisor {
   /** Forks the slot's worker; resolves when it is ready, rejects if it exits before. */
   private fork(slot: Slot): Promise<void> {
     const { group, index, loaded } = slot;
-    const worker = cluster.fork();
+    // libuv then pauses after each connection it accepts, so that a burst of connections is
+    // spread over the API workers instead of going to whichever woke up first
+    const worker = cluster.fork({ UV_TCP_SINGLE_ACCEPT: '1' });
     const pid = worker.process.pid;
     slot.worker = worker;
     slot.readyAt = undefined;
@@ -142,9 +147,14 @@ export class Supervisor {
         slot.readyAt = Date.now();
         if (m.address && !this.address) this.address = m.address;
         slot.started?.resolve();
+      } else {
+        this.writeTurns.onMessage(worker, m);
       }
     });
-    worker.on('exit', (code, signal) => this.onExit(slot, worker, code, signal));
+    worker.on('exit', (code, signal) => {
+      this.writeTurns.gone(worker);
+      this.onExit(slot, worker, code, signal);
+    });
     // a message to a worker that is exiting fails (EPIPE): its exit is what matters
     worker.on('error', (err) => this.log.debug({ err, child_pid: pid }, 'worker channel error'));
     return started;

@@ -5,17 +5,20 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import type { TurnGrant, TurnRequest } from '../db/write-turns.js';
 import type { WorkerRole } from '../plugins/plugin.js';
 import { createLogger } from './log.js';
 import { runRole, type Running } from './roles.js';
 
 export type ToWorker =
   | { type: 'start'; role: WorkerRole; desc: string; index: number; config: Config; configDirs: string[]; specs?: string[]; title: string }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  | TurnGrant;
 
 export type ToSupervisor =
   | { type: 'hello' }
-  | { type: 'ready'; address?: { host: string; port: number } };
+  | { type: 'ready'; address?: { host: string; port: number } }
+  | TurnRequest;
 
 const send = (m: ToSupervisor) => process.send?.(m);
 

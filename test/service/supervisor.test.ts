@@ -60,6 +60,8 @@ describe('supervisor and workers (real processes, real signals)', () => {
     const exit = await server.waitFor((e) => e.worker === 'supervisor' && e.child_pid === victim && / exited with signal SIGKILL/.test(e.msg), 10_000, mark);
     assert.equal(exit.level, 40);
     await server.waitFor((e) => e.worker === 'supervisor' && /^respawning api worker 1/.test(e.msg), 10_000, mark);
+    // the supervisor's own log lines may come through after the new worker's
+    await server.waitFor((e) => e.worker === 'supervisor' && /^started api worker 1 /.test(e.msg), 10_000, mark);
     const after = server.workerPids('api worker');
     assert.equal(after.length, 3);
     assert.ok(!after.includes(victim));
@@ -71,6 +73,28 @@ describe('supervisor and workers (real processes, real signals)', () => {
     assert.ok(server.logs.some((e) => e.pid === fresh && e.msg === 'request'), 'the respawned worker served nothing');
     server.child.kill('SIGTERM');
     assert.deepEqual(await server.exited, { code: 0, signal: null });
+  });
+
+  test('a burst of new connections is spread over the API workers', async () => {
+    const server = await start({ conf: 'api_workers = 2' });
+    const workers = server.workerPids('api worker');
+    const { port } = new URL(server.url);
+    const mark = server.logs.length;
+    // 100 connections at once, all established before any request: each is one worker's
+    const sockets = await Promise.all(Array.from({ length: 100 }, () => new Promise<ReturnType<typeof connect>>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => resolve(socket));
+      socket.on('error', reject);
+    })));
+    await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => {
+      socket.on('close', () => resolve());
+      socket.resume();
+      socket.write('GET /v2.0/networks HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n');
+    })));
+    const served = () => workers.map((pid) => server.logs.slice(mark).filter((e) => e.pid === pid && e.msg === 'request').length);
+    // the access log lines come through the server's stdout a little later
+    for (let i = 0; i < 100 && served()[0]! + served()[1]! < 100; i++) await sleep(50);
+    assert.equal(served()[0]! + served()[1]!, 100);
+    assert.ok(served().every((n) => n >= 20), `connections per worker: ${served().join(', ')}`);
   });
 
   test('SIGTERM during a burst: every accepted request completes, then exit 0', async () => {
