@@ -10,6 +10,7 @@ import { RevisionNumberConstraintFailed, type NeutronError } from '../api/errors
 import type { ListQuery } from '../api/query.js';
 import { isDataError, timestamp, type Database, type Queryable, type Tx } from './database.js';
 import { inChunks } from './chunks.js';
+import { prepared, type PreparedQuery } from './prepared.js';
 import { loadTags, SqlTags, tagFilters } from './tags.js';
 
 export type Select = SelectQueryBuilder<any, any, any>;
@@ -20,12 +21,27 @@ export interface ResourceHooks {
   scope?(qb: Select, ctx: RequestContext): Select;
   /** filters on attributes that have no column of their own */
   filters?: Record<string, (qb: Select, values: unknown[], ctx: RequestContext) => Select>;
-  /** fills computed attributes for a batch of items, set-based */
-  extend?(q: Queryable, items: Item[], ctx: RequestContext): Promise<void>;
+  /**
+   * fills computed attributes for a batch of items, set-based; `wanted` (null: all) names the
+   * attributes the caller will read, so that what nobody reads need not be loaded
+   */
+  extend?(q: Queryable, items: Item[], ctx: RequestContext, wanted: ReadonlySet<string> | null): Promise<void>;
+  /**
+   * The stored attributes that extend computes each of its attributes from. Declaring it says that
+   * extend copes with items holding only the wanted attributes and these, so that a list with
+   * fields= reads only those columns.
+   */
+  sources?: Record<string, readonly string[]>;
   /** before the row is inserted (the item has its id): validation, allocations */
   beforeCreate?(tx: Tx, ctx: RequestContext, item: Item): Promise<void>;
   /** after the row is inserted: rows of other tables that refer to it */
   afterCreate?(tx: Tx, ctx: RequestContext, item: Item): Promise<void>;
+  /**
+   * Fills the computed attributes of an object just created (`item`: its columns as stored) from
+   * what beforeCreate and afterCreate left on `written`, instead of reading them back; without it
+   * the object is read back.
+   */
+  created?(item: Item, written: Item): void;
   /** before the row is updated: may change `changes` */
   beforeUpdate?(tx: Tx, ctx: RequestContext, current: Item, changes: Item): Promise<void>;
   afterUpdate?(tx: Tx, ctx: RequestContext, current: Item, changes: Item): Promise<void>;
@@ -66,6 +82,12 @@ function fromDb(kind: StorageKind, v: unknown): unknown {
   }
 }
 
+/**
+ * Items per batch of an unpaginated list: small enough that building one batch stays in V8's young
+ * generation and that a waiting list holds little, large enough that the per-batch queries are few.
+ */
+const LIST_BATCH_SIZE = 500;
+
 /** Generic list/get/create/update/delete of one resource's table, driven by its definition. */
 export class SqlResource {
   readonly columns: Column[];
@@ -74,6 +96,7 @@ export class SqlResource {
   readonly tags?: SqlTags;
   private readonly builtinFilters: Record<string, (qb: Select, values: unknown[], ctx: RequestContext) => Select> = {};
   private readonly commitListeners: CommitListener[] = [];
+  private readonly inserts = new Map<string, PreparedQuery<Record<string, unknown>>>();
 
   constructor(
     readonly db: Database,
@@ -105,11 +128,11 @@ export class SqlResource {
     return !!this.def.taggable && 'tags' in this.def.attributes;
   }
 
-  /** Computed attributes: tags, then the resource's own extend hook. */
-  private async extend(q: Queryable, items: Item[], ctx: RequestContext): Promise<void> {
+  /** Computed attributes (those in `wanted`, or all): tags, then the resource's own extend hook. */
+  private async extend(q: Queryable, items: Item[], ctx: RequestContext, wanted: ReadonlySet<string> | null = null): Promise<void> {
     if (!items.length) return;
-    if (this.isTagged) await loadTags(q, this.def.name, items);
-    await this.hooks.extend?.(q, items, ctx);
+    if (this.isTagged && (!wanted || wanted.has('tags'))) await loadTags(q, this.def.name, items);
+    await this.hooks.extend?.(q, items, ctx, wanted);
   }
 
   /** Whether the object exists and is visible to the caller (the scoping of a GET). */
@@ -118,9 +141,9 @@ export class SqlResource {
     return !!row;
   }
 
-  fromRow(row: Record<string, unknown>): Item {
+  fromRow(row: Record<string, unknown>, columns = this.columns): Item {
     const item: Item = {};
-    for (const c of this.columns) item[c.attr] = fromDb(c.kind, row[c.column]);
+    for (const c of columns) item[c.attr] = fromDb(c.kind, row[c.column]);
     if ('project_id' in item) item.tenant_id = item.project_id;
     return item;
   }
@@ -157,28 +180,52 @@ export class SqlResource {
   async list(ctx: RequestContext, query: ListQuery): Promise<Item[]> {
     return this.db.read(async (q) => {
       const items = (await this.selectRows(q, ctx, query)).map((r) => this.fromRow(r));
-      await this.extend(q, items, ctx);
+      await this.extend(q, items, ctx, query.fields ? new Set(query.fields) : null);
       return items;
     });
   }
 
   /**
-   * The same list, extended and handed over `size` items at a time: the rows are read with one
-   * statement, but the objects built from them for one batch are garbage before the next batch
-   * is built, so that a list of 10,000 ports never holds 10,000 full objects.
+   * The same list, extended and handed over `size` items at a time. The matching ids are read
+   * first, in the list's order; then each batch's rows by id. A list so holds its ids and one
+   * batch, never all its rows: 50 concurrent lists of 10,000 ports would not fit in a worker.
+   * Only the attributes in `query.fields` (null: all) need be filled.
    */
-  async *listBatches(ctx: RequestContext, query: ListQuery, size = 1000): AsyncGenerator<Item[]> {
-    const rows: Array<Record<string, unknown> | null> = await this.db.read((q) => this.selectRows(q, ctx, query));
-    for (let i = 0; i < rows.length; i += size) {
-      const items = rows.slice(i, i + size).map((r) => this.fromRow(r!));
-      rows.fill(null, i, i + size);
-      await this.db.read((q) => this.extend(q, items, ctx));
+  async *listBatches(ctx: RequestContext, query: ListQuery, size = LIST_BATCH_SIZE): AsyncGenerator<Item[]> {
+    const wanted = query.fields ? new Set(query.fields) : null;
+    const columns = wanted && this.hooks.sources ? this.columnsFor(wanted, this.hooks.sources) : this.columns;
+    const select = (q: Queryable) => (columns === this.columns ? q.selectFrom(this.table).selectAll(this.table)
+      : q.selectFrom(this.table).select(columns.map((c) => `${this.table}.${c.column}`)));
+    const ids = await this.db.read(async (q) => (await this.selectRows(q, ctx, query, true)).map((r) => r.id as string));
+    for (let i = 0; i < ids.length; i += size) {
+      const chunk = ids.slice(i, i + size);
+      const items = await this.db.read(async (q) => {
+        const rows = new Map<unknown, Record<string, unknown>>();
+        for (const row of await select(q).where(`${this.table}.id`, 'in', chunk).execute()) rows.set(row.id, row);
+        const batch: Item[] = [];
+        // a row deleted since the ids were read is left out
+        for (const id of chunk) if (rows.has(id)) batch.push(this.fromRow(rows.get(id)!, columns));
+        await this.extend(q, batch, ctx, wanted);
+        return batch;
+      });
       yield items;
     }
   }
 
-  private async selectRows(q: Queryable, ctx: RequestContext, query: ListQuery): Promise<Array<Record<string, unknown>>> {
+  /** The columns of the attributes in `wanted`, of those they are computed from, and the id. */
+  private columnsFor(wanted: ReadonlySet<string>, sources: Record<string, readonly string[]>): Column[] {
+    const attrs = new Set(['id', ...wanted]);
+    for (const a of wanted) for (const s of sources[a] ?? []) attrs.add(s);
+    if (attrs.has('tenant_id')) attrs.add('project_id');
+    return this.columns.filter((c) => attrs.has(c.attr));
+  }
+
+  private async selectRows(q: Queryable, ctx: RequestContext, query: ListQuery, idsOnly = false): Promise<Array<Record<string, unknown>>> {
     let qb = this.applyFilters(this.base(q, ctx), query.filters, ctx);
+    // Only the id is wanted, but with a column that no index holds (created_at), so that the
+    // database reads the rows in the same plan, hence the same order, as for all the columns
+    // (a covering index would change the order of an unsorted list).
+    if (idsOnly && this.def.standardAttributes) qb = qb.clearSelect().select([`${this.table}.id`, `${this.table}.created_at`]);
     const sorts = query.sorts.map(([k, d]) => [this.columns.find((c) => c.attr === k)!.column, d] as [string, 'asc' | 'desc']);
     if (query.limit !== null && !sorts.some(([c]) => c === 'id')) sorts.push(['id', 'asc']);
     const effective = query.pageReverse ? sorts.map(([c, d]) => [c, d === 'asc' ? 'desc' : 'asc'] as [string, 'asc' | 'desc']) : sorts;
@@ -256,12 +303,18 @@ export class SqlResource {
 
   async create(ctx: RequestContext, items: Item[], opts: CreateOpts = {}): Promise<Item[]> {
     const created = await this.db.write(async (tx) => {
-      await opts.checkQuota?.(tx, items);
-      if (items.length === 1) return [await this.insert(tx, ctx, items[0]!)];
-      // a bulk create reads its objects back set-based: one select and one extend for all of them
-      const ids: string[] = [];
-      for (const input of items) ids.push(await this.insertRow(tx, ctx, input));
-      return this.loadMany(tx, ids, ctx);
+      const settleQuota = await opts.checkQuota?.(tx, items);
+      let out: Item[];
+      if (items.length === 1) {
+        out = [await this.insert(tx, ctx, items[0]!)];
+      } else {
+        // a bulk create reads its objects back set-based: one select and one extend for all of them
+        const ids: string[] = [];
+        for (const input of items) ids.push((await this.insertRow(tx, ctx, input)).id as string);
+        out = await this.loadMany(tx, ids, ctx);
+      }
+      await settleQuota?.();
+      return out;
     });
     for (const item of created) this.committed('create', ctx, item);
     return created;
@@ -269,11 +322,28 @@ export class SqlResource {
 
   /** Inserts one item inside a caller's transaction and returns it as the API shows it. */
   async insert(tx: Tx, ctx: RequestContext, input: Item): Promise<Item> {
-    return this.load(tx, await this.insertRow(tx, ctx, input), ctx);
+    const written = await this.insertRow(tx, ctx, input);
+    if (!this.hooks.created) return this.load(tx, written.id as string, ctx);
+    // the columns as they read back, with no tags yet
+    const item = this.fromRow(this.toRow(written));
+    if (this.isTagged) item.tags = [];
+    this.hooks.created(item, written);
+    return item;
   }
 
-  /** Inserts one item (hooks included) inside a caller's transaction; returns its id. */
-  private async insertRow(tx: Tx, ctx: RequestContext, input: Item): Promise<string> {
+  /** The INSERT of these columns, prepared once */
+  private insertOf(columns: string[]): PreparedQuery<Record<string, unknown>> {
+    const key = columns.join();
+    let insert = this.inserts.get(key);
+    if (!insert) {
+      insert = prepared((q, p) => q.insertInto(this.table).values(Object.fromEntries(columns.map((c) => [c, p[c]]))));
+      this.inserts.set(key, insert);
+    }
+    return insert;
+  }
+
+  /** Inserts one item (hooks included) inside a caller's transaction; returns it as the hooks left it. */
+  private async insertRow(tx: Tx, ctx: RequestContext, input: Item): Promise<Item> {
     const item: Item = { ...input, id: randomUUID() };
     if (this.def.standardAttributes) {
       const now = timestamp();
@@ -281,9 +351,10 @@ export class SqlResource {
       item.description ??= '';
     }
     await this.hooks.beforeCreate?.(tx, ctx, item);
-    await tx.insertInto(this.table).values(this.toRow(item)).execute();
+    const row = this.toRow(item);
+    await this.insertOf(Object.keys(row)).execute(tx, row);
     await this.hooks.afterCreate?.(tx, ctx, item);
-    return item.id as string;
+    return item;
   }
 
   async update(ctx: RequestContext, id: string, changes: Item, opts: WriteOptions = {}): Promise<Item> {

@@ -7,7 +7,9 @@
  * ipallocations (subnet_id, ip_address); range updates are compare-and-set, and a lost race runs
  * the whole transaction again (Database.write).
  */
+import { SqliteAdapter } from 'kysely';
 import { forUpdate, type Tx } from '../db/database.js';
+import { prepared } from '../db/prepared.js';
 import { IpAddressAlreadyAllocated } from '../api/errors.js';
 import { formatIp, parseIp, type IpAddress, type IpRange, type IpVersion } from './address.js';
 
@@ -51,8 +53,8 @@ class RangeChanged extends Error {
   constructor() { super('availability range changed concurrently'); }
 }
 
-function changed(result: { numUpdatedRows?: bigint; numDeletedRows?: bigint }): void {
-  if ((result.numUpdatedRows ?? result.numDeletedRows ?? 0n) !== 1n) throw new RangeChanged();
+function changed(rows: number): void {
+  if (rows !== 1) throw new RangeChanged();
 }
 
 /** The free parts of `pool` once the sorted `used` addresses are taken out, by a single sweep. */
@@ -105,39 +107,81 @@ export async function replacePools(tx: Tx, subnetId: string, pools: readonly IpR
 }
 
 /**
- * Allocations from one subnet queue on the subnet's row instead of racing on its free ranges: a
- * compare-and-set that lost to a transaction that committed first would run the whole transaction
- * again, and a long one (a bulk create of 100 ports) could lose every time. Once per transaction.
+ * A specific address and a release queue on the subnet's row instead of racing on its free ranges
+ * with each other: a compare-and-set that lost to a transaction that committed first would run the
+ * whole transaction again, and a long one could lose every time. Once per transaction.
  */
 async function lockSubnet(tx: Tx, subnetId: string): Promise<void> {
+  // SQLite's BEGIN IMMEDIATE lets one writer at a time in already
+  if (tx.getExecutor().adapter instanceof SqliteAdapter) return;
   const locked = ((tx as any).__lockedSubnets ??= new Set<string>()) as Set<string>;
   if (locked.has(subnetId)) return;
   locked.add(subnetId);
-  await forUpdate(tx, tx.selectFrom('subnets').select('id').where('id', '=', subnetId)).execute();
+  await tx.selectFrom('subnets').select('id').where('id', '=', subnetId).forUpdate().execute();
 }
+
+const sameRange = (qb: any, p: RangeRow) => qb.where('subnet_id', '=', p.subnet_id).where('first_ip', '=', p.first_ip).where('last_ip', '=', p.last_ip);
+const deleteRange = prepared<RangeRow>((q, p) => sameRange(q.deleteFrom('ipam_availability_ranges'), p));
+const setRangeFirst = prepared<RangeRow & { to: string }>((q, p) => sameRange(q.updateTable('ipam_availability_ranges').set({ first_ip: p.to }), p));
+const setRangeLast = prepared<RangeRow & { to: string }>((q, p) => sameRange(q.updateTable('ipam_availability_ranges').set({ last_ip: p.to }), p));
+const insertRange = prepared<RangeRow>((q, p) => q.insertInto('ipam_availability_ranges')
+  .values({ subnet_id: p.subnet_id, pool_index: p.pool_index, first_ip: p.first_ip, last_ip: p.last_ip }));
+const firstRanges = prepared<{ subnet_id: string; n: number }, RangeRow>((q, p) => q.selectFrom('ipam_availability_ranges')
+  .select(['subnet_id', 'pool_index', 'first_ip', 'last_ip']).where('subnet_id', '=', p.subnet_id).orderBy('pool_index').orderBy('first_ip').limit(p.n));
+const insertAllocation = prepared<{ subnet_id: string; ip_address: string; port_id: string; network_id: string }>((q, p) => q.insertInto('ipallocations')
+  .values({ subnet_id: p.subnet_id, ip_address: p.ip_address, port_id: p.port_id, network_id: p.network_id }));
 
 /** Takes `value` out of the free range `row` that holds it. */
 async function takeFromRange(tx: Tx, version: IpVersion, row: RangeRow, value: bigint): Promise<void> {
   const first = keyValue(row.first_ip);
   const last = keyValue(row.last_ip);
-  const same = (qb: any) => qb.where('subnet_id', '=', row.subnet_id).where('first_ip', '=', row.first_ip).where('last_ip', '=', row.last_ip);
   if (first === last) {
-    changed(await same(tx.deleteFrom('ipam_availability_ranges')).executeTakeFirst());
+    changed(await deleteRange.changes(tx, row));
   } else if (value === first) {
-    changed(await same(tx.updateTable('ipam_availability_ranges').set({ first_ip: addressKey(version, value + 1n) })).executeTakeFirst());
+    changed(await setRangeFirst.changes(tx, { ...row, to: addressKey(version, value + 1n) }));
   } else if (value === last) {
-    changed(await same(tx.updateTable('ipam_availability_ranges').set({ last_ip: addressKey(version, value - 1n) })).executeTakeFirst());
+    changed(await setRangeLast.changes(tx, { ...row, to: addressKey(version, value - 1n) }));
   } else {
-    changed(await same(tx.updateTable('ipam_availability_ranges').set({ last_ip: addressKey(version, value - 1n) })).executeTakeFirst());
-    await tx.insertInto('ipam_availability_ranges').values({
-      subnet_id: row.subnet_id, pool_index: row.pool_index,
-      first_ip: addressKey(version, value + 1n), last_ip: row.last_ip,
-    }).execute();
+    changed(await setRangeLast.changes(tx, { ...row, to: addressKey(version, value - 1n) }));
+    await insertRange.execute(tx, { ...row, first_ip: addressKey(version, value + 1n) });
+  }
+}
+
+const firstRangeLocked = prepared<{ subnet_id: string }, RangeRow>((q, p) => q.selectFrom('ipam_availability_ranges')
+  .select(['subnet_id', 'pool_index', 'first_ip', 'last_ip']).where('subnet_id', '=', p.subnet_id).orderBy('pool_index').orderBy('first_ip')
+  .limit(1).forUpdate());
+const firstFreeRangeLocked = prepared<{ subnet_id: string }, RangeRow>((q, p) => q.selectFrom('ipam_availability_ranges')
+  .select(['subnet_id', 'pool_index', 'first_ip', 'last_ip']).where('subnet_id', '=', p.subnet_id).orderBy('pool_index').orderBy('first_ip')
+  .limit(1).forUpdate().skipLocked());
+
+const anyRange = prepared<{ subnet_id: string }>((q, p) => q.selectFrom('ipam_availability_ranges').select('subnet_id')
+  .where('subnet_id', '=', p.subnet_id).limit(1));
+
+/**
+ * The free ranges an allocation takes its address from. On SQLite (one writer at a time) the first
+ * few. On PostgreSQL and MariaDB the first one that no other transaction holds, locked: concurrent
+ * allocations from one subnet take from different ranges instead of queueing for one (the random
+ * picks soon split a pool into many ranges); when every range is held, the first one, once free.
+ * `lowest` (DHCP ports) always takes the first range. Only when the subnet has no range left at
+ * all is it exhausted: on PostgreSQL a range waited for may come back used up (deleted), and the
+ * ones its holder split off are not seen by the statement that waited.
+ */
+async function rangesToTakeFrom(tx: Tx, subnetId: string, lowest: boolean): Promise<RangeRow[]> {
+  if (tx.getExecutor().adapter instanceof SqliteAdapter) return firstRanges.rows(tx, { subnet_id: subnetId, n: lowest ? 1 : RANGES_PER_PICK });
+  const args = { subnet_id: subnetId };
+  for (;;) {
+    if (!lowest) {
+      const free = await firstFreeRangeLocked.rows(tx, args);
+      if (free.length) return free;
+    }
+    const first = await firstRangeLocked.rows(tx, args);
+    if (first.length) return first;
+    if (!(await anyRange.first(tx, args))) return [];
   }
 }
 
 async function recordAllocation(tx: Tx, subnet: IpamSubnet, portId: string, address: string): Promise<void> {
-  await tx.insertInto('ipallocations').values({ subnet_id: subnet.id, ip_address: address, port_id: portId, network_id: subnet.networkId }).execute();
+  await insertAllocation.execute(tx, { subnet_id: subnet.id, ip_address: address, port_id: portId, network_id: subnet.networkId });
 }
 
 /**
@@ -146,9 +190,7 @@ async function recordAllocation(tx: Tx, subnet: IpamSubnet, portId: string, addr
  * among the first free addresses of the first pool that has any.
  */
 export async function allocateAny(tx: Tx, subnet: IpamSubnet, portId: string, preferNext = false): Promise<string | null> {
-  await lockSubnet(tx, subnet.id);
-  const rows: RangeRow[] = await tx.selectFrom('ipam_availability_ranges').selectAll()
-    .where('subnet_id', '=', subnet.id).orderBy('pool_index').orderBy('first_ip').limit(preferNext ? 1 : RANGES_PER_PICK).execute() as RangeRow[];
+  const rows = await rangesToTakeFrom(tx, subnet.id, preferNext);
   if (!rows.length) return null;
   let row = rows[0]!;
   let value = keyValue(row.first_ip);
@@ -184,8 +226,8 @@ export async function allocateSpecific(tx: Tx, subnet: IpamSubnet, portId: strin
     .where('subnet_id', '=', subnet.id).where('ip_address', '=', address).executeTakeFirst();
   if (taken) throw new IpAddressAlreadyAllocated({ ip: address, subnet_id: subnet.id });
   const key = addressKey(ip.version, ip.value);
-  const row: RangeRow | undefined = await tx.selectFrom('ipam_availability_ranges').selectAll()
-    .where('subnet_id', '=', subnet.id).where('first_ip', '<=', key).orderBy('first_ip', 'desc').limit(1).executeTakeFirst() as RangeRow | undefined;
+  const row = await forUpdate(tx, tx.selectFrom('ipam_availability_ranges').selectAll()
+    .where('subnet_id', '=', subnet.id).where('first_ip', '<=', key).orderBy('first_ip', 'desc').limit(1)).executeTakeFirst() as RangeRow | undefined;
   if (row && row.last_ip >= key) await takeFromRange(tx, ip.version, row, ip.value);
   await recordAllocation(tx, subnet, portId, address);
   return address;
@@ -203,22 +245,19 @@ export async function release(tx: Tx, subnetId: string, address: string): Promis
   const v = ip.version;
   const below = ip.value > 0n ? addressKey(v, ip.value - 1n) : null;
   const above = addressKey(v, ip.value + 1n);
-  const neighbours: RangeRow[] = await tx.selectFrom('ipam_availability_ranges').selectAll()
+  const neighbours = await forUpdate(tx, tx.selectFrom('ipam_availability_ranges').selectAll()
     .where('subnet_id', '=', subnetId).where('pool_index', '=', pool.pool_index)
-    .where((eb) => eb.or([eb('first_ip', '=', above), ...(below ? [eb('last_ip', '=', below)] : [])])).execute() as RangeRow[];
+    .where((eb) => eb.or([eb('first_ip', '=', above), ...(below ? [eb('last_ip', '=', below)] : [])]))).execute() as RangeRow[];
   const left = neighbours.find((r) => r.last_ip === below);
   const right = neighbours.find((r) => r.first_ip === above);
-  const same = (qb: any, r: RangeRow) => qb.where('subnet_id', '=', subnetId).where('first_ip', '=', r.first_ip).where('last_ip', '=', r.last_ip);
   if (left && right) {
-    changed(await same(tx.deleteFrom('ipam_availability_ranges'), right).executeTakeFirst());
-    changed(await same(tx.updateTable('ipam_availability_ranges').set({ last_ip: right.last_ip }), left).executeTakeFirst());
+    changed(await deleteRange.changes(tx, right));
+    changed(await setRangeLast.changes(tx, { ...left, to: right.last_ip }));
   } else if (left) {
-    changed(await same(tx.updateTable('ipam_availability_ranges').set({ last_ip: addressKey(v, ip.value) }), left).executeTakeFirst());
+    changed(await setRangeLast.changes(tx, { ...left, to: addressKey(v, ip.value) }));
   } else if (right) {
-    changed(await same(tx.updateTable('ipam_availability_ranges').set({ first_ip: addressKey(v, ip.value) }), right).executeTakeFirst());
+    changed(await setRangeFirst.changes(tx, { ...right, to: addressKey(v, ip.value) }));
   } else {
-    await tx.insertInto('ipam_availability_ranges').values({
-      subnet_id: subnetId, pool_index: pool.pool_index, first_ip: addressKey(v, ip.value), last_ip: addressKey(v, ip.value),
-    }).execute();
+    await insertRange.execute(tx, { subnet_id: subnetId, pool_index: pool.pool_index, first_ip: addressKey(v, ip.value), last_ip: addressKey(v, ip.value) });
   }
 }

@@ -4,6 +4,7 @@ import { OverQuota, TenantQuotaNotFound } from '../api/errors.js';
 import type { ApiModel } from '../api/registry.js';
 import type { Config } from '../config/index.js';
 import type { Database, Queryable, Tx } from '../db/database.js';
+import { prepared } from '../db/prepared.js';
 
 /** The resources Neutron counts, in the order its quota API lists them, with their collections. */
 const COUNTED: Array<[name: string, collection: string]> = [
@@ -12,6 +13,8 @@ const COUNTED: Array<[name: string, collection: string]> = [
   ['security_group', 'security_groups'], ['security_group_rule', 'security_group_rules'],
   ['rbac_policy', 'rbac_policies'], ['trunk', 'trunks'],
 ];
+
+const projectLimits = prepared<{ projectId: string }>((q, p) => q.selectFrom('quotas').select(['resource', 'limit']).where('project_id', '=', p.projectId));
 
 export interface QuotaResource {
   name: string;
@@ -30,11 +33,13 @@ export interface Usage { limit: number; used: number; reserved: number }
  *
  * Why a lock row and no reservations: Neutron checks quota in one transaction and creates in
  * another, so it must record reservations in between. Here the check runs in the create's own
- * transaction, after writing the (project, resource) row of `quota_locks`: concurrent creates of
- * the same resource in one project wait for each other there (a row lock on PostgreSQL and
- * MariaDB — a write, so a Galera cluster certifies it too —, the write lock on SQLite), and each
- * one counts, at READ COMMITTED, the rows the previous ones committed. A limit can never be
- * overshot, there is nothing to expire, and `reserved` is always 0.
+ * transaction: at its start (the usage as committed, for Neutron's order of errors) and, on
+ * PostgreSQL and MariaDB, again at its end after writing the (project, resource) row of
+ * `quota_locks`: concurrent creates of the same resource in one project wait for each other there
+ * (a row lock — a write, so a Galera cluster certifies it too), and each one counts, at READ
+ * COMMITTED, its own rows and those the previous ones committed. On SQLite one writer at a time
+ * is let in, so the first count is exact. A limit can never be overshot, there is nothing to
+ * expire, and `reserved` is always 0.
  */
 export class QuotaEngine {
   readonly resources: Map<string, QuotaResource>;
@@ -56,7 +61,7 @@ export class QuotaEngine {
 
   async limits(q: Queryable, projectId: string): Promise<Limits> {
     const limits = this.defaults();
-    const rows = await q.selectFrom('quotas').select(['resource', 'limit']).where('project_id', '=', projectId).execute();
+    const rows = await projectLimits.rows(q, { projectId });
     for (const r of rows) if (r.resource in limits) limits[r.resource] = Number(r.limit);
     return limits;
   }
@@ -121,23 +126,35 @@ export class QuotaEngine {
 
   /**
    * Inside the create transaction, before anything is inserted: OverQuota unless each project's
-   * usage plus the items it creates stays within its limit (see the class comment).
+   * usage plus the items it creates stays within its limit, as Neutron checks before creating.
+   * Returns what must run once the items are inserted, just before the commit: on PostgreSQL and
+   * MariaDB, the same check again under the lock (see the class comment), so that the lock is held
+   * for a moment instead of the whole create.
    */
-  async enforce(tx: Tx, resource: string, items: Item[]): Promise<void> {
-    if (!this.resources.has(resource)) return;
+  async enforce(tx: Tx, resource: string, items: Item[]): Promise<(() => Promise<void>) | undefined> {
+    if (!this.resources.has(resource)) return undefined;
     const wanted = new Map<string, number>();
     for (const item of items) {
       const project = item.project_id;
       if (typeof project === 'string' && project) wanted.set(project, (wanted.get(project) ?? 0) + 1);
     }
-    // a fixed order, so that two bulk requests for the same projects cannot deadlock
+    const limited: Array<[project: string, limit: number]> = [];
+    // a fixed order, so that two bulk requests for the same projects cannot deadlock on the locks
     for (const project of [...wanted.keys()].sort()) {
       const limit = (await this.limits(tx, project))[resource]!;
       if (limit < 0) continue;
-      await this.lock(tx, project, resource);
-      const used = await this.count(tx, project, resource);
-      if (used + wanted.get(project)! > limit) throw new OverQuota({ overs: [resource] });
+      if ((await this.count(tx, project, resource)) + wanted.get(project)! > limit) throw new OverQuota({ overs: [resource] });
+      limited.push([project, limit]);
     }
+    // SQLite lets one writer in at a time: what it counted is what there is
+    if (!limited.length || this.db.dialect === 'sqlite') return undefined;
+    return async () => {
+      for (const [project, limit] of limited) {
+        await this.lock(tx, project, resource);
+        // the items are inserted by now: they are counted too
+        if ((await this.count(tx, project, resource)) > limit) throw new OverQuota({ overs: [resource] });
+      }
+    };
   }
 
   private async lock(tx: Tx, projectId: string, resource: string): Promise<void> {

@@ -36,6 +36,7 @@ describe('ports', () => {
     const res = await port({ network_id: net.id, name: 'p1' });
     assert.equal(res.status, 201);
     const p = res.body.port;
+    assert.deepEqual(p, (await s.request('GET', `/v2.0/ports/${p.id}`, undefined, A)).body.port);
     assert.match(p.mac_address, /^fa:16:3e(:[0-9a-f]{2}){3}$/);
     assert.equal(p.status, 'DOWN');
     assert.equal(p.admin_state_up, true);
@@ -248,6 +249,15 @@ describe('ports', () => {
     assert.equal(p.dns_name, 'vm-1');
     assert.deepEqual(p.dns_assignment, [{ ip_address: p.fixed_ips[0].ip_address, hostname: 'vm-1', fqdn: 'vm-1.example.org.' }]);
     assert.deepEqual(p.security_groups, [sg]);
+    // the create's answer is built from what it wrote, not read back: it must be what a GET shows
+    assert.deepEqual(p, (await s.request('GET', `/v2.0/ports/${p.id}`, undefined, ADMIN)).body.port);
+    const dual = await port({
+      network_id: net.id, fixed_ips: [{ subnet_id: p.fixed_ips[0].subnet_id }, { ip_address: '10.7.0.77' }],
+      extra_dhcp_opts: [{ opt_name: 'mtu', opt_value: '1400' }, { opt_name: 'router', opt_value: null }, { opt_name: 'mtu', opt_value: '1450' }],
+      allowed_address_pairs: [{ ip_address: '10.9.0.1' }, { ip_address: '10.9.0.1', mac_address: 'fa:16:3e:00:00:98' }],
+    }, ADMIN);
+    assert.equal(dual.status, 201, JSON.stringify(dual.body));
+    assert.deepEqual(dual.body.port, (await s.request('GET', `/v2.0/ports/${dual.body.port.id}`, undefined, ADMIN)).body.port);
     const bySg = await s.request('GET', `/v2.0/ports?security_groups=${sg}`, undefined, ADMIN);
     assert.deepEqual(bySg.body.ports.map((x: any) => x.id), [p.id]);
     const byHost = await s.request('GET', '/v2.0/ports?binding:host_id=compute-1', undefined, ADMIN);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { rescheduleFromDownAgents } from '../../src/scheduler/dhcp-agent-scheduler.js';
 import { dhcpAgentDeviceId } from '../../src/rpc/handlers/dhcp.js';
 import { asProject, startServer, type TestServer } from '../support/server.js';
-import { DHCP_STATE, eventually, FakeAgent, Recorder } from './support.js';
+import { createThrough, DHCP_STATE, eventually, FakeAgent, Recorder } from './support.js';
 
 let ts: TestServer;
 let agent: FakeAgent;
@@ -28,11 +28,7 @@ after(async () => {
   await ts.close();
 });
 
-async function create(collection: string, body: Record<string, unknown>) {
-  const res = await ts.request('POST', `/v2.0/${collection}s`, { [collection]: body });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return res.body[collection];
-}
+const create = (collection: string, body: Record<string, unknown>) => createThrough(ts, collection, body);
 
 test('the extension is listed; admins add a network to a DHCP agent, list and remove it', async () => {
   assert.equal((await ts.request('GET', '/v2.0/extensions/dhcp_agent_scheduler')).status, 200);

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dhcpAgentDeviceId, uuid5 } from '../../src/rpc/handlers/dhcp.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { DHCP_STATE, eventually, FakeAgent, Recorder } from './support.js';
+import { createThrough, DHCP_STATE, eventually, FakeAgent, Recorder } from './support.js';
 
 const EVENTS = ['network_create_end', 'network_update_end', 'network_delete_end', 'subnet_create_end', 'subnet_update_end',
   'subnet_delete_end', 'port_create_end', 'port_update_end', 'port_delete_end', 'agent_updated'];
@@ -25,11 +25,7 @@ after(async () => {
   await ts.close();
 });
 
-async function create(collection: string, body: Record<string, unknown>) {
-  const res = await ts.request('POST', `/v2.0/${collection}s`, { [collection]: body });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return res.body[collection];
-}
+const create = (collection: string, body: Record<string, unknown>) => createThrough(ts, collection, body);
 
 const hostOf = (networkId: string) => [net1, net2].find((r) => r.of('network_create_end').some((m) => m.args.payload.network.id === networkId));
 

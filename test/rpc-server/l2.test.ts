@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type TestServer } from '../support/server.js';
-import { eventually, FakeAgent, OVS_STATE, Recorder } from './support.js';
+import { createThrough, eventually, FakeAgent, OVS_STATE, Recorder } from './support.js';
 
 let ts: TestServer;
 let agent: FakeAgent;
@@ -31,11 +31,7 @@ after(async () => {
   await ts.close();
 });
 
-async function create(collection: string, body: Record<string, unknown>) {
-  const res = await ts.request('POST', `/v2.0/${collection}s`, { [collection]: body });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return res.body[collection];
-}
+const create = (collection: string, body: Record<string, unknown>) => createThrough(ts, collection, body);
 
 async function boundPort(name: string) {
   const net = await create('network', { name });

@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type TestServer } from '../support/server.js';
-import { eventually, FakeAgent, OVS_STATE, Recorder } from './support.js';
+import { createThrough, eventually, FakeAgent, OVS_STATE, Recorder } from './support.js';
 
 const FLOOD = ['00:00:00:00:00:00', '0.0.0.0'];
 let ts: TestServer;
@@ -27,11 +27,7 @@ after(async () => {
   await ts.close();
 });
 
-async function create(collection: string, body: Record<string, unknown>) {
-  const res = await ts.request('POST', `/v2.0/${collection}s`, { [collection]: body });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return res.body[collection];
-}
+const create = (collection: string, body: Record<string, unknown>) => createThrough(ts, collection, body);
 
 test('wiring and unwiring ports sends add_fdb_entries and remove_fdb_entries with the hosts\' tunnel addresses', async () => {
   const net = await create('network', { name: 'l2pop' });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { adminContext } from '../../src/auth/context.js';
 import { RpcClient } from '../../src/rpc/index.js';
 import { ADMIN, asProject, startServer, type TestServer } from '../support/server.js';
-import { eventually, FakeAgent, Recorder } from './support.js';
+import { createThrough, eventually, FakeAgent, Recorder } from './support.js';
 
 const L3_STATE = (host: string, extra: Record<string, unknown> = {}) => ({
   binary: 'neutron-l3-agent', host, topic: 'l3_agent', agent_type: 'L3 agent', start_flag: true,
@@ -31,11 +31,7 @@ after(async () => {
   await ts.close();
 });
 
-async function create(collection: string, body: Record<string, unknown>, headers: Record<string, string> = A) {
-  const res = await ts.request('POST', `/v2.0/${collection}s`, { [collection]: body }, headers);
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return res.body[collection];
-}
+const create = (collection: string, body: Record<string, unknown>, headers: Record<string, string> = A) => createThrough(ts, collection, body, headers);
 const call = <T = any>(method: string, version: string, args: Record<string, unknown>) => l3.prepare({ version }).call<T>(adminContext(), method, args);
 
 test('a router is scheduled to the L3 agent, which syncs it with its gateway, interfaces and floating IPs', async () => {

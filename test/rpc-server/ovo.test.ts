@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { startServer, type TestServer } from '../support/server.js';
-import { eventually, FakeAgent, OVS_STATE, Recorder } from './support.js';
+import { createThrough, eventually, FakeAgent, OVS_STATE, Recorder } from './support.js';
 
 // the fields of Neutron 21's objects (oslo.versionedobjects), which the agent's cache needs all of
 const PORT_FIELDS = ['admin_state_up', 'allowed_address_pairs', 'binding_levels', 'bindings', 'created_at', 'data_plane_status', 'description',
@@ -38,11 +38,7 @@ after(async () => {
   await ts.close();
 });
 
-async function create(collection: string, body: Record<string, unknown>) {
-  const res = await ts.request('POST', `/v2.0/${collection}s`, { [collection]: body });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return res.body[collection];
-}
+const create = (collection: string, body: Record<string, unknown>) => createThrough(ts, collection, body);
 
 const data = (p: any) => p['versioned_object.data'];
 const pushesOf = (id: string) => ports.of('push').filter((m) => m.args.resource_list.some((o: any) => data(o).id === id));

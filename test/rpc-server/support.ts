@@ -1,7 +1,9 @@
 // Agents for the server-side RPC tests: RPC clients and recording RPC servers on a transport, with
 // the messages the real agents send.
+import assert from 'node:assert/strict';
 import { adminContext, type RequestContext } from '../../src/auth/context.js';
 import { RpcClient, RpcServer, type IncomingCall, type Transport } from '../../src/rpc/index.js';
+import type { TestServer } from '../support/server.js';
 
 /** The agent's clock as report_state sends it: Python's "%Y-%m-%dT%H:%M:%S.%f" in UTC. */
 export function agentClock(d = new Date()): string {
@@ -86,4 +88,11 @@ export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 5000, 
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** POSTs one `collection` object through the API and returns it; anything but 201 fails the test. */
+export async function createThrough(ts: TestServer, collection: string, body: Record<string, unknown>, headers?: Record<string, string>): Promise<any> {
+  const res = await ts.request('POST', `/v2.0/${collection}s`, { [collection]: body }, headers);
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body[collection];
 }

@@ -3,6 +3,7 @@ import type { Item } from '../../api/body.js';
 import { HTTPForbidden, NetworkNotFound } from '../../api/errors.js';
 import { inChunks } from '../../db/chunks.js';
 import type { Queryable } from '../../db/database.js';
+import { prepared } from '../../db/prepared.js';
 
 export const SHARED = 'access_as_shared';
 export const EXTERNAL = 'access_as_external';
@@ -21,23 +22,27 @@ export interface NetworkAccess {
   shared: boolean;
   /** the caller may see it: owner, shared or external */
   visible: boolean;
+  /** the network's port_security_enabled, its ports' default */
+  portSecurityEnabled: boolean;
 }
+
+const rbacFor = (eb: any, action: string, projects: [unknown, unknown]) => eb.exists(eb.selectFrom('rbac_entries').select('object_id')
+  .whereRef('object_id', '=', 'networks.id').where('object_type', '=', 'network').where('action', '=', action)
+  .where('target_project', 'in', projects));
+
+const networkWithAccess = prepared<{ id: string; project: string | null }>((q, p) => q.selectFrom('networks')
+  .select(['networks.id', 'networks.project_id', 'networks.port_security_enabled'])
+  .select((eb) => [rbacFor(eb, SHARED, ['*', p.project]).as('shared'), rbacFor(eb, EXTERNAL, ['*', p.project]).as('external')])
+  .where('networks.id', '=', p.id));
 
 /** The parent network of a port or subnet as the caller stands to it, in one query. */
 export async function networkAccess(q: Queryable, ctx: RequestContext, networkId: string): Promise<NetworkAccess | null> {
-  const projects = ctx.projectId ? ['*', ctx.projectId] : ['*'];
-  const row = await q.selectFrom('networks').select(['networks.id', 'networks.project_id'])
-    .select((eb) => [
-      eb.exists(eb.selectFrom('rbac_entries').select('object_id').whereRef('object_id', '=', 'networks.id')
-        .where('object_type', '=', 'network').where('action', '=', SHARED).where('target_project', 'in', projects)).as('shared'),
-      eb.exists(eb.selectFrom('rbac_entries').select('object_id').whereRef('object_id', '=', 'networks.id')
-        .where('object_type', '=', 'network').where('action', '=', EXTERNAL).where('target_project', 'in', projects)).as('external'),
-    ])
-    .where('networks.id', '=', networkId).executeTakeFirst();
+  // without a project, ['*', null] is ['*']: nothing equals NULL
+  const row = await networkWithAccess.first(q, { id: networkId, project: ctx.projectId ?? null });
   if (!row) return null;
   const shared = !!Number(row.shared);
   const visible = ctx.isAdmin || ctx.isAdvsvc || shared || !!Number(row.external) || row.project_id === ctx.projectId;
-  return { id: row.id, projectId: row.project_id, shared, visible };
+  return { id: row.id, projectId: row.project_id, shared, visible, portSecurityEnabled: !!Number(row.port_security_enabled) };
 }
 
 /**

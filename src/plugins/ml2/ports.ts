@@ -12,11 +12,12 @@ import {
 import type { ApiModel } from '../../api/registry.js';
 import { inChunks } from '../../db/chunks.js';
 import type { Database, Queryable, Tx } from '../../db/database.js';
+import { prepared } from '../../db/prepared.js';
 import { bumpRevision, SqlResource, type ResourceHooks, type Select } from '../../db/resource.js';
 import { formatIp, isValidIpForSubnet, parseIp, type IpAddress } from '../../ipam/address.js';
 import { allocateAny, allocateSpecific, release, type IpamSubnet } from '../../ipam/allocator.js';
 import { eui64Address, randomMac } from '../../ipam/mac.js';
-import { addNetworkFields, networkPolicyTarget } from './network-access.js';
+import { addNetworkFields, networkAccess, networkPolicyTarget } from './network-access.js';
 import type { NetworkExtender } from './networks.js';
 import {
   AUTO_DELETE_PORT_OWNERS, isAutoAddress, networkSubnets, ROUTER_INTERFACE_OWNERS, ROUTER_INTERFACE_OWNERS_SNAT,
@@ -44,8 +45,26 @@ export interface PortHooks {
   beforeApiDelete?(tx: Tx, ctx: RequestContext, port: Item): Promise<void>;
 }
 
+/** the attributes afterCreate leaves on a new port as `extend` would read them back */
+const WRITTEN_ON_CREATE = [
+  'fixed_ips', 'security_groups', 'allowed_address_pairs', 'extra_dhcp_opts', 'network:tenant_id', 'network:shared',
+  'binding:host_id', 'binding:vif_type', 'binding:vnic_type', 'binding:profile', 'binding:vif_details',
+];
+
+type Binding = { port_id: unknown; host: unknown; vif_type: string; vnic_type: unknown; profile: string; vif_details: string };
+const insertBinding = prepared<Binding>((q, p) => q.insertInto('ml2_port_bindings').values({
+  port_id: p.port_id, host: p.host, vif_type: p.vif_type, vnic_type: p.vnic_type, profile: p.profile, vif_details: p.vif_details,
+}));
+const insertGroupBinding = prepared<{ port_id: string; security_group_id: string }>((q, p) => q.insertInto('port_security_group_bindings')
+  .values({ port_id: p.port_id, security_group_id: p.security_group_id }));
+
 const ROUTER_PORT_OWNERS = [...ROUTER_INTERFACE_OWNERS_SNAT, 'network:router_gateway'];
 const DNS_DOMAIN_DEFAULT = 'openstacklocal.';
+/** port attribute, ml2_port_bindings column, stored as JSON text */
+const BINDING_COLUMNS: Array<[string, string, boolean]> = [
+  ['binding:host_id', 'host', false], ['binding:vif_type', 'vif_type', false], ['binding:vnic_type', 'vnic_type', false],
+  ['binding:profile', 'profile', true], ['binding:vif_details', 'vif_details', true],
+];
 
 interface FixedIp { subnet_id: string; ip_address: string }
 /** One address to allocate: a specific one, or any from the first of `subnets` that has one. */
@@ -144,7 +163,7 @@ async function allocate(tx: Tx, port: Item, requests: IpRequest[]): Promise<Fixe
 }
 
 /** _allocate_ips_for_port: explicit fixed_ips, or one IPv4 and one stateful IPv6 address; SLAAC addresses always. */
-async function allocateForNewPort(tx: Tx, port: Item): Promise<void> {
+async function allocateForNewPort(tx: Tx, port: Item): Promise<FixedIp[]> {
   const owner = port.device_owner as string;
   const networkId = port.network_id as string;
   const subnets = candidateSubnets(await networkSubnets(tx, networkId), networkId, owner);
@@ -157,7 +176,7 @@ async function allocateForNewPort(tx: Tx, port: Item): Promise<void> {
     requests = [v4, v6stateful].filter((l) => l.length).map((l) => ({ subnets: l }));
   }
   requests.push(...autoAddressRequests(subnets, owner, port.mac_address as string, new Set()));
-  await allocate(tx, port, requests);
+  return allocate(tx, port, requests);
 }
 
 /**
@@ -223,6 +242,10 @@ async function releaseAll(tx: Tx, portId: string): Promise<void> {
   for (const ip of await portFixedIps(tx, portId)) await release(tx, ip.subnet_id, ip.ip_address);
 }
 
+function byText(a: unknown, b: unknown): number {
+  return a === b ? 0 : String(a) < String(b) ? -1 : 1;
+}
+
 function compareFixedIps(a: FixedIp, b: FixedIp): number {
   const [x, y] = [parseIp(a.ip_address)!, parseIp(b.ip_address)!];
   return x.version - y.version || (x.value < y.value ? -1 : x.value > y.value ? 1 : 0);
@@ -269,32 +292,60 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
     if (port.port_security_enabled === false) throw new AddressPairAndPortSecurityRequired();
   }
 
-  async function storeAddressPairs(tx: Tx, port: Item, pairs: Array<{ ip_address: string; mac_address?: string }>): Promise<void> {
-    await tx.deleteFrom('port_allowed_address_pairs').where('port_id', '=', port.id as string).execute();
+  /** Stores the port's pairs (a pair given twice once); returns them as the port shows them. */
+  async function storeAddressPairs(tx: Tx, port: Item, pairs: Array<{ ip_address: string; mac_address?: string }>, replace: boolean): Promise<Item[]> {
+    if (replace) await tx.deleteFrom('port_allowed_address_pairs').where('port_id', '=', port.id as string).execute();
     const rows = new Map(pairs.map((p) => {
       const row = { port_id: port.id, mac_address: p.mac_address ?? port.mac_address, ip_address: p.ip_address };
       return [`${row.mac_address}/${row.ip_address}`, row];
     }));
     if (rows.size) await tx.insertInto('port_allowed_address_pairs').values([...rows.values()]).execute();
+    return [...rows.values()].map((r) => ({ ip_address: r.ip_address, mac_address: r.mac_address }));
   }
 
-  /** extra_dhcp_opts: set on create; an update changes the options it names, and a null value deletes one. */
-  async function storeDhcpOpts(tx: Tx, portId: string, list: Array<{ opt_name: string; opt_value: string | null; ip_version?: number }>): Promise<void> {
+  /**
+   * extra_dhcp_opts: set on create; an update changes the options it names, and a null value
+   * deletes one. Returns the options it set, as the port shows them.
+   */
+  async function storeDhcpOpts(tx: Tx, portId: string, list: Array<{ opt_name: string; opt_value: string | null; ip_version?: number }>): Promise<Item[]> {
+    const set = new Map<string, Item>();
     for (const o of list) {
       const version = o.ip_version ?? 4;
+      const key = `${version}/${o.opt_name}`;
+      set.delete(key);
       await tx.deleteFrom('port_extra_dhcp_opts').where('port_id', '=', portId).where('opt_name', '=', o.opt_name).where('ip_version', '=', version).execute();
       if (o.opt_value !== null) {
         await tx.insertInto('port_extra_dhcp_opts').values({ port_id: portId, opt_name: o.opt_name, opt_value: o.opt_value, ip_version: version }).execute();
+        set.set(key, { opt_name: o.opt_name, opt_value: o.opt_value, ip_version: version });
       }
     }
+    return [...set.values()];
   }
 
-  async function storeSecurityGroups(tx: Tx, ctx: RequestContext, port: Item, requested: unknown, replace: boolean, current?: string[]): Promise<void> {
+  async function storeSecurityGroups(tx: Tx, ctx: RequestContext, port: Item, requested: unknown, replace: boolean, current?: string[]): Promise<string[]> {
     const ids = plugins.securityGroups
       ? await plugins.securityGroups(tx, ctx, port, requested as string[] | typeof UNSET, current)
       : requested === UNSET ? [] : (requested as string[]);
     if (replace) await tx.deleteFrom('port_security_group_bindings').where('port_id', '=', port.id as string).execute();
-    if (ids.length) await tx.insertInto('port_security_group_bindings').values(ids.map((id) => ({ port_id: port.id, security_group_id: id }))).execute();
+    for (const id of ids) await insertGroupBinding.execute(tx, { port_id: port.id as string, security_group_id: id });
+    return ids;
+  }
+
+  /** Orders the lists a port has (the same way on every database); with `dns`, derives dns_assignment. */
+  function finish(p: Item, dns: boolean): void {
+    (p.fixed_ips as FixedIp[] | undefined)?.sort(compareFixedIps);
+    (p.security_groups as string[] | undefined)?.sort();
+    // as their primary keys order them on MariaDB, where Neutron runs most
+    (p.allowed_address_pairs as Item[] | undefined)?.sort((a, b) => byText(a.mac_address, b.mac_address) || byText(a.ip_address, b.ip_address));
+    (p.extra_dhcp_opts as Item[] | undefined)?.sort((a, b) => byText(a.opt_name, b.opt_name) || (a.ip_version as number) - (b.ip_version as number));
+    if (dns) {
+      const name = dnsNamesAllowed ? (p.dns_name as string) : '';
+      p.dns_assignment = (p.fixed_ips as FixedIp[]).map(({ ip_address }) => {
+        const hostname = name || `host-${ip_address.replace(/[.:]/g, '-')}`;
+        const fqdn = name.endsWith('.') || !dnsDomain ? hostname : `${hostname}.${dnsDomain}`;
+        return { ip_address, hostname, fqdn };
+      });
+    }
   }
 
   const hooks: ResourceHooks = {
@@ -309,54 +360,71 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
       security_groups: (qb, values) => qb.where('ports.id', 'in', (eb: any) => eb.selectFrom('port_security_group_bindings').select('port_id').where('security_group_id', 'in', values)),
     },
 
-    async extend(q, ports, ctx) {
-      const byId = new Map(ports.map((p) => {
-        Object.assign(p, { fixed_ips: [], security_groups: [], allowed_address_pairs: [], extra_dhcp_opts: [] });
-        return [p.id as string, p];
-      }));
-      const ids = [...byId.keys()];
-      await inChunks(ids, async (chunk) => {
-        for (const a of await q.selectFrom('ipallocations').select(['port_id', 'subnet_id', 'ip_address']).where('port_id', 'in', chunk).execute()) {
-          (byId.get(a.port_id)!.fixed_ips as FixedIp[]).push({ subnet_id: a.subnet_id, ip_address: a.ip_address });
+    sources: { dns_assignment: ['dns_name'], 'network:tenant_id': ['network_id'], 'network:shared': ['network_id'] },
+
+    async extend(q, ports, ctx, wanted) {
+      // each table is read only when one of its attributes is wanted
+      const want = (...attrs: string[]) => !wanted || attrs.some((a) => wanted.has(a));
+      const dns = hasDns && want('dns_assignment');
+      const ips = dns || want('fixed_ips');
+      const binding = BINDING_COLUMNS.filter(([attr]) => want(attr));
+      const groups = want('security_groups');
+      const pairs = want('allowed_address_pairs');
+      const dhcp = want('extra_dhcp_opts');
+      const byId = new Map<string, Item>();
+      for (const p of ports) {
+        byId.set(p.id as string, p);
+        if (ips) p.fixed_ips = [];
+        if (groups) p.security_groups = [];
+        if (pairs) p.allowed_address_pairs = [];
+        if (dhcp) p.extra_dhcp_opts = [];
+      }
+      await inChunks([...byId.keys()], async (chunk) => {
+        if (ips) {
+          for (const a of await q.selectFrom('ipallocations').select(['port_id', 'subnet_id', 'ip_address']).where('port_id', 'in', chunk).execute()) {
+            (byId.get(a.port_id)!.fixed_ips as FixedIp[]).push({ subnet_id: a.subnet_id, ip_address: a.ip_address });
+          }
         }
-        for (const b of await q.selectFrom('ml2_port_bindings').selectAll().where('port_id', 'in', chunk).execute()) {
-          const p = byId.get(b.port_id)!;
-          p['binding:host_id'] = b.host;
-          p['binding:vif_type'] = b.vif_type;
-          p['binding:vnic_type'] = b.vnic_type;
-          p['binding:profile'] = JSON.parse(b.profile);
-          p['binding:vif_details'] = JSON.parse(b.vif_details);
+        if (binding.length) {
+          const rows = await q.selectFrom('ml2_port_bindings').select(['port_id', ...binding.map(([, column]) => column)])
+            .where('port_id', 'in', chunk).execute();
+          for (const row of rows) {
+            const p = byId.get(row.port_id)!;
+            for (const [attr, column, json] of binding) p[attr] = json ? JSON.parse(row[column]) : row[column];
+          }
         }
-        for (const s of await q.selectFrom('port_security_group_bindings').selectAll().where('port_id', 'in', chunk).execute()) {
-          (byId.get(s.port_id)!.security_groups as string[]).push(s.security_group_id);
+        if (groups) {
+          for (const s of await q.selectFrom('port_security_group_bindings').select(['port_id', 'security_group_id']).where('port_id', 'in', chunk).execute()) {
+            (byId.get(s.port_id)!.security_groups as string[]).push(s.security_group_id);
+          }
         }
-        for (const a of await q.selectFrom('port_allowed_address_pairs').selectAll().where('port_id', 'in', chunk).execute()) {
-          (byId.get(a.port_id)!.allowed_address_pairs as unknown[]).push({ ip_address: a.ip_address, mac_address: a.mac_address });
+        if (pairs) {
+          for (const a of await q.selectFrom('port_allowed_address_pairs').select(['port_id', 'ip_address', 'mac_address']).where('port_id', 'in', chunk).execute()) {
+            (byId.get(a.port_id)!.allowed_address_pairs as unknown[]).push({ ip_address: a.ip_address, mac_address: a.mac_address });
+          }
         }
-        for (const o of await q.selectFrom('port_extra_dhcp_opts').selectAll().where('port_id', 'in', chunk).execute()) {
-          (byId.get(o.port_id)!.extra_dhcp_opts as unknown[]).push({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: Number(o.ip_version) });
+        if (dhcp) {
+          for (const o of await q.selectFrom('port_extra_dhcp_opts').select(['port_id', 'opt_name', 'opt_value', 'ip_version']).where('port_id', 'in', chunk).execute()) {
+            (byId.get(o.port_id)!.extra_dhcp_opts as unknown[]).push({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: Number(o.ip_version) });
+          }
         }
       });
       // get_port's deprecated rule lets a network's owner see other projects' ports on it
-      await addNetworkFields(q, ctx, ports);
-      for (const p of ports) {
-        (p.fixed_ips as FixedIp[]).sort(compareFixedIps);
-        (p.security_groups as string[]).sort();
-        if (hasDns) {
-          const name = dnsNamesAllowed ? (p.dns_name as string) : '';
-          p.dns_assignment = (p.fixed_ips as FixedIp[]).map(({ ip_address }) => {
-            const hostname = name || `host-${ip_address.replace(/[.:]/g, '-')}`;
-            const fqdn = name.endsWith('.') || !dnsDomain ? hostname : `${hostname}.${dnsDomain}`;
-            return { ip_address, hostname, fqdn };
-          });
-        }
-      }
+      if (want('network:tenant_id', 'network:shared')) await addNetworkFields(q, ctx, ports);
+      for (const p of ports) finish(p, dns);
+    },
+
+    created(port, written) {
+      for (const key of WRITTEN_ON_CREATE) port[key] = written[key];
+      finish(port, hasDns);
     },
 
     async beforeCreate(tx, ctx, p) {
       await checkDeviceOwner(tx, ctx, p.device_owner as string, p.device_id as string, p.project_id as string);
-      const network = await tx.selectFrom('networks').select(['id', 'port_security_enabled']).where('id', '=', p.network_id as string).executeTakeFirst();
+      const network = await networkAccess(tx, ctx, p.network_id as string);
       if (!network) throw new NetworkNotFound({ net_id: p.network_id as string });
+      p['network:tenant_id'] = network.projectId;
+      p['network:shared'] = network.shared;
       if (p.mac_address === UNSET || p.mac_address === null) {
         // a collision with another port of the network fails the unique key and the request runs again
         p.mac_address = randomMac(opts.baseMac);
@@ -365,7 +433,7 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
         if (used) throw new MacAddressInUse({ net_id: p.network_id as string, mac: p.mac_address as string });
       }
       if (p.port_security_enabled === UNSET || p.port_security_enabled === undefined) {
-        p.port_security_enabled = network.port_security_enabled === true || Number(network.port_security_enabled) === 1;
+        p.port_security_enabled = network.portSecurityEnabled;
       }
       checkAddressPairs(p, p.allowed_address_pairs);
       p.status = 'DOWN';
@@ -373,15 +441,22 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
       if (hasDns && !dnsNamesAllowed) p.dns_name = '';
     },
 
+    // what it writes, it leaves on the port for `created` (WRITTEN_ON_CREATE)
     async afterCreate(tx, ctx, p) {
-      await allocateForNewPort(tx, p);
-      await tx.insertInto('ml2_port_bindings').values({
+      const binding = {
         port_id: p.id, host: given(p['binding:host_id'], ''), vif_type: 'unbound', vnic_type: given(p['binding:vnic_type'], 'normal'),
         profile: JSON.stringify(given(p['binding:profile'], {})), vif_details: '{}',
-      }).execute();
-      await storeSecurityGroups(tx, ctx, p, p.security_groups ?? UNSET, false);
-      if (Array.isArray(p.allowed_address_pairs)) await storeAddressPairs(tx, p, p.allowed_address_pairs as any);
-      if (Array.isArray(p.extra_dhcp_opts)) await storeDhcpOpts(tx, p.id as string, p.extra_dhcp_opts as any);
+      };
+      await insertBinding.execute(tx, binding);
+      Object.assign(p, {
+        'binding:host_id': binding.host, 'binding:vif_type': binding.vif_type, 'binding:vnic_type': binding.vnic_type,
+        'binding:profile': JSON.parse(binding.profile), 'binding:vif_details': {},
+      });
+      p.security_groups = await storeSecurityGroups(tx, ctx, p, p.security_groups ?? UNSET, false);
+      p.allowed_address_pairs = Array.isArray(p.allowed_address_pairs) ? await storeAddressPairs(tx, p, p.allowed_address_pairs as any, false) : [];
+      p.extra_dhcp_opts = Array.isArray(p.extra_dhcp_opts) ? await storeDhcpOpts(tx, p.id as string, p.extra_dhcp_opts as any) : [];
+      // last: on PostgreSQL and MariaDB the free range it takes stays locked until the commit
+      p.fixed_ips = await allocateForNewPort(tx, p);
     },
 
     async beforeUpdate(tx, ctx, current, changes) {
@@ -434,7 +509,7 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
       if ('security_groups' in changes || port.port_security_enabled === false) {
         await storeSecurityGroups(tx, ctx, port, changes.security_groups ?? UNSET, true, current.security_groups as string[]);
       }
-      if ('allowed_address_pairs' in changes) await storeAddressPairs(tx, port, changes.allowed_address_pairs as any);
+      if ('allowed_address_pairs' in changes) await storeAddressPairs(tx, port, changes.allowed_address_pairs as any, true);
       if ('extra_dhcp_opts' in changes && Array.isArray(changes.extra_dhcp_opts)) await storeDhcpOpts(tx, id, changes.extra_dhcp_opts as any);
       if (hasDns && 'dns_name' in changes && !dnsNamesAllowed) changes.dns_name = '';
       if ('fixed_ips' in changes && Array.isArray(changes.fixed_ips)) changes.ip_allocation = 'immediate';

@@ -13,6 +13,7 @@ import { addProvisioningComponent, DHCP_ENTITY, removeProvisioningComponent } fr
 import { inChunks } from '../../db/chunks.js';
 import type { CommitListener } from '../../db/resource.js';
 import { outsideRequestCount } from '../../db/statement-count.js';
+import { prepared } from '../../db/prepared.js';
 import { DhcpAgentNotifier } from '../../rpc/agentnotifiers/dhcp.js';
 import { L2AgentNotifier } from '../../rpc/agentnotifiers/l2.js';
 import { AgentExtRpcCallback, REPORTS_TOPIC } from '../../rpc/handlers/agents.js';
@@ -32,6 +33,7 @@ import { L2Population, wiredPort } from './mechanism_drivers/l2population.js';
 
 export const PLUGIN_TOPIC = 'q-plugin';
 const CONSUMERS_TTL_MS = 10_000;
+const anyAgentOfType = prepared<{ type: string }>((q, p) => q.selectFrom('agents').select('id').where('agent_type', '=', p.type).limit(1));
 
 /** Work that follows a commit runs on its own, outside the request's SQL statement count. */
 function afterCommit(work: () => Promise<unknown>): Promise<unknown> {
@@ -207,7 +209,7 @@ export class Ml2Rpc {
       for (const r of rows) for (const t of Object.keys(JSON.parse(r.resource_versions))) types.add(t);
       this.ovoConsumers = { types, until: now + CONSUMERS_TTL_MS };
     }
-    const dhcp = await this.db.read((q) => q.selectFrom('agents').select('id').where('agent_type', '=', AGENT_TYPE_DHCP).limit(1).executeTakeFirst());
+    const dhcp = await this.db.read((q) => anyAgentOfType.first(q, { type: AGENT_TYPE_DHCP }));
     return { dhcp: !!dhcp, ovo: this.ovoConsumers.types };
   }
 

@@ -12,6 +12,7 @@ import {
 import type { ApiModel } from '../../api/registry.js';
 import { inChunks } from '../../db/chunks.js';
 import { timestamp, type Database, type Queryable, type Tx } from '../../db/database.js';
+import { prepared } from '../../db/prepared.js';
 import { bumpRevision, SqlResource, type CommitListener, type Select } from '../../db/resource.js';
 import { checkRules, prepareRules } from './security-group-rules.js';
 import { rbacVisibleIds } from './subnetpools.js';
@@ -53,9 +54,11 @@ const egressRules = (): RuleSpec[] => ['IPv4', 'IPv6'].map((ethertype) => ({ dir
  * it to be created; the primary key of default_security_groups keeps it to one per project (a
  * concurrent creator's transaction runs again and finds it). Returns null when not allowed.
  */
+const defaultGroupOf = prepared<{ projectId: string }>((q, p) => q.selectFrom('default_security_groups').select('security_group_id').where('project_id', '=', p.projectId));
+
 export async function ensureDefaultSecurityGroup(tx: Tx, ctx: RequestContext, projectId: string | null | undefined): Promise<string | null> {
   if (!projectId || (projectId !== ctx.projectId && !ctx.isAdmin)) return null;
-  const existing = await tx.selectFrom('default_security_groups').select('security_group_id').where('project_id', '=', projectId).executeTakeFirst();
+  const existing = await defaultGroupOf.first(tx, { projectId });
   if (existing) return existing.security_group_id as string;
   const id = randomUUID();
   const now = timestamp();

@@ -10,6 +10,7 @@ import {
 import type { ApiModel } from '../../api/registry.js';
 import { inChunks } from '../../db/chunks.js';
 import type { Database, Queryable, Tx } from '../../db/database.js';
+import { prepared } from '../../db/prepared.js';
 import { bumpRevision, SqlResource, type ResourceHooks } from '../../db/resource.js';
 import {
   cidrContainsCidr, cidrsOverlap, cidrToString, formatIp, isAutoAddressSubnet, isGatewayInvalidInSubnet, makeCidr, parseCidr,
@@ -64,10 +65,13 @@ function subnetInfo(row: any, serviceTypes: string[] = []): SubnetInfo {
 }
 
 /** The subnets of a network with their service types, in creation order: one query. */
+const subnetsOfNetwork = prepared<{ networkId: string }>((q, p) => q.selectFrom('subnets')
+  .leftJoin('subnet_service_types', 'subnet_service_types.subnet_id', 'subnets.id')
+  .selectAll('subnets').select('subnet_service_types.service_type')
+  .where('subnets.network_id', '=', p.networkId).orderBy('subnets.created_at').orderBy('subnets.id'));
+
 export async function networkSubnets(q: Queryable, networkId: string): Promise<SubnetInfo[]> {
-  const rows = await q.selectFrom('subnets').leftJoin('subnet_service_types', 'subnet_service_types.subnet_id', 'subnets.id')
-    .selectAll('subnets').select('subnet_service_types.service_type')
-    .where('subnets.network_id', '=', networkId).orderBy('subnets.created_at').orderBy('subnets.id').execute();
+  const rows = await subnetsOfNetwork.rows(q, { networkId });
   const out = new Map<string, SubnetInfo>();
   for (const r of rows) {
     const s = out.get(r.id) ?? subnetInfo(r);
