@@ -173,7 +173,8 @@ export function createApp(opts: AppOptions): FastifyInstance {
         const url = new URL(req.url, 'http://x');
         // x-sql-statements is a header: with statement counting on, lists are not streamed
         const batches = countingStatements ? null : await controller.listBatches(req.neutronContext, url.searchParams);
-        if (batches) return reply.type('application/json; charset=utf-8').send(Readable.from(jsonList(def.collection, batches)));
+        // one batch buffered at most: the next is built once the socket has taken the previous one
+        if (batches) return reply.type('application/json; charset=utf-8').send(Readable.from(jsonList(def.collection, batches), { highWaterMark: 1 }));
         const { items, links } = await controller.list(req.neutronContext, url.searchParams, `${base(req)}${url.pathname}`);
         const body: Item = { [def.collection]: items };
         if (links.length) body[`${def.collection}_links`] = links;

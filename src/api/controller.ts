@@ -2,7 +2,7 @@ import type { RequestContext } from '../auth/context.js';
 import type { Tx } from '../db/database.js';
 import { UNSET } from './attributes.js';
 import { createItems, prepareCreate, prepareUpdate, updateItem, type Item } from './body.js';
-import type { ResourceDef } from './definitions/types.js';
+import { attributeEntries, type ResourceDef } from './definitions/types.js';
 import { HTTPNotFound, isNeutronError, PolicyNotAuthorized } from './errors.js';
 import { parseListQuery, paginationLinks, type ListQuery, type QueryOptions } from './query.js';
 
@@ -12,16 +12,21 @@ export interface Authorizer {
   /** throws PolicyNotAuthorized unless every action passes */
   enforce(ctx: RequestContext, actions: string[], target: Item): void;
   ruleExists(action: string): boolean;
+  /** the target keys the rules of `actions` may read ([]: the answer depends on the caller only) */
+  targetKeys(actions: string | readonly string[]): readonly string[];
 }
 
-/** What a create runs inside its transaction before inserting: the quota check. */
+/**
+ * What a create runs inside its transaction: the quota check, before inserting; it returns what
+ * to run once the items are inserted, before the commit.
+ */
 export interface CreateOpts {
-  checkQuota?(tx: Tx, items: Item[]): Promise<void>;
+  checkQuota?(tx: Tx, items: Item[]): Promise<(() => Promise<void>) | undefined>;
 }
 
 /** The quota engine as the controller uses it (src/quota/engine.ts). */
 export interface QuotaEnforcer {
-  enforce(tx: Tx, resource: string, items: Item[]): Promise<void>;
+  enforce(tx: Tx, resource: string, items: Item[]): Promise<(() => Promise<void>) | undefined>;
 }
 
 export interface WriteOpts {
@@ -35,7 +40,7 @@ export interface ResourceHandler {
   /** the same unpaginated list handed over in batches (see SqlResource.listBatches) */
   listBatches?(ctx: RequestContext, q: ListQuery): AsyncIterable<Item[]>;
   get(ctx: RequestContext, id: string): Promise<Item>;
-  /** must call opts.checkQuota first thing in its transaction */
+  /** must call opts.checkQuota first thing in its transaction, and what it returns after inserting */
   create(ctx: RequestContext, items: Item[], opts?: CreateOpts): Promise<Item[]>;
   update(ctx: RequestContext, id: string, changes: Item, opts: WriteOpts): Promise<Item>;
   delete(ctx: RequestContext, id: string, opts: WriteOpts): Promise<void>;
@@ -88,13 +93,13 @@ export class Controller {
 
   async list(ctx: RequestContext, params: URLSearchParams, baseUrl: string): Promise<ListResult> {
     const q = parseListQuery(this.def, params, this.queryOptions);
-    const rows = await this.handler.list(ctx, q);
+    const rows = await this.handler.list(ctx, { ...q, fields: this.loadFields(ctx, q.fields) });
     const getAction = `get_${this.def.name}`;
-    const hidden = this.attributeRules(getAction);
+    const view = this.viewer(ctx, q.fields);
     const items: Item[] = [];
     for (const row of rows) {
       if (!this.policy.check(ctx, getAction, row)) continue;
-      items.push(this.view(ctx, row, q.fields, hidden));
+      items.push(view(row));
     }
     return { items, links: paginationLinks(baseUrl, params, q, rows) };
   }
@@ -109,13 +114,14 @@ export class Controller {
     const q = parseListQuery(this.def, params, this.queryOptions);
     if (q.limit !== null) return null;
     const getAction = `get_${this.def.name}`;
-    const hidden = this.attributeRules(getAction);
+    const view = this.viewer(ctx, q.fields);
     const views = (rows: Item[]) => {
       const items: Item[] = [];
-      for (const row of rows) if (this.policy.check(ctx, getAction, row)) items.push(this.view(ctx, row, q.fields, hidden));
+      for (const row of rows) if (this.policy.check(ctx, getAction, row)) items.push(view(row));
       return items;
     };
-    const source = this.handler.listBatches(ctx, q)[Symbol.asyncIterator]();
+    // the handler need fill only what this caller gets to see and what the policy rules read
+    const source = this.handler.listBatches(ctx, { ...q, fields: this.loadFields(ctx, q.fields) })[Symbol.asyncIterator]();
     const first = await source.next();
     return (async function* () {
       for (let batch = first; !batch.done; batch = await source.next()) yield views(batch.value);
@@ -126,7 +132,7 @@ export class Controller {
     const item = await this.handler.get(ctx, id);
     if (!this.policy.check(ctx, `get_${this.def.name}`, item)) throw new HTTPNotFound();
     const fields = params.getAll('fields').filter(Boolean);
-    return this.view(ctx, item, fields.length ? fields : null, this.attributeRules(`get_${this.def.name}`));
+    return this.view(ctx, item, fields.length ? fields : null);
   }
 
   async create(ctx: RequestContext, body: Item | undefined): Promise<{ items: Item[]; bulk: boolean }> {
@@ -140,8 +146,8 @@ export class Controller {
     const created = await this.handler.create(ctx, items, {
       checkQuota: this.quotas && ((tx, list) => this.quotas!.enforce(tx, this.def.name, list)),
     });
-    const hidden = this.attributeRules(`get_${this.def.name}`);
-    return { items: created.map((c) => this.view(ctx, c, null, hidden)), bulk };
+    const view = this.viewer(ctx, null);
+    return { items: created.map(view), bulk };
   }
 
   async update(ctx: RequestContext, id: string, body: Item | undefined, ifMatch: number | null): Promise<Item> {
@@ -150,7 +156,7 @@ export class Controller {
       ifMatch,
       authorize: (current) => this.authorizeWrite(ctx, `update_${this.def.name}`, { ...current, ...changes }, changes),
     });
-    return this.view(ctx, updated, null, this.attributeRules(`get_${this.def.name}`));
+    return this.view(ctx, updated, null);
   }
 
   /** A member action; its policy rule is the action's name, checked on the object (404 vs 403 as for writes). */
@@ -188,7 +194,7 @@ export class Controller {
    */
   composedActions(action: string, target: Item, changes: Item | null): string[] {
     const actions = [action];
-    for (const [name, attr] of Object.entries(this.def.attributes)) {
+    for (const [name, attr] of attributeEntries(this.def)) {
       if (!attr.enforcePolicy) continue;
       const value = target[name];
       const explicit = changes
@@ -213,24 +219,71 @@ export class Controller {
     return this.visible.filter((a) => this.policy.ruleExists(`${getAction}:${a}`));
   }
 
-  /** The object as this caller sees it: visible attributes, minus those policy hides, limited to `fields`. */
-  view(ctx: RequestContext, item: Item, fields: string[] | null, policyAttrs: string[]): Item {
-    const out: Item = {};
-    const wanted = fields ? new Set(fields) : null;
-    for (const name of this.visible) {
-      if (wanted && !wanted.has(name)) continue;
-      const v = item[name];
-      if (v === undefined || v === UNSET) continue;
-      out[name] = v;
-    }
+  /**
+   * The attributes a list must load for this caller: those of `fields` (or all visible ones) that
+   * policy does not hide from the caller whatever the object, plus every target key that the
+   * policy rules deciding on the object and its attributes may read.
+   */
+  private loadFields(ctx: RequestContext, fields: readonly string[] | null): string[] {
     const action = `get_${this.def.name}`;
-    for (const name of policyAttrs) {
-      if (name in out && !this.policy.check(ctx, `${action}:${name}`, item)) {
-        delete out[name];
-        if (name === 'tenant_id') delete out.project_id;
+    const wanted = new Set(fields ?? this.visible);
+    const rules: string[] = [action];
+    for (const name of this.attributeRules(action)) {
+      const rule = `${action}:${name}`;
+      if (!wanted.has(name) && !(name === 'tenant_id' && wanted.has('project_id'))) continue;
+      if (this.policy.targetKeys(rule).length) rules.push(rule);
+      else if (!this.policy.check(ctx, rule, {})) wanted.delete(name);
+    }
+    for (const key of this.policy.targetKeys(rules)) wanted.add(key);
+    return [...wanted];
+  }
+
+  /** The object as this caller sees it: visible attributes, minus those policy hides, limited to `fields`. */
+  view(ctx: RequestContext, item: Item, fields: string[] | null): Item {
+    return this.viewer(ctx, fields)(item);
+  }
+
+  /**
+   * `view` for many objects: which attributes to copy is decided once, and an attribute rule
+   * whose answer depends on the caller only (rule:admin_only) is asked once, not per object.
+   */
+  private viewer(ctx: RequestContext, fields: readonly string[] | null): (item: Item) => Item {
+    const action = `get_${this.def.name}`;
+    const wanted = fields ? new Set(fields) : null;
+    let names = wanted ? this.visible.filter((n) => wanted.has(n)) : this.visible;
+    const perObject: string[] = [];
+    let tenantHidden = false;
+    for (const name of this.attributeRules(action)) {
+      if (!names.includes(name)) continue;
+      const rule = `${action}:${name}`;
+      if (this.policy.targetKeys(rule).length) perObject.push(name);
+      else if (!this.policy.check(ctx, rule, {})) {
+        names = names.filter((n) => n !== name);
+        tenantHidden ||= name === 'tenant_id';
       }
     }
-    return out;
+    const copy = (item: Item, skip: ReadonlySet<string> | null): Item => {
+      const out: Item = {};
+      // hiding a tenant_id hides the project_id too
+      const noProject = tenantHidden && item.tenant_id !== undefined && item.tenant_id !== UNSET;
+      for (const name of names) {
+        if (skip?.has(name) || (noProject && name === 'project_id')) continue;
+        const v = item[name];
+        if (v !== undefined && v !== UNSET) out[name] = v;
+      }
+      return out;
+    };
+    if (!perObject.length) return (item) => copy(item, null);
+    return (item) => {
+      const skip = new Set<string>();
+      for (const name of perObject) {
+        const v = item[name];
+        if (v === undefined || v === UNSET || this.policy.check(ctx, `${action}:${name}`, item)) continue;
+        skip.add(name);
+        if (name === 'tenant_id') skip.add('project_id');
+      }
+      return copy(item, skip);
+    };
   }
 }
 

@@ -6,7 +6,8 @@
  * are never read.
  */
 import { readFileSync } from 'node:fs';
-import { Agent, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { NeutronError } from '../api/errors.js';
 import type { Config } from '../config/index.js';
@@ -206,6 +207,8 @@ export class KeystoneAuth {
     this.log = deps.logger;
     this.ownDispatcher = !deps.dispatcher;
     const timeout = this.opts.http_connect_timeout * 1000;
+    // undici is loaded only in keystone mode
+    const { Agent } = createRequire(import.meta.url)('undici') as typeof import('undici');
     this.dispatcher = deps.dispatcher ?? new Agent({
       connections: 64,
       headersTimeout: timeout,

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { CompiledQuery, MysqlDialect, PostgresDialect, type DatabaseConnection, type Dialect as KyselyDialect, type MysqlPool } from 'kysely';
-import mysql from 'mysql2';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type mysql from 'mysql2';
+import type pg from 'pg';
 import { SqliteServerDialect } from './sqlite.js';
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';
@@ -88,6 +89,11 @@ export interface SessionOptions {
   mysqlWsrepSyncWait: number | null;
 }
 
+// The drivers of the database servers are loaded when first used: an embedded server never needs them.
+const load = createRequire(import.meta.url);
+const pgDriver = (): typeof pg => load('pg');
+const mysqlDriver = (): typeof mysql => load('mysql2');
+
 export const DEFAULT_POOL: PoolOptions = { maxPoolSize: 5, maxOverflow: 50, poolTimeout: null, recycleTime: 3600 };
 
 export function createDialect(
@@ -137,11 +143,11 @@ function postgresDialect(url: ConnectionUrl, pool: PoolOptions, onIdleError: (e:
     types: {
       getTypeParser: ((oid: number, format?: string) => {
         if (oid === 20 || oid === 1700) return (v: string) => Number(v);
-        return (pg.types.getTypeParser as any)(oid, format);
+        return (pgDriver().types.getTypeParser as any)(oid, format);
       }) as any,
     },
   };
-  const created = new pg.Pool(config);
+  const created = new (pgDriver().Pool)(config);
   // An idle connection that the server closes (restart, failover, proxy) must not crash the process;
   // a checked-out one reports its error to the query that uses it, and pg-pool drops it on release.
   created.on('error', onIdleError);
@@ -184,7 +190,7 @@ export function mysqlTls(p: Record<string, string>): TlsOptions | undefined {
 
 function mysqlDialect(url: ConnectionUrl, pool: PoolOptions, session: SessionOptions): KyselyDialect {
   const p = url.params;
-  const raw = mysql.createPool({
+  const raw = mysqlDriver().createPool({
     host: url.host ?? '127.0.0.1',
     port: url.port ?? 3306,
     socketPath: p.unix_socket,
@@ -205,7 +211,7 @@ function mysqlDialect(url: ConnectionUrl, pool: PoolOptions, session: SessionOpt
     bigNumberStrings: false,
   });
   const statements = [`SET SESSION TRANSACTION ISOLATION LEVEL ${ISOLATION}`];
-  if (session.mysqlSqlMode) statements.push(`SET SESSION sql_mode = ${mysql.escape(session.mysqlSqlMode)}`);
+  if (session.mysqlSqlMode) statements.push(`SET SESSION sql_mode = ${mysqlDriver().escape(session.mysqlSqlMode)}`);
   if (session.mysqlWsrepSyncWait !== null) statements.push(`SET SESSION wsrep_sync_wait = ${Number(session.mysqlWsrepSyncWait)}`);
   return new MysqlDialect({
     pool: boundedPool(raw, timeoutMs(pool), pool.recycleTime * 1000),

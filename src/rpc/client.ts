@@ -38,6 +38,7 @@ export class RpcClient {
   /** Sends without waiting for a result; resolves once the broker has the message. */
   async cast(ctx: RequestContext, method: string, args: Record<string, unknown> = {}): Promise<void> {
     const dest = this.destination();
+    if (this.transport.wouldDrop(dest) && !this.transport.isClosed) return;
     const msg = this.message(method, args);
     msg._unique_id = uuidHex();
     packContext(msg, toRpcContext(ctx));

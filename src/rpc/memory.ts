@@ -53,6 +53,14 @@ export class MemoryBroker {
     };
   }
 
+  /** Whether a message to `exchange` (with `key`, unless fanout) would reach a queue. */
+  routes(exchange: string, key: string, fanout: boolean): boolean {
+    for (const [name, keys] of this.bindings.get(exchange) ?? []) {
+      if (this.queues.has(name) && (fanout || keys.has(key))) return true;
+    }
+    return false;
+  }
+
   /** Routes a message; returns the number of queues it reached. */
   route(exchange: string, key: string, body: string, fanout: boolean): number {
     if (exchange === '') {
@@ -140,6 +148,12 @@ export class InProcessTransport extends Transport {
     };
     this.subs.add(sub);
     return sub;
+  }
+
+  override wouldDrop(dest: Destination): boolean {
+    if (dest.kind === 'fanout') return !this.broker.routes(`${dest.topic}_fanout`, '', true);
+    if (dest.kind === 'topic') return !this.broker.routes(dest.exchange, dest.routingKey, false);
+    return false;
   }
 
   async publish(dest: Destination, body: string, opts: PublishOptions = {}): Promise<void> {

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
-import amqp from 'amqplib';
+import type amqplib from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { MessageDeliveryFailure, MessageUndeliverable } from './errors.js';
 import { queueArguments, resolveRabbitOptions, type BrokerHost, type RabbitOptions, type TransportOptions, type TransportUrl } from './options.js';
@@ -134,6 +134,8 @@ export class RabbitTransport extends Transport {
     const o = this.options;
     const username = host.username ?? 'guest';
     const password = host.password ?? 'guest';
+    // loaded on first use: the embedded mode never needs it
+    const amqp: typeof amqplib = (await import('amqplib')).default;
     const credentials = o.rabbit_login_method === 'PLAIN' ? amqp.credentials.plain(username, password)
       : o.rabbit_login_method === 'EXTERNAL' ? amqp.credentials.external()
       : amqp.credentials.amqplain(username, password);

@@ -71,6 +71,11 @@ export abstract class Transport {
   /** Resolves once the broker has confirmed the message; while disconnected it waits in memory. */
   abstract publish(dest: Destination, body: string, opts?: PublishOptions): Promise<void>;
 
+  /** Whether a cast to `dest` would reach no queue now (so need not be built); a broker cannot tell. */
+  wouldDrop(_dest: Destination): boolean {
+    return false;
+  }
+
   protected abstract shutdown(): Promise<void>;
 
   /** The reply queue of this transport (one per process, as oslo's driver), declared on first use. */

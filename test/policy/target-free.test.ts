@@ -43,3 +43,34 @@ test('rules that read only the credentials give per-caller answers, and follow a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Rules that read the target are decided once per request for each set of values of the keys they
+// read (a list of 10,000 ports has few owners); values that differ in type or presence only
+// must not share an answer.
+test('answers memoised by the values a rule reads stay per-object right', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neutron-ts-policy-'));
+  const file = join(dir, 'policy.json');
+  try {
+    writeFileSync(file, JSON.stringify({
+      get_port: 'tenant_id:%(network:tenant_id)s or field:ports:admin_state_up=True',
+    }));
+    const engine = new PolicyEngine({ logger: quiet, policyFile: file, reloadIntervalMs: 0 });
+    assert.deepEqual([...engine.targetKeys('get_port')].sort(), ['admin_state_up', 'network:tenant_id']);
+    const member = caller('p1', ['member']);
+    const cases: Array<[Record<string, unknown>, boolean]> = [
+      [{ 'network:tenant_id': 'p1' }, true],
+      [{ 'network:tenant_id': 'p2' }, false],
+      [{}, false],
+      [{ 'network:tenant_id': 'p1' }, true],
+      [{ 'network:tenant_id': 'p2', admin_state_up: true }, true],
+      [{ 'network:tenant_id': 'p2', admin_state_up: 'True' }, false],
+      [{ 'network:tenant_id': 'p2', admin_state_up: null }, false],
+      [{ 'network:tenant_id': 'p2', admin_state_up: true }, true],
+      [{ 'network:tenant_id': ['p1'] }, false],
+    ];
+    for (const [target, expected] of cases) assert.equal(engine.check(member, 'get_port', target), expected, JSON.stringify(target));
+    assert.deepEqual(engine.targetKeys('get_port:binding:host_id'), [], 'rule:admin_only reads no target key');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

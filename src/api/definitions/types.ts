@@ -43,3 +43,12 @@ export interface ExtensionDef {
 
 export const STANDARD_RESOURCES = '*standard';
 export const TAGGABLE_RESOURCES = '*taggable';
+
+const entriesCache = new WeakMap<Record<string, AttributeDef>, Array<[string, AttributeDef]>>();
+
+/** `Object.entries(def.attributes)`, made once per definition: requests walk it several times. */
+export function attributeEntries(def: ResourceDef): Array<[string, AttributeDef]> {
+  let entries = entriesCache.get(def.attributes);
+  if (!entries) entriesCache.set(def.attributes, (entries = Object.entries(def.attributes)));
+  return entries;
+}

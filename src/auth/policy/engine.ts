@@ -7,9 +7,9 @@
  * objects are described in ./parser.ts.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
-import { parse as parseYaml } from 'yaml';
 import { NeutronError, PolicyNotAuthorized } from '../../api/errors.js';
 import { policyCredentials, type RequestContext } from '../context.js';
 import { ACTION_RULES, ACTION_SCOPE_TYPES, BASE_RULES } from './defaults.js';
@@ -47,23 +47,11 @@ const consoleLogger: PolicyLogger = {
 /** One generation of rules: the map that `rule:NAME` resolves against. */
 class RuleSet implements RuleEnv {
   private readonly fallback: Check | undefined;
-  private readonly free = new Map<string, boolean>();
   constructor(readonly rules: ReadonlyMap<string, Check>) {
     this.fallback = rules.get(DEFAULT_RULE);
   }
   lookup(name: string): Check | undefined {
     return this.rules.get(name) ?? this.fallback;
-  }
-  /** whether rule `name` gives one answer for every target (e.g. rule:admin_only): only the credentials count */
-  targetFree(name: string): boolean {
-    let free = this.free.get(name);
-    if (free === undefined) {
-      this.free.set(name, false); // while deciding: a cycle counts as reading the target
-      const c = this.lookup(name);
-      free = c === undefined || (c.readsTarget === false && c.refs.every((r) => this.targetFree(r)));
-      this.free.set(name, free);
-    }
-    return free;
   }
 }
 
@@ -72,9 +60,34 @@ interface CachedCreds extends Creds {
   readonly projectId: string | null;
   readonly userId: string | null;
   readonly isAdmin: boolean;
-  /** answers of target-free rules for this caller, under `decidedBy` */
+  /** answers for this caller by rule and the values of the target keys it reads, under `decidedBy` */
   decided: Map<string, boolean>;
   decidedBy: RuleSet | null;
+}
+
+interface RuleKeys {
+  readonly parent: readonly string[];
+  readonly target: readonly string[];
+}
+
+/**
+ * The values of `keys` in `target` as one string that tells them apart (type, length, text; a
+ * missing key apart from any value), or undefined when one is an object, which rules compare by
+ * content.
+ */
+function valuesKey(target: Target, keys: readonly string[]): string | undefined {
+  let out = '';
+  for (const k of keys) {
+    if (!(k in target)) {
+      out += '-';
+      continue;
+    }
+    const v = target[k];
+    if (v !== null && typeof v === 'object') return undefined;
+    const text = String(v);
+    out += `${typeof v}${text.length}:${text}`;
+  }
+  return out;
 }
 
 export function makeCreds(values: Record<string, unknown>): Creds {
@@ -116,7 +129,7 @@ export class PolicyEngine {
   private filePath: string | null = null;
   private fileStamp: string | null = null;
   private nextFileCheck = 0;
-  private parentKeysMemo = new Map<string, readonly string[]>();
+  private keysMemo = new Map<string, RuleKeys>();
 
   constructor(opts: PolicyEngineOptions = {}) {
     this.enforceNewDefaults = opts.enforceNewDefaults ?? false;
@@ -140,17 +153,19 @@ export class PolicyEngine {
     if (opts?.mightNotExist && !this.ruleSet.rules.has(first)) return true;
     const creds = this.credsFor(ctx);
     if (this.scopeMismatch(first, creds) !== undefined) return false;
-    if (typeof actions === 'string' && this.ruleSet.targetFree(actions)) {
-      // the same answer for every object of a list: decided once per request
-      if (creds.decidedBy !== this.ruleSet) {
-        creds.decided = new Map();
-        creds.decidedBy = this.ruleSet;
-      }
-      let allowed = creds.decided.get(actions);
-      if (allowed === undefined) creds.decided.set(actions, (allowed = this.evaluate(actions, target, creds)));
-      return allowed;
+    const values = typeof actions === 'string' ? valuesKey(target, this.keysOf(actions).target) : undefined;
+    if (values === undefined) return this.evaluate(actions, target, creds);
+    // A rule's answer depends only on the caller and the target keys it reads: decided once per
+    // request for every object of a list that has the same values there (once in all for
+    // rule:admin_only; once per owner for an owner rule).
+    if (creds.decidedBy !== this.ruleSet) {
+      creds.decided = new Map();
+      creds.decidedBy = this.ruleSet;
     }
-    return this.evaluate(actions, target, creds);
+    const key = `${actions as string}\u0000${values}`;
+    let allowed = creds.decided.get(key);
+    if (allowed === undefined) creds.decided.set(key, (allowed = this.evaluate(actions, target, creds)));
+    return allowed;
   }
 
   /** Like check, but throws PolicyNotAuthorized (or InvalidScope) naming the composed rule. */
@@ -193,10 +208,22 @@ export class PolicyEngine {
    * from the target, so that the caller fetches parents only when some rule can look at them.
    */
   parentKeys(actions: string | readonly string[]): readonly string[] {
+    return this.collectKeys(actions, 'parent');
+  }
+
+  /**
+   * Every target key that the rules of `actions` may read: an object with only these attributes
+   * (and any others) gets the same answers. [] means the answer is the caller's alone.
+   */
+  targetKeys(actions: string | readonly string[]): readonly string[] {
+    return this.collectKeys(actions, 'target');
+  }
+
+  private collectKeys(actions: string | readonly string[], kind: keyof RuleKeys): readonly string[] {
     this.maybeReload();
-    if (typeof actions === 'string') return this.parentKeysOf(actions);
+    if (typeof actions === 'string') return this.keysOf(actions)[kind];
     const found = new Set<string>();
-    for (const a of actions) for (const k of this.parentKeysOf(a)) found.add(k);
+    for (const a of actions) for (const k of this.keysOf(a)[kind]) found.add(k);
     return [...found];
   }
 
@@ -212,20 +239,22 @@ export class PolicyEngine {
     return rule !== undefined && rule.test(target, creds, rs);
   }
 
-  private parentKeysOf(action: string): readonly string[] {
-    let keys = this.parentKeysMemo.get(action);
+  private keysOf(action: string): RuleKeys {
+    let keys = this.keysMemo.get(action);
     if (keys === undefined) {
-      const found = new Set<string>();
+      const parent = new Set<string>();
+      const target = new Set<string>();
       const seen = new Set<Check>();
       const walk = (c: Check | undefined): void => {
         if (c === undefined || seen.has(c)) return;
         seen.add(c);
-        for (const k of c.parentKeys) found.add(k);
+        for (const k of c.parentKeys) parent.add(k);
+        for (const k of c.targetKeys) target.add(k);
         for (const r of c.refs) walk(this.ruleSet.lookup(r));
       };
       walk(this.ruleSet.lookup(action));
-      keys = [...found];
-      this.parentKeysMemo.set(action, keys);
+      keys = { parent: [...parent], target: [...target] };
+      this.keysMemo.set(action, keys);
     }
     return keys;
   }
@@ -273,7 +302,7 @@ export class PolicyEngine {
     const rules = new Map(fileRules);
     for (const [name, check] of this.defaults) if (!rules.has(name)) rules.set(name, check);
     this.disableCycles(rules);
-    this.parentKeysMemo = new Map();
+    this.keysMemo = new Map();
     return new RuleSet(rules);
   }
 
@@ -350,7 +379,9 @@ export class PolicyEngine {
       data = JSON.parse(text);
     } catch {
       // like PyYAML, the last of duplicate keys wins
-      data = parseYaml(text, { uniqueKeys: false });
+      // yaml is loaded only for a policy file that is not JSON
+      const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+      data = parse(text, { uniqueKeys: false });
     }
     if (data === null || data === undefined) return new Map();
     if (typeof data !== 'object' || Array.isArray(data)) throw new Error('the policy file must be a mapping of rule names to rules');

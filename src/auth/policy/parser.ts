@@ -47,6 +47,8 @@ export interface Check {
   readonly refs: readonly string[];
   /** target keys that Neutron would have fetched from a parent object (see above) */
   readonly parentKeys: readonly string[];
+  /** every target key the check itself reads (what a rule:NAME leads to is found through refs) */
+  readonly targetKeys: readonly string[];
   /**
    * false when the check itself never reads the target, only the credentials (what a rule:NAME
    * leads to is judged through refs); absent = it may read it
@@ -60,8 +62,8 @@ class RuleSyntaxError extends Error {}
 
 const NONE: readonly string[] = [];
 
-export const TRUE_CHECK: Check = { test: () => true, text: '@', refs: NONE, parentKeys: NONE, readsTarget: false };
-export const FALSE_CHECK: Check = { test: () => false, text: '!', refs: NONE, parentKeys: NONE, readsTarget: false };
+export const TRUE_CHECK: Check = { test: () => true, text: '@', refs: NONE, parentKeys: NONE, targetKeys: NONE, readsTarget: false };
+export const FALSE_CHECK: Check = { test: () => false, text: '!', refs: NONE, parentKeys: NONE, targetKeys: NONE, readsTarget: false };
 
 /** Python's str() for the values found in targets and credentials. */
 export function pyStr(v: unknown): string {
@@ -117,8 +119,8 @@ function compileTemplate(s: string): { fmt: Template; keys: string[] } {
 
 // --- atoms -------------------------------------------------------------------------------------
 
-function atom(text: string, test: Check['test'], refs = NONE, parentKeys = NONE, readsTarget = true): Check {
-  return { test, text, refs, parentKeys, readsTarget };
+function atom(text: string, test: Check['test'], refs = NONE, parentKeys = NONE, readsTarget = true, targetKeys = NONE): Check {
+  return { test, text, refs, parentKeys, targetKeys, readsTarget };
 }
 
 function ruleCheck(kind: string, name: string): Check {
@@ -137,7 +139,7 @@ function roleCheck(kind: string, match: string): Check {
   return atom(`${kind}:${match}`, (t, c) => {
     const m = fmt(t);
     return m !== undefined && c.rolesLower.has(m.toLowerCase());
-  });
+  }, NONE, NONE, true, keys);
 }
 
 /** Neutron's OwnerCheck, registered for the kind `tenant_id`. */
@@ -152,7 +154,7 @@ function ownerCheck(kind: string, match: string): Check {
     const key = field in t ? field : alias !== undefined && alias in t ? alias : undefined;
     if (key === undefined || !(kind in c.values)) return false;
     return pyStr(t[key]) === pyStr(c.values[kind]);
-  }, NONE, parent);
+  }, NONE, parent, true, alias === undefined ? [field] : [field, alias]);
 }
 
 /** Neutron's FieldCheck: `field:RESOURCE:FIELD=VALUE`. */
@@ -181,7 +183,7 @@ function fieldCheck(kind: string, match: string): Check {
     if (v === value) return true;
     // Neutron converts VALUE with the attribute's converter (e.g. convert_to_int).
     return typeof v === 'number' && typeof value === 'string' && String(v) === value;
-  }, NONE, networkShared ? ['network:shared'] : NONE);
+  }, NONE, networkShared ? ['network:shared'] : NONE, true, networkShared ? [field, 'network:shared'] : [field]);
 }
 
 /** What ast.literal_eval(kind) yields, as str(); undefined when kind is not a literal. */
@@ -206,7 +208,7 @@ function genericCheck(kind: string, match: string): Check {
   const parent = keys.filter((k) => k.includes(':'));
   const literal = literalKind(kind);
   if (literal !== undefined) {
-    return atom(`${kind}:${match}`, (t) => fmt(t) === literal, NONE, parent, keys.length > 0);
+    return atom(`${kind}:${match}`, (t) => fmt(t) === literal, NONE, parent, keys.length > 0, keys);
   }
   const path = kind.split('.');
   if (path.length === 1) {
@@ -215,12 +217,12 @@ function genericCheck(kind: string, match: string): Check {
       if (m === undefined || !(kind in c.values)) return false;
       const v = c.values[kind];
       return Array.isArray(v) ? v.some((x) => m === pyStr(x)) : m === pyStr(v);
-    }, NONE, parent, keys.length > 0);
+    }, NONE, parent, keys.length > 0, keys);
   }
   return atom(`${kind}:${match}`, (t, c) => {
     const m = fmt(t);
     return m !== undefined && findInCreds(c.values, path, 0, m);
-  }, NONE, parent);
+  }, NONE, parent, true, keys);
 }
 
 /** One atom, as oslo_policy._parser._parse_check with Neutron's checks registered. */
@@ -246,7 +248,7 @@ function parseAtom(s: string, warn: PolicyWarn): Check {
 
 // --- combinators -------------------------------------------------------------------------------
 
-function collect(checks: readonly Check[], key: 'refs' | 'parentKeys'): readonly string[] {
+function collect(checks: readonly Check[], key: 'refs' | 'parentKeys' | 'targetKeys'): readonly string[] {
   const out = checks.flatMap((c) => c[key]);
   return out.length ? out : NONE;
 }
@@ -259,7 +261,10 @@ export function andCheck(checks: readonly Check[]): Check {
         for (const x of checks) if (!x.test(t, c, e)) return false;
         return true;
       };
-  return { test, text, refs: collect(checks, 'refs'), parentKeys: collect(checks, 'parentKeys'), readsTarget: readsTarget(checks) };
+  return {
+    test, text, refs: collect(checks, 'refs'), parentKeys: collect(checks, 'parentKeys'), targetKeys: collect(checks, 'targetKeys'),
+    readsTarget: readsTarget(checks),
+  };
 }
 
 export function orCheck(checks: readonly Check[]): Check {
@@ -270,7 +275,10 @@ export function orCheck(checks: readonly Check[]): Check {
         for (const x of checks) if (x.test(t, c, e)) return true;
         return false;
       };
-  return { test, text, refs: collect(checks, 'refs'), parentKeys: collect(checks, 'parentKeys'), readsTarget: readsTarget(checks) };
+  return {
+    test, text, refs: collect(checks, 'refs'), parentKeys: collect(checks, 'parentKeys'), targetKeys: collect(checks, 'targetKeys'),
+    readsTarget: readsTarget(checks),
+  };
 }
 
 function readsTarget(checks: readonly Check[]): boolean {
@@ -278,7 +286,10 @@ function readsTarget(checks: readonly Check[]): boolean {
 }
 
 function notCheck(inner: Check): Check {
-  return { test: (t, c, e) => !inner.test(t, c, e), text: `not ${inner.text}`, refs: inner.refs, parentKeys: inner.parentKeys, readsTarget: inner.readsTarget };
+  return {
+    test: (t, c, e) => !inner.test(t, c, e), text: `not ${inner.text}`, refs: inner.refs, parentKeys: inner.parentKeys,
+    targetKeys: inner.targetKeys, readsTarget: inner.readsTarget,
+  };
 }
 
 // --- text rules --------------------------------------------------------------------------------
