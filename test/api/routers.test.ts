@@ -325,9 +325,11 @@ describe('external networks, routers and floating IPs', () => {
     assert.equal(type(unreachable), 'ExternalGatewayForFloatingIPNotFound');
     assert.equal(message(unreachable), `External network ${ext.id} is not reachable from subnet ${lonelyPort.fixed_ips[0].subnet_id}.  Therefore, cannot associate Port ${lonelyPort.id} with a Floating IP.`);
 
+    // an address of the port's subnet that the port does not have: its own was picked at random
+    const notVms = vm.fixed_ips[0].ip_address === '10.8.0.250' ? '10.8.0.251' : '10.8.0.250';
     const cases: Array<[Record<string, unknown>, number, string]> = [
       [{ fixed_ip_address: '10.8.0.50' }, 400, 'Bad floatingip request: fixed_ip_address cannot be specified without a port_id.'],
-      [{ port_id: vm.id, fixed_ip_address: '10.8.0.250' }, 400, `Bad floatingip request: Port ${vm.id} does not have fixed ip 10.8.0.250.`],
+      [{ port_id: vm.id, fixed_ip_address: notVms }, 400, `Bad floatingip request: Port ${vm.id} does not have fixed ip ${notVms}.`],
     ];
     for (const [body, status, msg] of cases) {
       const res = await put(`/v2.0/floatingips/${fip.id}`, { floatingip: body });
