@@ -345,11 +345,16 @@ describe('external networks, routers and floating IPs', () => {
     const internalNet = await s.request('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: net.id } }, A);
     assert.equal(internalNet.status, 400);
     assert.equal(message(internalNet), `Bad floatingip request: Network ${net.id} is not a valid external network.`);
-    const chosen = await s.request('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, floating_ip_address: '172.24.4.99' } }, A);
+    // an address no port holds yet: the router's gateway and the first floating IP took theirs at random
+    const held = new Set((await s.request('GET', `/v2.0/ports?network_id=${ext.id}`, undefined, ADMIN)).body.ports
+      .flatMap((p: any) => p.fixed_ips.map((f: any) => f.ip_address)));
+    assert.ok(held.has(fip.floating_ip_address), JSON.stringify([...held]));
+    const wanted = ['172.24.4.99', '172.24.4.98', '172.24.4.97'].find((a) => !held.has(a))!;
+    const chosen = await s.request('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, floating_ip_address: wanted } }, A);
     assert.equal(chosen.status, 403, 'choosing the address is admin-only');
-    const byAdmin = await post('/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, floating_ip_address: '172.24.4.99', project_id: 'project-a' } }, ADMIN);
-    assert.equal(byAdmin.floating_ip_address, '172.24.4.99');
-    const taken = await s.request('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, floating_ip_address: '172.24.4.99' } }, ADMIN);
+    const byAdmin = await post('/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, floating_ip_address: wanted, project_id: 'project-a' } }, ADMIN);
+    assert.equal(byAdmin.floating_ip_address, wanted);
+    const taken = await s.request('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, floating_ip_address: wanted } }, ADMIN);
     assert.equal(taken.status, 409);
     assert.equal(type(taken), 'IpAddressAlreadyAllocated');
     const inSubnet = await post('/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, subnet_id: extSubnet.id, port_id: vm.id } });
