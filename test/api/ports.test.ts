@@ -251,8 +251,10 @@ describe('ports', () => {
     assert.deepEqual(p.security_groups, [sg]);
     // the create's answer is built from what it wrote, not read back: it must be what a GET shows
     assert.deepEqual(p, (await s.request('GET', `/v2.0/ports/${p.id}`, undefined, ADMIN)).body.port);
+    // an address p does not hold: its own was picked at random from the same subnet
+    const chosen = p.fixed_ips[0].ip_address === '10.7.0.77' ? '10.7.0.78' : '10.7.0.77';
     const dual = await port({
-      network_id: net.id, fixed_ips: [{ subnet_id: p.fixed_ips[0].subnet_id }, { ip_address: '10.7.0.77' }],
+      network_id: net.id, fixed_ips: [{ subnet_id: p.fixed_ips[0].subnet_id }, { ip_address: chosen }],
       extra_dhcp_opts: [{ opt_name: 'mtu', opt_value: '1400' }, { opt_name: 'router', opt_value: null }, { opt_name: 'mtu', opt_value: '1450' }],
       allowed_address_pairs: [{ ip_address: '10.9.0.1' }, { ip_address: '10.9.0.1', mac_address: 'fa:16:3e:00:00:98' }],
     }, ADMIN);
