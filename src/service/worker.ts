@@ -3,6 +3,7 @@
  * hello, receives its role and the configuration the supervisor loaded, starts, says ready, and
  * runs until the supervisor says stop (or goes away).
  */
+import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { TurnGrant, TurnRequest } from '../db/write-turns.js';
@@ -21,6 +22,11 @@ export type ToSupervisor =
   | TurnRequest;
 
 const send = (m: ToSupervisor) => process.send?.(m);
+
+// V8 lets a heap grow up to 4x what survived its last full collection before the next one: a worker
+// that streams big lists (10,000 ports, ~19 MB alive) reached ~200 MB resident. Growing by a fifth
+// keeps it near 140 MB; full collections of so small a heap cost little (same list throughput).
+setFlagsFromString('--heap-growing-percent=20');
 
 let running: Running | undefined;
 let starting = false;
