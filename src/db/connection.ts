@@ -5,6 +5,7 @@ import { CompiledQuery, MysqlDialect, PostgresDialect, type DatabaseConnection, 
 import { createRequire } from 'node:module';
 import type mysql from 'mysql2';
 import type pg from 'pg';
+import { statementNames } from './prepared.js';
 import { SqliteServerDialect } from './sqlite.js';
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';
@@ -151,7 +152,14 @@ function postgresDialect(url: ConnectionUrl, pool: PoolOptions, onIdleError: (e:
   // An idle connection that the server closes (restart, failover, proxy) must not crash the process;
   // a checked-out one reports its error to the query that uses it, and pg-pool drops it on release.
   created.on('error', onIdleError);
-  created.on('connect', (client) => client.on('error', () => {}));
+  created.on('connect', (client) => {
+    client.on('error', () => {});
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as any).query = (text: unknown, ...rest: unknown[]) => {
+      const name = typeof text === 'string' && rest.length === 1 ? statementNames.get(text) : undefined;
+      return name ? query({ name, text, values: rest[0] }) : query(text, ...rest);
+    };
+  });
   return new PostgresDialect({
     pool: created,
     onCreateConnection: (c) => c.executeQuery(CompiledQuery.raw(`SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL ${ISOLATION}`)).then(() => {}),

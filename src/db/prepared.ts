@@ -8,6 +8,12 @@ class Slot {
 
 const slots = new Proxy({}, { get: (_target, name) => new Slot(String(name)) });
 
+/**
+ * The SQL of every prepared query and the name it is prepared under on a PostgreSQL connection, so
+ * that the server parses and plans it once per connection rather than on every run.
+ */
+export const statementNames = new Map<string, string>();
+
 interface Compiled {
   sql: string;
   parameters: unknown[];
@@ -30,6 +36,7 @@ export class PreparedQuery<P extends object, R = any> {
     if (!c) {
       const { sql, parameters } = this.build(q, slots as P).compile();
       c = { sql, parameters: [...parameters] };
+      if (!statementNames.has(sql)) statementNames.set(sql, `neutron_ts_${statementNames.size + 1}`);
       this.compiled.set(key, c);
     }
     const parameters = c.parameters.map((v) => (v instanceof Slot ? (values as Record<string, unknown>)[v.name] : v));
