@@ -42,6 +42,9 @@ class SqliteServerDriver implements Driver {
     this.db.pragma('foreign_keys = ON');
     // another worker's commit empties this connection's page cache; mapped pages come back for free
     this.db.pragma('mmap_size = 268435456');
+    // the savepoint of each write of a group commit journals the pages it changes; past 64 KB that
+    // journal went to a temporary file, a write system call per page
+    this.db.pragma('temp_store = MEMORY');
     this.connection = new SqliteConnection(this.db);
   }
 
