@@ -76,29 +76,45 @@ class SqliteServerDriver implements Driver {
   }
 }
 
+interface Prepared {
+  stmt: BetterSqlite3.Statement;
+  /** the names of a reader's columns (its rows are read raw) */
+  columns: string[] | null;
+}
+
+function rowObject(columns: string[], values: unknown[]): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i];
+  return row;
+}
+
 class SqliteConnection implements DatabaseConnection {
   release?: () => void;
-  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private readonly statements = new Map<string, Prepared>();
 
   constructor(private readonly db: BetterSqlite3.Database) {}
 
-  private prepare(sql: string): BetterSqlite3.Statement {
-    let stmt = this.statements.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
+  private prepare(sql: string): Prepared {
+    let prepared = this.statements.get(sql);
+    if (!prepared) {
+      const stmt = this.db.prepare(sql);
+      // Rows come as arrays and become objects here: better-sqlite3 builds each row object through
+      // V8's API, one property at a time, which took half the time of a 10,000-port list's reads.
+      const columns = stmt.reader ? stmt.raw(true).columns().map((c) => c.name) : null;
+      prepared = { stmt, columns };
       if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.clear();
-      this.statements.set(sql, stmt);
+      this.statements.set(sql, prepared);
     }
-    return stmt;
+    return prepared;
   }
 
   async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
     countStatement();
-    const stmt = this.prepare(q.sql);
+    const { stmt, columns } = this.prepare(q.sql);
     const params = q.parameters as unknown[];
     for (let attempt = 0, deadline = 0; ; attempt++) {
       try {
-        if (stmt.reader) return { rows: stmt.all(params) as R[] };
+        if (columns) return { rows: (stmt.all(params) as unknown[][]).map((values) => rowObject(columns, values)) as R[] };
         const { changes } = stmt.run(params);
         return { numAffectedRows: BigInt(changes), rows: [] };
       } catch (e: any) {
