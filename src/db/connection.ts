@@ -245,6 +245,10 @@ function boundedPool(pool: mysql.Pool, acquireTimeoutMs: number, recycleMs: numb
     born.set(c, Date.now());
     // errors of a connection nobody is using: mysql2 drops it from the pool; nothing to crash on
     c.on('error', () => {});
+    // prepared queries as server-side prepared statements (mysql2 keeps them per connection)
+    const query = c.query.bind(c) as (...args: unknown[]) => unknown;
+    (c as any).query = (text: unknown, ...rest: unknown[]) =>
+      (typeof text === 'string' && statementNames.has(text) ? (c.execute as any)(text, ...rest) : query(text, ...rest));
   });
   return {
     getConnection(callback) {
