@@ -9,8 +9,9 @@ class Slot {
 const slots = new Proxy({}, { get: (_target, name) => new Slot(String(name)) });
 
 /**
- * The SQL of every prepared query and the name it is prepared under on a PostgreSQL connection, so
- * that the server parses and plans it once per connection rather than on every run.
+ * The SQL of every prepared query and its statement name. PostgreSQL and MariaDB connections run
+ * these as server-side prepared statements (see connection.ts), parsed and planned once per
+ * connection rather than on every run.
  */
 export const statementNames = new Map<string, string>();
 
