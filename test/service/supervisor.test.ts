@@ -75,26 +75,32 @@ describe('supervisor and workers (real processes, real signals)', () => {
     assert.deepEqual(await server.exited, { code: 0, signal: null });
   });
 
-  test('a burst of new connections is spread over the API workers', async () => {
+  test('bursts of new connections are spread over the API workers', async () => {
     const server = await start({ conf: 'api_workers = 2' });
     const workers = server.workerPids('api worker');
     const { port } = new URL(server.url);
     const mark = server.logs.length;
     // 100 connections at once, all established before any request: each is one worker's
-    const sockets = await Promise.all(Array.from({ length: 100 }, () => new Promise<ReturnType<typeof connect>>((resolve, reject) => {
-      const socket = connect(Number(port), '127.0.0.1', () => resolve(socket));
-      socket.on('error', reject);
-    })));
-    await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => {
-      socket.on('close', () => resolve());
-      socket.resume();
-      socket.write('GET /v2.0/networks HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n');
-    })));
+    const burst = async () => {
+      const sockets = await Promise.all(Array.from({ length: 100 }, () => new Promise<ReturnType<typeof connect>>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => resolve(socket));
+        socket.on('error', reject);
+      })));
+      await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => {
+        socket.on('close', () => resolve());
+        socket.resume();
+        socket.write('GET /v2.0/networks HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n');
+      })));
+    };
+    // one burst's split varies with the scheduler (19/81 was seen); three bursts together are
+    // steadier (77/223 the most uneven in our runs); without single accepts one worker took nearly
+    // all of a burst
+    for (let i = 0; i < 3; i++) await burst();
     const served = () => workers.map((pid) => server.logs.slice(mark).filter((e) => e.pid === pid && e.msg === 'request').length);
     // the access log lines come through the server's stdout a little later
-    for (let i = 0; i < 100 && served()[0]! + served()[1]! < 100; i++) await sleep(50);
-    assert.equal(served()[0]! + served()[1]!, 100);
-    assert.ok(served().every((n) => n >= 20), `connections per worker: ${served().join(', ')}`);
+    for (let i = 0; i < 100 && served()[0]! + served()[1]! < 300; i++) await sleep(50);
+    assert.equal(served()[0]! + served()[1]!, 300);
+    assert.ok(served().every((n) => n >= 30), `connections per worker: ${served().join(', ')}`);
   });
 
   test('SIGTERM during a burst: every accepted request completes, then exit 0', async () => {
