@@ -208,12 +208,14 @@ function translate(e: unknown): unknown {
   return e;
 }
 
-/**
- * The query with FOR UPDATE, unless it runs on SQLite, whose BEGIN IMMEDIATE already lets one
- * writer at a time in (and which has no FOR UPDATE).
- */
+/** Whether `q` runs on SQLite, whose BEGIN IMMEDIATE lets one writer at a time in: no row locks needed. */
+export function onSqlite(q: Queryable): boolean {
+  return q.getExecutor().adapter instanceof SqliteAdapter;
+}
+
+/** The query with FOR UPDATE, unless it runs on SQLite (which has no FOR UPDATE, see onSqlite). */
 export function forUpdate<QB extends { forUpdate(): QB }>(q: Queryable, qb: QB): QB {
-  return q.getExecutor().adapter instanceof SqliteAdapter ? qb : qb.forUpdate();
+  return onSqlite(q) ? qb : qb.forUpdate();
 }
 
 /**
@@ -222,7 +224,7 @@ export function forUpdate<QB extends { forUpdate(): QB }>(q: Queryable, qb: QB):
  * nothing to do on SQLite, where one writer at a time is let in.
  */
 export async function lockNamed(tx: Tx, name: string): Promise<void> {
-  if (tx.getExecutor().adapter instanceof SqliteAdapter) return;
+  if (onSqlite(tx)) return;
   const held = ((tx as any).__locks ??= new Set<string>()) as Set<string>;
   if (held.has(name)) return;
   const take = () => tx.selectFrom('locks').select('name').where('name', '=', name).forUpdate().executeTakeFirst();

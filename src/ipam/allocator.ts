@@ -7,8 +7,7 @@
  * ipallocations (subnet_id, ip_address); range updates are compare-and-set, and a lost race runs
  * the whole transaction again (Database.write).
  */
-import { SqliteAdapter } from 'kysely';
-import { forUpdate, type Tx } from '../db/database.js';
+import { forUpdate, onSqlite, type Tx } from '../db/database.js';
 import { prepared } from '../db/prepared.js';
 import { IpAddressAlreadyAllocated } from '../api/errors.js';
 import { formatIp, parseIp, type IpAddress, type IpRange, type IpVersion } from './address.js';
@@ -112,8 +111,7 @@ export async function replacePools(tx: Tx, subnetId: string, pools: readonly IpR
  * whole transaction again, and a long one could lose every time. Once per transaction.
  */
 async function lockSubnet(tx: Tx, subnetId: string): Promise<void> {
-  // SQLite's BEGIN IMMEDIATE lets one writer at a time in already
-  if (tx.getExecutor().adapter instanceof SqliteAdapter) return;
+  if (onSqlite(tx)) return;
   const locked = ((tx as any).__lockedSubnets ??= new Set<string>()) as Set<string>;
   if (locked.has(subnetId)) return;
   locked.add(subnetId);
@@ -167,7 +165,7 @@ const anyRange = prepared<{ subnet_id: string }>((q, p) => q.selectFrom('ipam_av
  * ones its holder split off are not seen by the statement that waited.
  */
 async function rangesToTakeFrom(tx: Tx, subnetId: string, lowest: boolean): Promise<RangeRow[]> {
-  if (tx.getExecutor().adapter instanceof SqliteAdapter) return firstRanges.rows(tx, { subnet_id: subnetId, n: lowest ? 1 : RANGES_PER_PICK });
+  if (onSqlite(tx)) return firstRanges.rows(tx, { subnet_id: subnetId, n: lowest ? 1 : RANGES_PER_PICK });
   const args = { subnet_id: subnetId };
   for (;;) {
     if (!lowest) {

@@ -443,14 +443,15 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
 
     // what it writes, it leaves on the port for `created` (WRITTEN_ON_CREATE)
     async afterCreate(tx, ctx, p) {
+      const profile = given(p['binding:profile'], {});
       const binding = {
         port_id: p.id, host: given(p['binding:host_id'], ''), vif_type: 'unbound', vnic_type: given(p['binding:vnic_type'], 'normal'),
-        profile: JSON.stringify(given(p['binding:profile'], {})), vif_details: '{}',
+        profile: JSON.stringify(profile), vif_details: '{}',
       };
       await insertBinding.execute(tx, binding);
       Object.assign(p, {
         'binding:host_id': binding.host, 'binding:vif_type': binding.vif_type, 'binding:vnic_type': binding.vnic_type,
-        'binding:profile': JSON.parse(binding.profile), 'binding:vif_details': {},
+        'binding:profile': profile, 'binding:vif_details': {},
       });
       p.security_groups = await storeSecurityGroups(tx, ctx, p, p.security_groups ?? UNSET, false);
       p.allowed_address_pairs = Array.isArray(p.allowed_address_pairs) ? await storeAddressPairs(tx, p, p.allowed_address_pairs as any, false) : [];
