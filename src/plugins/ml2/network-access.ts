@@ -46,6 +46,24 @@ export async function networkAccess(q: Queryable, ctx: RequestContext, networkId
 }
 
 /**
+ * The networks that create policy checks found, by request: the create that follows takes its
+ * network from here instead of reading it again (takeCheckedNetwork).
+ */
+const checkedForCreate = new WeakMap<RequestContext, Map<string, NetworkAccess>>();
+
+/**
+ * The network the policy check of this request's create found, once: a transaction that runs again
+ * reads it anew. A network deleted in between fails the insert's foreign key, and the run that
+ * follows finds it gone.
+ */
+export function takeCheckedNetwork(ctx: RequestContext, networkId: string): NetworkAccess | undefined {
+  const checked = checkedForCreate.get(ctx);
+  const net = checked?.get(networkId);
+  checked?.delete(networkId);
+  return net;
+}
+
+/**
  * `network:tenant_id` and `network:shared` for ports or subnets being shown, set-based: policy
  * rules read them, and an update's or delete's policy check (inside its transaction) finds them
  * on the loaded object instead of querying again.
@@ -80,6 +98,10 @@ export async function networkPolicyTarget(q: Queryable, ctx: RequestContext, ite
   if (!net || !net.visible) throw new NetworkNotFound({ net_id: networkId });
   if (item.id === undefined && !ctx.isAdmin && !ctx.isAdvsvc && !net.shared && net.projectId !== item.tenant_id) {
     throw new HTTPForbidden(`Tenant ${item.tenant_id} not allowed to create ${resource} on this network`);
+  }
+  if (item.id === undefined) {
+    const checked = checkedForCreate.get(ctx) ?? new Map<string, NetworkAccess>();
+    checkedForCreate.set(ctx, checked.set(networkId, net));
   }
   return { ...item, 'network:tenant_id': net.projectId, 'network:shared': net.shared };
 }

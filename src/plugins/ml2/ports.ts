@@ -17,7 +17,7 @@ import { bumpRevision, SqlResource, type ResourceHooks, type Select } from '../.
 import { formatIp, isValidIpForSubnet, parseIp, type IpAddress } from '../../ipam/address.js';
 import { allocateAny, allocateSpecific, release, type IpamSubnet } from '../../ipam/allocator.js';
 import { eui64Address, randomMac } from '../../ipam/mac.js';
-import { addNetworkFields, networkAccess, networkPolicyTarget } from './network-access.js';
+import { addNetworkFields, networkAccess, networkPolicyTarget, takeCheckedNetwork } from './network-access.js';
 import type { NetworkExtender } from './networks.js';
 import {
   AUTO_DELETE_PORT_OWNERS, isAutoAddress, networkSubnets, ROUTER_INTERFACE_OWNERS, ROUTER_INTERFACE_OWNERS_SNAT,
@@ -421,7 +421,7 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
 
     async beforeCreate(tx, ctx, p) {
       await checkDeviceOwner(tx, ctx, p.device_owner as string, p.device_id as string, p.project_id as string);
-      const network = await networkAccess(tx, ctx, p.network_id as string);
+      const network = takeCheckedNetwork(ctx, p.network_id as string) ?? await networkAccess(tx, ctx, p.network_id as string);
       if (!network) throw new NetworkNotFound({ net_id: p.network_id as string });
       p['network:tenant_id'] = network.projectId;
       p['network:shared'] = network.shared;
