@@ -5,7 +5,7 @@ import { CompiledQuery, MysqlDialect, PostgresDialect, type DatabaseConnection, 
 import { createRequire } from 'node:module';
 import type mysql from 'mysql2';
 import type pg from 'pg';
-import { statementNames } from './prepared.js';
+import { expectOneRow, statementNames, unawaitedStatements } from './prepared.js';
 import { SqliteServerDialect } from './sqlite.js';
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';
@@ -140,6 +140,8 @@ function postgresDialect(url: ConnectionUrl, pool: PoolOptions, onIdleError: (e:
     connectionTimeoutMillis: p.connect_timeout ? Number(p.connect_timeout) * 1000 : timeoutMs(pool),
     maxLifetimeSeconds: pool.recycleTime > 0 ? pool.recycleTime : 0,
     keepAlive: true,
+    // statements are written without waiting for the answers of those before (see sendWithoutWaiting)
+    pipeline: true,
     // int8 (counts, bigint columns) and numeric (sums) as numbers: every value we store fits in 2^53
     types: {
       getTypeParser: ((oid: number, format?: string) => {
@@ -154,16 +156,52 @@ function postgresDialect(url: ConnectionUrl, pool: PoolOptions, onIdleError: (e:
   created.on('error', onIdleError);
   created.on('connect', (client) => {
     client.on('error', () => {});
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as any).query = (text: unknown, ...rest: unknown[]) => {
-      const name = typeof text === 'string' && rest.length === 1 ? statementNames.get(text) : undefined;
-      return name ? query({ name, text, values: rest[0] }) : query(text, ...rest);
-    };
+    sendWithoutWaiting(client);
   });
   return new PostgresDialect({
     pool: created,
     onCreateConnection: (c) => c.executeQuery(CompiledQuery.raw(`SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL ${ISOLATION}`)).then(() => {}),
   });
+}
+
+type Send = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * What the client sends, and when its answers are awaited. Prepared queries run as named
+ * statements. In a transaction, BEGIN and the unawaited writes (prepared.ts) return at once: the
+ * client is in pipeline mode, so they go to the server in order with what follows, and the next
+ * statement that is awaited waits for them as well and fails with the first of their errors (a
+ * failed statement aborts the transaction, so what came after it failed only because of it). A
+ * port create saves six round trips so. The socket is corked meanwhile: one write carries them
+ * all (on loopback, each write costs the sender the receiver's TCP work too). ROLLBACK ignores
+ * their errors: the transaction is over.
+ */
+function sendWithoutWaiting(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as Send;
+  const socket = (client as any).connection.stream as { cork(): void; uncork(): void };
+  let inTransaction = false;
+  let unanswered: Promise<unknown>[] = [];
+  (client as any).query = (text: unknown, ...rest: unknown[]) => {
+    if (typeof text !== 'string' || rest.length !== 1) return query(text, ...rest);
+    if (text === 'begin') inTransaction = true;
+    const unawaited = inTransaction && (text === 'begin' || unawaitedStatements.has(text));
+    if (unawaited && !unanswered.length) socket.cork();
+    const name = statementNames.get(text);
+    const result = name ? query({ name, text, values: rest[0] }) : query(text, rest[0]);
+    if (unawaited) {
+      const answer = unawaitedStatements.get(text)?.oneRow ? result.then((r: any) => expectOneRow(r.rowCount)) : result;
+      answer.catch(() => {});
+      unanswered.push(answer);
+      return Promise.resolve({ command: null, rowCount: null, rows: [] });
+    }
+    if (text === 'commit' || text === 'rollback') inTransaction = false;
+    if (!unanswered.length) return result;
+    socket.uncork();
+    const before = unanswered;
+    unanswered = [];
+    result.catch(() => {});
+    return (text === 'rollback' ? Promise.allSettled(before) : Promise.all(before)).then(() => result);
+  };
 }
 
 /** libpq's sslmode and certificate parameters, as psycopg2 passes them through. */

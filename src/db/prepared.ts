@@ -15,6 +15,27 @@ const slots = new Proxy({}, { get: (_target, name) => new Slot(String(name)) });
  */
 export const statementNames = new Map<string, string>();
 
+/**
+ * The SQL of prepared writes whose result nobody reads (preparedWrite), and whether each must
+ * change exactly one row. Inside a transaction on PostgreSQL they go to the server without waiting
+ * for the answer, and the transaction's next statement waits for them too (connection.ts): their
+ * errors surface there and abort the transaction as they would have at once.
+ */
+export const unawaitedStatements = new Map<string, { oneRow: boolean }>();
+
+/**
+ * A compare-and-set write found no row to change: another transaction changed it first. It
+ * carries PostgreSQL's serialization-failure code, which Database.write runs the transaction again for.
+ */
+export class ConcurrentChange extends Error {
+  readonly code = '40001';
+  constructor() { super('a row changed concurrently'); }
+}
+
+export function expectOneRow(changed: number | bigint | null | undefined): void {
+  if (Number(changed) !== 1) throw new ConcurrentChange();
+}
+
 interface Compiled {
   sql: string;
   parameters: unknown[];
@@ -29,7 +50,7 @@ interface Compiled {
 export class PreparedQuery<P extends object, R = any> {
   private readonly compiled = new Map<unknown, Compiled>();
 
-  constructor(private readonly build: (q: Queryable, p: P) => Compilable<R>) {}
+  constructor(private readonly build: (q: Queryable, p: P) => Compilable<R>, private readonly unawaited?: { oneRow: boolean }) {}
 
   execute(q: Queryable, values: P): Promise<QueryResult<R>> {
     const key = q.getExecutor().adapter.constructor;
@@ -38,10 +59,17 @@ export class PreparedQuery<P extends object, R = any> {
       const { sql, parameters } = this.build(q, slots as P).compile();
       c = { sql, parameters: [...parameters] };
       if (!statementNames.has(sql)) statementNames.set(sql, `neutron_ts_${statementNames.size + 1}`);
+      if (this.unawaited) unawaitedStatements.set(sql, this.unawaited);
       this.compiled.set(key, c);
     }
     const parameters = c.parameters.map((v) => (v instanceof Slot ? (values as Record<string, unknown>)[v.name] : v));
     return q.executeQuery(CompiledQuery.raw(c.sql, parameters)) as Promise<QueryResult<R>>;
+  }
+
+  /** For its effect; with `oneRow`, ConcurrentChange unless it changed one row (checked by the connection when unanswered yet). */
+  async run(q: Queryable, values: P): Promise<void> {
+    const { numAffectedRows } = await this.execute(q, values);
+    if (this.unawaited?.oneRow && numAffectedRows !== undefined) expectOneRow(numAffectedRows);
   }
 
   async rows(q: Queryable, values: P): Promise<R[]> {
@@ -60,4 +88,15 @@ export class PreparedQuery<P extends object, R = any> {
 
 export function prepared<P extends object, R = any>(build: (q: Queryable, p: P) => Compilable<R>): PreparedQuery<P, R> {
   return new PreparedQuery(build);
+}
+
+/**
+ * A prepared INSERT, UPDATE or DELETE run for its effect only: it may not have reached the
+ * database yet when `run` returns (see unawaitedStatements). With `oneRow` it is a compare-and-set
+ * that must change exactly one row. Its SQL must not be the SQL of any other prepared query.
+ */
+export type PreparedWrite<P extends object> = Pick<PreparedQuery<P>, 'run'>;
+
+export function preparedWrite<P extends object>(build: (q: Queryable, p: P) => Compilable<unknown>, opts = { oneRow: false }): PreparedWrite<P> {
+  return new PreparedQuery(build, opts);
 }

@@ -10,7 +10,7 @@ import { RevisionNumberConstraintFailed, type NeutronError } from '../api/errors
 import type { ListQuery } from '../api/query.js';
 import { isDataError, timestamp, type Database, type Queryable, type Tx } from './database.js';
 import { inChunks } from './chunks.js';
-import { prepared, type PreparedQuery } from './prepared.js';
+import { preparedWrite, type PreparedWrite } from './prepared.js';
 import { loadTags, SqlTags, tagFilters } from './tags.js';
 
 export type Select = SelectQueryBuilder<any, any, any>;
@@ -96,7 +96,7 @@ export class SqlResource {
   readonly tags?: SqlTags;
   private readonly builtinFilters: Record<string, (qb: Select, values: unknown[], ctx: RequestContext) => Select> = {};
   private readonly commitListeners: CommitListener[] = [];
-  private readonly inserts = new Map<string, PreparedQuery<Record<string, unknown>>>();
+  private readonly inserts = new Map<string, PreparedWrite<Record<string, unknown>>>();
 
   constructor(
     readonly db: Database,
@@ -332,11 +332,11 @@ export class SqlResource {
   }
 
   /** The INSERT of these columns, prepared once */
-  private insertOf(columns: string[]): PreparedQuery<Record<string, unknown>> {
+  private insertOf(columns: string[]): PreparedWrite<Record<string, unknown>> {
     const key = columns.join();
     let insert = this.inserts.get(key);
     if (!insert) {
-      insert = prepared((q, p) => q.insertInto(this.table).values(Object.fromEntries(columns.map((c) => [c, p[c]]))));
+      insert = preparedWrite((q, p) => q.insertInto(this.table).values(Object.fromEntries(columns.map((c) => [c, p[c]]))));
       this.inserts.set(key, insert);
     }
     return insert;
@@ -352,7 +352,7 @@ export class SqlResource {
     }
     await this.hooks.beforeCreate?.(tx, ctx, item);
     const row = this.toRow(item);
-    await this.insertOf(Object.keys(row)).execute(tx, row);
+    await this.insertOf(Object.keys(row)).run(tx, row);
     await this.hooks.afterCreate?.(tx, ctx, item);
     return item;
   }

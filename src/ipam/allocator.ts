@@ -8,7 +8,7 @@
  * the whole transaction again (Database.write).
  */
 import { forUpdate, onSqlite, type Tx } from '../db/database.js';
-import { prepared } from '../db/prepared.js';
+import { prepared, preparedWrite } from '../db/prepared.js';
 import { IpAddressAlreadyAllocated } from '../api/errors.js';
 import { formatIp, parseIp, type IpAddress, type IpRange, type IpVersion } from './address.js';
 
@@ -40,20 +40,6 @@ export function addressKey(version: IpVersion, value: bigint): string {
 
 function keyValue(key: string): bigint {
   return BigInt(`0x${key}`);
-}
-
-/**
- * A compare-and-set on an availability range found nothing to change: another transaction took
- * the range first. It carries PostgreSQL's serialization-failure code, which Database.write runs
- * the transaction again for.
- */
-class RangeChanged extends Error {
-  readonly code = '40001';
-  constructor() { super('availability range changed concurrently'); }
-}
-
-function changed(rows: number): void {
-  if (rows !== 1) throw new RangeChanged();
 }
 
 /** The free parts of `pool` once the sorted `used` addresses are taken out, by a single sweep. */
@@ -119,14 +105,15 @@ async function lockSubnet(tx: Tx, subnetId: string): Promise<void> {
 }
 
 const sameRange = (qb: any, p: RangeRow) => qb.where('subnet_id', '=', p.subnet_id).where('first_ip', '=', p.first_ip).where('last_ip', '=', p.last_ip);
-const deleteRange = prepared<RangeRow>((q, p) => sameRange(q.deleteFrom('ipam_availability_ranges'), p));
-const setRangeFirst = prepared<RangeRow & { to: string }>((q, p) => sameRange(q.updateTable('ipam_availability_ranges').set({ first_ip: p.to }), p));
-const setRangeLast = prepared<RangeRow & { to: string }>((q, p) => sameRange(q.updateTable('ipam_availability_ranges').set({ last_ip: p.to }), p));
-const insertRange = prepared<RangeRow>((q, p) => q.insertInto('ipam_availability_ranges')
+const compareAndSet = { oneRow: true };
+const deleteRange = preparedWrite<RangeRow>((q, p) => sameRange(q.deleteFrom('ipam_availability_ranges'), p), compareAndSet);
+const setRangeFirst = preparedWrite<RangeRow & { to: string }>((q, p) => sameRange(q.updateTable('ipam_availability_ranges').set({ first_ip: p.to }), p), compareAndSet);
+const setRangeLast = preparedWrite<RangeRow & { to: string }>((q, p) => sameRange(q.updateTable('ipam_availability_ranges').set({ last_ip: p.to }), p), compareAndSet);
+const insertRange = preparedWrite<RangeRow>((q, p) => q.insertInto('ipam_availability_ranges')
   .values({ subnet_id: p.subnet_id, pool_index: p.pool_index, first_ip: p.first_ip, last_ip: p.last_ip }));
 const firstRanges = prepared<{ subnet_id: string; n: number }, RangeRow>((q, p) => q.selectFrom('ipam_availability_ranges')
   .select(['subnet_id', 'pool_index', 'first_ip', 'last_ip']).where('subnet_id', '=', p.subnet_id).orderBy('pool_index').orderBy('first_ip').limit(p.n));
-const insertAllocation = prepared<{ subnet_id: string; ip_address: string; port_id: string; network_id: string }>((q, p) => q.insertInto('ipallocations')
+const insertAllocation = preparedWrite<{ subnet_id: string; ip_address: string; port_id: string; network_id: string }>((q, p) => q.insertInto('ipallocations')
   .values({ subnet_id: p.subnet_id, ip_address: p.ip_address, port_id: p.port_id, network_id: p.network_id }));
 
 /** Takes `value` out of the free range `row` that holds it. */
@@ -134,14 +121,14 @@ async function takeFromRange(tx: Tx, version: IpVersion, row: RangeRow, value: b
   const first = keyValue(row.first_ip);
   const last = keyValue(row.last_ip);
   if (first === last) {
-    changed(await deleteRange.changes(tx, row));
+    await deleteRange.run(tx, row);
   } else if (value === first) {
-    changed(await setRangeFirst.changes(tx, { ...row, to: addressKey(version, value + 1n) }));
+    await setRangeFirst.run(tx, { ...row, to: addressKey(version, value + 1n) });
   } else if (value === last) {
-    changed(await setRangeLast.changes(tx, { ...row, to: addressKey(version, value - 1n) }));
+    await setRangeLast.run(tx, { ...row, to: addressKey(version, value - 1n) });
   } else {
-    changed(await setRangeLast.changes(tx, { ...row, to: addressKey(version, value - 1n) }));
-    await insertRange.execute(tx, { ...row, first_ip: addressKey(version, value + 1n) });
+    await setRangeLast.run(tx, { ...row, to: addressKey(version, value - 1n) });
+    await insertRange.run(tx, { ...row, first_ip: addressKey(version, value + 1n) });
   }
 }
 
@@ -179,7 +166,7 @@ async function rangesToTakeFrom(tx: Tx, subnetId: string, lowest: boolean): Prom
 }
 
 async function recordAllocation(tx: Tx, subnet: IpamSubnet, portId: string, address: string): Promise<void> {
-  await insertAllocation.execute(tx, { subnet_id: subnet.id, ip_address: address, port_id: portId, network_id: subnet.networkId });
+  await insertAllocation.run(tx, { subnet_id: subnet.id, ip_address: address, port_id: portId, network_id: subnet.networkId });
 }
 
 /**
@@ -249,13 +236,13 @@ export async function release(tx: Tx, subnetId: string, address: string): Promis
   const left = neighbours.find((r) => r.last_ip === below);
   const right = neighbours.find((r) => r.first_ip === above);
   if (left && right) {
-    changed(await deleteRange.changes(tx, right));
-    changed(await setRangeLast.changes(tx, { ...left, to: right.last_ip }));
+    await deleteRange.run(tx, right);
+    await setRangeLast.run(tx, { ...left, to: right.last_ip });
   } else if (left) {
-    changed(await setRangeLast.changes(tx, { ...left, to: addressKey(v, ip.value) }));
+    await setRangeLast.run(tx, { ...left, to: addressKey(v, ip.value) });
   } else if (right) {
-    changed(await setRangeFirst.changes(tx, { ...right, to: addressKey(v, ip.value) }));
+    await setRangeFirst.run(tx, { ...right, to: addressKey(v, ip.value) });
   } else {
-    await insertRange.execute(tx, { subnet_id: subnetId, pool_index: pool.pool_index, first_ip: addressKey(v, ip.value), last_ip: addressKey(v, ip.value) });
+    await insertRange.run(tx, { subnet_id: subnetId, pool_index: pool.pool_index, first_ip: addressKey(v, ip.value), last_ip: addressKey(v, ip.value) });
   }
 }

@@ -12,7 +12,7 @@ import {
 import type { ApiModel } from '../../api/registry.js';
 import { inChunks } from '../../db/chunks.js';
 import type { Database, Queryable, Tx } from '../../db/database.js';
-import { prepared } from '../../db/prepared.js';
+import { preparedWrite } from '../../db/prepared.js';
 import { bumpRevision, SqlResource, type ResourceHooks, type Select } from '../../db/resource.js';
 import { formatIp, isValidIpForSubnet, parseIp, type IpAddress } from '../../ipam/address.js';
 import { allocateAny, allocateSpecific, release, type IpamSubnet } from '../../ipam/allocator.js';
@@ -52,10 +52,10 @@ const WRITTEN_ON_CREATE = [
 ];
 
 type Binding = { port_id: unknown; host: unknown; vif_type: string; vnic_type: unknown; profile: string; vif_details: string };
-const insertBinding = prepared<Binding>((q, p) => q.insertInto('ml2_port_bindings').values({
+const insertBinding = preparedWrite<Binding>((q, p) => q.insertInto('ml2_port_bindings').values({
   port_id: p.port_id, host: p.host, vif_type: p.vif_type, vnic_type: p.vnic_type, profile: p.profile, vif_details: p.vif_details,
 }));
-const insertGroupBinding = prepared<{ port_id: string; security_group_id: string }>((q, p) => q.insertInto('port_security_group_bindings')
+const insertGroupBinding = preparedWrite<{ port_id: string; security_group_id: string }>((q, p) => q.insertInto('port_security_group_bindings')
   .values({ port_id: p.port_id, security_group_id: p.security_group_id }));
 
 const ROUTER_PORT_OWNERS = [...ROUTER_INTERFACE_OWNERS_SNAT, 'network:router_gateway'];
@@ -327,7 +327,7 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
       ? await plugins.securityGroups(tx, ctx, port, requested as string[] | typeof UNSET, current)
       : requested === UNSET ? [] : (requested as string[]);
     if (replace) await tx.deleteFrom('port_security_group_bindings').where('port_id', '=', port.id as string).execute();
-    for (const id of ids) await insertGroupBinding.execute(tx, { port_id: port.id as string, security_group_id: id });
+    for (const id of ids) await insertGroupBinding.run(tx, { port_id: port.id as string, security_group_id: id });
     return ids;
   }
 
@@ -448,7 +448,7 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
         port_id: p.id, host: given(p['binding:host_id'], ''), vif_type: 'unbound', vnic_type: given(p['binding:vnic_type'], 'normal'),
         profile: JSON.stringify(profile), vif_details: '{}',
       };
-      await insertBinding.execute(tx, binding);
+      await insertBinding.run(tx, binding);
       Object.assign(p, {
         'binding:host_id': binding.host, 'binding:vif_type': binding.vif_type, 'binding:vnic_type': binding.vnic_type,
         'binding:profile': profile, 'binding:vif_details': {},
