@@ -94,7 +94,11 @@ export class Supervisor {
       }
       const here = fileURLToPath(import.meta.url);
       cluster.schedulingPolicy = cluster.SCHED_NONE;
-      cluster.setupPrimary({ exec: join(dirname(here), `worker${extname(here)}`), args: [], silent: false });
+      // V8's young generation grows to two 16 MB semi-spaces in a worker streaming big lists; 8 MB
+      // ones keep it ~16 MB smaller at the same speed with list batches of 250 (db/resource.ts)
+      cluster.setupPrimary({
+        exec: join(dirname(here), `worker${extname(here)}`), args: [], execArgv: ['--max-semi-space-size=8', ...process.execArgv], silent: false,
+      });
       this.current.slots = await this.startGeneration(loaded, plan);
     } catch (err) {
       if (this.stopping) return;
