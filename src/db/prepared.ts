@@ -79,11 +79,6 @@ export class PreparedQuery<P extends object, R = any> {
   async first(q: Queryable, values: P): Promise<R | undefined> {
     return (await this.execute(q, values)).rows[0];
   }
-
-  /** rows inserted, updated or deleted */
-  async changes(q: Queryable, values: P): Promise<number> {
-    return Number((await this.execute(q, values)).numAffectedRows ?? 0n);
-  }
 }
 
 export function prepared<P extends object, R = any>(build: (q: Queryable, p: P) => Compilable<R>): PreparedQuery<P, R> {
