@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { servingPort } from '../db/processes.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 const dir = mkdtempSync(join(tmpdir(), 'neutron-ts-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('neutron-ts command', () => {
   test('a bad value stops start-up naming the option, the section and the file', () => {
@@ -42,22 +33,20 @@ describe('neutron-ts command', () => {
   });
 
   test('serves with later files overriding earlier ones, warns about unknown options, stops on SIGTERM', async () => {
-    const port = await freePort();
     const base = join(dir, 'base.conf');
     const override = join(dir, 'override.conf');
+    // bind_port = 0 in the later file: the kernel picks a free port as the server binds, and the
+    // server says which in its log; with the earlier file's port 1 it would serve there instead
     writeFileSync(base, `[DEFAULT]\nbind_port = 1\nstate_path = ${join(dir, 'serve-state')}\nno_such_option = 1\n`);
-    writeFileSync(override, `[DEFAULT]\nbind_port = ${port}\n`);
+    writeFileSync(override, `[DEFAULT]\nbind_port = 0\n`);
     const child = spawn(process.execPath, [...CLI, 'server', '--config-file', base, '--config-file', override], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
+    const serving = servingPort(child, (d) => (out += d));
     try {
-      let ok = false;
-      for (let i = 0; i < 600 && !ok; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        ok = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.status === 200, () => false);
-      }
-      assert.ok(ok, `server did not answer on ${port}: ${out}`);
+      const port = await serving.catch((e: Error) => assert.fail(`server ${e.message}: ${out}`));
+      assert.notEqual(port, 1, 'the later file sets bind_port');
+      assert.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 200);
       const created = await fetch(`http://127.0.0.1:${port}/v2.0/networks`, { method: 'POST', body: JSON.stringify({ network: { name: 'cli' } }) });
       assert.equal(created.status, 201);
       assert.match(out, /no_such_option/);

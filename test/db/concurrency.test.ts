@@ -54,7 +54,7 @@ describe('concurrent writers in several server processes on one database', () =>
       '[database]', 'max_pool_size = 3', 'max_overflow = 2',
     ].join('\n');
     servers = await Promise.all(Array.from({ length: SERVERS }, () =>
-      startCliServer(shared.dir, (port) => serverConf(shared.dir, port, shared.url, extra))));
+      startCliServer(shared.dir, serverConf(shared.dir, shared.url, extra))));
   });
 
   after(async () => {

@@ -26,7 +26,7 @@ describe('IPAM churn across server processes', () => {
 
   before(async () => {
     shared = await sharedDatabase();
-    servers = await Promise.all(Array.from({ length: 3 }, () => startCliServer(shared.dir, (port) => serverConf(shared.dir, port, shared.url))));
+    servers = await Promise.all(Array.from({ length: 3 }, () => startCliServer(shared.dir, serverConf(shared.dir, shared.url))));
   });
   after(async () => {
     await Promise.all(servers.map((s) => s.stop()));

@@ -7,14 +7,17 @@ import { after, before, describe, test } from 'node:test';
 import { Database } from '../../src/db/database.js';
 import { createTestDatabase, testBackend, type TestDatabase } from '../support/databases.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { freePort } from './processes.js';
 
-/** Forwards 127.0.0.1:<port> to the database; cut() refuses new connections and resets the open ones. */
+/**
+ * Forwards 127.0.0.1:<port> to the database; cut() refuses new connections and resets the open ones.
+ * The first start() takes a port the kernel picks as it binds; start() after cut() binds it again.
+ */
 class TcpProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  port = 0;
 
-  constructor(readonly port: number, private readonly target: { host: string; port: number }) {}
+  constructor(private readonly target: { host: string; port: number }) {}
 
   async start(): Promise<void> {
     const server = createServer((client) => {
@@ -30,6 +33,7 @@ class TcpProxy {
       }
     });
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as { port: number }).port;
     this.server = server;
   }
 
@@ -61,7 +65,7 @@ describe('the database going away', { skip: backend === 'sqlite' && 'SQLite is e
     if (backend === 'sqlite') return;
     database = await createTestDatabase(backend);
     const target = new URL(database.url.replace(/^[^:]+:/, 'http:'));
-    proxy = new TcpProxy(await freePort(), { host: target.hostname, port: Number(target.port) });
+    proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
     await proxy.start();
     s = await startServer({
       database: { connection: throughProxy(database.url, proxy.port), pool_timeout: 5, max_retries: 0 },

@@ -1,7 +1,6 @@
 // `neutron-ts` as an operator runs it, in processes of its own, against one database.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,15 +10,6 @@ import { createTestDatabase, testBackend, type Backend } from '../support/databa
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')];
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A database for the test's processes to share: new, upgraded, on NEUTRON_TS_TEST_DB's backend. */
 export interface SharedDatabase {
@@ -51,10 +41,14 @@ export async function sharedDatabase({ upgraded = true } = {}): Promise<SharedDa
   };
 }
 
-/** INI text for a server on `port` against `connection`, plus `extra` sections. */
-export function serverConf(dir: string, port: number, connection: string, extra = ''): string {
+/**
+ * INI text for a server against `connection`, plus `extra` sections: a state directory of its own
+ * under `dir`, and bind_port = 0, so that the kernel picks a free port as it binds (a port chosen
+ * before could be taken by another process in between); startCliServer reads which from the log.
+ */
+export function serverConf(dir: string, connection: string, extra = ''): string {
   return [
-    '[DEFAULT]', 'bind_host = 127.0.0.1', `bind_port = ${port}`, `state_path = ${join(dir, `state-${port}`)}`, 'api_workers = 0',
+    '[DEFAULT]', 'bind_host = 127.0.0.1', 'bind_port = 0', `state_path = ${mkdtempSync(join(dir, 'state-'))}`, 'api_workers = 0',
     '[database]', `connection = ${connection}`,
     extra,
   ].join('\n');
@@ -67,37 +61,74 @@ export interface CliServer {
   stop(): Promise<void>;
 }
 
-/** Starts `neutron-ts server --config-file <conf>`; resolves once it answers GET /. */
-export async function startCliServer(dir: string, conf: (port: number) => string): Promise<CliServer> {
-  const port = await freePort();
-  const file = join(dir, `neutron-${port}.conf`);
-  writeFileSync(file, conf(port));
+/**
+ * Starts `neutron-ts server` with `conf` (INI text, e.g. serverConf's) as its config file; resolves
+ * once it serves, on the port its "serving on" log line names. Rejects with its output if it exits
+ * first.
+ */
+export async function startCliServer(dir: string, conf: string): Promise<CliServer> {
+  const file = join(mkdtempSync(join(dir, 'server-')), 'neutron.conf');
+  writeFileSync(file, conf);
   const child = spawn(process.execPath, [...CLI, 'server', '--config-file', file], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' },
   });
   let out = '';
-  child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
   child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  const serving = servingPort(child, (d) => (out = (out + d).slice(-20_000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const server: CliServer = {
-    url, child, output: () => out,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(killer);
-      }
-    },
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killer);
+    }
   };
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`neutron-ts server exited with ${child.exitCode}:\n${out}`);
-    if (await fetch(`${url}/`).then((r) => r.ok, () => false)) return server;
-    await new Promise((r) => setTimeout(r, 100));
+  let port: number;
+  try {
+    port = await serving;
+  } catch (e) {
+    await stop();
+    throw new Error(`neutron-ts server ${(e as Error).message}:\n${out}`);
   }
-  await server.stop();
-  throw new Error(`neutron-ts server did not answer on ${url} within 60 s:\n${out}`);
+  return { url: `http://127.0.0.1:${port}`, child, output: () => out, stop };
+}
+
+/**
+ * The port of a `neutron-ts server` child, from the supervisor's "serving on" line in its JSON log
+ * on stdout (each chunk of which also goes to `onData`). Rejects "exited with <code>" if the child
+ * ends first (once its output is read), "did not serve within 60 s" after that long.
+ */
+export function servingPort(child: ChildProcess, onData: (chunk: string) => void = () => undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error('did not serve within 60 s')), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      onData(text);
+      buffer += text;
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      for (const line of lines) {
+        if (!line.includes('serving on')) continue;
+        let entry: { worker?: unknown; msg?: unknown; port?: unknown };
+        try {
+          entry = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        if (entry.worker === 'supervisor' && typeof entry.msg === 'string' && entry.msg.startsWith('neutron-ts serving on') && typeof entry.port === 'number') {
+          clearTimeout(timer);
+          resolve(entry.port);
+        }
+      }
+    });
+    // 'close' comes once stdout has been read to its end, so that the output tells why it exited
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code ?? signal}`));
+    });
+  });
 }
 
 /** Runs a `neutron-ts` command to its end. */

@@ -24,7 +24,7 @@ describe('quotas across server processes', () => {
   before(async () => {
     shared = await sharedDatabase();
     servers = await Promise.all(Array.from({ length: SERVERS }, () =>
-      startCliServer(shared.dir, (port) => serverConf(shared.dir, port, shared.url, '[database]\nmax_pool_size = 3\nmax_overflow = 2'))));
+      startCliServer(shared.dir, serverConf(shared.dir, shared.url, '[database]\nmax_pool_size = 3\nmax_overflow = 2'))));
   });
   after(async () => {
     await Promise.all(servers.map((s) => s.stop()));

@@ -29,7 +29,7 @@ describe('schema', () => {
 
   test('neutron-ts db upgrade creates the schema, the same as on SQLite, and is idempotent', async () => {
     const conf = join(shared.dir, 'upgrade.conf');
-    writeFileSync(conf, serverConf(shared.dir, 9696, shared.url));
+    writeFileSync(conf, serverConf(shared.dir, shared.url));
     const first = runCli(['db', 'upgrade', '--config-file', conf]);
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stdout, new RegExp(`Applied: 0001_networks.*${HEAD}`));
@@ -67,7 +67,7 @@ describe('a server on a schema older than its code', () => {
     ? 'the embedded SQLite database is upgraded at start'
     : 'refuses to serve and says to run neutron-ts db upgrade', async () => {
     if (shared.backend === 'sqlite') {
-      const server = await startCliServer(shared.dir, (port) => serverConf(shared.dir, port, shared.url));
+      const server = await startCliServer(shared.dir, serverConf(shared.dir, shared.url));
       await server.stop();
       const db = new Database({ url: shared.url });
       try {
@@ -78,7 +78,7 @@ describe('a server on a schema older than its code', () => {
       return;
     }
     await assert.rejects(
-      startCliServer(shared.dir, (port) => serverConf(shared.dir, port, shared.url)),
+      startCliServer(shared.dir, serverConf(shared.dir, shared.url)),
       (e: Error) => {
         assert.match(e.message, /exited with [1-9]/);
         assert.match(e.message, /schema is older than this server/);

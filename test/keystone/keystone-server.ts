@@ -12,7 +12,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -112,6 +112,7 @@ export interface KeystoneServer {
   shutdown(): Promise<void>;
 }
 
+/** A port nothing listens on now; another process may take it before uwsgi binds it: see startUwsgi. */
 async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const s = createServer();
@@ -169,6 +170,7 @@ class Uwsgi {
   async start(): Promise<void> {
     if (this.child) return;
     const log = openSync(this.logFile, 'a');
+    const logFrom = statSync(this.logFile).size;
     const child = spawn(UWSGI, [
       '--plugins', 'python3',
       '--http11-socket', `127.0.0.1:${this.port}`,
@@ -192,7 +194,11 @@ class Uwsgi {
     const url = `http://127.0.0.1:${this.port}/v3`;
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (!this.child) throw new Error(`uwsgi exited during start-up; see ${this.logFile}:\n${tail(this.logFile)}`);
+      if (!this.child) {
+        const message = `uwsgi exited during start-up; see ${this.logFile}:\n${tail(this.logFile)}`;
+        // "bind(): Address already in use": another process has the port
+        throw readFileSync(this.logFile).subarray(logFrom).includes('Address already in use') ? new PortTaken(message) : new Error(message);
+      }
       try {
         const r = await request(url, { headersTimeout: 2000, bodyTimeout: 2000, reset: true });
         await r.body.dump();
@@ -213,6 +219,25 @@ class Uwsgi {
     const killer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5000);
     await this.exited;
     clearTimeout(killer);
+  }
+}
+
+class PortTaken extends Error {}
+
+/**
+ * Starts a uwsgi on a port found free; if another process took the port before uwsgi could bind it,
+ * starts another on another port (uwsgi needs its port on its command line: it cannot bind port 0
+ * and say which one it got, as neutron-ts does).
+ */
+async function startUwsgi(make: (port: number) => Uwsgi): Promise<Uwsgi> {
+  for (let attempt = 1; ; attempt++) {
+    const server = make(await freePort());
+    try {
+      await server.start();
+      return server;
+    } catch (e) {
+      if (!(e instanceof PortTaken) || attempt === 5) throw e;
+    }
   }
 }
 
@@ -261,6 +286,8 @@ function passwordAuth(user: KeystoneUser, scope: Record<string, unknown>) {
 }
 
 const TEMPLATE_FILES = ['keystone.db', 'fernet-keys', 'credential-keys'];
+/** The URL of the catalog's endpoints until Keystone serves and its port is known. */
+const CATALOG_PLACEHOLDER = 'http://127.0.0.1:5000/v3/';
 
 /**
  * db_sync, the key set-ups and bootstrap take most of a start (20 s, a minute on a loaded machine),
@@ -297,14 +324,13 @@ export async function startKeystone(): Promise<KeystoneServer> {
   for (const d of ['fernet-keys', 'credential-keys']) mkdirSync(join(dir, d), { mode: 0o700 });
   const owner = ['--keystone-user', spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim(),
     '--keystone-group', spawnSync('id', ['-gn'], { encoding: 'utf8' }).stdout.trim()];
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const authUrl = `${url}/v3`;
+  // set once Keystone serves: its port is known only then (startUwsgi)
+  let url = '';
+  let authUrl = '';
   const adminPassword = 'admin-secret';
 
   const servers: Uwsgi[] = [];
-  const main = new Uwsgi(dir, conf, port, join(dir, 'uwsgi.log'));
-  servers.push(main);
+  let main: Uwsgi | undefined;
 
   const users = {
     admin: { name: 'admin', id: '', password: adminPassword, project: 'admin' },
@@ -360,8 +386,8 @@ export async function startKeystone(): Promise<KeystoneServer> {
       await manage('bootstrap', '--bootstrap-password', adminPassword, '--bootstrap-username', 'admin',
         '--bootstrap-project-name', 'admin', '--bootstrap-role-name', 'admin',
         '--bootstrap-service-name', 'keystone', '--bootstrap-region-id', 'RegionOne',
-        '--bootstrap-public-url', `${authUrl}/`, '--bootstrap-internal-url', `${authUrl}/`,
-        '--bootstrap-admin-url', `${authUrl}/`);
+        '--bootstrap-public-url', CATALOG_PLACEHOLDER, '--bootstrap-internal-url', CATALOG_PLACEHOLDER,
+        '--bootstrap-admin-url', CATALOG_PLACEHOLDER);
     };
     const template = templateDir();
     const fromTemplate = existsSync(join(template, 'ready'));
@@ -371,12 +397,13 @@ export async function startKeystone(): Promise<KeystoneServer> {
       await prepare();
       saveTemplate(dir, template);
     }
-    await main.start();
-    if (fromTemplate) {
-      // the template's catalog names the port of the Keystone that made it
-      for (const e of (await must('GET', '/endpoints')).endpoints) {
-        if (e.url !== `${authUrl}/`) await must('PATCH', `/endpoints/${e.id}`, { endpoint: { url: `${authUrl}/` } });
-      }
+    main = await startUwsgi((port) => new Uwsgi(dir, conf, port, join(dir, 'uwsgi.log')));
+    servers.push(main);
+    url = `http://127.0.0.1:${main.port}`;
+    authUrl = `${url}/v3`;
+    // the catalog was made before the port was known
+    for (const e of (await must('GET', '/endpoints')).endpoints) {
+      if (e.url !== `${authUrl}/`) await must('PATCH', `/endpoints/${e.id}`, { endpoint: { url: `${authUrl}/` } });
     }
 
     users.admin.id = (await issueToken('admin')).data.user.id;
@@ -403,10 +430,11 @@ export async function startKeystone(): Promise<KeystoneServer> {
     await grant('service', 'neutron', role.service);
     await grant('service', 'neutron', role.admin);
   } catch (e) {
-    await main.stop();
+    await main?.stop();
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
+  const started = main;
 
   return {
     url,
@@ -440,17 +468,15 @@ export async function startKeystone(): Promise<KeystoneServer> {
       if (r.statusCode !== 204) throw new Error(`revoke: ${r.statusCode}`);
     },
     api,
-    stop: () => main.stop(),
-    start: () => main.start(),
+    stop: () => started.stop(),
+    start: () => started.start(),
     async startSibling(token) {
       const n = servers.length;
       const siblingConf = join(dir, `keystone-${n}.conf`);
       writeFileSync(siblingConf, keystoneConf(dir, token.expiration));
-      const p = await freePort();
-      const s = new Uwsgi(dir, siblingConf, p, join(dir, `uwsgi-${n}.log`));
+      const s = await startUwsgi((port) => new Uwsgi(dir, siblingConf, port, join(dir, `uwsgi-${n}.log`)));
       servers.push(s);
-      await s.start();
-      const sUrl = `http://127.0.0.1:${p}`;
+      const sUrl = `http://127.0.0.1:${s.port}`;
       return {
         url: sUrl,
         authUrl: `${sUrl}/v3`,

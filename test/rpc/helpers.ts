@@ -153,6 +153,23 @@ export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 5000, 
   }
 }
 
+/**
+ * `p`, or a rejection if it has not settled after `ms`. For a call that only a timer ends: `ms` is
+ * far above the timer it should use (a loaded machine does not make the test fail) and far below
+ * the one it would wait for if that timer were ignored (the test fails instead of waiting it out).
+ */
+export async function settlesWithin<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not settled after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A TCP proxy to the broker: cut() drops every connection, refuse() makes the broker look down. */
 export class TcpProxy {
   private readonly sockets = new Set<net.Socket>();

@@ -9,6 +9,7 @@ import {
   type IncomingCall,
 } from './internals.js';
 import { serializeMsg, uuidHex } from '../../src/rpc/wire.js';
+import { settlesWithin } from './helpers.js';
 
 const logger = pino({ level: process.env.RPC_TEST_LOG ?? 'silent' });
 const ctx = adminContext();
@@ -106,11 +107,16 @@ test('call timeout fires: slow method and a topic nobody serves', async () => {
   const server = new RpcServer(a, { topic: 't', server: 'h' }, [new Reports()]);
   await server.start();
   try {
+    // no timeout of its own: the transport's rpc_response_timeout (60 s) unless the call gives one
     const client = new RpcClient(b, { topic: 't', version: '1.0' });
-    const t0 = Date.now();
-    await assert.rejects(client.call(ctx, 'slow', { ms: 500 }, { timeout: 0.1 }), MessagingTimeout);
-    assert.ok(Date.now() - t0 < 400);
-    await assert.rejects(client.prepare({ topic: 'nobody' }).call(ctx, 'x', {}, { timeout: 0.05 }), /Timed out waiting for a reply to message ID [0-9a-f]{32}/);
+    assert.equal(b.responseTimeout, 60);
+    const timedOut = (e: Error) => e instanceof MessagingTimeout && /^Timed out waiting for a reply to message ID [0-9a-f]{32}$/.test(e.message);
+    // The method answers after 1 s (10 times the call's timeout, far below the default): only the
+    // call's own 0.1 s timer can end the call before that; any longer one would see 'done'.
+    await assert.rejects(client.call(ctx, 'slow', { ms: 1000 }, { timeout: 0.1 }), timedOut);
+    // Nobody answers here, so only a timer ends the call: the 0.05 s one, not the 60 s default
+    // (a bound 100 times the timeout, so that a loaded machine cannot make it fail).
+    await assert.rejects(settlesWithin(client.prepare({ topic: 'nobody' }).call(ctx, 'x', {}, { timeout: 0.05 }), 5000), timedOut);
   } finally {
     await server.stop();
     await a.close();
