@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { servingPort } from '../db/processes.js';
+import { ServerProcess } from '../service/process.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 const dir = mkdtempSync(join(tmpdir(), 'neutron-ts-cli-'));
@@ -39,21 +39,16 @@ describe('neutron-ts command', () => {
     // server says which in its log; with the earlier file's port 1 it would serve there instead
     writeFileSync(base, `[DEFAULT]\nbind_port = 1\nstate_path = ${join(dir, 'serve-state')}\nno_such_option = 1\n`);
     writeFileSync(override, `[DEFAULT]\nbind_port = 0\n`);
-    const child = spawn(process.execPath, [...CLI, 'server', '--config-file', base, '--config-file', override], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stderr.on('data', (d) => (out += d));
-    const serving = servingPort(child, (d) => (out += d));
+    const server = await ServerProcess.serving(ServerProcess.run(mkdtempSync(join(dir, 'serve-')), [base, override]));
     try {
-      const port = await serving.catch((e: Error) => assert.fail(`server ${e.message}: ${out}`));
-      assert.notEqual(port, 1, 'the later file sets bind_port');
-      assert.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 200);
-      const created = await fetch(`http://127.0.0.1:${port}/v2.0/networks`, { method: 'POST', body: JSON.stringify({ network: { name: 'cli' } }) });
+      assert.notEqual(new URL(server.url).port, '1', 'the later file sets bind_port');
+      assert.equal((await fetch(`${server.url}/`)).status, 200);
+      const created = await fetch(`${server.url}/v2.0/networks`, { method: 'POST', body: JSON.stringify({ network: { name: 'cli' } }) });
       assert.equal(created.status, 201);
-      assert.match(out, /no_such_option/);
+      assert.match(server.logs.map((e) => JSON.stringify(e)).join('\n') + server.describe(), /no_such_option/);
     } finally {
-      const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      child.kill('SIGTERM');
-      assert.equal(await exit, 0);
+      server.child.kill('SIGTERM');
+      assert.equal((await server.exited).code, 0);
     }
   });
 });

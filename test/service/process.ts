@@ -32,6 +32,8 @@ export class ServerProcess {
   url = '';
   private readonly waiters = new Set<() => void>();
   private output = '';
+  /** the exit code or signal, once the process has exited and its output has been read */
+  private exitStatus: number | string | null | undefined;
 
   private constructor(readonly child: ChildProcess, readonly dir: string, readonly confFile: string) {
     let buffer = '';
@@ -42,7 +44,9 @@ export class ServerProcess {
       for (const line of lines) this.onLine(line);
     });
     child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => {
+    // 'close': once its output has been read to the end, so that it tells why it exited
+    this.exited = new Promise((resolve) => child.on('close', (code, signal) => {
+      this.exitStatus = code ?? signal;
       resolve({ code, signal });
       this.wake();
     }));
@@ -50,7 +54,11 @@ export class ServerProcess {
 
   /** Starts a server on an ephemeral port with a fresh state directory; resolves once it serves. */
   static async start(opts: SpawnOptions = {}): Promise<ServerProcess> {
-    const server = ServerProcess.spawn(opts);
+    return ServerProcess.serving(ServerProcess.spawn(opts));
+  }
+
+  /** Resolves once `server` serves, with its url set from the supervisor's "serving on" line; kills it if it does not. */
+  static async serving(server: ServerProcess): Promise<ServerProcess> {
     try {
       const serving = await server.waitFor((e) => e.worker === 'supervisor' && /serving on/.test(e.msg), 90_000);
       server.url = `http://127.0.0.1:${serving.port}`;
@@ -66,9 +74,17 @@ export class ServerProcess {
     const dir = mkdtempSync(join(tmpdir(), 'neutron-ts-service-'));
     const confFile = join(dir, 'neutron.conf');
     writeFileSync(confFile, ServerProcess.conf(dir, opts.conf ?? ''));
-    const args = ['--import', 'tsx', ...(opts.fixture ? ['--import', FIXTURE] : []), join(ROOT, 'src', 'cli', 'main.ts'), 'server', '--config-file', confFile];
+    return ServerProcess.run(dir, [confFile], opts);
+  }
+
+  /** `neutron-ts server --config-file ...` with these files, in this order; kill() removes `dir`. */
+  static run(dir: string, configFiles: string[], opts: Pick<SpawnOptions, 'fixture' | 'env'> = {}): ServerProcess {
+    const args = [
+      '--import', 'tsx', ...(opts.fixture ? ['--import', FIXTURE] : []), join(ROOT, 'src', 'cli', 'main.ts'), 'server',
+      ...configFiles.flatMap((f) => ['--config-file', f]),
+    ];
     const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    return new ServerProcess(child, dir, confFile);
+    return new ServerProcess(child, dir, configFiles[0]!);
   }
 
   static conf(dir: string, extra: string): string {
@@ -98,13 +114,11 @@ export class ServerProcess {
   /** The first log entry (from `from` on) that matches; rejects on timeout or exit. */
   waitFor(match: (e: LogEntry) => boolean, timeoutMs = 60_000, from = 0): Promise<LogEntry> {
     return new Promise((resolve, reject) => {
-      let exited = false;
-      void this.exited.then(() => (exited = true));
       const check = () => {
         const hit = this.logs.slice(from).find(match);
         if (hit) done(() => resolve(hit));
-        else if (exited || this.child.exitCode !== null || this.child.signalCode !== null) {
-          done(() => reject(new Error(`server exited before the expected log line\n${this.describe()}`)));
+        else if (this.exitStatus !== undefined) {
+          done(() => reject(new Error(`server exited with ${this.exitStatus} before the expected log line\n${this.describe()}`)));
         }
       };
       const timer = setTimeout(() => done(() => reject(new Error(`timed out waiting for a log line\n${this.describe()}`))), timeoutMs);
