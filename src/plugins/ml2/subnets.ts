@@ -18,7 +18,7 @@ import {
 } from '../../ipam/address.js';
 import { createPools, replacePools } from '../../ipam/allocator.js';
 import { defaultAllocationPools, isPoolError, poolsToRanges, prepareAllocationPools, validateAllocationPools, checkGatewayOutOfPools, type PoolError } from '../../ipam/pools.js';
-import { addNetworkFields, EXTERNAL, networkPolicyTarget, rbacNetworkIds, SHARED } from './network-access.js';
+import { addNetworkFields, EXTERNAL, networkPolicyTarget, rbacNetworkIds, SHARED, takeCheckedNetwork } from './network-access.js';
 import type { NetworkExtender } from './networks.js';
 import { allocatePrefix, defaultSubnetPoolId, loadSubnetPool, type SubnetPool } from './subnetpools.js';
 
@@ -329,7 +329,8 @@ export function createSubnetResource(db: Database, api: ApiModel, opts: SubnetOp
       } else {
         await validateSubnet(tx, opts, s, null);
       }
-      const network = await tx.selectFrom('networks').select('id').where('id', '=', s.network_id as string).executeTakeFirst();
+      const network = takeCheckedNetwork(ctx, s.network_id as string)
+        ?? await tx.selectFrom('networks').select('id').where('id', '=', s.network_id as string).executeTakeFirst();
       if (!network) throw new NetworkNotFound({ net_id: s.network_id as string });
 
       let pool: SubnetPool | null = null;
