@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the suite with node's test runner (TypeScript through tsx).
 #
-#   npm test                every test on SQLite, then the API and database tests (test/api, test/db)
+#   npm test                the typecheck and the import rules (scripts/check-imports.mjs), every test on
+#                           SQLite, then the API and database tests (test/api, test/db)
 #                           on PostgreSQL and on MariaDB, each server in a database of its own
 #   npm test -- PATH ...    those tests only, on NEUTRON_TS_TEST_DB (sqlite, postgresql or mysql;
 #                           default sqlite)
@@ -36,6 +37,10 @@ if [ $# -gt 0 ]; then
 fi
 
 status=0
+echo "== typecheck and import rules"
+npx tsc -p tsconfig.json --noEmit || status=1
+node scripts/check-imports.mjs || status=1
+
 mapfile -t all < <(files_of test)
 NEUTRON_TS_TEST_DB=sqlite run sqlite "${all[@]}" || status=1
 

@@ -1,9 +1,7 @@
-import type { RequestContext } from '../auth/context.js';
-import { ConversionError, UNSET } from './attributes.js';
-import { attributeEntries, type ResourceDef } from './definitions/types.js';
-import { HTTPBadRequest, InvalidInput } from './errors.js';
-
-export type Item = Record<string, unknown>;
+import type { RequestContext } from '../lib/context.js';
+import { ConversionError, UNSET } from '../lib/attributes.js';
+import { attributeEntries, type Item, type ResourceDef } from '../lib/definitions.js';
+import { HTTPBadRequest, InvalidInput } from '../lib/errors.js';
 
 /** Parses a JSON request body: it must be an object (Neutron's BodyValidationHook). */
 export function parseJsonBody(raw: string | undefined): Item | undefined {

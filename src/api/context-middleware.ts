@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { policyCredentials, type RequestContext } from '../auth/context.js';
+import { policyCredentials, type RequestContext } from '../lib/context.js';
 
 /** The policy engine's view of who is an admin or an advanced-services caller. */
 export interface RoleRules {

@@ -1,10 +1,11 @@
-import type { RequestContext } from '../auth/context.js';
-import type { Tx } from '../db/database.js';
-import { UNSET } from './attributes.js';
-import { createItems, prepareCreate, prepareUpdate, updateItem, type Item } from './body.js';
-import { attributeEntries, type ResourceDef } from './definitions/types.js';
-import { HTTPNotFound, isNeutronError, PolicyNotAuthorized } from './errors.js';
-import { parseListQuery, paginationLinks, type ListQuery, type QueryOptions } from './query.js';
+import type { RequestContext } from '../lib/context.js';
+import { UNSET } from '../lib/attributes.js';
+import { createItems, prepareCreate, prepareUpdate, updateItem } from './body.js';
+import { attributeEntries, type ResourceDef, type Item } from '../lib/definitions.js';
+import { HTTPNotFound, isNeutronError, PolicyNotAuthorized } from '../lib/errors.js';
+import { parseListQuery, paginationLinks, type QueryOptions } from './query.js';
+import type { ResourceHandler } from '../registry/handler.js';
+import type { Tx } from '../db/schema.js';
 
 /** What the API needs from the policy engine. */
 export interface Authorizer {
@@ -16,57 +17,9 @@ export interface Authorizer {
   targetKeys(actions: string | readonly string[]): readonly string[];
 }
 
-/**
- * What a create runs inside its transaction: the quota check, before inserting; it returns what
- * to run once the items are inserted, before the commit.
- */
-export interface CreateOpts {
-  checkQuota?(tx: Tx, items: Item[]): Promise<(() => Promise<void>) | undefined>;
-}
-
 /** The quota engine as the controller uses it (src/quota/engine.ts). */
 export interface QuotaEnforcer {
   enforce(tx: Tx, resource: string, items: Item[]): Promise<(() => Promise<void>) | undefined>;
-}
-
-export interface WriteOpts {
-  ifMatch?: number | null;
-  authorize?(current: Item, changes?: Item): void | Promise<void>;
-}
-
-/** What a plugin provides for each resource it serves (SqlResource implements it). */
-export interface ResourceHandler {
-  list(ctx: RequestContext, q: ListQuery): Promise<Item[]>;
-  /** the same unpaginated list handed over in batches (see SqlResource.listBatches) */
-  listBatches?(ctx: RequestContext, q: ListQuery): AsyncIterable<Item[]>;
-  get(ctx: RequestContext, id: string): Promise<Item>;
-  /** must call opts.checkQuota first thing in its transaction, and what it returns after inserting */
-  create(ctx: RequestContext, items: Item[], opts?: CreateOpts): Promise<Item[]>;
-  update(ctx: RequestContext, id: string, changes: Item, opts: WriteOpts): Promise<Item>;
-  delete(ctx: RequestContext, id: string, opts: WriteOpts): Promise<void>;
-  /** adds the parent fields policy rules refer to (e.g. `network:tenant_id`) */
-  policyTarget?(ctx: RequestContext, item: Item): Promise<Item>;
-  /** the tags sub-resource (standard-attr-tag) */
-  tags?: TagHandler;
-  /** member actions, e.g. `add_router_interface`: PUT /v2.0/<collection>/<id>/<action> */
-  actions?: Record<string, MemberAction>;
-}
-
-/**
- * A member action: it loads the object as the caller sees it (404 when it cannot), calls
- * `opts.authorize` with it, and answers the action's own body.
- */
-export type MemberAction = (ctx: RequestContext, id: string, body: Item | undefined, opts: WriteOpts) => Promise<unknown>;
-
-/** /v2.0/<collection>/<id>/tags[/<tag>]; every method first checks that the caller sees the object. */
-export interface TagHandler {
-  list(ctx: RequestContext, id: string): Promise<string[]>;
-  has(ctx: RequestContext, id: string, tag: string): Promise<boolean>;
-  replace(ctx: RequestContext, id: string, tags: string[]): Promise<void>;
-  add(ctx: RequestContext, id: string, tag: string): Promise<void>;
-  /** false when the object has no such tag */
-  remove(ctx: RequestContext, id: string, tag: string): Promise<boolean>;
-  clear(ctx: RequestContext, id: string): Promise<void>;
 }
 
 export interface ListResult {

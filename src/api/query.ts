@@ -1,21 +1,7 @@
-import { ConversionError, pyRepr } from './attributes.js';
-import type { ResourceDef } from './definitions/types.js';
-import { HTTPBadRequest, InvalidInput } from './errors.js';
-
-export type SortDir = 'asc' | 'desc';
-
-/** A list request, parsed and checked against the resource's attribute map. */
-export interface ListQuery {
-  /** requested fields, or null for all */
-  fields: string[] | null;
-  /** attribute → converted values (repeated keys OR together) */
-  filters: Map<string, unknown[]>;
-  sorts: Array<[string, SortDir]>;
-  /** null = no limit */
-  limit: number | null;
-  marker: string | null;
-  pageReverse: boolean;
-}
+import { ConversionError, pyRepr } from '../lib/attributes.js';
+import type { ResourceDef } from '../lib/definitions.js';
+import { HTTPBadRequest, InvalidInput } from '../lib/errors.js';
+import type { ListQuery, SortDir } from '../registry/handler.js';
 
 const RESERVED = new Set(['fields', 'sort_key', 'sort_dir', 'limit', 'marker', 'page_reverse']);
 

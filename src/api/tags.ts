@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { validateListOfUniqueStrings, validateString } from './attributes.js';
+import { validateListOfUniqueStrings, validateString } from '../lib/attributes.js';
 import { parseJsonBody } from './body.js';
-import type { TagHandler } from './controller.js';
-import { HTTPNotFound, InvalidInput, TagNotFound } from './errors.js';
+import { HTTPNotFound, InvalidInput, TagNotFound } from '../lib/errors.js';
+import type { TagHandler } from '../registry/handler.js';
 
 const MAX_TAG_LEN = 255;
 

@@ -1,18 +1,14 @@
-import { Kysely, MysqlAdapter, sql, SqliteAdapter, type Transaction } from 'kysely';
+import { Kysely, MysqlAdapter, sql, SqliteAdapter } from 'kysely';
 import type { Logger } from 'pino';
-import { DBConnectionError, HTTPConflict, InvalidInput, isNeutronError } from '../api/errors.js';
-import type { Config } from '../config/index.js';
-import { databaseUrl } from '../config/index.js';
+import { DBConnectionError, HTTPConflict, InvalidInput, isNeutronError } from '../lib/errors.js';
+import { type Config, databaseUrl } from '../config/index.js';
 import { GroupCommit } from './group-commit.js';
+import type { Queryable, Tx } from './schema.js';
 import {
   createDialect, DEFAULT_POOL, parseConnectionUrl, redact, type Dialect, type PoolOptions, type SessionOptions,
 } from './connection.js';
 
 export { parseConnectionUrl, redact, type ConnectionUrl, type Dialect } from './connection.js';
-
-/** Queries run either on the pool or inside a transaction; both are Kysely instances. */
-export type Queryable = Kysely<any>;
-export type Tx = Transaction<any>;
 
 export interface DatabaseOptions {
   /** `[database] connection` as operators write it (sqlite:///path, postgresql://..., mysql+pymysql://...) */

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type { Tx } from './database.js';
 import { workerWriteTurns, type WriteTurns } from './write-turns.js';
+import type { Tx } from './schema.js';
 
 /** at most this many writes share one SQLite transaction, so that none waits long for the batch */
 const MAX_BATCH = 32;

@@ -1,5 +1,5 @@
 import { CompiledQuery, type Compilable, type QueryResult } from 'kysely';
-import type { Queryable } from './database.js';
+import type { Queryable } from './schema.js';
 
 /** Where a value given at run time goes in a prepared query's parameters. */
 class Slot {

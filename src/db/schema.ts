@@ -1,11 +1,7 @@
-import type { CreateTableBuilder } from 'kysely';
+import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
 
-/** id plus Neutron's standard attributes, which every standard-attribute resource's table carries. */
-export function standardColumns<T extends string>(t: CreateTableBuilder<T, never>): CreateTableBuilder<T, any> {
-  return t
-    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
-    .addColumn('description', 'varchar(255)', (c) => c.notNull().defaultTo(''))
-    .addColumn('created_at', 'varchar(20)', (c) => c.notNull())
-    .addColumn('updated_at', 'varchar(20)', (c) => c.notNull())
-    .addColumn('revision_number', 'bigint', (c) => c.notNull().defaultTo(0));
-}
+/** Queries run either on the pool or inside a transaction; both are Kysely instances. */
+export type Queryable = Kysely<any>;
+export type Tx = Transaction<any>;
+/** A SELECT being built, as the store's scope and filter hooks refine it. */
+export type Select = SelectQueryBuilder<any, any, any>;

@@ -17,7 +17,7 @@ import {
   type Cidr,
   type IpAddress,
   type IpRange,
-} from './address.js';
+} from '../lib/address.js';
 
 /** The gateway Neutron picks when none is given: IPv4 network+1, IPv6 the network address. */
 export function defaultGatewayIp(cidr: Cidr | string): IpAddress {

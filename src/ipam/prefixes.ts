@@ -12,7 +12,7 @@ import {
   cidrContainsCidr,
   type Cidr,
   type IpVersion,
-} from './address.js';
+} from '../lib/address.js';
 
 function toRanges(cidrs: readonly (Cidr | string)[]) {
   return cidrs.map((c) => cidrRange(toCidr(c)));

@@ -3,7 +3,7 @@
  * `_reply_q` (this transport's `reply_<uuid>` queue) and `_timeout`, and wait for the reply with
  * `ending: true`. The call timeout is a timer started first, so it fires whatever the broker does.
  */
-import type { RequestContext } from '../auth/context.js';
+import type { RequestContext } from '../lib/context.js';
 import { toRpcContext } from './context.js';
 import { deserializeFailure, InvalidTarget, MessagingTimeout } from './errors.js';
 import type { Destination, ReplyWaiter, Transport } from './transport.js';

@@ -2,7 +2,7 @@
  * Request context ↔ the dict that neutron_lib.context.ContextBase.to_dict() sends (oslo.context keys
  * plus Neutron's), which travels as `_context_<key>` in every RPC message.
  */
-import { newRequestId, type RequestContext } from '../auth/context.js';
+import { newRequestId, type RequestContext } from '../lib/context.js';
 import { pythonDatetime, type Json } from './wire.js';
 
 export function toRpcContext(ctx: RequestContext, now = new Date()): Json {

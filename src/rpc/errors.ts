@@ -2,7 +2,7 @@
  * oslo.messaging's exceptions, and how a failure travels in a reply: the `failure` JSON string
  * {class, module, message, tb, args, kwargs} (oslo_messaging/_drivers/common.py).
  */
-import { isNeutronError } from '../api/errors.js';
+import { isNeutronError } from '../lib/errors.js';
 
 export class MessagingError extends Error {
   override name = 'MessagingException';

@@ -4,7 +4,7 @@
  * `<topic>.<priority>` of the control exchange, e.g. `notifications.info` for `network.create.end`.
  */
 import { randomUUID } from 'node:crypto';
-import type { RequestContext } from '../auth/context.js';
+import type { RequestContext } from '../lib/context.js';
 import { sanitizeForNotification, toRpcContext } from './context.js';
 import type { Transport } from './transport.js';
 import { packContext, pythonDatetime, serializeMsg, toJson, uuidHex, type Json } from './wire.js';

@@ -3,7 +3,7 @@
  * to the first endpoint whose namespace matches and whose version is compatible, and replies on the
  * caller's reply queue (oslo_messaging.rpc.dispatcher + amqpdriver's listener).
  */
-import type { RequestContext } from '../auth/context.js';
+import type { RequestContext } from '../lib/context.js';
 import { fromRpcContext } from './context.js';
 import { MessageUndeliverable, NoSuchMethod, serializeFailure, UnsupportedVersion } from './errors.js';
 import type { Subscription, Transport } from './transport.js';

@@ -2,9 +2,9 @@ import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createApp, type Authenticator } from '../api/app.js';
-import { Controller, type ResourceHandler } from '../api/controller.js';
+import { Controller } from '../api/controller.js';
 import { allExtensions, apiExtensionAliases, coreResources } from '../api/definitions/index.js';
-import { buildApiModel, type ApiModel } from '../api/registry.js';
+import { buildApiModel, type ApiModel } from '../api/model.js';
 import { authtokenOptions, KeystoneAuth } from '../auth/keystone.js';
 import { PolicyEngine } from '../auth/policy/engine.js';
 import type { Config } from '../config/index.js';
@@ -12,12 +12,13 @@ import { Database } from '../db/database.js';
 import { pendingMigrations, upgrade } from '../db/migrate.js';
 import { quotaRoutes } from '../quota/api.js';
 import { QuotaEngine } from '../quota/engine.js';
-import { loadPlugins } from '../plugins/registry.js';
+import { loadPlugins } from './plugins.js';
 import type { Plugin, PluginContext, WorkerRole } from '../plugins/plugin.js';
 import type { RpcServer, Transport } from '../rpc/index.js';
 import { healthcheck } from './healthcheck.js';
 import { isInProcessTransport } from './plan.js';
 import { createRpcTransport, rpcListenersOf, startRpcServers } from './rpc.js';
+import type { ResourceHandler } from '../registry/handler.js';
 
 /** The started plugins of one process, with what they use. */
 export interface PluginRuntime {

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { LoadResult } from '../config/index.js';
 import { WriteTurnBroker } from '../db/write-turns.js';
-import { loadPlugins } from '../plugins/registry.js';
+import { loadPlugins } from './plugins.js';
 import type { HttpFront } from './http.js';
 import { createLogger } from './log.js';
 import { planWorkers, type WorkerGroup, type WorkerPlan } from './plan.js';

@@ -1,11 +1,11 @@
-import type { Item } from '../api/body.js';
-import type { ResourceHandler } from '../api/controller.js';
-import { HTTPMethodNotAllowed, NetworkNotFound } from '../api/errors.js';
-import type { ListQuery } from '../api/query.js';
+import { HTTPMethodNotAllowed, NetworkNotFound } from '../lib/errors.js';
 import { inChunks } from '../db/chunks.js';
-import type { Database, Queryable } from '../db/database.js';
-import { cidrSize, parseIp, toCidr } from '../ipam/address.js';
+import type { Database } from '../db/database.js';
+import { cidrSize, parseIp, toCidr } from '../lib/address.js';
 import type { Plugin, PluginContext } from '../plugins/plugin.js';
+import type { Item } from '../lib/definitions.js';
+import type { ListQuery, ResourceHandler } from '../registry/handler.js';
+import type { Queryable } from '../db/schema.js';
 
 /** A count as JSON shows it: a number, or a BigInt past 2^53 (an IPv6 subnet's size). */
 function count(n: bigint): number | bigint {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { Database } from '../../src/db/database.js';
-import { formatIp } from '../../src/ipam/address.js';
+import { formatIp } from '../../src/lib/address.js';
 import { serverConf, sharedDatabase, startCliServer, type CliServer, type SharedDatabase } from './processes.js';
 
 interface Answer { status: number; body: any }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { DBConnectionError } from '../../src/api/errors.js';
+import { DBConnectionError } from '../../src/lib/errors.js';
 import { Database } from '../../src/db/database.js';
 import { createTestDatabase, testBackend, type TestDatabase } from '../support/databases.js';
 

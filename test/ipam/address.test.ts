@@ -26,7 +26,7 @@ import {
   toCidr,
   toIp,
   type IpRange,
-} from '../../src/ipam/address.js';
+} from '../../src/lib/address.js';
 
 const ipText = (t: string) => {
   const ip = parseIp(t);

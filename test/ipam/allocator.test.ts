@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Database, type Tx } from '../../src/db/database.js';
+import { Database } from '../../src/db/database.js';
 import { upgrade } from '../../src/db/migrate.js';
-import { formatIp, parseIp, toCidr, type IpRange, type IpVersion } from '../../src/ipam/address.js';
+import { formatIp, parseIp, toCidr, type IpRange, type IpVersion } from '../../src/lib/address.js';
 import { addressKey, allocateAny, allocateSpecific, createPools, freeRanges, release, replacePools, type IpamSubnet } from '../../src/ipam/allocator.js';
 import { defaultAllocationPools } from '../../src/ipam/pools.js';
+import type { Tx } from '../../src/db/schema.js';
 
 const range = (version: IpVersion, first: string, last: string): IpRange => ({ version, first: parseIp(first)!.value, last: parseIp(last)!.value });
 const show = (rs: IpRange[]) => rs.map((r) => `${formatIp(r.version, r.first)}-${formatIp(r.version, r.last)}`);

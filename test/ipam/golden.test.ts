@@ -3,12 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { cidrToString, formatIp, parseCidr, parseIp, rangeToPool } from '../../src/ipam/address.js';
-import { eui64Address } from '../../src/ipam/mac.js';
+import { cidrToString, formatIp, parseCidr, parseIp, rangeToPool } from '../../src/lib/address.js';
+import { eui64Address } from '../../src/lib/mac.js';
 import { defaultAllocationPools, isPoolError, prepareAllocationPools } from '../../src/ipam/pools.js';
 import { compactCidrs, findFreeSubnet, fitsInFreeBlock, freeBlocks } from '../../src/ipam/prefixes.js';
-import * as v from '../../src/ipam/validators.js';
-import { NeutronError } from '../../src/api/errors.js';
+import * as v from '../../src/lib/address-validators.js';
+import { NeutronError } from '../../src/lib/errors.js';
 
 type Case = { op: string; args: any[]; expect: any };
 const cases: Case[] = JSON.parse(readFileSync(new URL('./fixtures/netaddr-golden.json', import.meta.url), 'utf8'));

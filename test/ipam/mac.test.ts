@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eui64Address, formatMac, parseMac, randomMac, readMac } from '../../src/ipam/mac.js';
+import { eui64Address, formatMac, parseMac, randomMac, readMac } from '../../src/lib/mac.js';
 
 test('parseMac reads the EUI-48 forms netaddr accepts', () => {
   const mac = 0xfa163e123456n;

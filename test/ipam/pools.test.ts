@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatIp, rangeToString, type IpRange } from '../../src/ipam/address.js';
+import { formatIp, rangeToString, type IpRange } from '../../src/lib/address.js';
 import {
   checkGatewayOutOfPools,
   defaultAllocationPools,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cidrToString, type Cidr } from '../../src/ipam/address.js';
+import { cidrToString, type Cidr } from '../../src/lib/address.js';
 import { compactCidrs, findFreeSubnet, fitsInFreeBlock, freeBlocks, quotaUnits } from '../../src/ipam/prefixes.js';
 
 const show = (cs: Cidr[]) => cs.map(cidrToString);

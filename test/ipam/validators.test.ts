@@ -11,8 +11,8 @@ import {
   validateRouteCidr,
   validateSubnet,
   validateSubnetOrNone,
-} from '../../src/ipam/validators.js';
-import { NeutronError } from '../../src/api/errors.js';
+} from '../../src/lib/address-validators.js';
+import { NeutronError } from '../../src/lib/errors.js';
 
 test('validateIpAddress: IPv4 as exactly four plain decimal parts, IPv6 in any form', () => {
   for (const ok of ['10.0.0.1', '0.0.0.0', '255.255.255.255', '::1', '2001:DB8::1', '::ffff:10.0.0.1', '2001:db8:0:0:0:0:0:1']) {

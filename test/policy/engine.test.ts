@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RequestContext } from '../../src/auth/context.js';
-import { policyCredentials } from '../../src/auth/context.js';
-import { NeutronError } from '../../src/api/errors.js';
+import { policyCredentials, type RequestContext } from '../../src/lib/context.js';
+import { NeutronError } from '../../src/lib/errors.js';
 import { describeRule, PolicyEngine, type PolicyLogger } from '../../src/auth/policy/engine.js';
 import { ACTION_RULES, BASE_RULES } from '../../src/auth/policy/defaults.js';
 

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RequestContext } from '../../src/auth/context.js';
-import { policyCredentials } from '../../src/auth/context.js';
+import { policyCredentials, type RequestContext } from '../../src/lib/context.js';
 import { PolicyEngine, type PolicyLogger } from '../../src/auth/policy/engine.js';
 
 function recorder(): PolicyLogger & { lines: string[] } {

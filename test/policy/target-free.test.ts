@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RequestContext } from '../../src/auth/context.js';
+import type { RequestContext } from '../../src/lib/context.js';
 import { PolicyEngine } from '../../src/auth/policy/engine.js';
 
 const quiet = { debug: () => {}, warn: () => {}, error: () => {} };

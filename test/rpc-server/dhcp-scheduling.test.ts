@@ -1,8 +1,8 @@
 // Manual DHCP scheduling (the dhcp_agent_scheduler API) and failover from dead DHCP agents.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rescheduleFromDownAgents } from '../../src/scheduler/dhcp-agent-scheduler.js';
-import { dhcpAgentDeviceId } from '../../src/rpc/handlers/dhcp.js';
+import { rescheduleFromDownAgents } from '../../src/plugins/ml2/dhcp-agent-scheduler.js';
+import { dhcpAgentDeviceId } from '../../src/plugins/ml2/rpc/dhcp.js';
 import { asProject, startServer, type TestServer } from '../support/server.js';
 import { createThrough, DHCP_STATE, eventually, FakeAgent, Recorder } from './support.js';
 

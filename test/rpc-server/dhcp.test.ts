@@ -1,7 +1,7 @@
 // DHCP agents: scheduling, the DHCP agent's calls on q-plugin, and the casts it is sent.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dhcpAgentDeviceId, uuid5 } from '../../src/rpc/handlers/dhcp.js';
+import { dhcpAgentDeviceId, uuid5 } from '../../src/plugins/ml2/rpc/dhcp.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { createThrough, DHCP_STATE, eventually, FakeAgent, Recorder } from './support.js';
 

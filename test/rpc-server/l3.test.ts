@@ -1,7 +1,7 @@
 // L3 agents: router scheduling, the L3 agent's calls on q-l3-plugin and the casts it is sent.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminContext } from '../../src/auth/context.js';
+import { adminContext } from '../../src/lib/context.js';
 import { RpcClient } from '../../src/rpc/index.js';
 import { ADMIN, asProject, startServer, type TestServer } from '../support/server.js';
 import { createThrough, eventually, FakeAgent, Recorder } from './support.js';

@@ -1,7 +1,7 @@
 // Agents for the server-side RPC tests: RPC clients and recording RPC servers on a transport, with
 // the messages the real agents send.
 import assert from 'node:assert/strict';
-import { adminContext, type RequestContext } from '../../src/auth/context.js';
+import { adminContext, type RequestContext } from '../../src/lib/context.js';
 import { RpcClient, RpcServer, type IncomingCall, type Transport } from '../../src/rpc/index.js';
 import type { TestServer } from '../support/server.js';
 

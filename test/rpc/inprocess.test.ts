@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { adminContext, type RequestContext } from '../../src/auth/context.js';
-import { NetworkNotFound } from '../../src/api/errors.js';
+import { adminContext, type RequestContext } from '../../src/lib/context.js';
+import { NetworkNotFound } from '../../src/lib/errors.js';
 import {
   createTransport, InProcessTransport, MemoryBroker, MessagingTimeout, Notifier, RemoteError, RpcClient, RpcServer,
   type IncomingCall,

@@ -2,8 +2,8 @@
 // Usage: node --import tsx test/rpc/peer.ts <transport_url> <topic> <host>
 // Prints "READY <fanout queue>" once its queues are declared; SIGTERM stops it cleanly.
 import { pino } from 'pino';
-import type { RequestContext } from '../../src/auth/context.js';
-import { NetworkNotFound } from '../../src/api/errors.js';
+import type { RequestContext } from '../../src/lib/context.js';
+import { NetworkNotFound } from '../../src/lib/errors.js';
 import { createTransport, RpcServer, type IncomingCall } from '../../src/rpc/index.js';
 
 const [url, topic, host] = process.argv.slice(2);

@@ -3,8 +3,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { adminContext, type RequestContext } from '../../src/auth/context.js';
-import { NetworkNotFound } from '../../src/api/errors.js';
+import { adminContext, type RequestContext } from '../../src/lib/context.js';
+import { NetworkNotFound } from '../../src/lib/errors.js';
 import { createTransport, Notifier, RemoteError, RpcClient, RpcServer, type IncomingCall, type Transport } from './internals.js';
 import { brokerMissing, createVhost, eventually, HERE, PYTHON, pythonMissing, requires, spawnPeer, type Peer, type Vhost } from './helpers.js';
 

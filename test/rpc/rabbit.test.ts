@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
 import { pino } from 'pino';
-import { adminContext } from '../../src/auth/context.js';
+import { adminContext } from '../../src/lib/context.js';
 import { createTransport, MessageDeliveryFailure, MessagingTimeout, RemoteError, RpcClient, type Transport } from './internals.js';
 import { brokerMissing, createVhost, eventually, rabbitmqctl, requires, settlesWithin, spawnTsPeer, TcpProxy, type Peer, type Vhost } from './helpers.js';
 

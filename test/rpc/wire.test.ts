@@ -1,8 +1,8 @@
 // Wire format details that need no broker: URL, options, envelope, context, failures, versions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminContext } from '../../src/auth/context.js';
-import { NetworkNotFound } from '../../src/api/errors.js';
+import { adminContext } from '../../src/lib/context.js';
+import { NetworkNotFound } from '../../src/lib/errors.js';
 import {
   deserializeFailure, fromRpcContext, NoSuchMethod, parseTransportUrl, queueArgumentsFor, redact, RemoteError,
   resolveRabbitOptions, serializeFailure, toRpcContext, UnsupportedVersion, versionIsCompatible,

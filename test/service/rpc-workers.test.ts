@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { adminContext } from '../../src/auth/context.js';
+import { adminContext } from '../../src/lib/context.js';
 import { createTransport, RpcClient } from '../../src/rpc/index.js';
 import { brokerMissing, createVhost, requires, type Vhost } from '../rpc/helpers.js';
 import { ServerProcess } from './process.js';

@@ -44,7 +44,7 @@ import { l3AgentScheduler } from './extensions/l3_agent_scheduler.js';
 import { dhcpAgentScheduler } from './extensions/dhcp_agent_scheduler.js';
 import { floatingipPools } from './extensions/floatingip-pools.js';
 import { standardAttrTimestamp } from './extensions/standard-attr-timestamp.js';
-import type { ExtensionDef, ResourceDef } from './types.js';
+import type { ExtensionDef, ResourceDef } from '../../lib/definitions.js';
 
 /** The core resources, always served; they have no extension descriptor. */
 export const coreResources: ResourceDef[] = [network, subnet, subnetpool, port];

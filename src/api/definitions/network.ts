@@ -1,7 +1,7 @@
 import {
   idAttribute, nameAttribute, projectAttribute, toBoolean, validateBoolean, type AttributeDef,
-} from '../attributes.js';
-import type { ResourceDef } from './types.js';
+} from '../../lib/attributes.js';
+import type { ResourceDef } from '../../lib/definitions.js';
 
 /** The core `network` resource (neutron_lib/api/definitions/network.py). */
 export const network: ResourceDef = {

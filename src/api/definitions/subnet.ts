@@ -1,13 +1,13 @@
 import {
   idAttribute, nameAttribute, noneToEmptyList, projectAttribute, toBoolean, toInt, UNSET, validateBoolean,
   validateUuid, validateUuidOrNone, validateValues, type AttributeDef,
-} from '../attributes.js';
+} from '../../lib/attributes.js';
 import {
   convertCidrToCanonicalFormat, convertIpToCanonicalFormat, validateHostRoutes, validateIpAddressOrNone,
   validateIpPools, validateNameservers, validateSubnetOrNone,
-} from '../../ipam/validators.js';
-import { cidrToString, parseCidr } from '../../ipam/address.js';
-import type { ResourceDef } from './types.js';
+} from '../../lib/address-validators.js';
+import { cidrToString, parseCidr } from '../../lib/address.js';
+import type { ResourceDef } from '../../lib/definitions.js';
 
 export const IPV6_MODES = ['dhcpv6-stateful', 'dhcpv6-stateless', 'slaac'] as const;
 

@@ -1,9 +1,9 @@
 import {
   idAttribute, projectAttribute, toBoolean, toInt, UNSET, validateBoolean, validateNonNegative, validateNotEmptyString,
   type AttributeDef,
-} from '../attributes.js';
-import { validateSubnetList } from '../../ipam/validators.js';
-import type { ResourceDef } from './types.js';
+} from '../../lib/attributes.js';
+import { validateSubnetList } from '../../lib/address-validators.js';
+import type { ResourceDef } from '../../lib/definitions.js';
 
 const prefixBound = (column: string): AttributeDef => ({
   allowPost: true, allowPut: true, isVisible: true, isFilter: true, isSort: true, default: UNSET,

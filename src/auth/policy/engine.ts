@@ -10,8 +10,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
-import { NeutronError, PolicyNotAuthorized } from '../../api/errors.js';
-import { policyCredentials, type RequestContext } from '../context.js';
+import { InvalidScope, PolicyNotAuthorized } from '../../lib/errors.js';
+import { policyCredentials, type RequestContext } from '../../lib/context.js';
 import { ACTION_RULES, ACTION_SCOPE_TYPES, BASE_RULES } from './defaults.js';
 import { FALSE_CHECK, orCheck, parseRule, type Check, type Creds, type RuleEnv, type Target } from './parser.js';
 
@@ -178,8 +178,7 @@ export class PolicyEngine {
     const tokenScope = this.scopeMismatch(list[0]!, creds);
     if (tokenScope !== undefined) {
       const scopes = `[${ACTION_SCOPE_TYPES.map((s) => `'${s}'`).join(', ')}]`;
-      throw new NeutronError('InvalidScope', 403,
-        `${describeRule(list)} requires a scope of ${scopes}, request was made with ${tokenScope} scope.`);
+      throw new InvalidScope({ rule: describeRule(list), scopes, token_scope: tokenScope });
     }
     if (!this.evaluate(list, target, creds)) {
       const action = describeRule(list);

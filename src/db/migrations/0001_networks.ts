@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { standardColumns } from '../schema.js';
+import { standardColumns } from './columns.js';
 
 /** Networks, their segments, segmentation-id allocations, RBAC entries and tags. */
 export async function up(db: Kysely<any>): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { standardColumns } from '../schema.js';
+import { standardColumns } from './columns.js';
 
 /**
  * Subnets, subnet pools, address scopes, ports and IPAM. Addresses are stored as text (canonical

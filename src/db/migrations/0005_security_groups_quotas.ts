@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { standardColumns } from '../schema.js';
+import { standardColumns } from './columns.js';
 
 /** Security groups and their rules, each project's default group, quota limits and quota locks. */
 export async function up(db: Kysely<any>): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { standardColumns } from '../schema.js';
+import { standardColumns } from './columns.js';
 
 /**
  * Routers, their extra routes and L3 agent bindings, floating IPs. A router's gateway and

@@ -1,10 +1,10 @@
-import type { ResourceHandler } from '../../api/controller.js';
-import { AddressScopeInUse, AddressScopeNotFound, AddressScopeUpdateError } from '../../api/errors.js';
-import type { ApiModel } from '../../api/registry.js';
+import { AddressScopeInUse, AddressScopeNotFound, AddressScopeUpdateError } from '../../lib/errors.js';
+import type { ApiModel } from '../../api/model.js';
 import { inChunks } from '../../db/chunks.js';
 import type { Database } from '../../db/database.js';
-import { SqlResource, type ResourceHooks } from '../../db/resource.js';
+import { SqlResource, type ResourceHooks } from '../../registry/resource.js';
 import { addSharedEntry, rbacVisibleIds } from './subnetpools.js';
+import type { ResourceHandler } from '../../registry/handler.js';
 
 /** /v2.0/address-scopes: sharing is an RBAC entry (object_type address_scope), as Neutron keeps it. */
 export function createAddressScopeResource(db: Database, api: ApiModel): SqlResource & ResourceHandler {

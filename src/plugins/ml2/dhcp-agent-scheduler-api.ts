@@ -4,17 +4,17 @@
  * removing network_delete_end; the removed agent's DHCP port is kept, reserved for the next one.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RequestContext } from '../../auth/context.js';
+import type { RequestContext } from '../../lib/context.js';
 import { parseJsonBody } from '../../api/body.js';
-import type { Authorizer, ResourceHandler } from '../../api/controller.js';
-import { HTTPBadRequest, InvalidDHCPAgent } from '../../api/errors.js';
+import type { Authorizer } from '../../api/controller.js';
+import { HTTPBadRequest, InvalidDHCPAgent } from '../../lib/errors.js';
 import type { SubRoutes } from '../../api/tags.js';
 import type { Database } from '../../db/database.js';
-import type { SqlResource } from '../../db/resource.js';
-import { filterQuery } from '../../rpc/handlers/dhcp.js';
-import type { DhcpAgentNotifier } from '../../rpc/agentnotifiers/dhcp.js';
-import { addNetworkToDhcpAgent, dhcpAgentsHostingNetworks, removeNetworkFromDhcpAgent, type DhcpSchedulerOptions } from '../../scheduler/dhcp-agent-scheduler.js';
-import { AGENT_TYPE_DHCP, agentFromRow } from '../agents.js';
+import type { SqlResource } from '../../registry/resource.js';
+import type { DhcpAgentNotifier } from './rpc/dhcp-agent-notifier.js';
+import { addNetworkToDhcpAgent, dhcpAgentsHostingNetworks, removeNetworkFromDhcpAgent, type DhcpSchedulerOptions } from './dhcp-agent-scheduler.js';
+import { AGENT_TYPE_DHCP, agentFromRow } from './agents.js';
+import { type ResourceHandler, filterQuery } from '../../registry/handler.js';
 
 export interface DhcpSchedulerApiOptions extends DhcpSchedulerOptions {
   /** [DEFAULT] enable_services_on_agents_with_admin_state_down */

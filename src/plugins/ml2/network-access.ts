@@ -1,12 +1,11 @@
-import type { RequestContext } from '../../auth/context.js';
-import type { Item } from '../../api/body.js';
-import { HTTPForbidden, NetworkNotFound } from '../../api/errors.js';
+import type { RequestContext } from '../../lib/context.js';
+import { HTTPForbidden, NetworkNotFound } from '../../lib/errors.js';
 import { inChunks } from '../../db/chunks.js';
-import type { Queryable } from '../../db/database.js';
 import { prepared } from '../../db/prepared.js';
+import type { Item } from '../../lib/definitions.js';
+import type { Queryable } from '../../db/schema.js';
 
-export const SHARED = 'access_as_shared';
-export const EXTERNAL = 'access_as_external';
+import { ACCESS_EXTERNAL, ACCESS_SHARED } from '../../lib/constants.js';
 
 /** Network ids that `projectId` reaches through RBAC entries with one of `actions`. */
 export function rbacNetworkIds(q: Pick<Queryable, 'selectFrom'>, projectId: string | null, actions: string[]) {
@@ -32,7 +31,7 @@ const rbacFor = (eb: any, action: string, projects: [unknown, unknown]) => eb.ex
 
 const networkWithAccess = prepared<{ id: string; project: string | null }>((q, p) => q.selectFrom('networks')
   .select(['networks.id', 'networks.project_id', 'networks.port_security_enabled'])
-  .select((eb) => [rbacFor(eb, SHARED, ['*', p.project]).as('shared'), rbacFor(eb, EXTERNAL, ['*', p.project]).as('external')])
+  .select((eb) => [rbacFor(eb, ACCESS_SHARED, ['*', p.project]).as('shared'), rbacFor(eb, ACCESS_EXTERNAL, ['*', p.project]).as('external')])
   .where('networks.id', '=', p.id));
 
 /** The parent network of a port or subnet as the caller stands to it, in one query. */
@@ -75,7 +74,7 @@ export async function addNetworkFields(q: Queryable, ctx: RequestContext, items:
   await inChunks(ids, async (chunk) => {
     const rows = await q.selectFrom('networks').select(['networks.id', 'networks.project_id'])
       .select((eb) => eb.exists(eb.selectFrom('rbac_entries').select('object_id').whereRef('object_id', '=', 'networks.id')
-        .where('object_type', '=', 'network').where('action', '=', SHARED).where('target_project', 'in', projects)).as('shared'))
+        .where('object_type', '=', 'network').where('action', '=', ACCESS_SHARED).where('target_project', 'in', projects)).as('shared'))
       .where('networks.id', 'in', chunk).execute();
     for (const r of rows) nets.set(r.id, r);
   });

@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestContext } from '../../auth/context.js';
-import { UNSET } from '../../api/attributes.js';
-import type { Item } from '../../api/body.js';
+import type { RequestContext } from '../../lib/context.js';
+import { UNSET } from '../../lib/attributes.js';
 import {
   ExternalNetworkInUse, InvalidInput, InvalidSharedSetting, NetworkInUse, NetworkNotFound,
-} from '../../api/errors.js';
-import type { Database, Queryable, Tx } from '../../db/database.js';
-import { bumpRevision, SqlResource, type ResourceHooks, type Select } from '../../db/resource.js';
-import type { ApiModel } from '../../api/registry.js';
+} from '../../lib/errors.js';
+import type { Database } from '../../db/database.js';
+import { SqlResource, type ResourceHooks } from '../../registry/resource.js';
+import type { ApiModel } from '../../api/model.js';
 import type { Segment } from './type_drivers/driver.js';
 import type { TypeManager } from './type-manager.js';
 import { inChunks } from '../../db/chunks.js';
+import type { Item } from '../../lib/definitions.js';
+import { bumpRevision } from '../../registry/revisions.js';
+import type { Queryable, Select, Tx } from '../../db/schema.js';
 
-const SHARED = 'access_as_shared';
-const EXTERNAL = 'access_as_external';
+import { ACCESS_EXTERNAL, ACCESS_SHARED, DEVICE_OWNER_ROUTER_GW } from '../../lib/constants.js';
 
 /** Something else that adds to networks as they are shown or deleted (subnets, ports, DHCP agents...). */
 export interface NetworkExtender {
@@ -35,14 +36,14 @@ export function createNetworkResource(db: Database, api: ApiModel, types: TypeMa
   const hooks: ResourceHooks = {
     scope: (qb, ctx) => qb.where((eb) => eb.or([
       eb('networks.project_id', '=', ctx.projectId),
-      eb('networks.id', 'in', rbacVisible(eb as any, ctx.projectId, [SHARED, EXTERNAL])),
+      eb('networks.id', 'in', rbacVisible(eb as any, ctx.projectId, [ACCESS_SHARED, ACCESS_EXTERNAL])),
     ])),
 
     filters: {
       shared: (qb, values, ctx) => {
         const want = values.map(Boolean);
         if (want.includes(true) && want.includes(false)) return qb;
-        return qb.where((eb) => eb('networks.id', want[0] ? 'in' : 'not in', rbacVisible(eb as any, ctx.projectId, [SHARED])));
+        return qb.where((eb) => eb('networks.id', want[0] ? 'in' : 'not in', rbacVisible(eb as any, ctx.projectId, [ACCESS_SHARED])));
       },
       'provider:network_type': (qb, v) => segmentFilter(qb, 'network_type', v),
       'provider:physical_network': (qb, v) => segmentFilter(qb, 'physical_network', v),
@@ -62,7 +63,7 @@ export function createNetworkResource(db: Database, api: ApiModel, types: TypeMa
           segments.set(r.network_id, list);
         }
         const rbac = await q.selectFrom('rbac_entries').select('object_id')
-          .where('object_type', '=', 'network').where('action', '=', SHARED).where('object_id', 'in', chunk)
+          .where('object_type', '=', 'network').where('action', '=', ACCESS_SHARED).where('object_id', 'in', chunk)
           .where('target_project', 'in', ctx.projectId ? ['*', ctx.projectId] : ['*']).execute();
         for (const r of rbac) shared.add(r.object_id);
       });
@@ -100,8 +101,8 @@ export function createNetworkResource(db: Database, api: ApiModel, types: TypeMa
         id: randomUUID(), network_id: net.id, network_type: s.network_type,
         physical_network: s.physical_network, segmentation_id: s.segmentation_id, segment_index: i, is_dynamic: 0,
       }))).execute();
-      if (net.shared === true) await addRbac(tx, ctx, net, SHARED);
-      if (net['router:external'] === true) await addRbac(tx, ctx, net, EXTERNAL);
+      if (net.shared === true) await addRbac(tx, ctx, net, ACCESS_SHARED);
+      if (net['router:external'] === true) await addRbac(tx, ctx, net, ACCESS_EXTERNAL);
     },
 
     async beforeUpdate(tx, ctx, current, changes) {
@@ -112,16 +113,16 @@ export function createNetworkResource(db: Database, api: ApiModel, types: TypeMa
         changes.mtu = checkMtu(changes.mtu, types.maxMtu(segs));
       }
       if ('shared' in changes && changes.shared !== current.shared) {
-        if (changes.shared) await addRbac(tx, ctx, current, SHARED);
+        if (changes.shared) await addRbac(tx, ctx, current, ACCESS_SHARED);
         else await removeSharing(tx, current);
       }
       delete changes.shared;
       if ('router:external' in changes && changes['router:external'] !== current['router:external']) {
-        if (changes['router:external']) await addRbac(tx, ctx, current, EXTERNAL);
+        if (changes['router:external']) await addRbac(tx, ctx, current, ACCESS_EXTERNAL);
         else {
           if (await hasGatewayPorts(tx, id)) throw new ExternalNetworkInUse({ net_id: id });
           await tx.deleteFrom('rbac_entries').where('object_type', '=', 'network').where('object_id', '=', id)
-            .where('action', '=', EXTERNAL).execute();
+            .where('action', '=', ACCESS_EXTERNAL).execute();
         }
       }
       for (const k of ['provider:network_type', 'provider:physical_network', 'provider:segmentation_id', 'segments']) delete changes[k];
@@ -174,14 +175,14 @@ async function removeSharing(tx: Tx, net: Item): Promise<void> {
     if (other) throw new InvalidSharedSetting({ network: id });
   }
   await tx.deleteFrom('rbac_entries').where('object_type', '=', 'network').where('object_id', '=', id)
-    .where('action', '=', SHARED).where('target_project', '=', '*').execute();
+    .where('action', '=', ACCESS_SHARED).where('target_project', '=', '*').execute();
   await bumpRevision(tx, 'networks', id);
 }
 
 async function hasGatewayPorts(tx: Tx, networkId: string): Promise<boolean> {
   if (!(await tableExists(tx, 'ports'))) return false;
   const row = await tx.selectFrom('ports').select('id').where('network_id', '=', networkId)
-    .where('device_owner', '=', 'network:router_gateway').limit(1).executeTakeFirst();
+    .where('device_owner', '=', DEVICE_OWNER_ROUTER_GW).limit(1).executeTakeFirst();
   return !!row;
 }
 

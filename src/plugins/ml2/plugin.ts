@@ -1,9 +1,9 @@
-import type { Authorizer, ResourceHandler } from '../../api/controller.js';
+import type { Authorizer } from '../../api/controller.js';
 import type { SubRoutes } from '../../api/tags.js';
 import type { Config } from '../../config/index.js';
-import type { SqlResource } from '../../db/resource.js';
+import type { SqlResource } from '../../registry/resource.js';
 import type { Plugin, PluginContext, RpcListener, WorkerSpec } from '../plugin.js';
-import { createAgentResource, createAvailabilityZoneResource } from '../agents.js';
+import { createAgentResource, createAvailabilityZoneResource } from './agents.js';
 import { createAddressScopeResource } from './address-scopes.js';
 import { createNetworkResource, type NetworkExtender } from './networks.js';
 import { createPortResource, portNetworkExtender, portSubnetHooks, type PortHooks } from './ports.js';
@@ -11,7 +11,8 @@ import { createSubnetPoolResource } from './subnetpools.js';
 import { createSubnetResource, subnetNetworkExtender } from './subnets.js';
 import { createSecurityGroupResources, portSecurityGroups, SECURITY_GROUP_ALIASES } from './security-groups.js';
 import { TypeManager } from './type-manager.js';
-import { dhcpAgentStatusCheckWorker, Ml2Rpc } from './rpc.js';
+import { dhcpAgentStatusCheckWorker, Ml2Rpc } from './rpc/ml2-rpc.js';
+import type { ResourceHandler } from '../../registry/handler.js';
 
 /** ML2, the core plugin: networks, subnets, subnet pools and ports, through type and mechanism drivers. */
 export class Ml2Plugin implements Plugin {

@@ -5,14 +5,18 @@
  * a binding level names the segment, and an L2 provisioning block keeps the port DOWN until the
  * agent reports the device up.
  */
-import type { Item } from '../../api/body.js';
-import type { Database, Queryable } from '../../db/database.js';
-import { addProvisioningComponent, L2_AGENT_ENTITY } from '../../db/provisioning-blocks.js';
-import { bumpRevision } from '../../db/resource.js';
-import { agentFromRow, isAlive } from '../agents.js';
+import type { Database } from '../../db/database.js';
+import { addProvisioningComponent, L2_AGENT_ENTITY } from '../../registry/provisioning-blocks.js';
+import { agentFromRow, isAlive } from './agents.js';
 import { canBindSegment, type AgentMechanismDriver, type BindableSegment } from './mechanism_drivers/driver.js';
 import { linuxbridge } from './mechanism_drivers/linuxbridge.js';
 import { openvswitch } from './mechanism_drivers/openvswitch.js';
+import type { Item } from '../../lib/definitions.js';
+import { bumpRevision } from '../../registry/revisions.js';
+import type { Queryable } from '../../db/schema.js';
+import {
+  DEVICE_OWNER_AGENT_GW, DEVICE_OWNER_DHCP, DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_HA_INTF, ROUTER_PORT_OWNERS,
+} from '../../lib/constants.js';
 
 const DRIVERS: Record<string, AgentMechanismDriver> = { openvswitch, linuxbridge };
 
@@ -28,9 +32,7 @@ export function mechanismDrivers(names: readonly string[]): { drivers: AgentMech
 
 /** Ports that never wait for the agents (ml2 NO_PBLOCKS_TYPES): no owner, and the network's own. */
 export const NO_PBLOCKS_OWNERS = [
-  '', 'network:router_interface_distributed', 'network:ha_router_replicated_interface', 'network:router_interface',
-  'network:router_gateway', 'network:router_centralized_snat', 'network:dhcp', 'network:floatingip_agent_gateway',
-  'network:router_ha_interface', 'network:floatingip',
+  '', ...ROUTER_PORT_OWNERS, DEVICE_OWNER_DHCP, DEVICE_OWNER_AGENT_GW, DEVICE_OWNER_ROUTER_HA_INTF, DEVICE_OWNER_FLOATINGIP,
 ];
 const UNBOUND = ['unbound', 'binding_failed'];
 

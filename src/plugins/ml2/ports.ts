@@ -1,28 +1,31 @@
 import { sql } from 'kysely';
-import type { RequestContext } from '../../auth/context.js';
-import { UNSET } from '../../api/attributes.js';
-import type { Item } from '../../api/body.js';
-import type { ResourceHandler } from '../../api/controller.js';
+import type { RequestContext } from '../../lib/context.js';
+import { UNSET } from '../../lib/attributes.js';
 import {
   AddressPairAndPortSecurityRequired, AllocationOnAutoAddressSubnet, AllowedAddressPairExhausted, DeviceIDNotOwnedByTenant,
   InvalidInput, InvalidIpForNetwork, InvalidIpForSubnet, IpAddressAlreadyAllocated, IpAddressGenerationFailure,
   IpAddressGenerationFailureNoMatchingSubnet, MacAddressInUse, NetworkInUse, NetworkNotFound, PortBound, PortNotFound,
   SubnetNotFound, UnsupportedPortDeviceOwner,
-} from '../../api/errors.js';
-import type { ApiModel } from '../../api/registry.js';
+} from '../../lib/errors.js';
+import type { ApiModel } from '../../api/model.js';
 import { inChunks } from '../../db/chunks.js';
-import type { Database, Queryable, Tx } from '../../db/database.js';
+import type { Database } from '../../db/database.js';
 import { preparedWrite } from '../../db/prepared.js';
-import { bumpRevision, SqlResource, type ResourceHooks, type Select } from '../../db/resource.js';
-import { formatIp, isValidIpForSubnet, parseIp, type IpAddress } from '../../ipam/address.js';
+import { SqlResource, type ResourceHooks } from '../../registry/resource.js';
+import { formatIp, isValidIpForSubnet, parseIp, type IpAddress } from '../../lib/address.js';
 import { allocateAny, allocateSpecific, release, type IpamSubnet } from '../../ipam/allocator.js';
-import { eui64Address, randomMac } from '../../ipam/mac.js';
+import { eui64Address, randomMac } from '../../lib/mac.js';
 import { addNetworkFields, networkAccess, networkPolicyTarget, takeCheckedNetwork } from './network-access.js';
 import type { NetworkExtender } from './networks.js';
+import { isAutoAddress, networkSubnets, type SubnetInfo, type SubnetPortHooks } from './subnets.js';
+import type { Item } from '../../lib/definitions.js';
+import type { ResourceHandler } from '../../registry/handler.js';
+import { bumpRevision } from '../../registry/revisions.js';
+import type { Queryable, Select, Tx } from '../../db/schema.js';
 import {
-  AUTO_DELETE_PORT_OWNERS, isAutoAddress, networkSubnets, ROUTER_INTERFACE_OWNERS, ROUTER_INTERFACE_OWNERS_SNAT,
-  type SubnetInfo, type SubnetPortHooks,
-} from './subnets.js';
+  AUTO_DELETE_PORT_OWNERS, DEVICE_OWNER_DHCP, DEVICE_OWNER_DISTRIBUTED, DEVICE_OWNER_NETWORK_PREFIX, ROUTER_INTERFACE_OWNERS,
+  ROUTER_INTERFACE_OWNERS_SNAT, ROUTER_PORT_OWNERS,
+} from '../../lib/constants.js';
 
 export interface PortOptions {
   /** [DEFAULT] base_mac */
@@ -58,7 +61,6 @@ const insertBinding = preparedWrite<Binding>((q, p) => q.insertInto('ml2_port_bi
 const insertGroupBinding = preparedWrite<{ port_id: string; security_group_id: string }>((q, p) => q.insertInto('port_security_group_bindings')
   .values({ port_id: p.port_id, security_group_id: p.security_group_id }));
 
-const ROUTER_PORT_OWNERS = [...ROUTER_INTERFACE_OWNERS_SNAT, 'network:router_gateway'];
 const DNS_DOMAIN_DEFAULT = 'openstacklocal.';
 /** port attribute, ml2_port_bindings column, stored as JSON text */
 const BINDING_COLUMNS: Array<[string, string, boolean]> = [
@@ -90,7 +92,7 @@ function isEui64(address: string): boolean {
  * owner, and for DHCP ports any subnet with DHCP on; service-typed subnets first.
  */
 function candidateSubnets(subnets: SubnetInfo[], networkId: string, owner: string): SubnetInfo[] {
-  const eligible = subnets.filter((s) => !s.serviceTypes.length || s.serviceTypes.includes(owner) || (owner === 'network:dhcp' && s.enableDhcp));
+  const eligible = subnets.filter((s) => !s.serviceTypes.length || s.serviceTypes.includes(owner) || (owner === DEVICE_OWNER_DHCP && s.enableDhcp));
   if (!eligible.length && subnets.length) throw new IpAddressGenerationFailureNoMatchingSubnet({ network_id: networkId, service_type: owner });
   return [...eligible.filter((s) => s.serviceTypes.length), ...eligible.filter((s) => !s.serviceTypes.length)];
 }
@@ -143,7 +145,7 @@ function autoAddressRequests(subnets: SubnetInfo[], owner: string, mac: string, 
 /** _ipam_allocate_ips: specific addresses first, so that they are not taken by the automatic picks. */
 async function allocate(tx: Tx, port: Item, requests: IpRequest[]): Promise<FixedIp[]> {
   const out: FixedIp[] = [];
-  const preferNext = port.device_owner === 'network:dhcp' || port.device_owner === 'network:distributed';
+  const preferNext = port.device_owner === DEVICE_OWNER_DHCP || port.device_owner === DEVICE_OWNER_DISTRIBUTED;
   for (const req of [...requests.filter((r) => 'ip' in r), ...requests.filter((r) => !('ip' in r))]) {
     if ('ip' in req) {
       out.push({ subnet_id: req.subnet.id, ip_address: await allocateSpecific(tx, ipamSubnet(req.subnet), port.id as string, req.ip) });
@@ -471,7 +473,7 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
       if ('mac_address' in changes) {
         const requested = changes.mac_address === null ? randomMac(opts.baseMac) : changes.mac_address as string;
         if (requested !== mac) {
-          if (owner.startsWith('network:')) throw new UnsupportedPortDeviceOwner({ op: 'mac address update', port_id: id, device_owner: owner });
+          if (owner.startsWith(DEVICE_OWNER_NETWORK_PREFIX)) throw new UnsupportedPortDeviceOwner({ op: 'mac address update', port_id: id, device_owner: owner });
           const vifType = current['binding:vif_type'] as string;
           if (!['unbound', 'binding_failed'].includes(vifType) && current['binding:vnic_type'] !== 'direct-physical') {
             throw new PortBound({ port_id: id, vif_type: vifType, old_mac: mac, new_mac: requested });

@@ -1,5 +1,4 @@
-import type { RequestContext } from '../../auth/context.js';
-import type { Item } from '../../api/body.js';
+import type { RequestContext } from '../../lib/context.js';
 import { IP_PROTOCOL_MAP } from '../../api/definitions/extensions/security-group.js';
 import {
   DuplicateSecurityGroupRuleInPost, SecurityGroupEthertypeConflictWithProtocol, SecurityGroupInvalidIcmpValue,
@@ -7,11 +6,12 @@ import {
   SecurityGroupMissingIcmpType, SecurityGroupMultipleRemoteEntites, SecurityGroupNotFound,
   SecurityGroupNotSingleGroupRules, SecurityGroupProtocolRequiredWithPorts, SecurityGroupRuleExists,
   SecurityGroupRuleParameterConflict, SecurityGroupRulesNotSingleTenant,
-} from '../../api/errors.js';
-import type { Tx } from '../../db/database.js';
-import { bumpRevision } from '../../db/resource.js';
-import { cidrToString, parseCidr } from '../../ipam/address.js';
+} from '../../lib/errors.js';
+import { cidrToString, parseCidr } from '../../lib/address.js';
 import { rbacVisibleIds } from './subnetpools.js';
+import type { Item } from '../../lib/definitions.js';
+import { bumpRevision } from '../../registry/revisions.js';
+import type { Tx } from '../../db/schema.js';
 
 /** Protocols whose rules may carry a port range. */
 const PORT_PROTOCOLS = [33, 132, 6, 17, 136]; // dccp, sctp, tcp, udp, udplite

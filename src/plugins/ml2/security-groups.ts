@@ -1,21 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { RequestContext } from '../../auth/context.js';
-import { UNSET } from '../../api/attributes.js';
-import type { Item } from '../../api/body.js';
-import type { CreateOpts, ResourceHandler } from '../../api/controller.js';
+import type { RequestContext } from '../../lib/context.js';
+import { UNSET } from '../../lib/attributes.js';
 import {
   HTTPMethodNotAllowed, PortSecurityAndIPRequiredForSecurityGroups, PortSecurityPortHasSecurityGroup,
   SecurityGroupCannotRemoveDefault, SecurityGroupConflict, SecurityGroupCannotUpdateDefault, SecurityGroupInUse,
   SecurityGroupNotFound, SecurityGroupRuleNotFound,
-} from '../../api/errors.js';
-import type { ApiModel } from '../../api/registry.js';
+} from '../../lib/errors.js';
+import type { ApiModel } from '../../api/model.js';
 import { inChunks } from '../../db/chunks.js';
-import { timestamp, type Database, type Queryable, type Tx } from '../../db/database.js';
+import { timestamp, type Database } from '../../db/database.js';
 import { prepared } from '../../db/prepared.js';
-import { bumpRevision, SqlResource, type CommitListener, type Select } from '../../db/resource.js';
+import { SqlResource, type CommitListener } from '../../registry/resource.js';
 import { checkRules, prepareRules } from './security-group-rules.js';
 import { rbacVisibleIds } from './subnetpools.js';
+import type { Item } from '../../lib/definitions.js';
+import type { CreateOpts, ResourceHandler } from '../../registry/handler.js';
+import { bumpRevision } from '../../registry/revisions.js';
+import type { Queryable, Select, Tx } from '../../db/schema.js';
+import { DEVICE_OWNER_NETWORK_PREFIX } from '../../lib/constants.js';
 
 export const DEFAULT_SG_DESCRIPTION = 'Default security group';
 
@@ -218,8 +221,8 @@ export const portSecurityGroups = (db: Database) => async (tx: Tx, ctx: RequestC
     if (!given && current?.length) throw new PortSecurityPortHasSecurityGroup();
     return [];
   }
-  if (!given) return current ?? (String(port.device_owner ?? '').startsWith('network:') || !defaultId ? [] : [defaultId]);
-  if (String(port.device_owner ?? '').startsWith('network:') || !requested.length) return [];
+  if (!given) return current ?? (String(port.device_owner ?? '').startsWith(DEVICE_OWNER_NETWORK_PREFIX) || !defaultId ? [] : [defaultId]);
+  if (String(port.device_owner ?? '').startsWith(DEVICE_OWNER_NETWORK_PREFIX) || !requested.length) return [];
   let qb = tx.selectFrom('security_groups').select(['id', 'project_id', 'stateful']).where('id', 'in', requested);
   if (db.dialect !== 'sqlite') qb = qb.forUpdate();
   const rows = await qb.execute();

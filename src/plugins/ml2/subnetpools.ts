@@ -1,25 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestContext } from '../../auth/context.js';
-import { UNSET } from '../../api/attributes.js';
-import type { Item } from '../../api/body.js';
-import type { MemberAction, ResourceHandler } from '../../api/controller.js';
+import type { RequestContext } from '../../lib/context.js';
+import { UNSET } from '../../lib/attributes.js';
 import {
   AddressScopeNotFound, AddressScopePrefixConflict, BadRequest, EmptySubnetPoolPrefixList, HTTPBadRequest,
   IllegalSubnetPoolIpVersionAssociationToAddressScope, IllegalSubnetPoolPrefixBounds, IllegalSubnetPoolPrefixUpdate,
   IllegalSubnetPoolUpdate, InvalidInput, MaxPrefixSubnetAllocationError, MinPrefixSubnetAllocationError,
   NetworkAddressScopeAffinityError, PrefixVersionMismatch, SubnetAllocationError, SubnetPoolDeleteError,
   SubnetPoolNotFound, SubnetPoolQuotaExceeded,
-} from '../../api/errors.js';
-import type { ApiModel } from '../../api/registry.js';
+} from '../../lib/errors.js';
+import type { ApiModel } from '../../api/model.js';
 import { inChunks } from '../../db/chunks.js';
-import { forUpdate, type Database, type Queryable, type Tx } from '../../db/database.js';
-import { bumpRevision, SqlResource, type ResourceHooks } from '../../db/resource.js';
+import { forUpdate, type Database } from '../../db/database.js';
+import { SqlResource, type ResourceHooks } from '../../registry/resource.js';
 import {
   bitsOf, cidrRange, cidrToString, rangesOverlap, rangeToCidrs, subtractRanges, toCidr, type Cidr, type IpVersion,
-} from '../../ipam/address.js';
+} from '../../lib/address.js';
 import { compactCidrs, findFreeSubnet, fitsInFreeBlock, quotaUnits } from '../../ipam/prefixes.js';
-import { validateSubnetList } from '../../ipam/validators.js';
-import { SHARED } from './network-access.js';
+import { validateSubnetList } from '../../lib/address-validators.js';
+import type { Item } from '../../lib/definitions.js';
+import type { MemberAction, ResourceHandler } from '../../registry/handler.js';
+import { bumpRevision } from '../../registry/revisions.js';
+import type { Queryable, Tx } from '../../db/schema.js';
+import { ACCESS_SHARED } from '../../lib/constants.js';
 
 /** A subnet pool as the allocator reads it. */
 export interface SubnetPool {
@@ -38,7 +40,7 @@ export interface SubnetPool {
 /** Rows of `objectType` (subnetpool, address_scope) visible to a project: owned or shared with it. */
 export function rbacVisibleIds(q: Pick<Queryable, 'selectFrom'>, objectType: string, projectId: string | null) {
   return q.selectFrom('rbac_entries').select('object_id')
-    .where('object_type', '=', objectType).where('action', '=', SHARED)
+    .where('object_type', '=', objectType).where('action', '=', ACCESS_SHARED)
     .where('target_project', 'in', projectId ? ['*', projectId] : ['*']);
 }
 
@@ -53,7 +55,7 @@ async function sharedIds(q: Queryable, objectType: string, ids: string[], projec
 
 export async function addSharedEntry(tx: Tx, objectType: string, id: string, projectId: unknown): Promise<void> {
   await tx.insertInto('rbac_entries').values({
-    id: randomUUID(), project_id: projectId, object_type: objectType, object_id: id, target_project: '*', action: SHARED,
+    id: randomUUID(), project_id: projectId, object_type: objectType, object_id: id, target_project: '*', action: ACCESS_SHARED,
   }).execute();
 }
 

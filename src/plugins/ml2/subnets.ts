@@ -1,26 +1,31 @@
-import type { RequestContext } from '../../auth/context.js';
-import { UNSET } from '../../api/attributes.js';
-import type { Item } from '../../api/body.js';
-import type { ResourceHandler } from '../../api/controller.js';
+import type { RequestContext } from '../../lib/context.js';
+import { UNSET } from '../../lib/attributes.js';
 import {
   BadRequest, DNSNameServersExhausted, GatewayConflictWithAllocationPools, GatewayIpInUse, HostRoutesExhausted,
   InvalidAllocationPool, InvalidInput, NetworkAddressScopeAffinityError, NetworkNotFound, NetworkSubnetPoolAffinityError,
   OutOfBoundsAllocationPool, OverlappingAllocationPools, SubnetInUse, SubnetNotFound,
-} from '../../api/errors.js';
-import type { ApiModel } from '../../api/registry.js';
+} from '../../lib/errors.js';
+import type { ApiModel } from '../../api/model.js';
 import { inChunks } from '../../db/chunks.js';
-import type { Database, Queryable, Tx } from '../../db/database.js';
+import type { Database } from '../../db/database.js';
 import { prepared } from '../../db/prepared.js';
-import { bumpRevision, SqlResource, type ResourceHooks } from '../../db/resource.js';
+import { SqlResource, type ResourceHooks } from '../../registry/resource.js';
 import {
   cidrContainsCidr, cidrsOverlap, cidrToString, formatIp, isAutoAddressSubnet, isGatewayInvalidInSubnet, makeCidr, parseCidr,
   parseIp, toCidr, type Cidr, type IpRange, type IpVersion,
-} from '../../ipam/address.js';
+} from '../../lib/address.js';
 import { createPools, replacePools } from '../../ipam/allocator.js';
 import { defaultAllocationPools, isPoolError, poolsToRanges, prepareAllocationPools, validateAllocationPools, checkGatewayOutOfPools, type PoolError } from '../../ipam/pools.js';
-import { addNetworkFields, EXTERNAL, networkPolicyTarget, rbacNetworkIds, SHARED, takeCheckedNetwork } from './network-access.js';
+import { addNetworkFields, networkPolicyTarget, rbacNetworkIds, takeCheckedNetwork } from './network-access.js';
 import type { NetworkExtender } from './networks.js';
 import { allocatePrefix, defaultSubnetPoolId, loadSubnetPool, type SubnetPool } from './subnetpools.js';
+import type { Item } from '../../lib/definitions.js';
+import type { ResourceHandler } from '../../registry/handler.js';
+import { bumpRevision } from '../../registry/revisions.js';
+import type { Queryable, Tx } from '../../db/schema.js';
+import {
+  ACCESS_EXTERNAL, ACCESS_SHARED, AUTO_DELETE_PORT_OWNERS, IPV6_PD_POOL_ID, ROUTER_INTERFACE_OWNERS, ROUTER_PORT_OWNERS,
+} from '../../lib/constants.js';
 
 /** What subnets need from configuration ([DEFAULT]). */
 export interface SubnetOptions {
@@ -31,11 +36,6 @@ export interface SubnetOptions {
   ipv6PdEnabled: boolean;
 }
 
-/** Ports whose addresses do not keep a subnet from being deleted; Neutron removes them with the network. */
-export const AUTO_DELETE_PORT_OWNERS = ['network:dhcp', 'network:distributed', 'network:floatingip_agent_gateway'];
-export const ROUTER_INTERFACE_OWNERS = ['network:router_interface', 'network:ha_router_replicated_interface', 'network:router_interface_distributed'];
-export const ROUTER_INTERFACE_OWNERS_SNAT = [...ROUTER_INTERFACE_OWNERS, 'network:router_centralized_snat'];
-export const PD_POOL_ID = 'prefix_delegation';
 
 /** A subnet as IPAM works with it. */
 export interface SubnetInfo {
@@ -135,7 +135,7 @@ async function validateSubnet(q: Queryable, opts: SubnetOptions, s: Item, curren
       const old = current.gateway_ip as string;
       const router = await q.selectFrom('ipallocations').innerJoin('ports', 'ports.id', 'ipallocations.port_id').select('ports.id')
         .where('ipallocations.subnet_id', '=', current.id as string).where('ipallocations.ip_address', '=', old)
-        .where('ports.device_owner', 'in', [...ROUTER_INTERFACE_OWNERS_SNAT, 'network:router_gateway']).executeTakeFirst();
+        .where('ports.device_owner', 'in', ROUTER_PORT_OWNERS).executeTakeFirst();
       if (router) throw new GatewayIpInUse({ ip_address: old, port_id: router.id });
     }
   }
@@ -195,7 +195,7 @@ async function requestedPoolId(q: Queryable, ctx: RequestContext, opts: SubnetOp
   if (isSet(s.cidr)) ipVersion = toCidr(s.cidr as string).version;
   else if (isSet(s.ip_version)) ipVersion = s.ip_version as number;
   else throw badRequest('ip_version must be specified in the absence of cidr and subnetpool_id');
-  if (ipVersion === 6 && opts.ipv6PdEnabled) return PD_POOL_ID;
+  if (ipVersion === 6 && opts.ipv6PdEnabled) return IPV6_PD_POOL_ID;
   const id = await defaultSubnetPoolId(q, ctx, ipVersion);
   if (!id) throw badRequest(`No default subnetpool found for IPv${ipVersion}`);
   return id;
@@ -278,14 +278,14 @@ export function createSubnetResource(db: Database, api: ApiModel, opts: SubnetOp
   const hooks: ResourceHooks = {
     scope: (qb, ctx) => qb.where((eb) => eb.or([
       eb('subnets.project_id', '=', ctx.projectId),
-      eb('subnets.network_id', 'in', rbacNetworkIds(eb as any, ctx.projectId, [SHARED, EXTERNAL])),
+      eb('subnets.network_id', 'in', rbacNetworkIds(eb as any, ctx.projectId, [ACCESS_SHARED, ACCESS_EXTERNAL])),
     ])),
 
     filters: {
       shared: (qb, values, ctx) => {
         const want = values.map(Boolean);
         if (want.includes(true) && want.includes(false)) return qb;
-        return qb.where((eb) => eb('subnets.network_id', want[0] ? 'in' : 'not in', rbacNetworkIds(eb as any, ctx.projectId, [SHARED])));
+        return qb.where((eb) => eb('subnets.network_id', want[0] ? 'in' : 'not in', rbacNetworkIds(eb as any, ctx.projectId, [ACCESS_SHARED])));
       },
     },
 
@@ -321,7 +321,7 @@ export function createSubnetResource(db: Database, api: ApiModel, opts: SubnetOp
       if (!poolId && !hasCidr) throw badRequest('a subnetpool must be specified in the absence of a cidr');
       if (poolId) {
         if (isSet(s.allocation_pools) && !hasCidr) throw badRequest('allocation_pools allowed only for specific subnet requests.');
-        if (poolId === PD_POOL_ID) {
+        if (poolId === IPV6_PD_POOL_ID) {
           if (!hasCidr) throw badRequest('IPv6 prefix delegation is not supported');
           poolId = null;
           await validateSubnet(tx, opts, s, null);

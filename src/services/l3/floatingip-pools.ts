@@ -1,7 +1,8 @@
-import type { ResourceHandler } from '../../api/controller.js';
-import { HTTPMethodNotAllowed, HTTPNotFound } from '../../api/errors.js';
+import { HTTPMethodNotAllowed, HTTPNotFound } from '../../lib/errors.js';
 import type { Database } from '../../db/database.js';
-import { rbacNetworkIds, EXTERNAL, SHARED } from '../../plugins/ml2/network-access.js';
+import { rbacNetworkIds } from '../../plugins/ml2/network-access.js';
+import type { ResourceHandler } from '../../registry/handler.js';
+import { ACCESS_EXTERNAL, ACCESS_SHARED, DEVICE_OWNER_FLOATINGIP } from '../../lib/constants.js';
 
 /**
  * get_floatingip_pools: the IPv4 subnets of the external networks the caller sees, except those
@@ -16,7 +17,7 @@ export function createFloatingIpPoolResource(db: Database): ResourceHandler {
       if (!ctx.isAdmin && !ctx.isAdvsvc) {
         qb = qb.where((eb) => eb.or([
           eb('networks.project_id', '=', ctx.projectId),
-          eb('networks.id', 'in', rbacNetworkIds(eb as any, ctx.projectId, [SHARED, EXTERNAL])),
+          eb('networks.id', 'in', rbacNetworkIds(eb as any, ctx.projectId, [ACCESS_SHARED, ACCESS_EXTERNAL])),
         ]));
       }
       const rows = await qb.orderBy('subnets.created_at').execute();
@@ -25,7 +26,7 @@ export function createFloatingIpPoolResource(db: Database): ResourceHandler {
         : [];
       return rows.filter((r) => {
         const types = typed.filter((t) => t.subnet_id === r.id).map((t) => t.service_type);
-        return !types.length || types.includes('network:floatingip');
+        return !types.length || types.includes(DEVICE_OWNER_FLOATINGIP);
       }).map((r) => ({ subnet_id: r.id, subnet_name: r.name, network_id: r.network_id, cidr: r.cidr, project_id: r.project_id }));
     }),
     get: async () => { throw new HTTPNotFound(); },

@@ -1,18 +1,18 @@
-import type { RequestContext } from '../../auth/context.js';
-import type { Item } from '../../api/body.js';
-import type { ResourceHandler } from '../../api/controller.js';
+import type { RequestContext } from '../../lib/context.js';
 import {
   BadRequest, ExternalGatewayForFloatingIPNotFound, ExternalIpAddressExhausted, FloatingIPNotFound,
   FloatingIPPortAlreadyAssociated, NetworkNotFound,
-} from '../../api/errors.js';
+} from '../../lib/errors.js';
 import { inChunks } from '../../db/chunks.js';
-import type { Queryable, Tx } from '../../db/database.js';
-import { SqlResource } from '../../db/resource.js';
-import { parseIp } from '../../ipam/address.js';
+import { SqlResource } from '../../registry/resource.js';
+import { parseIp } from '../../lib/address.js';
 import { networkAccess } from '../../plugins/ml2/network-access.js';
-import { ROUTER_INTERFACE_OWNERS } from '../../plugins/ml2/subnets.js';
-import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, type FixedIp } from './core-ports.js';
-import type { L3Core, RouterEvents } from './routers.js';
+import type { FixedIp, L3Core } from './l3-core.js';
+import type { RouterEvents } from './routers.js';
+import type { Item } from '../../lib/definitions.js';
+import type { ResourceHandler } from '../../registry/handler.js';
+import type { Queryable, Tx } from '../../db/schema.js';
+import { DEVICE_OWNER_DHCP, DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, ROUTER_INTERFACE_OWNERS } from '../../lib/constants.js';
 
 const fipBadRequest = (msg: string) => new BadRequest({ resource: 'floatingip', msg });
 const isV4 = (ip: string) => parseIp(ip)?.version === 4;
@@ -54,7 +54,7 @@ export function createFloatingIpResource(core: L3Core, events?: RouterEvents): R
     if (port.project_id !== fip.project_id && !ctx.isAdmin) {
       throw fipBadRequest(`Cannot process floating IP association with Port ${portId}, since that port is owned by a different tenant`);
     }
-    if (port.device_owner === 'network:dhcp') throw fipBadRequest(`Port ${portId} is unable to be assigned a floating IP`);
+    if (port.device_owner === DEVICE_OWNER_DHCP) throw fipBadRequest(`Port ${portId} is unable to be assigned a floating IP`);
     const ips = port.fixed_ips as FixedIp[];
     let chosen: FixedIp | undefined;
     if (fixedIp) {

@@ -1,14 +1,16 @@
-import type { Authorizer, ResourceHandler } from '../../api/controller.js';
+import type { Authorizer } from '../../api/controller.js';
 import type { SubRoutes } from '../../api/tags.js';
-import { ServicePortInUse } from '../../api/errors.js';
+import { ServicePortInUse } from '../../lib/errors.js';
 import type { Ml2Plugin } from '../../plugins/ml2/plugin.js';
 import type { Plugin, PluginContext, RpcListener } from '../../plugins/plugin.js';
-import { CorePorts, DEVICE_OWNER_FLOATINGIP, ROUTER_PORT_OWNERS } from './core-ports.js';
+import { CorePorts, ROUTER_DEVICE_OWNERS, type L3Core } from './l3-core.js';
 import { createFloatingIpPoolResource } from './floatingip-pools.js';
 import { createFloatingIpResource, disassociatePortFloatingIps } from './floatingips.js';
 import { l3AgentSchedulerRoutes } from './agent-scheduler-api.js';
 import { L3Rpc } from './rpc.js';
-import { createRouterResource, type L3Core } from './routers.js';
+import { createRouterResource } from './routers.js';
+import type { ResourceHandler } from '../../registry/handler.js';
+import { DEVICE_OWNER_FLOATINGIP } from '../../lib/constants.js';
 
 /**
  * Neutron's `router` service plugin (L3RouterPlugin): routers with their gateway, interfaces and
@@ -38,7 +40,7 @@ export class L3RouterPlugin implements Plugin {
     // prevent_l3_port_deletion, then disassociate_floatingips, as ML2's delete_port does
     ml2.portHooks.beforeApiDelete = async (tx, _ctx, port) => {
       const owner = port.device_owner as string;
-      if (ROUTER_PORT_OWNERS.includes(owner) && (port.fixed_ips as unknown[]).length) {
+      if (ROUTER_DEVICE_OWNERS.includes(owner) && (port.fixed_ips as unknown[]).length) {
         const table = owner === DEVICE_OWNER_FLOATINGIP ? 'floatingips' : 'routers';
         const device = await tx.selectFrom(table).select('id').where('id', '=', port.device_id as string).executeTakeFirst();
         if (device) throw new ServicePortInUse({ port_id: port.id as string, reason: `has device owner ${owner}` });

@@ -1,17 +1,14 @@
-import type { RequestContext } from '../../auth/context.js';
-import { validateUuid } from '../../api/attributes.js';
-import type { Item } from '../../api/body.js';
+import type { RequestContext } from '../../lib/context.js';
+import { validateUuid } from '../../lib/attributes.js';
 import {
   PortInUse, RouterInterfaceInUseByFloatingIP, RouterInterfaceInUseByRoute, RouterInterfaceNotFound,
   RouterInterfaceNotFoundForSubnet, SubnetMismatchForPort,
-} from '../../api/errors.js';
-import type { Tx } from '../../db/database.js';
-import { cidrContains, parseIp, toCidr } from '../../ipam/address.js';
-import { PD_POOL_ID, ROUTER_INTERFACE_OWNERS } from '../../plugins/ml2/subnets.js';
-import { DEVICE_OWNER_ROUTER_INTF, type FixedIp, type PortRow } from './core-ports.js';
-import { checkDuplicateRouterSubnets, routerBadRequest, type L3Core } from './routers.js';
-
-export const ROUTER_INTERFACE_PORT_OWNERS = ROUTER_INTERFACE_OWNERS;
+} from '../../lib/errors.js';
+import { cidrContains, parseIp, toCidr } from '../../lib/address.js';
+import { checkDuplicateRouterSubnets, routerBadRequest, type FixedIp, type L3Core, type PortRow } from './l3-core.js';
+import type { Item } from '../../lib/definitions.js';
+import type { Tx } from '../../db/schema.js';
+import { ACCESS_SHARED, DEVICE_OWNER_ROUTER_INTF, IPV6_PD_POOL_ID, ROUTER_INTERFACE_OWNERS } from '../../lib/constants.js';
 
 /** What add/remove_router_interface answer. */
 function interfaceInfo(router: Item, port: Item | PortRow, subnetId: string, subnetIds: string[]): Item {
@@ -60,14 +57,14 @@ async function addBySubnet(tx: Tx, ctx: RequestContext, core: L3Core, router: It
   if (subnet.project_id !== ctx.projectId && !ctx.isAdmin) {
     // shared with this very project through RBAC is allowed; shared with everyone is not (LP#1757482)
     const rbac = await tx.selectFrom('rbac_entries').select('id').where('object_type', '=', 'network')
-      .where('object_id', '=', subnet.network_id as string).where('action', '=', 'access_as_shared')
+      .where('object_id', '=', subnet.network_id as string).where('action', '=', ACCESS_SHARED)
       .where('target_project', '=', ctx.projectId as string).executeTakeFirst();
     if (!rbac) throw routerBadRequest(`Cannot add interface to router because subnet ${subnetId} is not owned by project making the request`);
   }
   checkAddressMode(subnet);
   await checkDuplicateRouterSubnets(tx, core, router.id as string, [subnet as any]);
   const fixedIp = { ip_address: subnet.gateway_ip as string, subnet_id: subnetId };
-  if (Number(subnet.ip_version) === 6 && subnet.subnetpool_id !== PD_POOL_ID) {
+  if (Number(subnet.ip_version) === 6 && subnet.subnetpool_id !== IPV6_PD_POOL_ID) {
     // another IPv6 prefix of a network the router already has an IPv6 port on goes onto that port
     const existing = (await core.ports.byDevice(tx, [router.id as string], [DEVICE_OWNER_ROUTER_INTF]))
       .find((p) => p.network_id === subnet.network_id && hasV6(p.fixed_ips));
@@ -96,7 +93,7 @@ async function addByPort(tx: Tx, ctx: RequestContext, core: L3Core, router: Item
     subnets.push(s);
   }
   if (hasV6(fixedIps)) {
-    const other = (await core.ports.byDevice(tx, [router.id as string], ROUTER_INTERFACE_PORT_OWNERS))
+    const other = (await core.ports.byDevice(tx, [router.id as string], ROUTER_INTERFACE_OWNERS))
       .find((p) => p.network_id === port.network_id && hasV6(p.fixed_ips));
     if (other) {
       throw routerBadRequest(`Cannot have multiple router ports with the same network id if both contain IPv6 subnets. Existing port ${other.id} has IPv6 subnet(s) and network id ${other.network_id}`);

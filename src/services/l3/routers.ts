@@ -1,19 +1,20 @@
-import type { RequestContext } from '../../auth/context.js';
-import { pyRepr, UNSET } from '../../api/attributes.js';
-import type { Item } from '../../api/body.js';
-import type { ResourceHandler, WriteOpts } from '../../api/controller.js';
+import { pyRepr, UNSET } from '../../lib/attributes.js';
+import { DEVICE_OWNER_ROUTER_GW, ROUTER_INTERFACE_OWNERS, ROUTER_PORT_OWNERS } from '../../lib/constants.js';
+import type { RequestContext } from '../../lib/context.js';
+import type { Item } from '../../lib/definitions.js';
 import {
-  BadRequest, HTTPBadRequest, InvalidRoutes, NetworkNotFound, RouterExternalGatewayInUseByFloatingIp, RouterInUse,
-  RouterNotFound, RoutesExhausted,
-} from '../../api/errors.js';
-import type { ApiModel } from '../../api/registry.js';
+  HTTPBadRequest, InvalidRoutes, NetworkNotFound, RouterExternalGatewayInUseByFloatingIp, RouterInUse, RouterNotFound,
+  RoutesExhausted,
+} from '../../lib/errors.js';
+import { cidrContains, formatIp, parseCidr, parseIp, toCidr } from '../../lib/address.js';
 import { inChunks } from '../../db/chunks.js';
-import type { Database, Queryable, Tx } from '../../db/database.js';
-import { bumpRevision, SqlResource } from '../../db/resource.js';
-import { cidrContains, cidrsOverlap, formatIp, parseCidr, parseIp, toCidr } from '../../ipam/address.js';
+import type { Queryable, Tx } from '../../db/schema.js';
+import type { ResourceHandler, WriteOpts } from '../../registry/handler.js';
+import { SqlResource } from '../../registry/resource.js';
+import { bumpRevision } from '../../registry/revisions.js';
 import { networkAccess } from '../../plugins/ml2/network-access.js';
-import { CorePorts, DEVICE_OWNER_ROUTER_GW, type FixedIp, type PortRow } from './core-ports.js';
-import { addRouterInterface, removeRouterInterface, ROUTER_INTERFACE_PORT_OWNERS } from './router-interfaces.js';
+import { checkDuplicateRouterSubnets, routerBadRequest, subnetsOf, type FixedIp, type L3Core, type PortRow } from './l3-core.js';
+import { addRouterInterface, removeRouterInterface } from './router-interfaces.js';
 
 export interface RouterOptions {
   /** [DEFAULT] enable_snat_by_default */
@@ -32,56 +33,6 @@ export interface RouterEvents {
   routerDeleted(ctx: RequestContext, routerId: string): void;
 }
 
-export interface L3Core {
-  db: Database;
-  api: ApiModel;
-  ports: CorePorts;
-  /** ML2's ports and subnets, to load one as the caller may see it */
-  portsResource: SqlResource;
-  subnets: SqlResource;
-}
-
-export const routerBadRequest = (msg: string) => new BadRequest({ resource: 'router', msg });
-
-/** The router's ports of any router owner, its gateway included. */
-export const ALL_ROUTER_OWNERS = [...ROUTER_INTERFACE_PORT_OWNERS, DEVICE_OWNER_ROUTER_GW];
-
-interface SubnetCidr { id: string; cidr: string; network_id: string }
-
-async function subnetsOf(q: Queryable, column: 'id' | 'network_id', values: string[]): Promise<SubnetCidr[]> {
-  const out: SubnetCidr[] = [];
-  await inChunks([...new Set(values)], async (chunk) => {
-    out.push(...await q.selectFrom('subnets').select(['id', 'cidr', 'network_id', 'gateway_ip']).where(column, 'in', chunk).orderBy('created_at').execute() as SubnetCidr[]);
-  });
-  return out;
-}
-
-/**
- * _check_for_dup_router_subnets: a subnet the router already has a port on, or one overlapping
- * the router's other subnets (all subnets of its gateway network count), is refused.
- */
-export async function checkDuplicateRouterSubnets(q: Queryable, core: L3Core, routerId: string, newSubnets: SubnetCidr[], exceptPort?: string): Promise<void> {
-  const newIds = new Set(newSubnets.map((s) => s.id));
-  const ports = (await core.ports.byDevice(q, [routerId], ALL_ROUTER_OWNERS)).filter((p) => p.id !== exceptPort);
-  const subnetIds: string[] = [];
-  const gatewayNetworks: string[] = [];
-  for (const p of ports) {
-    for (const ip of p.fixed_ips) {
-      if (newIds.has(ip.subnet_id)) throw routerBadRequest(`Router already has a port on subnet ${ip.subnet_id}`);
-      if (p.device_owner === DEVICE_OWNER_ROUTER_GW) gatewayNetworks.push(p.network_id);
-      else subnetIds.push(ip.subnet_id);
-    }
-  }
-  const existing = [...await subnetsOf(q, 'id', subnetIds), ...await subnetsOf(q, 'network_id', gatewayNetworks)];
-  for (const sub of existing) {
-    for (const s of newSubnets) {
-      if (cidrsOverlap(toCidr(sub.cidr), toCidr(s.cidr))) {
-        throw routerBadRequest(`Cidr ${s.cidr} of subnet ${s.id} overlaps with cidr ${sub.cidr} of subnet ${sub.id}`);
-      }
-    }
-  }
-}
-
 /** Canonical text of a route, as Neutron stores it (str of AuthenticIPNetwork and IPAddress). */
 function canonicalRoute(r: { destination: string; nexthop: string }): { destination: string; nexthop: string } {
   const dest = parseCidr(r.destination)!;
@@ -93,7 +44,7 @@ function canonicalRoute(r: { destination: string; nexthop: string }): { destinat
 async function validateRoutes(q: Queryable, core: L3Core, opts: RouterOptions, routerId: string, routes: Item[]): Promise<void> {
   if (routes.length > opts.maxRoutes) throw new RoutesExhausted({ router_id: routerId, quota: opts.maxRoutes });
   if (!routes.length) return;
-  const ports = await core.ports.byDevice(q, [routerId], ALL_ROUTER_OWNERS);
+  const ports = await core.ports.byDevice(q, [routerId], ROUTER_PORT_OWNERS);
   const ips = ports.flatMap((p) => p.fixed_ips.map((f) => parseIp(f.ip_address)!));
   const cidrs = (await subnetsOf(q, 'id', ports.flatMap((p) => p.fixed_ips.map((f) => f.subnet_id)))).map((s) => toCidr(s.cidr));
   for (const route of routes) {
@@ -244,7 +195,7 @@ export function createRouterResource(core: L3Core, opts: RouterOptions, events?:
 
     async beforeDelete(tx, _ctx, r) {
       const routerId = r.id as string;
-      const attached = await core.ports.byDevice(tx, [routerId], ROUTER_INTERFACE_PORT_OWNERS);
+      const attached = await core.ports.byDevice(tx, [routerId], ROUTER_INTERFACE_OWNERS);
       if (attached.length) throw new RouterInUse({ router_id: routerId, reason: `has ports still attached: ${attached.map((p) => p.id).join(', ')}` });
       const [gw] = await core.ports.byDevice(tx, [routerId], [DEVICE_OWNER_ROUTER_GW]);
       if (gw) {

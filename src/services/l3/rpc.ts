@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
-import { adminContext, type RequestContext } from '../../auth/context.js';
-import type { Item } from '../../api/body.js';
-import { onCommitted, type Database, type Tx } from '../../db/database.js';
+import { adminContext, type RequestContext } from '../../lib/context.js';
+import { onCommitted, type Database } from '../../db/database.js';
 import type { PluginContext, RpcListener } from '../../plugins/plugin.js';
-import { L3AgentNotifier } from '../../rpc/agentnotifiers/l3.js';
-import { L3_PLUGIN_TOPIC, L3RpcCallback, type L3SyncResources } from '../../rpc/handlers/l3.js';
-import { l3AgentsHostingRouters, scheduleRouters, type L3SchedulerOptions } from '../../scheduler/l3-agent-scheduler.js';
-import type { CorePorts } from './core-ports.js';
+import { L3AgentNotifier } from './l3-agent-notifier.js';
+import { L3_PLUGIN_TOPIC, L3RpcCallback, type L3SyncResources } from './l3-rpc-callback.js';
+import { l3AgentsHostingRouters, scheduleRouters, type L3SchedulerOptions } from './l3-agent-scheduler.js';
+import type { CorePorts } from './l3-core.js';
 import type { RouterEvents } from './routers.js';
+import type { Item } from '../../lib/definitions.js';
+import type { Tx } from '../../db/schema.js';
 
 /**
  * The L3 plugin's side of the agents: after a router changes it is scheduled (if no agent hosts

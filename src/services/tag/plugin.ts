@@ -1,5 +1,5 @@
-import type { ResourceHandler } from '../../api/controller.js';
 import type { Plugin } from '../../plugins/plugin.js';
+import type { ResourceHandler } from '../../registry/handler.js';
 
 /**
  * Neutron's `tag` service plugin, always loaded. The work is generic: every taggable SqlResource

@@ -1,7 +1,7 @@
 import {
   idAttribute, nameAttribute, projectAttribute, toBoolean, toInt, UNSET, validateBoolean, validateUuidOrNone, validateValues,
-} from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+} from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const addressScope: ExtensionDef = {
   alias: 'address-scope',

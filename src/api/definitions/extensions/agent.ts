@@ -1,5 +1,5 @@
-import { toBoolean, validateBoolean, validateStringOrNone, DESCRIPTION_FIELD_SIZE, idAttribute, type AttributeDef } from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+import { toBoolean, validateBoolean, validateStringOrNone, DESCRIPTION_FIELD_SIZE, idAttribute, type AttributeDef } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 const readOnly = (column?: string, kind: AttributeDef['kind'] = 'string', filter = true): AttributeDef => ({
   allowPost: false, allowPut: false, isVisible: true, isFilter: filter, column, kind,

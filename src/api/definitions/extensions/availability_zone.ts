@@ -1,4 +1,4 @@
-import type { ExtensionDef } from '../types.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const availabilityZone: ExtensionDef = {
   alias: 'availability_zone',

@@ -1,5 +1,5 @@
-import { UNSET, validateDictOrNone, validateValues } from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+import { UNSET, validateDictOrNone, validateValues } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const VNIC_TYPES = [
   'normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'vdpa',

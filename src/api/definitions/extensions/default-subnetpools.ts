@@ -1,5 +1,5 @@
-import { toBoolean, validateBoolean } from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+import { toBoolean, validateBoolean } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const defaultSubnetpools: ExtensionDef = {
   alias: 'default-subnetpools',

@@ -1,4 +1,4 @@
-import type { ExtensionDef } from '../types.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 /** /v2.0/agents/<id>/dhcp-networks and /v2.0/networks/<id>/dhcp-agents (routes of the ML2 plugin). */
 export const dhcpAgentScheduler: ExtensionDef = {

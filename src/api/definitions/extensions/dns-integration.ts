@@ -1,5 +1,5 @@
-import { ConversionError, pyStr, validateDnsDomain, validateDnsName } from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+import { ConversionError, pyStr, validateDnsDomain, validateDnsName } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const FQDN_FIELD_SIZE = 255;
 

@@ -1,5 +1,5 @@
-import { toBoolean, UNSET } from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+import { toBoolean, UNSET } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const toBooleanIfNotNone = (v: unknown) => (v === null ? null : toBoolean(v));
 

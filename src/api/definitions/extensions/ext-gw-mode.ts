@@ -1,4 +1,4 @@
-import type { ExtensionDef } from '../types.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 import { externalGatewayInfo } from './router.js';
 
 export const extGwMode: ExtensionDef = {

@@ -1,5 +1,5 @@
-import { validateExtraDhcpOpts } from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+import { validateExtraDhcpOpts } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const extraDhcpOpt: ExtensionDef = {
   alias: 'extra_dhcp_opt',

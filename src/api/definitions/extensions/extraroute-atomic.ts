@@ -1,4 +1,4 @@
-import type { ExtensionDef } from '../types.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 /** PUT /v2.0/routers/<id>/add_extraroutes and remove_extraroutes (the member actions are on the router definition). */
 export const extrarouteAtomic: ExtensionDef = {

@@ -1,6 +1,6 @@
-import { noneToEmptyList, UNSET } from '../../attributes.js';
-import { validateHostRoutes } from '../../../ipam/validators.js';
-import type { ExtensionDef } from '../types.js';
+import { noneToEmptyList, UNSET } from '../../../lib/attributes.js';
+import { validateHostRoutes } from '../../../lib/address-validators.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const extraroute: ExtensionDef = {
   alias: 'extraroute',

@@ -1,5 +1,5 @@
-import { UNSET } from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+import { UNSET } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const fipPortDetails: ExtensionDef = {
   alias: 'fip-port-details',

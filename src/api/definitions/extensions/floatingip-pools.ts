@@ -1,5 +1,5 @@
-import type { AttributeDef } from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+import type { AttributeDef } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 const shown: AttributeDef = { allowPost: false, allowPut: false, isVisible: true };
 

@@ -1,4 +1,4 @@
-import type { ExtensionDef } from '../types.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 /** `fixed_ips=ip_address_substr=...` port filters. */
 export const ipSubstringFiltering: ExtensionDef = {

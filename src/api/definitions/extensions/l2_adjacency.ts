@@ -1,4 +1,4 @@
-import type { ExtensionDef } from '../types.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const l2Adjacency: ExtensionDef = {
   alias: 'l2_adjacency',

@@ -1,5 +1,5 @@
-import { UNSET } from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+import { UNSET } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 import { toBooleanIfNotNone } from './dvr.js';
 
 export const l3Ha: ExtensionDef = {

@@ -1,4 +1,4 @@
-import type { ExtensionDef } from '../types.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 /** /v2.0/agents/<id>/l3-routers and /v2.0/routers/<id>/l3-agents (routes of the router plugin). */
 export const l3AgentScheduler: ExtensionDef = {

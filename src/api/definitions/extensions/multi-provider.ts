@@ -1,5 +1,5 @@
-import { convertNetworkSegments, UNSET } from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+import { convertNetworkSegments, UNSET } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const multiProvider: ExtensionDef = {
   alias: 'multi-provider',

@@ -1,5 +1,5 @@
-import { toInt, validateNonNegative } from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+import { toInt, validateNonNegative } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const netMtuWritable: ExtensionDef = {
   alias: 'net-mtu-writable',

@@ -1,5 +1,5 @@
-import { toInt } from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+import { toInt } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 const readOnly = { allowPost: false, allowPut: false, isVisible: true };
 

@@ -1,6 +1,6 @@
-import { UNSET } from '../../attributes.js';
-import { convertToSanitizedMacAddress, validateMacAddressOrNone } from '../../../ipam/validators.js';
-import type { ExtensionDef } from '../types.js';
+import { UNSET } from '../../../lib/attributes.js';
+import { convertToSanitizedMacAddress, validateMacAddressOrNone } from '../../../lib/address-validators.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 /** mac_address: null on update asks for a new random MAC (the plugin generates it from base_mac). */
 export const portMacAddressRegenerate: ExtensionDef = {

@@ -1,5 +1,5 @@
-import { toBoolean, validateBoolean, UNSET } from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+import { toBoolean, validateBoolean, UNSET } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const portSecurity: ExtensionDef = {
   alias: 'port-security',

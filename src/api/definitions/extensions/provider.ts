@@ -1,5 +1,5 @@
-import { toInt, validateString, UNSET, type AttributeDef } from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+import { toInt, validateString, UNSET, type AttributeDef } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 const providerAttr = (extra: Partial<AttributeDef>): AttributeDef => ({
   allowPost: true, allowPut: true, isVisible: true, isFilter: true, enforcePolicy: true, default: UNSET, ...extra,

@@ -1,4 +1,4 @@
-import type { ExtensionDef } from '../types.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 /** The quotas API (src/quota/api.ts); plugin-agnostic, so always loaded. */
 export const quotas: ExtensionDef = {

@@ -1,4 +1,4 @@
-import type { ExtensionDef } from '../types.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 /** Changing `distributed` needs the router admin down before and after (checked by the router plugin). */
 export const routerAdminStateDownBeforeUpdate: ExtensionDef = {

@@ -1,9 +1,9 @@
 import {
   ConversionError, idAttribute, nameAttribute, projectAttribute, pyStr, toBoolean, validateBoolean, validateUuid,
   validateUuidOrNone, type AttributeDef, type Validator,
-} from '../../attributes.js';
-import { validateFixedIps, validateIpAddressOrNone } from '../../../ipam/validators.js';
-import type { ExtensionDef } from '../types.js';
+} from '../../../lib/attributes.js';
+import { validateFixedIps, validateIpAddressOrNone } from '../../../lib/address-validators.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 interface KeySpec { required?: boolean; validate?: Validator; convert?: (v: unknown) => unknown }
 

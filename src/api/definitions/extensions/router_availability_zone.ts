@@ -1,5 +1,5 @@
-import { validateAvailabilityZoneHints } from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+import { validateAvailabilityZoneHints } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const routerAvailabilityZone: ExtensionDef = {
   alias: 'router_availability_zone',

@@ -1,5 +1,5 @@
-import { validateUuidOrNone } from '../../attributes.js';
-import type { ExtensionDef } from '../types.js';
+import { validateUuidOrNone } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 /**
  * The segments extension. Here only its subnet side (`segment_id`); the /v2.0/segments resource

@@ -1,4 +1,4 @@
-import type { ExtensionDef } from '../types.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 /** Extensions that only announce a behaviour of the API layer; they add no attributes. */
 const shim = (alias: string, name: string, description: string, updated: string): ExtensionDef => ({ alias, name, description, updated });

@@ -1,5 +1,5 @@
-import { DESCRIPTION_FIELD_SIZE, validateString } from '../../attributes.js';
-import { STANDARD_RESOURCES, type ExtensionDef } from '../types.js';
+import { DESCRIPTION_FIELD_SIZE, validateString } from '../../../lib/attributes.js';
+import { STANDARD_RESOURCES, type ExtensionDef } from '../../../lib/definitions.js';
 
 export const standardAttrDescription: ExtensionDef = {
   alias: 'standard-attr-description',

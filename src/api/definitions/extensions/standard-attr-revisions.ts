@@ -1,4 +1,4 @@
-import { STANDARD_RESOURCES, type ExtensionDef } from '../types.js';
+import { STANDARD_RESOURCES, type ExtensionDef } from '../../../lib/definitions.js';
 
 export const standardAttrRevisions: ExtensionDef = {
   alias: 'standard-attr-revisions',

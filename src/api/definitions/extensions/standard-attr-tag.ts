@@ -1,5 +1,5 @@
-import type { AttributeDef } from '../../attributes.js';
-import { TAGGABLE_RESOURCES, type ExtensionDef } from '../types.js';
+import type { AttributeDef } from '../../../lib/attributes.js';
+import { TAGGABLE_RESOURCES, type ExtensionDef } from '../../../lib/definitions.js';
 
 /** The four tag filters: all of, any of, not all of, none of (values may also be comma-separated). */
 const filterOnly: AttributeDef = { allowPost: false, allowPut: false, isVisible: false, isFilter: true };

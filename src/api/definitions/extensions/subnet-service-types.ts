@@ -1,6 +1,6 @@
-import { UNSET } from '../../attributes.js';
-import { validateSubnetServiceTypes } from '../../../ipam/validators.js';
-import type { ExtensionDef } from '../types.js';
+import { UNSET } from '../../../lib/attributes.js';
+import { validateSubnetServiceTypes } from '../../../lib/address-validators.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const subnetServiceTypes: ExtensionDef = {
   alias: 'subnet-service-types',

@@ -1,4 +1,4 @@
-import type { ExtensionDef } from '../types.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 /** Subnets allocated from subnet pools (subnetpool_id, prefixlen); no attributes of its own. */
 export const subnetAllocation: ExtensionDef = {

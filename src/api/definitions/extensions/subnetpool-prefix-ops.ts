@@ -1,4 +1,4 @@
-import type { ExtensionDef } from '../types.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 
 /** The add_prefixes / remove_prefixes member actions of subnet pools (declared on the resource). */
 export const subnetpoolPrefixOps: ExtensionDef = {

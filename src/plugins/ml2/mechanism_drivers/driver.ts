@@ -3,7 +3,7 @@
  * is bound to the first segment of its network that an alive agent of the driver's type on H can
  * reach (a tunnel type it runs, or a physical network it maps).
  */
-import type { AgentRow } from '../../agents.js';
+import type { AgentRow } from '../agents.js';
 
 export interface BindableSegment {
   id: string;

@@ -4,12 +4,14 @@
  * add_fdb_entries for it (and, for the host's first port on the network, the flooding entry of
  * that host); the host itself then gets every other host's entries. Unwiring removes them again.
  */
-import type { RequestContext } from '../../../auth/context.js';
-import type { Database, Queryable } from '../../../db/database.js';
+import type { RequestContext } from '../../../lib/context.js';
+import type { Database } from '../../../db/database.js';
 import { RpcClient } from '../../../rpc/client.js';
 import type { Transport } from '../../../rpc/transport.js';
-import { agentFromRow, type AgentRow } from '../../agents.js';
+import { agentFromRow, type AgentRow } from '../agents.js';
 import type { BindableSegment } from './driver.js';
+import type { Queryable } from '../../../db/schema.js';
+import { DEVICE_OWNER_DVR_INTERFACE } from '../../../lib/constants.js';
 
 export const FLOODING_ENTRY: [string, string] = ['00:00:00:00:00:00', '0.0.0.0'];
 /** the agents l2pop talks to (L2_AGENT_TYPES that report a tunneling_ip) */
@@ -56,7 +58,7 @@ export class L2Population {
     const rows = await q.selectFrom('ports').innerJoin('ml2_port_bindings as b', 'b.port_id', 'ports.id')
       .select(['ports.id', 'ports.network_id', 'ports.mac_address', 'ports.device_owner', 'b.host'])
       .where('ports.network_id', '=', networkId).where('ports.status', '=', 'ACTIVE')
-      .where('ports.device_owner', '!=', 'network:router_interface_distributed').execute();
+      .where('ports.device_owner', '!=', DEVICE_OWNER_DVR_INTERFACE).execute();
     if (!rows.length) return [];
     const hosts = [...new Set(rows.map((r) => r.host as string))];
     const agents = (await q.selectFrom('agents').selectAll().where('host', 'in', hosts).where('agent_type', 'in', L2_AGENT_TYPES).execute()).map(agentFromRow);

@@ -1,5 +1,4 @@
-import type { AgentMechanismDriver } from './driver.js';
-import { mappingKeys } from './driver.js';
+import { type AgentMechanismDriver, mappingKeys } from './driver.js';
 
 /** ML2's openvswitch mechanism driver: binds through the "Open vSwitch agent" of the port's host. */
 export const openvswitch: AgentMechanismDriver = {

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
-import { lockNamed, type Tx } from '../../../db/database.js';
-import { InvalidInput, type NeutronError } from '../../../api/errors.js';
+import { lockNamed } from '../../../db/database.js';
+import { InvalidInput, type NeutronError } from '../../../lib/errors.js';
+import type { Tx } from '../../../db/schema.js';
 
 /** A network segment as ML2 passes it between its managers and drivers. */
 export interface Segment {

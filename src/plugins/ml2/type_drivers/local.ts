@@ -1,5 +1,4 @@
-import type { Segment, TypeDriver } from './driver.js';
-import { invalid } from './driver.js';
+import { invalid, type Segment, type TypeDriver } from './driver.js';
 
 /** Networks that live on one host: nothing to allocate. */
 export class LocalTypeDriver implements TypeDriver {

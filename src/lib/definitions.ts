@@ -1,4 +1,7 @@
-import type { AttributeDef } from '../attributes.js';
+import type { AttributeDef } from './attributes.js';
+
+/** An object as the API shows it, or a request's body for one. */
+export type Item = Record<string, unknown>;
 
 /** A resource the API serves: the attribute map plus how it is addressed and stored. */
 export interface ResourceDef {

@@ -3,8 +3,9 @@
  * that must say a port is wired before it may turn ACTIVE. When the last block goes and the port is
  * bound and admin-up, its status becomes ACTIVE (ML2's _port_provisioned).
  */
-import type { Database, Queryable, Tx } from './database.js';
-import { bumpRevision } from './resource.js';
+import type { Database } from '../db/database.js';
+import { bumpRevision } from './revisions.js';
+import type { Queryable, Tx } from '../db/schema.js';
 
 export const DHCP_ENTITY = 'DHCP';
 export const L2_AGENT_ENTITY = 'L2';

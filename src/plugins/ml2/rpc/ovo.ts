@@ -5,8 +5,9 @@
  * cannot be loaded lazily on the agent); dict fields of bindings travel as JSON strings.
  */
 import { createHash } from 'node:crypto';
-import type { Queryable } from '../db/database.js';
-import { inChunks } from '../db/chunks.js';
+import { inChunks } from '../../../db/chunks.js';
+import type { Queryable } from '../../../db/schema.js';
+import { ACCESS_SHARED } from '../../../lib/constants.js';
 
 export type Primitive = Record<string, unknown>;
 
@@ -63,7 +64,7 @@ async function sharedNetworks(q: Queryable, ids: string[]): Promise<Set<string>>
   const out = new Set<string>();
   await inChunks(ids, async (chunk) => {
     const rows = await q.selectFrom('rbac_entries').select('object_id').where('object_type', '=', 'network')
-      .where('action', '=', 'access_as_shared').where('target_project', '=', '*').where('object_id', 'in', chunk).execute();
+      .where('action', '=', ACCESS_SHARED).where('target_project', '=', '*').where('object_id', 'in', chunk).execute();
     for (const r of rows) out.add(r.object_id);
   });
   return out;

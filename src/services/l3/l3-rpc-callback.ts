@@ -4,21 +4,24 @@
  * IP statuses. DVR and HA specifics (agent gateway ports, HA interfaces) are not implemented.
  */
 import type { Logger } from 'pino';
-import { adminContext, type RequestContext } from '../../auth/context.js';
-import type { Item } from '../../api/body.js';
+import { adminContext, type RequestContext } from '../../lib/context.js';
 import { inChunks } from '../../db/chunks.js';
-import type { Database, Queryable } from '../../db/database.js';
-import type { SqlResource } from '../../db/resource.js';
-import { toCidr } from '../../ipam/address.js';
-import { autoScheduleRouters, routersOnHost, type L3SchedulerOptions } from '../../scheduler/l3-agent-scheduler.js';
-import { isAlive } from '../../plugins/agents.js';
-import type { Endpoint } from '../server.js';
-import { filterQuery, selectFields } from './dhcp.js';
+import type { Database } from '../../db/database.js';
+import type { SqlResource } from '../../registry/resource.js';
+import { toCidr } from '../../lib/address.js';
+import { autoScheduleRouters, routersOnHost, type L3SchedulerOptions } from './l3-agent-scheduler.js';
+import { isAlive } from '../../plugins/ml2/agents.js';
+import type { Endpoint } from '../../rpc/server.js';
+import { selectFields } from '../../plugins/ml2/rpc/dhcp.js';
+import type { Item } from '../../lib/definitions.js';
+import { filterQuery } from '../../registry/handler.js';
+import type { Queryable } from '../../db/schema.js';
+import { DEVICE_OWNER_HA_REPLICATED_INT, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF } from '../../lib/constants.js';
 
 export const L3_PLUGIN_TOPIC = 'q-l3-plugin';
 
-const GW = 'network:router_gateway';
-const INTERFACE_OWNERS = ['network:router_interface', 'network:ha_router_replicated_interface'];
+/** the interfaces get_sync_data sends (l3_db's _get_sync_interfaces) */
+const INTERFACE_OWNERS = [DEVICE_OWNER_ROUTER_INTF, DEVICE_OWNER_HA_REPLICATED_INT];
 
 export interface L3SyncResources {
   routers: SqlResource;
@@ -86,7 +89,7 @@ export async function routerSyncData(db: Database, res: L3SyncResources, routerI
     const out: Array<{ id: string; device_id: string; device_owner: string }> = [];
     await inChunks(ids, async (chunk) => {
       out.push(...await q.selectFrom('ports').select(['id', 'device_id', 'device_owner']).where('device_id', 'in', chunk)
-        .where('device_owner', 'in', [GW, ...INTERFACE_OWNERS]).orderBy('created_at').execute());
+        .where('device_owner', 'in', [DEVICE_OWNER_ROUTER_GW, ...INTERFACE_OWNERS]).orderBy('created_at').execute());
     });
     return out;
   });
@@ -94,7 +97,7 @@ export async function routerSyncData(db: Database, res: L3SyncResources, routerI
   await db.read((q) => populatePorts(q, ports));
   const fips = await res.floatingips.list(admin, filterQuery({ router_id: ids }));
   for (const r of routers) {
-    const gw = ports.find((p) => p.device_id === r.id && p.device_owner === GW);
+    const gw = ports.find((p) => p.device_id === r.id && p.device_owner === DEVICE_OWNER_ROUTER_GW);
     r.gw_port_id = gw?.id ?? null;
     if (gw) {
       r.gw_port = gw;

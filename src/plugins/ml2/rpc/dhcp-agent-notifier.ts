@@ -4,13 +4,13 @@
  * scheduling the network first on a subnet or port creation. Called after the commit, never in it.
  */
 import type { Logger } from 'pino';
-import type { RequestContext } from '../../auth/context.js';
-import type { Item } from '../../api/body.js';
-import type { Database } from '../../db/database.js';
-import { DEVICE_ID_RESERVED_DHCP_PORT, dhcpAgentsHostingNetworks, scheduleNetwork, type DhcpSchedulerOptions } from '../../scheduler/dhcp-agent-scheduler.js';
-import type { AgentRow } from '../../plugins/agents.js';
-import { RpcClient } from '../client.js';
-import type { Transport } from '../transport.js';
+import type { RequestContext } from '../../../lib/context.js';
+import type { Database } from '../../../db/database.js';
+import { DEVICE_ID_RESERVED_DHCP_PORT, dhcpAgentsHostingNetworks, scheduleNetwork, type DhcpSchedulerOptions } from '../dhcp-agent-scheduler.js';
+import type { AgentRow } from '../agents.js';
+import { RpcClient } from '../../../rpc/client.js';
+import type { Transport } from '../../../rpc/transport.js';
+import type { Item } from '../../../lib/definitions.js';
 
 export const DHCP_AGENT_TOPIC = 'dhcp_agent';
 

@@ -3,31 +3,26 @@
  * serves with their subnets and ports, its own DHCP ports, and "DHCP is ready on these ports".
  */
 import type { Logger } from 'pino';
-import { adminContext, type RequestContext } from '../../auth/context.js';
-import { UNSET } from '../../api/attributes.js';
-import { prepareCreate, prepareUpdate, type Item } from '../../api/body.js';
-import { NetworkNotFound, NeutronError } from '../../api/errors.js';
-import type { ListQuery } from '../../api/query.js';
-import type { Database } from '../../db/database.js';
-import { DHCP_ENTITY, provisioningComplete } from '../../db/provisioning-blocks.js';
-import type { SqlResource } from '../../db/resource.js';
+import { adminContext, type RequestContext } from '../../../lib/context.js';
+import { UNSET } from '../../../lib/attributes.js';
+import { prepareCreate, prepareUpdate } from '../../../api/body.js';
+import { NetworkNotFound, NeutronError } from '../../../lib/errors.js';
+import type { Database } from '../../../db/database.js';
+import { DHCP_ENTITY, provisioningComplete } from '../../../registry/provisioning-blocks.js';
+import type { SqlResource } from '../../../registry/resource.js';
 import {
   activeNetworksOnDhcpAgent, autoScheduleNetworks, DEVICE_ID_RESERVED_DHCP_PORT, dhcpAgentDeviceId, dhcpAgentsHostingNetworks, type DhcpSchedulerOptions,
-} from '../../scheduler/dhcp-agent-scheduler.js';
-import type { Endpoint } from '../server.js';
-
-export const DEVICE_OWNER_DHCP = 'network:dhcp';
+} from '../dhcp-agent-scheduler.js';
+import type { Endpoint } from '../../../rpc/server.js';
+import type { Item } from '../../../lib/definitions.js';
+import { filterQuery } from '../../../registry/handler.js';
+import { DEVICE_OWNER_DHCP } from '../../../lib/constants.js';
 
 /** The core resources the agents' RPC reads and writes, through their generic SQL handlers. */
 export interface CoreResources {
   networks: SqlResource;
   subnets: SqlResource;
   ports: SqlResource;
-}
-
-/** A ListQuery with only filters (attribute → values ORed), for internal reads. */
-export function filterQuery(filters: Record<string, unknown[]> = {}): ListQuery {
-  return { fields: null, filters: new Map(Object.entries(filters)), sorts: [], limit: null, marker: null, pageReverse: false };
 }
 
 /** Keeps only `fields` of each item when fields are asked for (the API's ?fields=). */
@@ -42,7 +37,7 @@ export function rpcFilters(filters: unknown): Record<string, unknown[]> {
   return Object.fromEntries(Object.entries(filters as Item).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]));
 }
 
-export { dhcpAgentDeviceId, uuid5 } from '../../scheduler/dhcp-agent-scheduler.js';
+export { dhcpAgentDeviceId, uuid5 } from '../dhcp-agent-scheduler.js';
 
 export interface DhcpRpcOptions extends DhcpSchedulerOptions {
   /** [DEFAULT] network_auto_schedule */

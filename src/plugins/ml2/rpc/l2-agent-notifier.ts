@@ -3,10 +3,10 @@
  * `q-agent-notifier-<resource>-<event>` (exchange `<topic>_fanout`), heard by every Linux bridge,
  * SR-IOV and macvtap agent; the OVS agent listens to the tunnel ones.
  */
-import type { RequestContext } from '../../auth/context.js';
-import type { Item } from '../../api/body.js';
-import { RpcClient } from '../client.js';
-import type { Transport } from '../transport.js';
+import type { RequestContext } from '../../../lib/context.js';
+import { RpcClient } from '../../../rpc/client.js';
+import type { Transport } from '../../../rpc/transport.js';
+import type { Item } from '../../../lib/definitions.js';
 
 export const AGENT_TOPIC = 'q-agent-notifier';
 

@@ -4,12 +4,12 @@
  * "revived"; has_alive_neutron_server answers true.
  */
 import type { Logger } from 'pino';
-import type { RequestContext } from '../../auth/context.js';
-import type { Database } from '../../db/database.js';
-import { createOrUpdateAgent, type AgentOptions, type AgentStatus } from '../../plugins/agents.js';
-import { RpcClient } from '../client.js';
-import type { Endpoint } from '../server.js';
-import type { Transport } from '../transport.js';
+import type { RequestContext } from '../../../lib/context.js';
+import type { Database } from '../../../db/database.js';
+import { createOrUpdateAgent, type AgentOptions, type AgentStatus } from '../agents.js';
+import { RpcClient } from '../../../rpc/client.js';
+import type { Endpoint } from '../../../rpc/server.js';
+import type { Transport } from '../../../rpc/transport.js';
 
 export const REPORTS_TOPIC = 'q-reports-plugin';
 export const SERVER_RESOURCE_VERSIONS_TOPIC = 'q-server-resource-versions';

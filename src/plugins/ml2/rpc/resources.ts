@@ -3,12 +3,12 @@
  * pulls objects on q-plugin (ResourcesPullRpcCallback, version 1.1) and the server pushes every
  * change on the fanout topic `neutron-vo-<Type>-<version>` (ResourcesPushRpcApi, version 1.1).
  */
-import type { RequestContext } from '../../auth/context.js';
-import type { Database } from '../../db/database.js';
-import { RpcClient } from '../client.js';
-import { OBJECT_LOADERS, primitive, RESOURCE_VERSIONS, type Primitive } from '../ovo.js';
-import type { Endpoint } from '../server.js';
-import type { Transport } from '../transport.js';
+import type { RequestContext } from '../../../lib/context.js';
+import type { Database } from '../../../db/database.js';
+import { RpcClient } from '../../../rpc/client.js';
+import { OBJECT_LOADERS, primitive, RESOURCE_VERSIONS, type Primitive } from './ovo.js';
+import type { Endpoint } from '../../../rpc/server.js';
+import type { Transport } from '../../../rpc/transport.js';
 
 /** neutron.api.rpc.callbacks.exceptions.InvalidResourceTypeClass */
 export class InvalidResourceTypeClass extends Error {

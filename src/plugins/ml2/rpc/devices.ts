@@ -3,8 +3,8 @@
  * (`tap3f2a9c0d-4b`, `qvo...`, `sg-...`), or a MAC address (ML2's _device_to_port_id plus the
  * prefix match of get_port). Resolved set-based: one query per kind of name for a whole list.
  */
-import type { Queryable } from '../../db/database.js';
-import { inChunks } from '../../db/chunks.js';
+import { inChunks } from '../../../db/chunks.js';
+import type { Queryable } from '../../../db/schema.js';
 
 /** neutron_lib.constants.INTERFACE_PREFIXES */
 const INTERFACE_PREFIXES = ['tap', 'qvo', 'sg-'];

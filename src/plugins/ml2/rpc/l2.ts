@@ -4,19 +4,21 @@
  * provisioning block), and tunnel_sync (tunnel endpoints, announced to the other agents).
  */
 import type { Logger } from 'pino';
-import type { RequestContext } from '../../auth/context.js';
-import type { Item } from '../../api/body.js';
-import { InvalidInput } from '../../api/errors.js';
-import type { Database } from '../../db/database.js';
-import { L2_AGENT_ENTITY, provisioningComplete } from '../../db/provisioning-blocks.js';
-import { bumpRevision } from '../../db/resource.js';
-import { parseIp } from '../../ipam/address.js';
-import { boundPorts, type BoundPort } from '../../plugins/ml2/port-binding.js';
-import { wiredPort, type L2Population } from '../../plugins/ml2/mechanism_drivers/l2population.js';
-import type { L2AgentNotifier } from '../agentnotifiers/l2.js';
-import type { Endpoint } from '../server.js';
+import type { RequestContext } from '../../../lib/context.js';
+import { InvalidInput } from '../../../lib/errors.js';
+import type { Database } from '../../../db/database.js';
+import { L2_AGENT_ENTITY, provisioningComplete } from '../../../registry/provisioning-blocks.js';
+import { parseIp } from '../../../lib/address.js';
+import { boundPorts, type BoundPort } from '../port-binding.js';
+import { wiredPort, type L2Population } from '../mechanism_drivers/l2population.js';
+import type { L2AgentNotifier } from './l2-agent-notifier.js';
+import type { Endpoint } from '../../../rpc/server.js';
 import { deviceName, devicesToPortIds } from './devices.js';
-import { elevated, filterQuery, type CoreResources } from './dhcp.js';
+import { elevated, type CoreResources } from './dhcp.js';
+import type { Item } from '../../../lib/definitions.js';
+import { filterQuery } from '../../../registry/handler.js';
+import { bumpRevision } from '../../../registry/revisions.js';
+import { DEVICE_OWNER_COMPUTE_PREFIX } from '../../../lib/constants.js';
 
 const TUNNEL_TYPES = ['vxlan', 'gre', 'geneve'];
 const VXLAN_UDP_PORT = 4789;
@@ -226,7 +228,7 @@ export class Ml2RpcCallbacks implements Endpoint {
 
 function deviceEntry(device: string, port: Item, bound: BoundPort, network: Item | undefined, host: string | undefined): Item {
   if (!bound.segment) return { device };
-  if (String(port.device_owner ?? '').startsWith('compute:') && port['binding:host_id'] !== host) {
+  if (String(port.device_owner ?? '').startsWith(DEVICE_OWNER_COMPUTE_PREFIX) && port['binding:host_id'] !== host) {
     return { device, no_active_binding: true };
   }
   return {

@@ -1,18 +1,17 @@
-import { adminContext } from '../../auth/context.js';
-import { prepareCreate, prepareUpdate, type Item } from '../../api/body.js';
-import type { ResourceDef } from '../../api/definitions/types.js';
+import { BadRequest } from '../../lib/errors.js';
+import { adminContext } from '../../lib/context.js';
+import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, ROUTER_PORT_OWNERS } from '../../lib/constants.js';
+import type { Item, ResourceDef } from '../../lib/definitions.js';
+import { cidrsOverlap, toCidr } from '../../lib/address.js';
 import { inChunks } from '../../db/chunks.js';
-import { onCommitted, type Queryable, type Tx } from '../../db/database.js';
-import type { SqlResource } from '../../db/resource.js';
+import { onCommitted, type Database } from '../../db/database.js';
+import type { Queryable, Tx } from '../../db/schema.js';
+import type { SqlResource } from '../../registry/resource.js';
+import { prepareCreate, prepareUpdate } from '../../api/body.js';
+import type { ApiModel } from '../../api/model.js';
 
-export const DEVICE_OWNER_ROUTER_GW = 'network:router_gateway';
-export const DEVICE_OWNER_ROUTER_INTF = 'network:router_interface';
-export const DEVICE_OWNER_FLOATINGIP = 'network:floatingip';
-/** The owners of the ports L3 manages itself (Neutron's router_device_owners). */
-export const ROUTER_PORT_OWNERS = [
-  DEVICE_OWNER_ROUTER_INTF, 'network:router_interface_distributed', 'network:ha_router_replicated_interface',
-  'network:router_centralized_snat', DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_FLOATINGIP,
-];
+/** The owners of the ports L3 manages itself (l3_db's router_device_owners, with DVR's). */
+export const ROUTER_DEVICE_OWNERS: readonly string[] = [...ROUTER_PORT_OWNERS, DEVICE_OWNER_FLOATINGIP];
 
 export interface FixedIp { subnet_id: string; ip_address: string }
 
@@ -58,7 +57,7 @@ export class CorePorts {
   }
 
   /** The ports with `device_id` in `deviceIds` and one of `owners`, with their addresses, set-based. */
-  async byDevice(q: Queryable, deviceIds: string[], owners: string[]): Promise<PortRow[]> {
+  async byDevice(q: Queryable, deviceIds: string[], owners: readonly string[]): Promise<PortRow[]> {
     const out: PortRow[] = [];
     await inChunks(deviceIds, async (chunk) => {
       const rows = await q.selectFrom('ports').select(['id', 'network_id', 'project_id', 'device_id', 'device_owner', 'mac_address'])
@@ -87,4 +86,51 @@ async function addFixedIps(q: Queryable, ports: PortRow[]): Promise<void> {
     const rows = await q.selectFrom('ipallocations').select(['port_id', 'subnet_id', 'ip_address']).where('port_id', 'in', chunk).execute();
     for (const r of rows) byId.get(r.port_id)!.fixed_ips.push({ subnet_id: r.subnet_id, ip_address: r.ip_address });
   });
+}
+
+export interface L3Core {
+  db: Database;
+  api: ApiModel;
+  ports: CorePorts;
+  /** ML2's ports and subnets, to load one as the caller may see it */
+  portsResource: SqlResource;
+  subnets: SqlResource;
+}
+
+export const routerBadRequest = (msg: string) => new BadRequest({ resource: 'router', msg });
+
+export interface SubnetCidr { id: string; cidr: string; network_id: string }
+
+export async function subnetsOf(q: Queryable, column: 'id' | 'network_id', values: string[]): Promise<SubnetCidr[]> {
+  const out: SubnetCidr[] = [];
+  await inChunks([...new Set(values)], async (chunk) => {
+    out.push(...await q.selectFrom('subnets').select(['id', 'cidr', 'network_id', 'gateway_ip']).where(column, 'in', chunk).orderBy('created_at').execute() as SubnetCidr[]);
+  });
+  return out;
+}
+
+/**
+ * _check_for_dup_router_subnets: a subnet the router already has a port on, or one overlapping
+ * the router's other subnets (all subnets of its gateway network count), is refused.
+ */
+export async function checkDuplicateRouterSubnets(q: Queryable, core: L3Core, routerId: string, newSubnets: SubnetCidr[], exceptPort?: string): Promise<void> {
+  const newIds = new Set(newSubnets.map((s) => s.id));
+  const ports = (await core.ports.byDevice(q, [routerId], ROUTER_PORT_OWNERS)).filter((p) => p.id !== exceptPort);
+  const subnetIds: string[] = [];
+  const gatewayNetworks: string[] = [];
+  for (const p of ports) {
+    for (const ip of p.fixed_ips) {
+      if (newIds.has(ip.subnet_id)) throw routerBadRequest(`Router already has a port on subnet ${ip.subnet_id}`);
+      if (p.device_owner === DEVICE_OWNER_ROUTER_GW) gatewayNetworks.push(p.network_id);
+      else subnetIds.push(ip.subnet_id);
+    }
+  }
+  const existing = [...await subnetsOf(q, 'id', subnetIds), ...await subnetsOf(q, 'network_id', gatewayNetworks)];
+  for (const sub of existing) {
+    for (const s of newSubnets) {
+      if (cidrsOverlap(toCidr(sub.cidr), toCidr(s.cidr))) {
+        throw routerBadRequest(`Cidr ${s.cidr} of subnet ${s.id} overlaps with cidr ${sub.cidr} of subnet ${sub.id}`);
+      }
+    }
+  }
 }

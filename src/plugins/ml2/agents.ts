@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestContext } from '../auth/context.js';
-import type { ResourceHandler } from '../api/controller.js';
-import type { Item } from '../api/body.js';
-import { HTTPMethodNotAllowed, HTTPNotFound, NeutronError } from '../api/errors.js';
-import type { ApiModel } from '../api/registry.js';
-import type { ListQuery } from '../api/query.js';
-import type { Database, Queryable } from '../db/database.js';
-import { SqlResource, type CommitListener } from '../db/resource.js';
-
-export class AgentNotFound extends NeutronError {
-  constructor(id: string) { super('AgentNotFound', 404, `Agent ${id} could not be found.`); }
-}
+import type { RequestContext } from '../../lib/context.js';
+import { AgentNotFound, HTTPMethodNotAllowed, HTTPNotFound } from '../../lib/errors.js';
+import type { ApiModel } from '../../api/model.js';
+import type { Database } from '../../db/database.js';
+import { SqlResource, type CommitListener } from '../../registry/resource.js';
+import type { Item } from '../../lib/definitions.js';
+import type { ListQuery, ResourceHandler } from '../../registry/handler.js';
+import type { Queryable } from '../../db/schema.js';
 
 export const AGENT_TYPE_DHCP = 'DHCP agent';
 export const AGENT_TYPE_L3 = 'L3 agent';
@@ -129,7 +125,7 @@ export function createAgentResource(db: Database, api: ApiModel, agentDownTime: 
     async extend(_q, items) {
       for (const a of items) a.alive = isAlive(a.heartbeat_timestamp as string, agentDownTime);
     },
-  }, (id) => new AgentNotFound(id));
+  }, (id) => new AgentNotFound({ id }));
   return {
     ...resource.handler(),
     create: async () => { throw new HTTPMethodNotAllowed(); },

@@ -2,11 +2,11 @@
  * neutron-lib's address validators and converters, with its exact messages (the "Reason" of a
  * 400). Validators return the message or undefined.
  */
-import { pyRepr } from '../api/attributes.js';
+import { pyRepr } from './attributes.js';
 import {
   AllowedAddressPairsMissingIP, DuplicateAddressPairInRequest, HTTPBadRequest, InvalidInput, InvalidInputSubnetServiceType,
   InvalidSubnetServiceType,
-} from '../api/errors.js';
+} from './errors.js';
 import { cidrToString, formatIp, parseCidr, parseIp, pyInt, type Cidr } from './address.js';
 import { formatMac, parseMac, readMac } from './mac.js';
 

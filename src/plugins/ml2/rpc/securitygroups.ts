@@ -3,13 +3,16 @@
  * SecurityGroupServerRpcCallback, version 1.3, from the security-group tables. Set-based: a fixed
  * number of queries for any number of devices.
  */
-import type { RequestContext } from '../../auth/context.js';
-import type { Item } from '../../api/body.js';
-import type { Database, Queryable } from '../../db/database.js';
-import { inChunks } from '../../db/chunks.js';
-import type { Endpoint } from '../server.js';
+import type { RequestContext } from '../../../lib/context.js';
+import type { Database } from '../../../db/database.js';
+import { inChunks } from '../../../db/chunks.js';
+import type { Endpoint } from '../../../rpc/server.js';
 import { deviceName, devicesToPortIds } from './devices.js';
-import { elevated, filterQuery, type CoreResources } from './dhcp.js';
+import { elevated, type CoreResources } from './dhcp.js';
+import type { Item } from '../../../lib/definitions.js';
+import { filterQuery } from '../../../registry/handler.js';
+import type { Queryable } from '../../../db/schema.js';
+import { DEVICE_OWNER_NETWORK_PREFIX } from '../../../lib/constants.js';
 
 const DIRECTION_IP_PREFIX: Record<string, string> = { ingress: 'source_ip_prefix', egress: 'dest_ip_prefix' };
 /** DHCP server and client ports and the ethertype, by IP version */
@@ -114,7 +117,7 @@ export class SecurityGroupServerRpcCallback implements Endpoint {
     const ports = deviceOf.size ? await this.core.ports.list(elevated(ctx), filterQuery({ id: [...deviceOf.keys()] })) : [];
     const out: Record<string, Item> = {};
     for (const p of ports) {
-      if (String(p.device_owner ?? '').startsWith('network:')) continue;
+      if (String(p.device_owner ?? '').startsWith(DEVICE_OWNER_NETWORK_PREFIX)) continue;
       out[p.id as string] = {
         ...p,
         device: deviceOf.get(p.id as string),

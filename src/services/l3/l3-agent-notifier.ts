@@ -3,9 +3,9 @@
  * cast to `l3_agent.<host>` of each agent hosting the router, router_deleted as a fanout,
  * router_added_to_agent as a call to a newly chosen agent. Called after the commit, never in it.
  */
-import type { RequestContext } from '../../auth/context.js';
-import { RpcClient } from '../client.js';
-import type { Transport } from '../transport.js';
+import type { RequestContext } from '../../lib/context.js';
+import { RpcClient } from '../../rpc/client.js';
+import type { Transport } from '../../rpc/transport.js';
 
 export const L3_AGENT_TOPIC = 'l3_agent';
 

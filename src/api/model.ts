@@ -1,5 +1,5 @@
-import type { AttributeDef } from './attributes.js';
-import { STANDARD_RESOURCES, TAGGABLE_RESOURCES, type ExtensionDef, type ResourceDef } from './definitions/types.js';
+import type { AttributeDef } from '../lib/attributes.js';
+import { STANDARD_RESOURCES, TAGGABLE_RESOURCES, type ExtensionDef, type ResourceDef } from '../lib/definitions.js';
 
 /** The API as served: the resources with every loaded extension's attributes merged in. */
 export interface ApiModel {

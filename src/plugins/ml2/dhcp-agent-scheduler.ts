@@ -6,11 +6,12 @@
  * transaction fails on it and runs again, and then finds the network hosted.
  */
 import { createHash } from 'node:crypto';
-import { NetworkHostedByDHCPAgent, NetworkNotFound, NetworkNotHostedByDhcpAgent } from '../api/errors.js';
-import type { Database, Queryable, Tx } from '../db/database.js';
-import { bumpRevision } from '../db/resource.js';
-import { inChunks } from '../db/chunks.js';
-import { AGENT_TYPE_DHCP, agentFromRow, agentTime, isAlive, type AgentRow } from '../plugins/agents.js';
+import { NetworkHostedByDHCPAgent, NetworkNotFound, NetworkNotHostedByDhcpAgent } from '../../lib/errors.js';
+import type { Database } from '../../db/database.js';
+import { inChunks } from '../../db/chunks.js';
+import { AGENT_TYPE_DHCP, agentFromRow, agentTime, isAlive, type AgentRow } from './agents.js';
+import { bumpRevision } from '../../registry/revisions.js';
+import type { Queryable, Tx } from '../../db/schema.js';
 
 export interface DhcpSchedulerOptions {
   /** [DEFAULT] dhcp_agents_per_network */

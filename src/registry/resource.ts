@@ -1,19 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type SelectQueryBuilder } from 'kysely';
-import type { RequestContext } from '../auth/context.js';
-import type { AttributeDef, StorageKind } from '../api/attributes.js';
-import { UNSET } from '../api/attributes.js';
-import type { Item } from '../api/body.js';
-import type { CreateOpts, ResourceHandler } from '../api/controller.js';
-import type { ResourceDef } from '../api/definitions/types.js';
-import { RevisionNumberConstraintFailed, type NeutronError } from '../api/errors.js';
-import type { ListQuery } from '../api/query.js';
-import { isDataError, timestamp, type Database, type Queryable, type Tx } from './database.js';
-import { inChunks } from './chunks.js';
-import { preparedWrite, type PreparedWrite } from './prepared.js';
+import { sql } from 'kysely';
+import type { RequestContext } from '../lib/context.js';
+import { type AttributeDef, type StorageKind, UNSET } from '../lib/attributes.js';
+import type { Item, ResourceDef } from '../lib/definitions.js';
+import { RevisionNumberConstraintFailed, type NeutronError } from '../lib/errors.js';
+import { isDataError, timestamp, type Database } from '../db/database.js';
+import { bumpRevision } from './revisions.js';
+import { inChunks } from '../db/chunks.js';
+import { preparedWrite, type PreparedWrite } from '../db/prepared.js';
 import { loadTags, SqlTags, tagFilters } from './tags.js';
-
-export type Select = SelectQueryBuilder<any, any, any>;
+import type { CreateOpts, ListQuery, ResourceHandler } from './handler.js';
+import type { Queryable, Select, Tx } from '../db/schema.js';
 
 /** The places where a resource differs from the generic path (a Kubernetes-style strategy). */
 export interface ResourceHooks {
@@ -428,19 +425,4 @@ function checkRevision(current: Item, ifMatch: number | null | undefined): void 
   if (ifMatch === undefined || ifMatch === null) return;
   const rev = current.revision_number as number;
   if (rev !== ifMatch) throw new RevisionNumberConstraintFailed({ expected: ifMatch, current: rev });
-}
-
-/**
- * One revision per transaction and object, as Neutron's revision plugin counts them: a child's
- * change (a subnet on its network, an address on its port) bumps the parent too.
- */
-export async function bumpRevision(tx: Tx, table: string, id: string, set: Record<string, unknown> = {}): Promise<void> {
-  const bumped = ((tx as any).__bumped ??= new Set<string>()) as Set<string>;
-  const key = `${table}:${id}`;
-  const values: Record<string, unknown> = { ...set, updated_at: timestamp() };
-  if (!bumped.has(key)) {
-    bumped.add(key);
-    values.revision_number = sql`revision_number + 1`;
-  }
-  await tx.updateTable(table).set(values).where('id', '=', id).execute();
 }

@@ -43,6 +43,7 @@ export const NotImplementedErr = def<string>(501, 'NotImplementedError', (m) => 
 // neutron_lib.exceptions: input and policy -------------------------------------------------
 export const InvalidInput = def<{ error_message: string }>(400, 'InvalidInput', (p) => `Invalid input for operation: ${p.error_message}.`);
 export const PolicyNotAuthorized = def<{ action: string }>(403, 'PolicyNotAuthorized', (p) => `${p.action} is disallowed by policy`);
+export const InvalidScope = def<{ rule: string; scopes: string; token_scope: string }>(403, 'InvalidScope', (p) => `${p.rule} requires a scope of ${p.scopes}, request was made with ${p.token_scope} scope.`);
 export const AdminRequired = def<{ reason: string }>(403, 'AdminRequired', (p) => `User does not have admin privileges: ${p.reason}.`);
 export const RevisionNumberConstraintFailed = def<{ expected: number; current: number }>(412, 'RevisionNumberConstraintFailed', (p) => `Constrained to ${p.expected}, but current revision is ${p.current}`);
 export const ExtensionNotFound = def<{ alias: string }>(404, 'ExtensionNotFound', (p) => `Extension with alias ${p.alias} does not exist`);
@@ -161,6 +162,7 @@ export const FloatingIPPortAlreadyAssociated = def<{ floating_ip_address: string
 export const ExternalIpAddressExhausted = def<{ net_id: string }>(400, 'ExternalIpAddressExhausted', (p) => `Unable to find any IP address on external network ${p.net_id}.`);
 export const PortInUse = def<{ port_id: string; net_id: string; device_id: string }>(409, 'PortInUse', (p) => `Unable to complete operation on port ${p.port_id} for network ${p.net_id}. Port already has an attached device ${p.device_id}.`);
 export const SubnetMismatchForPort = def<{ port_id: string; subnet_id: string }>(400, 'SubnetMismatchForPort', (p) => `Subnet on port ${p.port_id} does not match the requested subnet ${p.subnet_id}.`);
+export const AgentNotFound = def<{ id: string }>(404, 'AgentNotFound', (p) => `Agent ${p.id} could not be found.`);
 export const InvalidL3Agent = def<{ id: string }>(404, 'InvalidL3Agent', (p) => `Agent ${p.id} is not a L3 Agent or has been disabled`);
 export const RouterHostedByL3Agent = def<{ router_id: string; agent_id: string }>(409, 'RouterHostedByL3Agent', (p) => `The router ${p.router_id} has been already hosted by the L3 Agent ${p.agent_id}.`);
 export const RouterNotHostedByL3Agent = def<{ router_id: string; agent_id: string }>(409, 'RouterNotHostedByL3Agent', (p) => `The router ${p.router_id} is not hosted by L3 agent ${p.agent_id}.`);

@@ -4,9 +4,11 @@
  * binding_index) key keeps concurrent schedulers in several processes from binding a router
  * twice: the loser's transaction fails on it, runs again and finds the router hosted.
  */
-import type { Database, Queryable } from '../db/database.js';
-import { inChunks } from '../db/chunks.js';
-import { AGENT_TYPE_L3, agentFromRow, isAlive, type AgentRow } from '../plugins/agents.js';
+import type { Database } from '../../db/database.js';
+import { inChunks } from '../../db/chunks.js';
+import { AGENT_TYPE_L3, agentFromRow, isAlive, type AgentRow } from '../../plugins/ml2/agents.js';
+import type { Queryable } from '../../db/schema.js';
+import { DEVICE_OWNER_ROUTER_GW } from '../../lib/constants.js';
 
 export interface L3SchedulerOptions {
   /** [DEFAULT] agent_down_time (s) */
@@ -53,7 +55,7 @@ async function gatewayNetworks(q: Queryable, routerIds: string[]): Promise<Map<s
   const out = new Map<string, string>();
   await inChunks(routerIds, async (chunk) => {
     const rows = await q.selectFrom('ports').select(['device_id', 'network_id'])
-      .where('device_id', 'in', chunk).where('device_owner', '=', 'network:router_gateway').execute();
+      .where('device_id', 'in', chunk).where('device_owner', '=', DEVICE_OWNER_ROUTER_GW).execute();
     for (const r of rows) out.set(r.device_id, r.network_id);
   });
   return out;
