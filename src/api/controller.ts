@@ -92,11 +92,8 @@ export class Controller {
     const { items: raw, bulk } = createItems(this.def, body);
     const items = raw.map((r) => prepareCreate(this.def, r, ctx));
     const action = `create_${this.def.name}`;
-    for (const item of items) {
-      const target = this.handler.policyTarget ? await this.handler.policyTarget(ctx, item) : item;
-      this.policy.enforce(ctx, this.composedActions(action, item, null), target);
-    }
     const created = await this.handler.create(ctx, items, {
+      authorize: (target) => this.policy.enforce(ctx, this.composedActions(action, target, null), target),
       checkQuota: this.quotas && ((tx, list) => this.quotas!.enforce(tx, this.def.name, list)),
     });
     const view = this.viewer(ctx, null);
@@ -107,7 +104,7 @@ export class Controller {
     const changes = prepareUpdate(this.def, updateItem(this.def, body), ctx);
     const updated = await this.handler.update(ctx, id, changes, {
       ifMatch,
-      authorize: (current) => this.authorizeWrite(ctx, `update_${this.def.name}`, { ...current, ...changes }, changes),
+      authorize: (target) => this.authorizeWrite(ctx, `update_${this.def.name}`, target, changes),
     });
     return this.view(ctx, updated, null);
   }
@@ -128,12 +125,11 @@ export class Controller {
   }
 
   /** A write the caller may not see is 404; one it may see but not make is 403 (Neutron's PolicyHook). */
-  private async authorizeWrite(ctx: RequestContext, action: string, target: Item, changes: Item | null): Promise<void> {
-    const full = this.handler.policyTarget ? await this.handler.policyTarget(ctx, target) : target;
+  private authorizeWrite(ctx: RequestContext, action: string, target: Item, changes: Item | null): void {
     try {
-      this.policy.enforce(ctx, this.composedActions(action, full, changes), full);
+      this.policy.enforce(ctx, this.composedActions(action, target, changes), target);
     } catch (e) {
-      if (isNeutronError(e) && e instanceof PolicyNotAuthorized && !this.policy.check(ctx, `get_${this.def.name}`, full)) {
+      if (isNeutronError(e) && e instanceof PolicyNotAuthorized && !this.policy.check(ctx, `get_${this.def.name}`, target)) {
         throw new HTTPNotFound();
       }
       throw e;

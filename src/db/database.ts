@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { DBConnectionError, HTTPConflict, InvalidInput, isNeutronError } from '../lib/errors.js';
 import { type Config, databaseUrl } from '../config/index.js';
 import { GroupCommit } from './group-commit.js';
-import type { Queryable, Tx } from './schema.js';
+import type { Queryable, Tables, Tx } from './schema.js';
 import {
   createDialect, DEFAULT_POOL, parseConnectionUrl, redact, type Dialect, type PoolOptions, type SessionOptions,
 } from './connection.js';
@@ -81,7 +81,7 @@ export function isConnectionError(e: any): boolean {
 }
 
 export class Database {
-  readonly kysely: Kysely<any>;
+  readonly kysely: Kysely<Tables>;
   readonly dialect: Dialect;
   /** the URL with its password masked */
   readonly description: string;
@@ -97,7 +97,7 @@ export class Database {
     this.maxRetries = opts.maxRetries ?? 20;
     this.log = opts.log;
     const session: SessionOptions = { mysqlSqlMode: 'TRADITIONAL', mysqlWsrepSyncWait: null, ...opts.session };
-    this.kysely = new Kysely<any>({
+    this.kysely = new Kysely<Tables>({
       dialect: createDialect(parsed, { ...DEFAULT_POOL, ...opts.pool }, session, (e) => {
         this.log?.warn({ err: e }, 'database connection lost while idle');
       }),
@@ -159,7 +159,7 @@ export class Database {
         const { result, tx } = this.groupCommit
           ? await this.groupCommit.run(fn)
           : await this.kysely.transaction().execute(async (tx) => ({ result: await fn(tx), tx }));
-        for (const f of (tx as any)[ON_COMMITTED] ?? []) {
+        for (const f of perTransaction<Array<() => void>>(tx, ON_COMMITTED, () => [])) {
           try {
             f();
           } catch (err) {
@@ -187,16 +187,26 @@ export class Database {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const ON_COMMITTED = Symbol('onCommitted');
+/**
+ * What a module keeps for the length of one write transaction (callbacks, locks held, objects
+ * whose revision was bumped), under a key of its own; a transaction that runs again starts afresh.
+ */
+export function perTransaction<T>(tx: Tx, key: symbol, create: () => T): T {
+  const state = tx as unknown as Record<symbol, T>;
+  return (state[key] ??= create());
+}
+
+const ON_COMMITTED = Symbol('on committed');
 
 /**
- * Runs `fn` once the write transaction `tx` has committed; never if it rolls back (a transaction
- * that runs again starts with no callbacks). For notifications about writes made inside another
- * resource's transaction.
+ * Runs `fn` once the write transaction `tx` has committed; never if it rolls back. The registry
+ * publishes the after_ events of writes made inside another resource's transaction so.
  */
 export function onCommitted(tx: Tx, fn: () => void): void {
-  ((tx as any)[ON_COMMITTED] ??= []).push(fn);
+  perTransaction<Array<() => void>>(tx, ON_COMMITTED, () => []).push(fn);
 }
+
+const NAMED_LOCKS = Symbol('named locks');
 
 function translate(e: unknown): unknown {
   if (isConnectionError(e)) return new DBConnectionError();
@@ -221,7 +231,7 @@ export function forUpdate<QB extends { forUpdate(): QB }>(q: Queryable, qb: QB):
  */
 export async function lockNamed(tx: Tx, name: string): Promise<void> {
   if (onSqlite(tx)) return;
-  const held = ((tx as any).__locks ??= new Set<string>()) as Set<string>;
+  const held = perTransaction(tx, NAMED_LOCKS, () => new Set<string>());
   if (held.has(name)) return;
   const take = () => tx.selectFrom('locks').select('name').where('name', '=', name).forUpdate().executeTakeFirst();
   if (!(await take())) {

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { workerWriteTurns, type WriteTurns } from './write-turns.js';
-import type { Tx } from './schema.js';
+import type { Tables, Tx } from './schema.js';
 
 /** at most this many writes share one SQLite transaction, so that none waits long for the batch */
 const MAX_BATCH = 32;
@@ -24,7 +24,7 @@ export class GroupCommit {
   private readonly queue: Job[] = [];
   private running = false;
 
-  constructor(private readonly kysely: Kysely<any>, private readonly turns: WriteTurns | null = workerWriteTurns()) {}
+  constructor(private readonly kysely: Kysely<Tables>, private readonly turns: WriteTurns | null = workerWriteTurns()) {}
 
   /** Runs `fn` in the next batch; resolves once that batch has committed. */
   run<T>(fn: (tx: Tx) => Promise<T>): Promise<{ result: T; tx: Tx }> {
@@ -56,7 +56,7 @@ export class GroupCommit {
     }
   }
 
-  private async runBatch(conn: Kysely<any>): Promise<void> {
+  private async runBatch(conn: Kysely<Tables>): Promise<void> {
     // waiting here for the lock lets more writes join the batch
     await sql`begin immediate`.execute(conn);
     const batch = this.queue.splice(0, MAX_BATCH);

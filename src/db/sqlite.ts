@@ -19,7 +19,7 @@ export class SqliteServerDialect implements Dialect {
   createDriver(): Driver { return new SqliteServerDriver(this.file); }
   createQueryCompiler() { return new SqliteQueryCompiler(); }
   createAdapter() { return new SqliteAdapter(); }
-  createIntrospector(db: Kysely<any>) { return new SqliteIntrospector(db); }
+  createIntrospector(db: Kysely<unknown>) { return new SqliteIntrospector(db); }
 }
 
 const STATEMENT_CACHE_SIZE = 500;

@@ -7,7 +7,7 @@
  * ipallocations (subnet_id, ip_address); range updates are compare-and-set, and a lost race runs
  * the whole transaction again (Database.write).
  */
-import { forUpdate, onSqlite } from '../db/database.js';
+import { forUpdate, onSqlite, perTransaction } from '../db/database.js';
 import { prepared, preparedWrite } from '../db/prepared.js';
 import { IpAddressAlreadyAllocated } from '../lib/errors.js';
 import { formatIp, parseIp, type IpAddress, type IpRange, type IpVersion } from '../lib/address.js';
@@ -97,9 +97,11 @@ export async function replacePools(tx: Tx, subnetId: string, pools: readonly IpR
  * with each other: a compare-and-set that lost to a transaction that committed first would run the
  * whole transaction again, and a long one could lose every time. Once per transaction.
  */
+const LOCKED_SUBNETS = Symbol('subnets locked');
+
 async function lockSubnet(tx: Tx, subnetId: string): Promise<void> {
   if (onSqlite(tx)) return;
-  const locked = ((tx as any).__lockedSubnets ??= new Set<string>()) as Set<string>;
+  const locked = perTransaction(tx, LOCKED_SUBNETS, () => new Set<string>());
   if (locked.has(subnetId)) return;
   locked.add(subnetId);
   await tx.selectFrom('subnets').select('id').where('id', '=', subnetId).forUpdate().execute();

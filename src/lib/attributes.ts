@@ -29,12 +29,40 @@ export interface AttributeDef {
   enforcePolicy?: boolean;
   /** converts one filter value from the query string (defaults to `convert`) */
   convertFilter?: Converter;
-  /** the column holding the attribute; absent = computed by the plugin */
+  /** the column of the resource's table holding the attribute; without it or `child`: computed */
   column?: string;
   kind?: StorageKind;
+  /** the attribute is stored in rows of another table */
+  child?: ChildTable;
   primaryKey?: boolean;
   /** keys of a dict-valued attribute: each one given adds a `<action>:<attr>:<key>` policy rule */
   dictKeys?: string[];
+}
+
+/**
+ * An attribute stored in another table, one row per value, keyed by the owning object's id (the
+ * generic store loads it set-based, writes it on create and replaces it on update; the rows go
+ * with the object through ON DELETE CASCADE).
+ */
+export interface ChildTable {
+  table: string;
+  /** the column holding the owning object's id */
+  parent: string;
+  /** the column of a value; for values that are dicts, the column of each key */
+  value: string | Readonly<Record<string, string>>;
+  /** how a scalar value is stored (json: as JSON text) */
+  kind?: StorageKind;
+  /**
+   * One row at most, and several attributes may share it (ML2's port bindings): each attribute
+   * is its column's value, null without a row; the row is written when one of them is not null.
+   */
+  single?: boolean;
+  /** the order the rows are read in */
+  orderBy?: readonly string[];
+  /** a column that holds each value's index in the list, which is read back in that order */
+  position?: string;
+  /** loaded by the store but written by the resource's own code (addresses by IPAM) */
+  readOnly?: boolean;
 }
 
 export class ConversionError extends Error {}

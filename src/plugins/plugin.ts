@@ -4,6 +4,7 @@ import type { Authorizer } from '../api/controller.js';
 import type { SubRoutes } from '../api/tags.js';
 import type { ApiModel } from '../api/model.js';
 import type { Database } from '../db/database.js';
+import type { EventRegistry } from '../registry/events.js';
 import type { Endpoint, Transport } from '../rpc/index.js';
 import type { ResourceHandler } from '../registry/handler.js';
 
@@ -18,6 +19,8 @@ export interface PluginContext {
   config: Config;
   api: ApiModel;
   db: Database;
+  /** the event registry of this process: every resource's writes are published there */
+  events: EventRegistry;
   log: Logger;
   /** every loaded plugin, by name, for plugins that work with others (L3 with the core plugin) */
   plugins: ReadonlyMap<string, Plugin>;

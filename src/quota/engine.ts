@@ -5,7 +5,7 @@ import type { Config } from '../config/index.js';
 import type { Database } from '../db/database.js';
 import { prepared } from '../db/prepared.js';
 import type { Item } from '../lib/definitions.js';
-import type { Queryable, Tx } from '../db/schema.js';
+import { dynamic, type Queryable, type Tx } from '../db/schema.js';
 
 /** The resources Neutron counts, in the order its quota API lists them, with their collections. */
 const COUNTED: Array<[name: string, collection: string]> = [
@@ -87,7 +87,7 @@ export class QuotaEngine {
 
   count(q: Queryable, projectId: string, resource: string): Promise<number> {
     const r = this.resources.get(resource)!;
-    return q.selectFrom(r.table).select((eb) => eb.fn.countAll().as('n')).where('project_id', '=', projectId)
+    return dynamic(q).selectFrom(r.table).select((eb) => eb.fn.countAll().as('n')).where('project_id', '=', projectId)
       .executeTakeFirstOrThrow().then((row) => Number(row.n));
   }
 

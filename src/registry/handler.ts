@@ -4,6 +4,7 @@
  */
 import type { RequestContext } from '../lib/context.js';
 import type { Item } from '../lib/definitions.js';
+import { HTTPMethodNotAllowed, HTTPNotFound } from '../lib/errors.js';
 import type { Tx } from '../db/schema.js';
 
 export type SortDir = 'asc' | 'desc';
@@ -26,17 +27,23 @@ export function filterQuery(filters: Record<string, unknown[]> = {}): ListQuery 
   return { fields: null, filters: new Map(Object.entries(filters)), sorts: [], limit: null, marker: null, pageReverse: false };
 }
 
-/**
- * What a create runs inside its transaction: the quota check, before inserting; it returns what
- * to run once the items are inserted, before the commit.
- */
+/** What the controller hands a create. */
 export interface CreateOpts {
+  /** the policy check of each item, given its policy target; before the transaction */
+  authorize?(target: Item): void | Promise<void>;
+  /**
+   * The quota check, first thing in the create's transaction; it returns what to run once the
+   * items are inserted, before the commit.
+   */
   checkQuota?(tx: Tx, items: Item[]): Promise<(() => Promise<void>) | undefined>;
 }
 
+/** What the controller hands an update, a delete or a member action. */
 export interface WriteOpts {
+  /** If-Match: revision_number=N */
   ifMatch?: number | null;
-  authorize?(current: Item, changes?: Item): void | Promise<void>;
+  /** the policy check of the stored object, given its policy target (with `changes` applied), inside the transaction */
+  authorize?(target: Item, changes?: Item): void | Promise<void>;
 }
 
 /** What a plugin provides for each resource it serves (SqlResource implements it). */
@@ -45,12 +52,10 @@ export interface ResourceHandler {
   /** the same unpaginated list handed over in batches (see SqlResource.listBatches) */
   listBatches?(ctx: RequestContext, q: ListQuery): AsyncIterable<Item[]>;
   get(ctx: RequestContext, id: string): Promise<Item>;
-  /** must call opts.checkQuota first thing in its transaction, and what it returns after inserting */
+  /** must call opts.authorize for each item, and opts.checkQuota first thing in its transaction */
   create(ctx: RequestContext, items: Item[], opts?: CreateOpts): Promise<Item[]>;
   update(ctx: RequestContext, id: string, changes: Item, opts: WriteOpts): Promise<Item>;
   delete(ctx: RequestContext, id: string, opts: WriteOpts): Promise<void>;
-  /** adds the parent fields policy rules refer to (e.g. `network:tenant_id`) */
-  policyTarget?(ctx: RequestContext, item: Item): Promise<Item>;
   /** the tags sub-resource (standard-attr-tag) */
   tags?: TagHandler;
   /** member actions, e.g. `add_router_interface`: PUT /v2.0/<collection>/<id>/<action> */
@@ -74,3 +79,13 @@ export interface TagHandler {
   clear(ctx: RequestContext, id: string): Promise<void>;
 }
 
+
+/** A collection that is not a table of its own (availability zones, IP availability): it can be listed and shown only (405 otherwise). */
+export function readOnlyHandler(read: Pick<ResourceHandler, 'list'> & Partial<Pick<ResourceHandler, 'get'>>): ResourceHandler {
+  const refuse = async (): Promise<never> => { throw new HTTPMethodNotAllowed(); };
+  return {
+    list: read.list,
+    get: read.get ?? (async () => { throw new HTTPNotFound(); }),
+    create: refuse, update: refuse, delete: refuse,
+  };
+}

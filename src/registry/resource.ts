@@ -1,83 +1,80 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import type { AttributeDef, StorageKind } from '../lib/attributes.js';
 import type { RequestContext } from '../lib/context.js';
-import { type AttributeDef, type StorageKind, UNSET } from '../lib/attributes.js';
 import type { Item, ResourceDef } from '../lib/definitions.js';
-import { RevisionNumberConstraintFailed, type NeutronError } from '../lib/errors.js';
-import { isDataError, timestamp, type Database } from '../db/database.js';
-import { bumpRevision } from './revisions.js';
+import { HTTPMethodNotAllowed, RevisionNumberConstraintFailed, type NeutronError } from '../lib/errors.js';
 import { inChunks } from '../db/chunks.js';
+import { isDataError, onCommitted, timestamp, type Database } from '../db/database.js';
 import { preparedWrite, type PreparedWrite } from '../db/prepared.js';
+import { dynamic, type Queryable, type Select, type Tx } from '../db/schema.js';
+import { ChildAttributes, fromDb, toDb } from './children.js';
+import type { EventRegistry, UpdateEvent, WriteEvent, WriteOperation } from './events.js';
+import type { CreateOpts, ListQuery, MemberAction, ResourceHandler, WriteOpts } from './handler.js';
+import { bumpRevision } from './revisions.js';
 import { loadTags, SqlTags, tagFilters } from './tags.js';
-import type { CreateOpts, ListQuery, ResourceHandler } from './handler.js';
-import type { Queryable, Select, Tx } from '../db/schema.js';
 
-/** The places where a resource differs from the generic path (a Kubernetes-style strategy). */
-export interface ResourceHooks {
+/**
+ * Where a resource differs from the generic path (a Kubernetes-style strategy): each hook says
+ * when it runs. Other modules join a resource's writes through the event registry, not here.
+ */
+export interface ResourceStrategy {
+  /** the resource's NotFound error */
+  notFound(id: string): NeutronError;
   /** rows visible to callers who are neither admin nor advsvc */
   scope?(qb: Select, ctx: RequestContext): Select;
   /** filters on attributes that have no column of their own */
   filters?: Record<string, (qb: Select, values: unknown[], ctx: RequestContext) => Select>;
   /**
-   * fills computed attributes for a batch of items, set-based; `wanted` (null: all) names the
-   * attributes the caller will read, so that what nobody reads need not be loaded
+   * fills computed attributes for a batch of items, set-based, after the child attributes;
+   * `wanted` (null: all) names the attributes the caller will read
    */
   extend?(q: Queryable, items: Item[], ctx: RequestContext, wanted: ReadonlySet<string> | null): Promise<void>;
   /**
-   * The stored attributes that extend computes each of its attributes from. Declaring it says that
-   * extend copes with items holding only the wanted attributes and these, so that a list with
-   * fields= reads only those columns.
+   * The stored attributes (columns or child attributes) that extend computes each of its
+   * attributes from. Declaring it says that extend copes with items holding only the wanted
+   * attributes and these, so that a list with fields= reads only those.
    */
   sources?: Record<string, readonly string[]>;
-  /** before the row is inserted (the item has its id): validation, allocations */
-  beforeCreate?(tx: Tx, ctx: RequestContext, item: Item): Promise<void>;
-  /** after the row is inserted: rows of other tables that refer to it */
-  afterCreate?(tx: Tx, ctx: RequestContext, item: Item): Promise<void>;
   /**
-   * Fills the computed attributes of an object just created (`item`: its columns as stored) from
-   * what beforeCreate and afterCreate left on `written`, instead of reading them back; without it
-   * the object is read back.
+   * The policy target of an object: the object plus the parent fields rules read (e.g.
+   * `network:tenant_id`). For a create it may leave what it read on `reads`, which the first
+   * run of the create's transaction finds on its WriteEvent.
+   */
+  policyTarget?(q: Queryable, ctx: RequestContext, item: Item, reads: Partial<WriteEvent>): Promise<Item>;
+  /** before a list is read, outside any transaction (a project's default security group is made) */
+  beforeList?(ctx: RequestContext, query: ListQuery): Promise<void>;
+  /** a whole create request (bulk included), after its policy check, before its transaction */
+  prepareCreate?(ctx: RequestContext, items: Item[]): Item[] | Promise<Item[]>;
+  /** before the row is inserted (`event.current` has its id): validation, allocations */
+  beforeCreate?(tx: Tx, event: WriteEvent): Promise<void>;
+  /** after the row and its child attributes are inserted: rows of other tables that refer to it */
+  afterCreate?(tx: Tx, event: WriteEvent): Promise<void>;
+  /**
+   * Fills the computed attributes of an object just created (`item`: its columns and child
+   * attributes as written) from what the hooks left on `written`, instead of reading it back;
+   * without it the object is read back.
    */
   created?(item: Item, written: Item): void;
-  /** before the row is updated: may change `changes` */
-  beforeUpdate?(tx: Tx, ctx: RequestContext, current: Item, changes: Item): Promise<void>;
-  afterUpdate?(tx: Tx, ctx: RequestContext, current: Item, changes: Item): Promise<void>;
-  /** before the row is deleted: in-use checks, releases */
-  beforeDelete?(tx: Tx, ctx: RequestContext, current: Item): Promise<void>;
-  /** checks only a delete through the API makes, not `remove` by another resource (a router's ports) */
-  checkDelete?(tx: Tx, ctx: RequestContext, current: Item): Promise<void>;
-  /** after the transaction committed: notifications */
-  afterCommit?(event: 'create' | 'update' | 'delete', ctx: RequestContext, item: Item, previous?: Item): void;
+  /** before the row is updated: may change `event.changes` */
+  beforeUpdate?(tx: Tx, event: UpdateEvent): Promise<void>;
+  /** after the row and its child attributes are updated */
+  afterUpdate?(tx: Tx, event: UpdateEvent): Promise<void>;
+  /** before the row is deleted, after the before_delete subscribers: in-use checks, releases */
+  beforeDelete?(tx: Tx, event: WriteEvent): Promise<void>;
+  /** member actions: PUT /v2.0/<collection>/<id>/<action> */
+  actions?: Record<string, MemberAction>;
+  /** methods the resource does not have (405) */
+  unsupported?: ReadonlyArray<'create' | 'update' | 'delete'>;
 }
 
-/** A subscriber to a resource's committed writes (agent notifiers); it must not throw. */
-export type CommitListener = (event: 'create' | 'update' | 'delete', ctx: RequestContext, item: Item, previous?: Item) => void;
-
-export interface WriteOptions {
-  /** If-Match: revision_number=N */
-  ifMatch?: number | null;
-  /** policy check on the stored object (and the change), inside the transaction */
-  authorize?(current: Item, changes?: Item): void | Promise<void>;
+/** What a SqlResource works with: the database, and the registry its writes are published to. */
+export interface Store {
+  db: Database;
+  events: EventRegistry;
 }
 
 interface Column { attr: string; column: string; kind: StorageKind }
-
-function toDb(kind: StorageKind, v: unknown): unknown {
-  if (v === undefined || v === UNSET) return null;
-  if (kind === 'bool') return v === null ? null : v ? 1 : 0;
-  if (kind === 'json') return JSON.stringify(v);
-  return v;
-}
-
-function fromDb(kind: StorageKind, v: unknown): unknown {
-  if (v === null || v === undefined) return null;
-  switch (kind) {
-    case 'bool': return v === true || v === 1 || v === '1';
-    case 'int': return Number(v);
-    case 'json': return typeof v === 'string' ? JSON.parse(v) : v;
-    default: return v;
-  }
-}
 
 /**
  * Items per batch of an unpaginated list: small enough that building one batch stays in V8's young
@@ -86,51 +83,68 @@ function fromDb(kind: StorageKind, v: unknown): unknown {
  */
 const LIST_BATCH_SIZE = 250;
 
-/** Generic list/get/create/update/delete of one resource's table, driven by its definition. */
-export class SqlResource {
+/**
+ * Generic list/get/create/update/delete of one resource's table, driven by its definition and its
+ * strategy: the handler the controller calls for it.
+ */
+export class SqlResource implements ResourceHandler {
   readonly columns: Column[];
   readonly table: string;
+  readonly db: Database;
   /** the tags sub-resource, when the resource is taggable and standard-attr-tag is loaded */
   readonly tags?: SqlTags;
+  readonly actions?: Record<string, MemberAction>;
+  private readonly events: EventRegistry;
+  private readonly children: ChildAttributes;
   private readonly builtinFilters: Record<string, (qb: Select, values: unknown[], ctx: RequestContext) => Select> = {};
-  private readonly commitListeners: CommitListener[] = [];
   private readonly inserts = new Map<string, PreparedWrite<Record<string, unknown>>>();
 
-  constructor(
-    readonly db: Database,
-    readonly def: ResourceDef,
-    readonly hooks: ResourceHooks,
-    readonly notFound: (id: string) => NeutronError,
-  ) {
+  constructor(store: Store, readonly def: ResourceDef, readonly strategy: ResourceStrategy) {
+    this.db = store.db;
+    this.events = store.events;
     this.table = def.table;
+    this.actions = strategy.actions;
     this.columns = Object.entries(def.attributes)
       .filter((e): e is [string, AttributeDef & { column: string }] => !!e[1].column && e[0] !== 'tenant_id')
       .map(([attr, a]) => ({ attr, column: a.column, kind: a.kind ?? 'string' }));
-    if (this.isTagged) {
-      this.tags = new SqlTags({ db, table: this.table, resourceType: def.name, collection: def.collection, exists: (q, id, ctx) => this.exists(q, id, ctx) });
-      this.builtinFilters = tagFilters(this.table, def.name);
+    this.children = new ChildAttributes(def);
+    for (const attr of this.children.attributes) {
+      const filter = this.children.filter(attr, this.table);
+      if (filter && def.attributes[attr]!.isFilter) this.builtinFilters[attr] = filter;
     }
-  }
-
-  /** Calls `listener` after each committed create, update and delete, after hooks.afterCommit. */
-  onCommit(listener: CommitListener): void {
-    this.commitListeners.push(listener);
-  }
-
-  private committed(event: 'create' | 'update' | 'delete', ctx: RequestContext, item: Item, previous?: Item): void {
-    this.hooks.afterCommit?.(event, ctx, item, previous);
-    for (const l of this.commitListeners) l(event, ctx, item, previous);
+    if (this.isTagged) {
+      this.tags = new SqlTags({ db: this.db, table: this.table, resourceType: def.name, collection: def.collection, exists: (q, id, ctx) => this.exists(q, id, ctx) });
+      Object.assign(this.builtinFilters, tagFilters(this.table, def.name));
+    }
   }
 
   private get isTagged(): boolean {
     return !!this.def.taggable && 'tags' in this.def.attributes;
   }
 
-  /** Computed attributes (those in `wanted`, or all): tags, then the resource's own extend hook. */
+  notFound(id: string): NeutronError {
+    return this.strategy.notFound(id);
+  }
+
+  /**
+   * Everything but the columns (those in `wanted`, with what they are computed from, or all):
+   * tags, child attributes, the strategy's own, then the extenders subscribed in the registry.
+   */
   private async extend(q: Queryable, items: Item[], ctx: RequestContext, wanted: ReadonlySet<string> | null = null): Promise<void> {
     if (!items.length) return;
     if (this.isTagged && (!wanted || wanted.has('tags'))) await loadTags(q, this.def.name, items);
-    await this.hooks.extend?.(q, items, ctx, wanted);
+    await this.children.load(q, items, wanted && this.withSources(wanted));
+    await this.strategy.extend?.(q, items, ctx, wanted);
+    for (const extender of this.events.extendersOf(this.def.name)) await extender(q, items, ctx, wanted);
+  }
+
+  /** `wanted` with the attributes the strategy computes them from. */
+  private withSources(wanted: ReadonlySet<string>): ReadonlySet<string> {
+    const sources = this.strategy.sources;
+    if (!sources) return wanted;
+    const out = new Set(wanted);
+    for (const a of wanted) for (const s of sources[a] ?? []) out.add(s);
+    return out;
   }
 
   /** Whether the object exists and is visible to the caller (the scoping of a GET). */
@@ -153,14 +167,14 @@ export class SqlResource {
   }
 
   private base(q: Queryable, ctx: RequestContext | null): Select {
-    let qb: Select = q.selectFrom(this.table).selectAll(this.table);
-    if (ctx && !ctx.isAdmin && !ctx.isAdvsvc && this.hooks.scope) qb = this.hooks.scope(qb, ctx);
+    let qb: Select = dynamic(q).selectFrom(this.table).selectAll(this.table);
+    if (ctx && !ctx.isAdmin && !ctx.isAdvsvc && this.strategy.scope) qb = this.strategy.scope(qb, ctx);
     return qb;
   }
 
   private applyFilters(qb: Select, filters: Map<string, unknown[]>, ctx: RequestContext): Select {
     for (const [attr, values] of filters) {
-      const custom = this.hooks.filters?.[attr] ?? this.builtinFilters[attr];
+      const custom = this.strategy.filters?.[attr] ?? this.builtinFilters[attr];
       if (custom) {
         qb = custom(qb, values, ctx);
         continue;
@@ -176,6 +190,7 @@ export class SqlResource {
   }
 
   async list(ctx: RequestContext, query: ListQuery): Promise<Item[]> {
+    await this.strategy.beforeList?.(ctx, query);
     return this.db.read(async (q) => {
       const items = (await this.selectRows(q, ctx, query)).map((r) => this.fromRow(r));
       await this.extend(q, items, ctx, query.fields ? new Set(query.fields) : null);
@@ -190,10 +205,11 @@ export class SqlResource {
    * Only the attributes in `query.fields` (null: all) need be filled.
    */
   async *listBatches(ctx: RequestContext, query: ListQuery, size = LIST_BATCH_SIZE): AsyncGenerator<Item[]> {
+    await this.strategy.beforeList?.(ctx, query);
     const wanted = query.fields ? new Set(query.fields) : null;
-    const columns = wanted && this.hooks.sources ? this.columnsFor(wanted, this.hooks.sources) : this.columns;
-    const select = (q: Queryable) => (columns === this.columns ? q.selectFrom(this.table).selectAll(this.table)
-      : q.selectFrom(this.table).select(columns.map((c) => `${this.table}.${c.column}`)));
+    const columns = wanted && this.strategy.sources ? this.columnsFor(wanted, this.strategy.sources) : this.columns;
+    const select = (q: Queryable) => (columns === this.columns ? dynamic(q).selectFrom(this.table).selectAll(this.table)
+      : dynamic(q).selectFrom(this.table).select(columns.map((c) => `${this.table}.${c.column}`)));
     const ids = await this.db.read(async (q) => (await this.selectRows(q, ctx, query, true)).map((r) => r.id as string));
     for (let i = 0; i < ids.length; i += size) {
       const chunk = ids.slice(i, i + size);
@@ -228,7 +244,7 @@ export class SqlResource {
     if (query.limit !== null && !sorts.some(([c]) => c === 'id')) sorts.push(['id', 'asc']);
     const effective = query.pageReverse ? sorts.map(([c, d]) => [c, d === 'asc' ? 'desc' : 'asc'] as [string, 'asc' | 'desc']) : sorts;
     if (query.marker !== null) {
-      const marker = await noMatchOnDataError(q.selectFrom(this.table).selectAll().where('id', '=', query.marker).executeTakeFirst(), undefined);
+      const marker = await noMatchOnDataError(dynamic(q).selectFrom(this.table).selectAll().where('id', '=', query.marker).executeTakeFirst(), undefined);
       if (!marker) throw this.notFound(query.marker);
       // rows after the marker in the sort order, where NULL is the smallest value
       const t = this.table;
@@ -254,19 +270,6 @@ export class SqlResource {
     const rows = await noMatchOnDataError(qb.execute(), []);
     if (query.pageReverse) rows.reverse();
     return rows;
-  }
-
-  /** This resource as the controller calls it; plugins spread it and add or override what differs. */
-  handler(): ResourceHandler {
-    return {
-      list: (ctx, q) => this.list(ctx, q),
-      listBatches: (ctx, q) => this.listBatches(ctx, q),
-      get: (ctx, id) => this.get(ctx, id),
-      create: (ctx, items, opts) => this.create(ctx, items, opts),
-      update: (ctx, id, changes, opts) => this.update(ctx, id, changes, opts),
-      delete: (ctx, id, opts) => this.delete(ctx, id, opts),
-      tags: this.tags,
-    };
   }
 
   /** The object, or the resource's NotFound when it does not exist or the caller may not see it. */
@@ -299,33 +302,77 @@ export class SqlResource {
     return item;
   }
 
-  async create(ctx: RequestContext, items: Item[], opts: CreateOpts = {}): Promise<Item[]> {
-    const created = await this.db.write(async (tx) => {
-      const settleQuota = await opts.checkQuota?.(tx, items);
-      let out: Item[];
-      if (items.length === 1) {
-        out = [await this.insert(tx, ctx, items[0]!)];
-      } else {
-        // a bulk create reads its objects back set-based: one select and one extend for all of them
-        const ids: string[] = [];
-        for (const input of items) ids.push((await this.insertRow(tx, ctx, input)).id as string);
-        out = await this.loadMany(tx, ids, ctx);
-      }
-      await settleQuota?.();
-      return out;
-    });
-    for (const item of created) this.committed('create', ctx, item);
-    return created;
+  /** The policy target of an object (see ResourceStrategy.policyTarget). */
+  private policyTarget(q: Queryable, ctx: RequestContext, item: Item, reads: Partial<WriteEvent> = {}): Promise<Item> {
+    return this.strategy.policyTarget ? this.strategy.policyTarget(q, ctx, item, reads) : Promise.resolve(item);
   }
 
-  /** Inserts one item inside a caller's transaction and returns it as the API shows it. */
+  /**
+   * The object an update, a delete or a member action works on, inside its transaction: loaded
+   * as the caller sees it (NotFound otherwise) and locked, checked by `opts.authorize` on its
+   * policy target (with `changes` applied) and against If-Match.
+   */
+  async loadForWrite(tx: Tx, ctx: RequestContext, id: string, opts: WriteOpts, changes?: Item): Promise<Item> {
+    const current = await this.load(tx, id, ctx, true);
+    if (opts.authorize) await opts.authorize(await this.policyTarget(tx, ctx, changes ? { ...current, ...changes } : current), changes);
+    checkRevision(current, opts.ifMatch);
+    return current;
+  }
+
+  private refuse(method: 'create' | 'update' | 'delete'): void {
+    if (this.strategy.unsupported?.includes(method)) throw new HTTPMethodNotAllowed();
+  }
+
+  async create(ctx: RequestContext, input: Item[], opts: CreateOpts = {}): Promise<Item[]> {
+    this.refuse('create');
+    const requests: Array<{ item: Item; reads: Partial<WriteEvent> }> = [];
+    for (const item of input) {
+      const reads: Partial<WriteEvent> = {};
+      const target = await this.db.read((q) => this.policyTarget(q, ctx, item, reads));
+      await opts.authorize?.(target);
+      requests.push({ item, reads });
+    }
+    let items = requests.map((r) => r.item);
+    if (this.strategy.prepareCreate) items = await this.strategy.prepareCreate(ctx, items);
+    const events = await this.db.write(async (tx) => {
+      const settleQuota = await opts.checkQuota?.(tx, items);
+      const written: WriteEvent[] = [];
+      for (const [i, item] of items.entries()) {
+        // what the policy check read serves the first run only: a run after a lost race reads anew
+        const reads = requests[i]!.reads;
+        requests[i]!.reads = {};
+        written.push(await this.insertRow(tx, ctx, item, reads, false));
+      }
+      if (written.length === 1) {
+        written[0]!.current = await this.answer(tx, ctx, written[0]!.current);
+      } else {
+        // a bulk create reads its objects back set-based: one select and one extend for all of them
+        const loaded = await this.loadMany(tx, written.map((e) => e.current.id as string), ctx);
+        loaded.forEach((item, i) => { written[i]!.current = item; });
+      }
+      await settleQuota?.();
+      return written;
+    });
+    await Promise.all(events.map((e) => this.events.committed('after_create', e)));
+    return events.map((e) => e.current);
+  }
+
+  /** Inserts one object inside a caller's transaction (a router's gateway port) and returns it as the API shows it. */
   async insert(tx: Tx, ctx: RequestContext, input: Item): Promise<Item> {
-    const written = await this.insertRow(tx, ctx, input);
-    if (!this.hooks.created) return this.load(tx, written.id as string, ctx);
-    // the columns as they read back, with no tags yet
+    const event = await this.insertRow(tx, ctx, input, {}, true);
+    event.current = await this.answer(tx, ctx, event.current);
+    this.afterCommit(tx, 'after_create', event);
+    return event.current;
+  }
+
+  /** A created object as the API shows it: built from what was written (strategy.created), or read back. */
+  private async answer(tx: Tx, ctx: RequestContext, written: Item): Promise<Item> {
+    if (!this.strategy.created) return this.load(tx, written.id as string, ctx);
+    // the columns as they read back, the child attributes as written, no tags yet
     const item = this.fromRow(this.toRow(written));
+    for (const attr of this.children.attributes) item[attr] = written[attr] ?? null;
     if (this.isTagged) item.tags = [];
-    this.hooks.created(item, written);
+    this.strategy.created(item, written);
     return item;
   }
 
@@ -334,77 +381,93 @@ export class SqlResource {
     const key = columns.join();
     let insert = this.inserts.get(key);
     if (!insert) {
-      insert = preparedWrite((q, p) => q.insertInto(this.table).values(Object.fromEntries(columns.map((c) => [c, p[c]]))));
+      insert = preparedWrite((q, p) => dynamic(q).insertInto(this.table).values(Object.fromEntries(columns.map((c) => [c, p[c]]))));
       this.inserts.set(key, insert);
     }
     return insert;
   }
 
-  /** Inserts one item (hooks included) inside a caller's transaction; returns it as the hooks left it. */
-  private async insertRow(tx: Tx, ctx: RequestContext, input: Item): Promise<Item> {
+  /** Inserts one object, hooks and subscribers included; its event holds it as they left it. */
+  private async insertRow(tx: Tx, ctx: RequestContext, input: Item, reads: Partial<WriteEvent>, nested: boolean): Promise<WriteEvent> {
     const item: Item = { ...input, id: randomUUID() };
     if (this.def.standardAttributes) {
       const now = timestamp();
       Object.assign(item, { created_at: now, updated_at: now, revision_number: 0 });
       item.description ??= '';
     }
-    await this.hooks.beforeCreate?.(tx, ctx, item);
+    const event: WriteEvent = { ...reads, resource: this.def.name, context: ctx, current: item, nested };
+    await this.strategy.beforeCreate?.(tx, event);
+    await this.events.publish('before_create', tx, event);
     const row = this.toRow(item);
     await this.insertOf(Object.keys(row)).run(tx, row);
-    await this.hooks.afterCreate?.(tx, ctx, item);
-    return item;
+    await this.children.insert(tx, item);
+    await this.strategy.afterCreate?.(tx, event);
+    await this.events.publish('precommit_create', tx, event);
+    return event;
   }
 
-  async update(ctx: RequestContext, id: string, changes: Item, opts: WriteOptions = {}): Promise<Item> {
-    let previous!: Item;
-    const updated = await this.db.write(async (tx) => {
-      previous = await this.load(tx, id, ctx, true);
-      await opts.authorize?.(previous, changes);
-      checkRevision(previous, opts.ifMatch);
-      return this.modify(tx, ctx, previous, changes);
+  async update(ctx: RequestContext, id: string, changes: Item, opts: WriteOpts = {}): Promise<Item> {
+    this.refuse('update');
+    const event = await this.db.write(async (tx) => {
+      const original = await this.loadForWrite(tx, ctx, id, opts, changes);
+      return this.updateRow(tx, ctx, original, changes, false);
     });
-    this.committed('update', ctx, updated, previous);
-    return updated;
+    await this.events.committed('after_update', event);
+    return event.current;
   }
 
   /**
-   * Updates an object loaded in a caller's transaction (another resource's write: an L3 router
-   * moving its ports); the hooks run, and the caller calls `emit` once it has committed.
+   * Updates an object loaded in a caller's transaction (a router moving its ports), hooks and
+   * subscribers included; its after_update subscribers run once that transaction commits.
    */
-  async modify(tx: Tx, ctx: RequestContext, previous: Item, changes: Item): Promise<Item> {
-    const id = previous.id as string;
-    const change = { ...changes };
-    await this.hooks.beforeUpdate?.(tx, ctx, previous, change);
-    const row = this.toRow(change);
+  async modify(tx: Tx, ctx: RequestContext, original: Item, changes: Item): Promise<Item> {
+    const event = await this.updateRow(tx, ctx, original, changes, true);
+    this.afterCommit(tx, 'after_update', event);
+    return event.current;
+  }
+
+  private async updateRow(tx: Tx, ctx: RequestContext, original: Item, requested: Item, nested: boolean): Promise<WriteEvent> {
+    const id = original.id as string;
+    const changes = { ...requested };
+    const event: UpdateEvent = { resource: this.def.name, context: ctx, original, changes, current: { ...original, ...changes }, nested };
+    await this.strategy.beforeUpdate?.(tx, event);
+    await this.events.publish('before_update', tx, event);
+    const row = this.toRow(changes);
     if (this.def.standardAttributes) await bumpRevision(tx, this.table, id, row);
-    else if (Object.keys(row).length) await tx.updateTable(this.table).set(row).where('id', '=', id).execute();
-    await this.hooks.afterUpdate?.(tx, ctx, previous, change);
-    return this.load(tx, id, ctx);
+    else if (Object.keys(row).length) await dynamic(tx).updateTable(this.table).set(row).where('id', '=', id).execute();
+    await this.children.update(tx, original, changes);
+    await this.strategy.afterUpdate?.(tx, event);
+    event.current = { ...original, ...changes };
+    await this.events.publish('precommit_update', tx, event);
+    event.current = await this.load(tx, id, ctx);
+    return event;
   }
 
-  async delete(ctx: RequestContext, id: string, opts: WriteOptions = {}): Promise<void> {
-    const deleted = await this.db.write(async (tx) => {
-      const current = await this.load(tx, id, ctx, true);
-      await opts.authorize?.(current);
-      checkRevision(current, opts.ifMatch);
-      await this.hooks.checkDelete?.(tx, ctx, current);
-      await this.remove(tx, ctx, current);
-      return current;
-    });
-    this.committed('delete', ctx, deleted);
+  async delete(ctx: RequestContext, id: string, opts: WriteOpts = {}): Promise<void> {
+    this.refuse('delete');
+    const event = await this.db.write(async (tx) => this.deleteRow(tx, ctx, await this.loadForWrite(tx, ctx, id, opts), false));
+    await this.events.committed('after_delete', event);
   }
 
-  /** Deletes an object loaded in a caller's transaction; the caller calls `emit` once it has committed. */
+  /** Deletes an object loaded in a caller's transaction; its after_delete subscribers run once that transaction commits. */
   async remove(tx: Tx, ctx: RequestContext, current: Item): Promise<void> {
-    const id = current.id as string;
-    await this.hooks.beforeDelete?.(tx, ctx, current);
-    if (this.def.taggable) await tx.deleteFrom('tags').where('resource_type', '=', this.def.name).where('resource_id', '=', id).execute();
-    await tx.deleteFrom(this.table).where('id', '=', id).execute();
+    this.afterCommit(tx, 'after_delete', await this.deleteRow(tx, ctx, current, true));
   }
 
-  /** The after-commit hook and listeners of a write made with insert, modify or remove. */
-  emit(event: 'create' | 'update' | 'delete', ctx: RequestContext, item: Item, previous?: Item): void {
-    this.committed(event, ctx, item, previous);
+  private async deleteRow(tx: Tx, ctx: RequestContext, current: Item, nested: boolean): Promise<WriteEvent> {
+    const event: WriteEvent = { resource: this.def.name, context: ctx, current, original: current, nested };
+    await this.events.publish('before_delete', tx, event);
+    await this.strategy.beforeDelete?.(tx, event);
+    if (this.def.taggable) await tx.deleteFrom('tags').where('resource_type', '=', this.def.name).where('resource_id', '=', current.id as string).execute();
+    // child attributes go with the row (ON DELETE CASCADE)
+    await dynamic(tx).deleteFrom(this.table).where('id', '=', current.id as string).execute();
+    await this.events.publish('precommit_delete', tx, event);
+    return event;
+  }
+
+  /** The after_ event of a write made in a caller's transaction, once that transaction commits. */
+  private afterCommit(tx: Tx, name: `after_${WriteOperation}`, event: WriteEvent): void {
+    onCommitted(tx, () => void this.events.committed(name, event));
   }
 }
 

@@ -1,18 +1,21 @@
 import { sql } from 'kysely';
-import { timestamp } from '../db/database.js';
-import type { Tx } from '../db/schema.js';
+import { perTransaction, timestamp } from '../db/database.js';
+import { dynamic, type Tx } from '../db/schema.js';
+
+const BUMPED = Symbol('revisions bumped');
 
 /**
  * One revision per transaction and object, as Neutron's revision plugin counts them: a child's
- * change (a subnet on its network, an address on its port) bumps the parent too.
+ * change (a subnet on its network, an address on its port) bumps the parent too. `set` are more
+ * columns of the same row to change.
  */
 export async function bumpRevision(tx: Tx, table: string, id: string, set: Record<string, unknown> = {}): Promise<void> {
-  const bumped = ((tx as any).__bumped ??= new Set<string>()) as Set<string>;
+  const bumped = perTransaction(tx, BUMPED, () => new Set<string>());
   const key = `${table}:${id}`;
   const values: Record<string, unknown> = { ...set, updated_at: timestamp() };
   if (!bumped.has(key)) {
     bumped.add(key);
     values.revision_number = sql`revision_number + 1`;
   }
-  await tx.updateTable(table).set(values).where('id', '=', id).execute();
+  await dynamic(tx).updateTable(table).set(values).where('id', '=', id).execute();
 }

@@ -9,6 +9,7 @@ import { authtokenOptions, KeystoneAuth } from '../auth/keystone.js';
 import { PolicyEngine } from '../auth/policy/engine.js';
 import type { Config } from '../config/index.js';
 import { Database } from '../db/database.js';
+import { EventRegistry } from '../registry/events.js';
 import { pendingMigrations, upgrade } from '../db/migrate.js';
 import { quotaRoutes } from '../quota/api.js';
 import { QuotaEngine } from '../quota/engine.js';
@@ -82,7 +83,8 @@ export async function startPlugins({ config, log, configDirs = [], role = 'api',
       enforceScope: config.oslo_policy.enforce_scope,
       logger: log,
     });
-    const context: PluginContext = { config, api, db, log, plugins: new Map(candidates.map((p) => [p.name, p])), transport, role };
+    const events = new EventRegistry(log);
+    const context: PluginContext = { config, api, db, events, log, plugins: new Map(candidates.map((p) => [p.name, p])), transport, role };
     const handlers: Record<string, ResourceHandler> = {};
     for (const p of candidates) {
       Object.assign(handlers, await p.start(context));

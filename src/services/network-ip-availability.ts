@@ -1,11 +1,11 @@
-import { HTTPMethodNotAllowed, NetworkNotFound } from '../lib/errors.js';
+import { cidrSize, parseIp, toCidr } from '../lib/address.js';
+import type { Item } from '../lib/definitions.js';
+import { NetworkNotFound } from '../lib/errors.js';
 import { inChunks } from '../db/chunks.js';
 import type { Database } from '../db/database.js';
-import { cidrSize, parseIp, toCidr } from '../lib/address.js';
-import type { Plugin, PluginContext } from '../plugins/plugin.js';
-import type { Item } from '../lib/definitions.js';
-import type { ListQuery, ResourceHandler } from '../registry/handler.js';
 import type { Queryable } from '../db/schema.js';
+import { readOnlyHandler, type ResourceHandler } from '../registry/handler.js';
+import type { Plugin, PluginContext } from '../plugins/plugin.js';
 
 /** A count as JSON shows it: a number, or a BigInt past 2^53 (an IPv6 subnet's size). */
 function count(n: bigint): number | bigint {
@@ -68,16 +68,14 @@ export async function ipAvailabilities(q: Queryable, filters: Map<string, unknow
 }
 
 export function createIpAvailabilityResource(db: Database): ResourceHandler {
-  const refuse = async () => { throw new HTTPMethodNotAllowed(); };
-  return {
-    list: (_ctx, query: ListQuery) => db.read((q) => ipAvailabilities(q, query.filters)),
+  return readOnlyHandler({
+    list: (_ctx, query) => db.read((q) => ipAvailabilities(q, query.filters)),
     get: async (_ctx, id) => {
       const [found] = await db.read((q) => ipAvailabilities(q, new Map([['network_id', [id]]])));
       if (!found) throw new NetworkNotFound({ net_id: id });
       return found;
     },
-    create: refuse, update: refuse, delete: refuse,
-  };
+  });
 }
 
 /** The network_ip_availability service plugin, which Neutron loads by default. */

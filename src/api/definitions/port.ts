@@ -42,6 +42,8 @@ export const port: ResourceDef = {
     fixed_ips: {
       allowPost: true, allowPut: true, isVisible: true, isFilter: true, default: UNSET, enforcePolicy: true,
       validate: validateFixedIps, convertFilter: convertKeyValueFilter,
+      // allocated by IPAM
+      child: { table: 'ipallocations', parent: 'port_id', value: { subnet_id: 'subnet_id', ip_address: 'ip_address' }, readOnly: true },
     },
     device_id: {
       allowPost: true, allowPut: true, isVisible: true, isFilter: true, isSort: true, default: '',

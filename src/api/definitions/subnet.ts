@@ -55,9 +55,19 @@ export const subnet: ResourceDef = {
       allowPost: true, allowPut: true, isVisible: true, isFilter: true, isSort: true, default: UNSET,
       convert: convertIpToCanonicalFormat, validate: validateIpAddressOrNone, column: 'gateway_ip', kind: 'string',
     },
-    allocation_pools: { allowPost: true, allowPut: true, isVisible: true, default: UNSET, convert: canonicalPools, validate: validateIpPools },
-    dns_nameservers: { allowPost: true, allowPut: true, isVisible: true, default: UNSET, convert: noneToEmptyList, validate: validateNameservers },
-    host_routes: { allowPost: true, allowPut: true, isVisible: true, default: UNSET, convert: noneToEmptyList, validate: validateHostRoutes },
+    allocation_pools: {
+      allowPost: true, allowPut: true, isVisible: true, default: UNSET, convert: canonicalPools, validate: validateIpPools,
+      // written with the subnet's free ranges by IPAM
+      child: { table: 'subnet_allocation_pools', parent: 'subnet_id', value: { start: 'first_ip', end: 'last_ip' }, position: 'pool_index', readOnly: true },
+    },
+    dns_nameservers: {
+      allowPost: true, allowPut: true, isVisible: true, default: UNSET, convert: noneToEmptyList, validate: validateNameservers,
+      child: { table: 'subnet_dns_nameservers', parent: 'subnet_id', value: 'address', position: 'order' },
+    },
+    host_routes: {
+      allowPost: true, allowPut: true, isVisible: true, default: UNSET, convert: noneToEmptyList, validate: validateHostRoutes,
+      child: { table: 'subnet_routes', parent: 'subnet_id', value: { destination: 'destination', nexthop: 'nexthop' } },
+    },
     tenant_id: projectAttribute(),
     enable_dhcp: {
       allowPost: true, allowPut: true, isVisible: true, isFilter: true, isSort: true, default: true,

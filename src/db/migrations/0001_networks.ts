@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { standardColumns } from './columns.js';
 
 /** Networks, their segments, segmentation-id allocations, RBAC entries and tags. */
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   await standardColumns(db.schema.createTable('networks'))
     .addColumn('project_id', 'varchar(255)')
     .addColumn('name', 'varchar(255)', (c) => c.notNull().defaultTo(''))

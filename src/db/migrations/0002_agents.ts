@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 
 /** Agents (filled by report_state) and the DHCP agents hosting each network. */
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createTable('agents')
     .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
     .addColumn('agent_type', 'varchar(255)', (c) => c.notNull())

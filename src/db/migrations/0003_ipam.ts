@@ -5,7 +5,7 @@ import { standardColumns } from './columns.js';
  * Subnets, subnet pools, address scopes, ports and IPAM. Addresses are stored as text (canonical
  * form); availability ranges hold fixed-width hex so that text order is address order.
  */
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createTable('address_scopes')
     .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
     .addColumn('project_id', 'varchar(255)')

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
  * the DHCP and L2 agents say it is wired, and a binding index per DHCP binding so that the database
  * refuses more than dhcp_agents_per_network agents for a network even with concurrent schedulers.
  */
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createTable('ml2_tunnel_endpoints')
     .addColumn('tunnel_type', 'varchar(16)', (c) => c.notNull())
     .addColumn('ip_address', 'varchar(64)', (c) => c.notNull())

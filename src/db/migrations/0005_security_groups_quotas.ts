@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { standardColumns } from './columns.js';
 
 /** Security groups and their rules, each project's default group, quota limits and quota locks. */
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   await standardColumns(db.schema.createTable('security_groups'))
     .addColumn('project_id', 'varchar(255)')
     .addColumn('name', 'varchar(255)', (c) => c.notNull().defaultTo(''))

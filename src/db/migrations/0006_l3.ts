@@ -5,7 +5,7 @@ import { standardColumns } from './columns.js';
  * Routers, their extra routes and L3 agent bindings, floating IPs. A router's gateway and
  * interfaces are its ports (device_id = the router, device_owner network:router_*), not rows here.
  */
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   await standardColumns(db.schema.createTable('routers'))
     .addColumn('project_id', 'varchar(255)')
     .addColumn('name', 'varchar(255)', (c) => c.notNull().defaultTo(''))

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestContext } from '../../lib/context.js';
-import { AgentNotFound, HTTPMethodNotAllowed, HTTPNotFound } from '../../lib/errors.js';
-import type { ApiModel } from '../../api/model.js';
-import type { Database } from '../../db/database.js';
-import { SqlResource, type CommitListener } from '../../registry/resource.js';
 import type { Item } from '../../lib/definitions.js';
-import type { ListQuery, ResourceHandler } from '../../registry/handler.js';
-import type { Queryable } from '../../db/schema.js';
+import { AgentNotFound } from '../../lib/errors.js';
+import type { Database } from '../../db/database.js';
+import type { Updateable } from 'kysely';
+import type { AgentsTable, Queryable } from '../../db/schema.js';
+import { readOnlyHandler, type ResourceHandler } from '../../registry/handler.js';
+import { SqlResource, type Store } from '../../registry/resource.js';
+import type { ApiModel } from '../../api/model.js';
 
 export const AGENT_TYPE_DHCP = 'DHCP agent';
 export const AGENT_TYPE_L3 = 'L3 agent';
@@ -76,7 +76,7 @@ export async function createOrUpdateAgent(db: Database, state: Record<string, an
   }
   const configurations = state.configurations && typeof state.configurations === 'object' ? state.configurations : {};
   const load = state.agent_type === AGENT_TYPE_DHCP ? Math.trunc(Number(configurations[opts.dhcpLoadType] ?? 0)) || 0 : 0;
-  const res: Record<string, unknown> = {
+  const res: Updateable<AgentsTable> & Pick<AgentsTable, 'agent_type' | 'binary' | 'host' | 'topic' | 'configurations'> = {
     agent_type: state.agent_type, binary: state.binary, host: state.host, topic: state.topic,
     configurations: JSON.stringify(configurations), load,
   };
@@ -108,12 +108,10 @@ export async function getAgentByTypeAndHost(q: Queryable, agentType: string, hos
   return r ? agentFromRow(r) : null;
 }
 
-/** The agents API's handler, plus onCommit for what follows an admin change (agent_updated casts). */
-export type AgentResource = ResourceHandler & { onCommit(listener: CommitListener): void };
-
 /** /v2.0/agents: rows written by report_state; the API lists, shows, updates and deletes them. */
-export function createAgentResource(db: Database, api: ApiModel, agentDownTime: number): AgentResource {
-  const resource = new SqlResource(db, api.resources.get('agents')!, {
+export function createAgentResource(store: Store, api: ApiModel, agentDownTime: number): SqlResource {
+  return new SqlResource(store, api.resources.get('agents')!, {
+    notFound: (id) => new AgentNotFound({ id }),
     filters: {
       alive: (qb, values) => {
         const want = values.map(Boolean);
@@ -125,35 +123,26 @@ export function createAgentResource(db: Database, api: ApiModel, agentDownTime: 
     async extend(_q, items) {
       for (const a of items) a.alive = isAlive(a.heartbeat_timestamp as string, agentDownTime);
     },
-  }, (id) => new AgentNotFound({ id }));
-  return {
-    ...resource.handler(),
-    create: async () => { throw new HTTPMethodNotAllowed(); },
-    onCommit: (listener) => resource.onCommit(listener),
-  };
+    unsupported: ['create'],
+  });
 }
 
 const AZ_RESOURCE: Record<string, string> = { 'DHCP agent': 'network', 'L3 agent': 'router' };
 
 /** /v2.0/availability_zones: the zones of the DHCP and L3 agents, available while one is up. */
 export function createAvailabilityZoneResource(db: Database): ResourceHandler {
-  const zones = async (q: Queryable, query: ListQuery): Promise<Item[]> => {
-    const rows = await q.selectFrom('agents').select(['availability_zone', 'agent_type', 'admin_state_up'])
-      .where('availability_zone', 'is not', null).where('agent_type', 'in', Object.keys(AZ_RESOURCE)).execute();
-    const byKey = new Map<string, Item>();
-    for (const r of rows) {
-      const key = `${r.availability_zone}/${AZ_RESOURCE[r.agent_type]}`;
-      const zone = byKey.get(key) ?? { name: r.availability_zone, resource: AZ_RESOURCE[r.agent_type], state: 'unavailable' };
-      if (r.admin_state_up === true || r.admin_state_up === 1) zone.state = 'available';
-      byKey.set(key, zone);
-    }
-    return [...byKey.values()].filter((z) => [...query.filters].every(([k, vs]) => vs.includes(z[k])));
-  };
-  return {
-    list: (_ctx: RequestContext, q: ListQuery) => db.read((x) => zones(x, q)),
-    get: async () => { throw new HTTPNotFound(); },
-    create: async () => { throw new HTTPMethodNotAllowed(); },
-    update: async () => { throw new HTTPMethodNotAllowed(); },
-    delete: async () => { throw new HTTPMethodNotAllowed(); },
-  };
+  return readOnlyHandler({
+    list: (_ctx, query) => db.read(async (q) => {
+      const rows = await q.selectFrom('agents').select(['availability_zone', 'agent_type', 'admin_state_up'])
+        .where('availability_zone', 'is not', null).where('agent_type', 'in', Object.keys(AZ_RESOURCE)).execute();
+      const byKey = new Map<string, Item>();
+      for (const r of rows) {
+        const key = `${r.availability_zone}/${AZ_RESOURCE[r.agent_type]}`;
+        const zone = byKey.get(key) ?? { name: r.availability_zone, resource: AZ_RESOURCE[r.agent_type], state: 'unavailable' };
+        if (r.admin_state_up === true || r.admin_state_up === 1) zone.state = 'available';
+        byKey.set(key, zone);
+      }
+      return [...byKey.values()].filter((z) => [...query.filters].every(([k, vs]) => vs.includes(z[k])));
+    }),
+  });
 }

@@ -1,17 +1,21 @@
+import { ACCESS_EXTERNAL, ACCESS_SHARED } from '../../lib/constants.js';
 import type { RequestContext } from '../../lib/context.js';
+import type { Item } from '../../lib/definitions.js';
 import { HTTPForbidden, NetworkNotFound } from '../../lib/errors.js';
 import { inChunks } from '../../db/chunks.js';
 import { prepared } from '../../db/prepared.js';
-import type { Item } from '../../lib/definitions.js';
 import type { Queryable } from '../../db/schema.js';
+import type { WriteEvent } from '../../registry/events.js';
 
-import { ACCESS_EXTERNAL, ACCESS_SHARED } from '../../lib/constants.js';
-
-/** Network ids that `projectId` reaches through RBAC entries with one of `actions`. */
-export function rbacNetworkIds(q: Pick<Queryable, 'selectFrom'>, projectId: string | null, actions: string[]) {
-  return q.selectFrom('rbac_entries').select('object_id')
-    .where('object_type', '=', 'network').where('action', 'in', actions)
-    .where('target_project', 'in', projectId ? ['*', projectId] : ['*']);
+declare module '../../registry/events.js' {
+  interface WriteEvent {
+    /**
+     * A port's or subnet's network as the create's policy check read it: the create takes it from
+     * here instead of reading it again. A network deleted in between fails the insert's foreign
+     * key, and the run of the transaction that follows (which has no `network`) finds it gone.
+     */
+    network?: NetworkAccess;
+  }
 }
 
 export interface NetworkAccess {
@@ -45,24 +49,6 @@ export async function networkAccess(q: Queryable, ctx: RequestContext, networkId
 }
 
 /**
- * The networks that create policy checks found, by request: the create that follows takes its
- * network from here instead of reading it again (takeCheckedNetwork).
- */
-const checkedForCreate = new WeakMap<RequestContext, Map<string, NetworkAccess>>();
-
-/**
- * The network the policy check of this request's create found, once: a transaction that runs again
- * reads it anew. A network deleted in between fails the insert's foreign key, and the run that
- * follows finds it gone.
- */
-export function takeCheckedNetwork(ctx: RequestContext, networkId: string): NetworkAccess | undefined {
-  const checked = checkedForCreate.get(ctx);
-  const net = checked?.get(networkId);
-  checked?.delete(networkId);
-  return net;
-}
-
-/**
  * `network:tenant_id` and `network:shared` for ports or subnets being shown, set-based: policy
  * rules read them, and an update's or delete's policy check (inside its transaction) finds them
  * on the loaded object instead of querying again.
@@ -70,7 +56,7 @@ export function takeCheckedNetwork(ctx: RequestContext, networkId: string): Netw
 export async function addNetworkFields(q: Queryable, ctx: RequestContext, items: Item[]): Promise<void> {
   const ids = [...new Set(items.map((i) => i.network_id as string))];
   const projects = ctx.projectId ? ['*', ctx.projectId] : ['*'];
-  const nets = new Map<string, { project_id: string; shared: unknown }>();
+  const nets = new Map<string, { project_id: string | null; shared: unknown }>();
   await inChunks(ids, async (chunk) => {
     const rows = await q.selectFrom('networks').select(['networks.id', 'networks.project_id'])
       .select((eb) => eb.exists(eb.selectFrom('rbac_entries').select('object_id').whereRef('object_id', '=', 'networks.id')
@@ -90,7 +76,7 @@ export async function addNetworkFields(q: Queryable, ctx: RequestContext, items:
  * On create (no id yet) it is also Neutron's ownership hook: the network must be visible (else 404)
  * and, for callers other than admin and advsvc, owned by the item's project or shared (else 403).
  */
-export async function networkPolicyTarget(q: Queryable, ctx: RequestContext, item: Item, resource: 'port' | 'subnet'): Promise<Item> {
+export async function networkPolicyTarget(q: Queryable, ctx: RequestContext, item: Item, resource: 'port' | 'subnet', reads: Partial<WriteEvent>): Promise<Item> {
   if (item.id !== undefined && 'network:tenant_id' in item) return item;
   const networkId = item.network_id as string;
   const net = await networkAccess(q, ctx, networkId);
@@ -98,9 +84,6 @@ export async function networkPolicyTarget(q: Queryable, ctx: RequestContext, ite
   if (item.id === undefined && !ctx.isAdmin && !ctx.isAdvsvc && !net.shared && net.projectId !== item.tenant_id) {
     throw new HTTPForbidden(`Tenant ${item.tenant_id} not allowed to create ${resource} on this network`);
   }
-  if (item.id === undefined) {
-    const checked = checkedForCreate.get(ctx) ?? new Map<string, NetworkAccess>();
-    checkedForCreate.set(ctx, checked.set(networkId, net));
-  }
+  if (item.id === undefined) reads.network = net;
   return { ...item, 'network:tenant_id': net.projectId, 'network:shared': net.shared };
 }

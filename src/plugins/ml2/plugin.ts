@@ -1,18 +1,19 @@
+import type { Config } from '../../config/index.js';
+import type { ResourceHandler } from '../../registry/handler.js';
+import type { SqlResource } from '../../registry/resource.js';
 import type { Authorizer } from '../../api/controller.js';
 import type { SubRoutes } from '../../api/tags.js';
-import type { Config } from '../../config/index.js';
-import type { SqlResource } from '../../registry/resource.js';
 import type { Plugin, PluginContext, RpcListener, WorkerSpec } from '../plugin.js';
-import { createAgentResource, createAvailabilityZoneResource } from './agents.js';
 import { createAddressScopeResource } from './address-scopes.js';
-import { createNetworkResource, type NetworkExtender } from './networks.js';
-import { createPortResource, portNetworkExtender, portSubnetHooks, type PortHooks } from './ports.js';
-import { createSubnetPoolResource } from './subnetpools.js';
-import { createSubnetResource, subnetNetworkExtender } from './subnets.js';
-import { createSecurityGroupResources, portSecurityGroups, SECURITY_GROUP_ALIASES } from './security-groups.js';
-import { TypeManager } from './type-manager.js';
+import { createAgentResource, createAvailabilityZoneResource } from './agents.js';
+import { createNetworkResource } from './networks.js';
+import { bindPortsAfterCommit, mechanismDrivers } from './port-binding.js';
+import { createPortResource } from './ports.js';
 import { dhcpAgentStatusCheckWorker, Ml2Rpc } from './rpc/ml2-rpc.js';
-import type { ResourceHandler } from '../../registry/handler.js';
+import { createSecurityGroupResources, SECURITY_GROUP_ALIASES } from './security-groups.js';
+import { createSubnetPoolResource } from './subnetpools.js';
+import { createSubnetResource } from './subnets.js';
+import { TypeManager } from './type-manager.js';
 
 /** ML2, the core plugin: networks, subnets, subnet pools and ports, through type and mechanism drivers. */
 export class Ml2Plugin implements Plugin {
@@ -26,12 +27,8 @@ export class Ml2Plugin implements Plugin {
     'dhcp_agent_scheduler',
   ];
   types?: TypeManager;
-  /** other parts that extend networks (subnets, ports, agents) register here before start */
-  readonly networkExtenders: NetworkExtender[] = [];
-  /** the security-group and L3 plugins join port handling here before start */
-  readonly portHooks: PortHooks = {};
   /** the core resources, for service plugins that work on them (L3 creates and deletes ports) */
-  resources?: { networks: SqlResource; subnets: SqlResource; ports: SqlResource; agents: ResourceHandler };
+  resources?: { networks: SqlResource; subnets: SqlResource; ports: SqlResource; agents: SqlResource };
   /** the agents' RPC: endpoints, port binding, DHCP and L2 agent notifications */
   rpc?: Ml2Rpc;
 
@@ -66,31 +63,28 @@ export class Ml2Plugin implements Plugin {
       physical_network_mtus: config.ml2.physical_network_mtus,
       overlay_ip_version: config.ml2.overlay_ip_version as 4 | 6,
     });
-    // ports first: a network's ports must go (or keep it) before its subnets are deleted
-    this.networkExtenders.push(portNetworkExtender, subnetNetworkExtender);
     const d = config.DEFAULT;
-    const networks = createNetworkResource(db, api, this.types, this.networkExtenders);
-    const subnets = createSubnetResource(db, api, {
+    const networks = createNetworkResource(ctx, api, this.types);
+    const ports = createPortResource(ctx, api, {
+      baseMac: d.base_mac, maxAllowedAddressPairs: d.max_allowed_address_pair, dnsDomain: d.dns_domain,
+    });
+    const subnets = createSubnetResource(ctx, api, {
       maxDnsNameservers: d.max_dns_nameservers, maxSubnetHostRoutes: d.max_subnet_host_routes,
       allowOverlappingIps: d.allow_overlapping_ips, ipv6PdEnabled: d.ipv6_pd_enabled,
-    }, portSubnetHooks);
-    if (api.resources.has('security_groups')) this.portHooks.securityGroups = portSecurityGroups(db);
-    const ports = createPortResource(db, api, {
-      baseMac: d.base_mac, maxAllowedAddressPairs: d.max_allowed_address_pair, dnsDomain: d.dns_domain,
-    }, this.portHooks);
-    const agents = createAgentResource(db, api, config.DEFAULT.agent_down_time);
+    });
+    const agents = createAgentResource(ctx, api, d.agent_down_time);
     this.resources = { networks, subnets, ports, agents };
+    const { drivers, unknown } = mechanismDrivers(config.ml2.mechanism_drivers);
+    if (unknown.length && ctx.role === 'api') ctx.log.warn(`[ml2] mechanism_drivers ${unknown.join(', ')} are not implemented by neutron-ts: ports are not bound by them`);
+    bindPortsAfterCommit(ctx.events, ports, drivers, d.agent_down_time);
     this.rpc = new Ml2Rpc(ctx, { networks, subnets, ports, agents }, new Set(this.types.drivers.keys()));
-    this.networkExtenders.push(this.rpc.networkExtender);
-    const securityGroups = api.resources.has('security_groups') ? createSecurityGroupResources(db, api, this.rpc.l2Notifier, ctx.log) : {};
-    this.rpc.watchSecurityGroups(securityGroups.security_groups, securityGroups.security_group_rules);
     return {
       networks,
       subnets,
-      subnetpools: createSubnetPoolResource(db, api),
-      ports: this.rpc.portsApi(ports),
-      ...(api.resources.has('address_scopes') ? { address_scopes: createAddressScopeResource(db, api) } : {}),
-      ...securityGroups,
+      subnetpools: createSubnetPoolResource(ctx, api),
+      ports,
+      ...(api.resources.has('address_scopes') ? { address_scopes: createAddressScopeResource(ctx, api) } : {}),
+      ...(api.resources.has('security_groups') ? createSecurityGroupResources(ctx, api) : {}),
       agents,
       availability_zones: createAvailabilityZoneResource(db),
     };

@@ -13,6 +13,8 @@ import { linuxbridge } from './mechanism_drivers/linuxbridge.js';
 import { openvswitch } from './mechanism_drivers/openvswitch.js';
 import type { Item } from '../../lib/definitions.js';
 import { bumpRevision } from '../../registry/revisions.js';
+import { PRIORITY_DEFAULT, type EventRegistry, type WriteEvent } from '../../registry/events.js';
+import type { SqlResource } from '../../registry/resource.js';
 import type { Queryable } from '../../db/schema.js';
 import {
   DEVICE_OWNER_AGENT_GW, DEVICE_OWNER_DHCP, DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_HA_INTF, ROUTER_PORT_OWNERS,
@@ -35,6 +37,33 @@ export const NO_PBLOCKS_OWNERS = [
   '', ...ROUTER_PORT_OWNERS, DEVICE_OWNER_DHCP, DEVICE_OWNER_AGENT_GW, DEVICE_OWNER_ROUTER_HA_INTF, DEVICE_OWNER_FLOATINGIP,
 ];
 const UNBOUND = ['unbound', 'binding_failed'];
+
+declare module '../../registry/events.js' {
+  interface WriteEvent {
+    /** a port: it was bound (again) after this write, and `current` is the bound port */
+    rebound?: boolean;
+  }
+}
+
+/** before the after_ subscribers that notify agents: they send the bound port */
+const PRIORITY_BINDING = PRIORITY_DEFAULT - 50;
+
+/**
+ * Binds a port after a create or update committed, before the API answers (ML2's
+ * _bind_port_if_needed): the answer carries the binding (Nova reads binding:vif_type from it).
+ */
+export function bindPortsAfterCommit(events: EventRegistry, ports: SqlResource, drivers: AgentMechanismDriver[], agentDownTime: number): void {
+  if (!drivers.length) return;
+  const bind = async (event: WriteEvent) => {
+    const id = event.current.id as string;
+    if (!bindingNeeded(event.current, event.original)) return;
+    if (!(await bindPort(ports.db, id, drivers, agentDownTime))) return;
+    event.rebound = true;
+    event.current = await ports.get(event.context, id);
+  };
+  events.subscribe('port', 'after_create', bind, PRIORITY_BINDING);
+  events.subscribe('port', 'after_update', bind, PRIORITY_BINDING);
+}
 
 /** Whether a committed port change calls for (re)binding. */
 export function bindingNeeded(port: Item, previous?: Item): boolean {

@@ -1,31 +1,26 @@
 import { sql } from 'kysely';
-import type { RequestContext } from '../../lib/context.js';
 import { UNSET } from '../../lib/attributes.js';
+import {
+  AUTO_DELETE_PORT_OWNERS, DEVICE_OWNER_DHCP, DEVICE_OWNER_DISTRIBUTED, DEVICE_OWNER_NETWORK_PREFIX, ROUTER_INTERFACE_OWNERS,
+  ROUTER_INTERFACE_OWNERS_SNAT, ROUTER_PORT_OWNERS,
+} from '../../lib/constants.js';
+import type { RequestContext } from '../../lib/context.js';
+import type { Item } from '../../lib/definitions.js';
 import {
   AddressPairAndPortSecurityRequired, AllocationOnAutoAddressSubnet, AllowedAddressPairExhausted, DeviceIDNotOwnedByTenant,
   InvalidInput, InvalidIpForNetwork, InvalidIpForSubnet, IpAddressAlreadyAllocated, IpAddressGenerationFailure,
   IpAddressGenerationFailureNoMatchingSubnet, MacAddressInUse, NetworkInUse, NetworkNotFound, PortBound, PortNotFound,
   SubnetNotFound, UnsupportedPortDeviceOwner,
 } from '../../lib/errors.js';
-import type { ApiModel } from '../../api/model.js';
-import { inChunks } from '../../db/chunks.js';
-import type { Database } from '../../db/database.js';
-import { preparedWrite } from '../../db/prepared.js';
-import { SqlResource, type ResourceHooks } from '../../registry/resource.js';
-import { formatIp, isValidIpForSubnet, parseIp, type IpAddress } from '../../lib/address.js';
-import { allocateAny, allocateSpecific, release, type IpamSubnet } from '../../ipam/allocator.js';
+import { formatIp, isAutoAddressSubnet, isValidIpForSubnet, parseIp, type IpAddress } from '../../lib/address.js';
 import { eui64Address, randomMac } from '../../lib/mac.js';
-import { addNetworkFields, networkAccess, networkPolicyTarget, takeCheckedNetwork } from './network-access.js';
-import type { NetworkExtender } from './networks.js';
-import { isAutoAddress, networkSubnets, type SubnetInfo, type SubnetPortHooks } from './subnets.js';
-import type { Item } from '../../lib/definitions.js';
-import type { ResourceHandler } from '../../registry/handler.js';
-import { bumpRevision } from '../../registry/revisions.js';
 import type { Queryable, Select, Tx } from '../../db/schema.js';
-import {
-  AUTO_DELETE_PORT_OWNERS, DEVICE_OWNER_DHCP, DEVICE_OWNER_DISTRIBUTED, DEVICE_OWNER_NETWORK_PREFIX, ROUTER_INTERFACE_OWNERS,
-  ROUTER_INTERFACE_OWNERS_SNAT, ROUTER_PORT_OWNERS,
-} from '../../lib/constants.js';
+import { allocateAny, allocateSpecific, release, type IpamSubnet } from '../../ipam/allocator.js';
+import { SqlResource, type Store } from '../../registry/resource.js';
+import { bumpRevision } from '../../registry/revisions.js';
+import type { ApiModel } from '../../api/model.js';
+import { addNetworkFields, networkAccess, networkPolicyTarget } from './network-access.js';
+import { isAutoAddress, networkSubnets, subnetInfo, type SubnetInfo } from './subnets.js';
 
 export interface PortOptions {
   /** [DEFAULT] base_mac */
@@ -36,37 +31,7 @@ export interface PortOptions {
   dnsDomain: string;
 }
 
-/**
- * Where other plugins join in. The security-group plugin validates and defaults a port's
- * security_groups (it gets the ids as given, or UNSET, and returns the ids to store); until it
- * exists they are stored as given. The L3 plugin answers who owns a router (device_id checks).
- */
-export interface PortHooks {
-  securityGroups?(tx: Tx, ctx: RequestContext, port: Item, requested: string[] | typeof UNSET, current?: string[]): Promise<string[]>;
-  routerProject?(q: Queryable, routerId: string): Promise<string | null>;
-  /** a DELETE through the ports API (not the L3 plugin's own): L3 refuses router ports and disassociates floating IPs */
-  beforeApiDelete?(tx: Tx, ctx: RequestContext, port: Item): Promise<void>;
-}
-
-/** the attributes afterCreate leaves on a new port as `extend` would read them back */
-const WRITTEN_ON_CREATE = [
-  'fixed_ips', 'security_groups', 'allowed_address_pairs', 'extra_dhcp_opts', 'network:tenant_id', 'network:shared',
-  'binding:host_id', 'binding:vif_type', 'binding:vnic_type', 'binding:profile', 'binding:vif_details',
-];
-
-type Binding = { port_id: unknown; host: unknown; vif_type: string; vnic_type: unknown; profile: string; vif_details: string };
-const insertBinding = preparedWrite<Binding>((q, p) => q.insertInto('ml2_port_bindings').values({
-  port_id: p.port_id, host: p.host, vif_type: p.vif_type, vnic_type: p.vnic_type, profile: p.profile, vif_details: p.vif_details,
-}));
-const insertGroupBinding = preparedWrite<{ port_id: string; security_group_id: string }>((q, p) => q.insertInto('port_security_group_bindings')
-  .values({ port_id: p.port_id, security_group_id: p.security_group_id }));
-
 const DNS_DOMAIN_DEFAULT = 'openstacklocal.';
-/** port attribute, ml2_port_bindings column, stored as JSON text */
-const BINDING_COLUMNS: Array<[string, string, boolean]> = [
-  ['binding:host_id', 'host', false], ['binding:vif_type', 'vif_type', false], ['binding:vnic_type', 'vnic_type', false],
-  ['binding:profile', 'profile', true], ['binding:vif_details', 'vif_details', true],
-];
 
 interface FixedIp { subnet_id: string; ip_address: string }
 /** One address to allocate: a specific one, or any from the first of `subnets` that has one. */
@@ -274,18 +239,33 @@ function fixedIpsFilter(qb: Select, values: unknown[]): Select {
   return qb;
 }
 
-export function createPortResource(db: Database, api: ApiModel, opts: PortOptions, plugins: PortHooks = {}): SqlResource & ResourceHandler {
+/**
+ * /v2.0/ports. Ports also take part in their network's and subnets' lives: a network is not
+ * deleted while it has ports other than DHCP-like ones (those go with it), and a new SLAAC subnet
+ * gives the network's ports their EUI-64 addresses at once.
+ */
+export function createPortResource(store: Store, api: ApiModel, opts: PortOptions): SqlResource {
   const def = api.resources.get('ports')!;
   const dnsDomain = !opts.dnsDomain ? '' : opts.dnsDomain.endsWith('.') ? opts.dnsDomain : `${opts.dnsDomain}.`;
   // with the default dns_domain Neutron does not let ports name themselves
   const dnsNamesAllowed = !!dnsDomain && dnsDomain !== DNS_DOMAIN_DEFAULT;
   const hasDns = 'dns_name' in def.attributes;
+  const hasRouters = api.hasExtension('router');
 
+  store.events.subscribe('network', 'before_delete', (tx, { current: network }) => deleteNetworkPorts(tx, network.id as string));
+  store.events.subscribe('subnet', 'precommit_create', async (tx, { current: s }) => {
+    if (isAutoAddressSubnet(s.ipv6_ra_mode as string | null, s.ipv6_address_mode as string | null)) {
+      await addAutoAddresses(tx, subnetInfo(s, Array.isArray(s.service_types) ? s.service_types as string[] : []));
+    }
+  });
+
+  /** _enforce_device_owner_not_router_intf_or_device_id: a router interface names a router of the port's project. */
   async function checkDeviceOwner(q: Queryable, ctx: RequestContext, owner: string, deviceId: string, projectId: string): Promise<void> {
     if (!ROUTER_INTERFACE_OWNERS.includes(owner) || ctx.isAdmin || !deviceId) return;
-    const routerProject = plugins.routerProject ? await plugins.routerProject(q, deviceId) : undefined;
-    if (routerProject === null) return;
-    if (routerProject !== projectId) throw new DeviceIDNotOwnedByTenant({ device_id: deviceId });
+    // without the L3 plugin no router can be checked, and Neutron refuses
+    if (!hasRouters) throw new DeviceIDNotOwnedByTenant({ device_id: deviceId });
+    const router = await q.selectFrom('routers').select('project_id').where('id', '=', deviceId).executeTakeFirst();
+    if (router && router.project_id !== projectId) throw new DeviceIDNotOwnedByTenant({ device_id: deviceId });
   }
 
   function checkAddressPairs(port: Item, pairs: unknown): void {
@@ -294,43 +274,28 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
     if (port.port_security_enabled === false) throw new AddressPairAndPortSecurityRequired();
   }
 
-  /** Stores the port's pairs (a pair given twice once); returns them as the port shows them. */
-  async function storeAddressPairs(tx: Tx, port: Item, pairs: Array<{ ip_address: string; mac_address?: string }>, replace: boolean): Promise<Item[]> {
-    if (replace) await tx.deleteFrom('port_allowed_address_pairs').where('port_id', '=', port.id as string).execute();
-    const rows = new Map(pairs.map((p) => {
-      const row = { port_id: port.id, mac_address: p.mac_address ?? port.mac_address, ip_address: p.ip_address };
-      return [`${row.mac_address}/${row.ip_address}`, row];
+  /** The pairs as stored: the port's MAC where none is given, each pair once. */
+  function addressPairs(port: Item, pairs: Array<{ ip_address: string; mac_address?: string }>): Item[] {
+    const unique = new Map(pairs.map((p) => {
+      const pair = { ip_address: p.ip_address, mac_address: p.mac_address ?? port.mac_address };
+      return [`${pair.mac_address}/${pair.ip_address}`, pair];
     }));
-    if (rows.size) await tx.insertInto('port_allowed_address_pairs').values([...rows.values()]).execute();
-    return [...rows.values()].map((r) => ({ ip_address: r.ip_address, mac_address: r.mac_address }));
+    return [...unique.values()];
   }
 
   /**
-   * extra_dhcp_opts: set on create; an update changes the options it names, and a null value
-   * deletes one. Returns the options it set, as the port shows them.
+   * extra_dhcp_opts as stored: `current` with the options of `given` set (each name and IP
+   * version once, the last one given winning) and those given a null value removed.
    */
-  async function storeDhcpOpts(tx: Tx, portId: string, list: Array<{ opt_name: string; opt_value: string | null; ip_version?: number }>): Promise<Item[]> {
-    const set = new Map<string, Item>();
-    for (const o of list) {
+  function dhcpOpts(current: Item[], given: Array<{ opt_name: string; opt_value: string | null; ip_version?: number }>): Item[] {
+    const opts = new Map(current.map((o) => [`${o.ip_version}/${o.opt_name}`, o]));
+    for (const o of given) {
       const version = o.ip_version ?? 4;
       const key = `${version}/${o.opt_name}`;
-      set.delete(key);
-      await tx.deleteFrom('port_extra_dhcp_opts').where('port_id', '=', portId).where('opt_name', '=', o.opt_name).where('ip_version', '=', version).execute();
-      if (o.opt_value !== null) {
-        await tx.insertInto('port_extra_dhcp_opts').values({ port_id: portId, opt_name: o.opt_name, opt_value: o.opt_value, ip_version: version }).execute();
-        set.set(key, { opt_name: o.opt_name, opt_value: o.opt_value, ip_version: version });
-      }
+      opts.delete(key);
+      if (o.opt_value !== null) opts.set(key, { opt_name: o.opt_name, opt_value: o.opt_value, ip_version: version });
     }
-    return [...set.values()];
-  }
-
-  async function storeSecurityGroups(tx: Tx, ctx: RequestContext, port: Item, requested: unknown, replace: boolean, current?: string[]): Promise<string[]> {
-    const ids = plugins.securityGroups
-      ? await plugins.securityGroups(tx, ctx, port, requested as string[] | typeof UNSET, current)
-      : requested === UNSET ? [] : (requested as string[]);
-    if (replace) await tx.deleteFrom('port_security_group_bindings').where('port_id', '=', port.id as string).execute();
-    for (const id of ids) await insertGroupBinding.run(tx, { port_id: port.id as string, security_group_id: id });
-    return ids;
+    return [...opts.values()];
   }
 
   /** Orders the lists a port has (the same way on every database); with `dns`, derives dns_assignment. */
@@ -350,80 +315,32 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
     }
   }
 
-  const hooks: ResourceHooks = {
+  return new SqlResource(store, def, {
+    notFound: (id) => new PortNotFound({ port_id: id }),
     scope: (qb, ctx) => qb.where((eb) => eb.or([
       eb('ports.project_id', '=', ctx.projectId),
       eb('ports.network_id', 'in', eb.selectFrom('networks').select('id').where('project_id', '=', ctx.projectId)),
     ])),
-
-    filters: {
-      fixed_ips: fixedIpsFilter,
-      'binding:host_id': (qb, values) => qb.where('ports.id', 'in', (eb: any) => eb.selectFrom('ml2_port_bindings').select('port_id').where('host', 'in', values)),
-      security_groups: (qb, values) => qb.where('ports.id', 'in', (eb: any) => eb.selectFrom('port_security_group_bindings').select('port_id').where('security_group_id', 'in', values)),
-    },
-
-    sources: { dns_assignment: ['dns_name'], 'network:tenant_id': ['network_id'], 'network:shared': ['network_id'] },
+    filters: { fixed_ips: fixedIpsFilter },
+    sources: { dns_assignment: ['dns_name', 'fixed_ips'], 'network:tenant_id': ['network_id'], 'network:shared': ['network_id'] },
+    policyTarget: (q, ctx, item, reads) => networkPolicyTarget(q, ctx, item, 'port', reads),
 
     async extend(q, ports, ctx, wanted) {
-      // each table is read only when one of its attributes is wanted
-      const want = (...attrs: string[]) => !wanted || attrs.some((a) => wanted.has(a));
-      const dns = hasDns && want('dns_assignment');
-      const ips = dns || want('fixed_ips');
-      const binding = BINDING_COLUMNS.filter(([attr]) => want(attr));
-      const groups = want('security_groups');
-      const pairs = want('allowed_address_pairs');
-      const dhcp = want('extra_dhcp_opts');
-      const byId = new Map<string, Item>();
-      for (const p of ports) {
-        byId.set(p.id as string, p);
-        if (ips) p.fixed_ips = [];
-        if (groups) p.security_groups = [];
-        if (pairs) p.allowed_address_pairs = [];
-        if (dhcp) p.extra_dhcp_opts = [];
-      }
-      await inChunks([...byId.keys()], async (chunk) => {
-        if (ips) {
-          for (const a of await q.selectFrom('ipallocations').select(['port_id', 'subnet_id', 'ip_address']).where('port_id', 'in', chunk).execute()) {
-            (byId.get(a.port_id)!.fixed_ips as FixedIp[]).push({ subnet_id: a.subnet_id, ip_address: a.ip_address });
-          }
-        }
-        if (binding.length) {
-          const rows = await q.selectFrom('ml2_port_bindings').select(['port_id', ...binding.map(([, column]) => column)])
-            .where('port_id', 'in', chunk).execute();
-          for (const row of rows) {
-            const p = byId.get(row.port_id)!;
-            for (const [attr, column, json] of binding) p[attr] = json ? JSON.parse(row[column]) : row[column];
-          }
-        }
-        if (groups) {
-          for (const s of await q.selectFrom('port_security_group_bindings').select(['port_id', 'security_group_id']).where('port_id', 'in', chunk).execute()) {
-            (byId.get(s.port_id)!.security_groups as string[]).push(s.security_group_id);
-          }
-        }
-        if (pairs) {
-          for (const a of await q.selectFrom('port_allowed_address_pairs').select(['port_id', 'ip_address', 'mac_address']).where('port_id', 'in', chunk).execute()) {
-            (byId.get(a.port_id)!.allowed_address_pairs as unknown[]).push({ ip_address: a.ip_address, mac_address: a.mac_address });
-          }
-        }
-        if (dhcp) {
-          for (const o of await q.selectFrom('port_extra_dhcp_opts').select(['port_id', 'opt_name', 'opt_value', 'ip_version']).where('port_id', 'in', chunk).execute()) {
-            (byId.get(o.port_id)!.extra_dhcp_opts as unknown[]).push({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: Number(o.ip_version) });
-          }
-        }
-      });
       // get_port's deprecated rule lets a network's owner see other projects' ports on it
-      if (want('network:tenant_id', 'network:shared')) await addNetworkFields(q, ctx, ports);
+      if (!wanted || wanted.has('network:tenant_id') || wanted.has('network:shared')) await addNetworkFields(q, ctx, ports);
+      const dns = hasDns && (!wanted || wanted.has('dns_assignment'));
       for (const p of ports) finish(p, dns);
     },
 
     created(port, written) {
-      for (const key of WRITTEN_ON_CREATE) port[key] = written[key];
+      for (const key of ['fixed_ips', 'network:tenant_id', 'network:shared']) port[key] = written[key];
       finish(port, hasDns);
     },
 
-    async beforeCreate(tx, ctx, p) {
+    async beforeCreate(tx, event) {
+      const { context: ctx, current: p } = event;
       await checkDeviceOwner(tx, ctx, p.device_owner as string, p.device_id as string, p.project_id as string);
-      const network = takeCheckedNetwork(ctx, p.network_id as string) ?? await networkAccess(tx, ctx, p.network_id as string);
+      const network = event.network ?? await networkAccess(tx, ctx, p.network_id as string);
       if (!network) throw new NetworkNotFound({ net_id: p.network_id as string });
       p['network:tenant_id'] = network.projectId;
       p['network:shared'] = network.shared;
@@ -438,40 +355,32 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
         p.port_security_enabled = network.portSecurityEnabled;
       }
       checkAddressPairs(p, p.allowed_address_pairs);
+      p.allowed_address_pairs = Array.isArray(p.allowed_address_pairs) ? addressPairs(p, p.allowed_address_pairs as any) : [];
+      p.extra_dhcp_opts = Array.isArray(p.extra_dhcp_opts) ? dhcpOpts([], p.extra_dhcp_opts as any) : [];
+      Object.assign(p, {
+        'binding:host_id': given(p['binding:host_id'], ''), 'binding:vif_type': 'unbound', 'binding:vnic_type': given(p['binding:vnic_type'], 'normal'),
+        'binding:profile': given(p['binding:profile'], {}), 'binding:vif_details': {},
+      });
       p.status = 'DOWN';
       p.ip_allocation = Array.isArray(p.fixed_ips) && !p.fixed_ips.length ? 'none' : 'immediate';
       if (hasDns && !dnsNamesAllowed) p.dns_name = '';
     },
 
-    // what it writes, it leaves on the port for `created` (WRITTEN_ON_CREATE)
-    async afterCreate(tx, ctx, p) {
-      const profile = given(p['binding:profile'], {});
-      const binding = {
-        port_id: p.id, host: given(p['binding:host_id'], ''), vif_type: 'unbound', vnic_type: given(p['binding:vnic_type'], 'normal'),
-        profile: JSON.stringify(profile), vif_details: '{}',
-      };
-      await insertBinding.run(tx, binding);
-      Object.assign(p, {
-        'binding:host_id': binding.host, 'binding:vif_type': binding.vif_type, 'binding:vnic_type': binding.vnic_type,
-        'binding:profile': profile, 'binding:vif_details': {},
-      });
-      p.security_groups = await storeSecurityGroups(tx, ctx, p, p.security_groups ?? UNSET, false);
-      p.allowed_address_pairs = Array.isArray(p.allowed_address_pairs) ? await storeAddressPairs(tx, p, p.allowed_address_pairs as any, false) : [];
-      p.extra_dhcp_opts = Array.isArray(p.extra_dhcp_opts) ? await storeDhcpOpts(tx, p.id as string, p.extra_dhcp_opts as any) : [];
-      // last: on PostgreSQL and MariaDB the free range it takes stays locked until the commit
+    // last: on PostgreSQL and MariaDB the free range it takes stays locked until the commit
+    async afterCreate(tx, { current: p }) {
       p.fixed_ips = await allocateForNewPort(tx, p);
     },
 
-    async beforeUpdate(tx, ctx, current, changes) {
+    async beforeUpdate(tx, { context: ctx, original: current, changes: ch }) {
       const id = current.id as string;
-      const owner = (changes.device_owner ?? current.device_owner) as string;
-      const deviceId = (changes.device_id ?? current.device_id) as string;
-      if ('device_owner' in changes || ('device_id' in changes && changes.device_id !== current.device_id && owner)) {
+      const owner = (ch.device_owner ?? current.device_owner) as string;
+      const deviceId = (ch.device_id ?? current.device_id) as string;
+      if ('device_owner' in ch || ('device_id' in ch && ch.device_id !== current.device_id && owner)) {
         await checkDeviceOwner(tx, ctx, owner, deviceId, current.project_id as string);
       }
       let mac = current.mac_address as string;
-      if ('mac_address' in changes) {
-        const requested = changes.mac_address === null ? randomMac(opts.baseMac) : changes.mac_address as string;
+      if ('mac_address' in ch) {
+        const requested = ch.mac_address === null ? randomMac(opts.baseMac) : ch.mac_address as string;
         if (requested !== mac) {
           if (owner.startsWith(DEVICE_OWNER_NETWORK_PREFIX)) throw new UnsupportedPortDeviceOwner({ op: 'mac address update', port_id: id, device_owner: owner });
           const vifType = current['binding:vif_type'] as string;
@@ -481,16 +390,16 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
           const used = await tx.selectFrom('ports').select('id').where('network_id', '=', current.network_id as string).where('mac_address', '=', requested).executeTakeFirst();
           if (used) throw new MacAddressInUse({ net_id: current.network_id as string, mac: requested });
         }
-        changes.mac_address = requested;
+        ch.mac_address = requested;
         mac = requested;
       }
-      const port: Item = { ...current, ...changes };
-      if ('allowed_address_pairs' in changes || 'port_security_enabled' in changes) {
-        checkAddressPairs(port, 'allowed_address_pairs' in changes ? changes.allowed_address_pairs : current.allowed_address_pairs);
+      const port: Item = { ...current, ...ch };
+      if ('allowed_address_pairs' in ch || 'port_security_enabled' in ch) {
+        checkAddressPairs(port, 'allowed_address_pairs' in ch ? ch.allowed_address_pairs : current.allowed_address_pairs);
       }
-      const currentIps = current.fixed_ips as FixedIp[];
-      if ('fixed_ips' in changes) {
-        await updateFixedIps(tx, port, currentIps, changes.fixed_ips as Item[], mac);
+      if ('fixed_ips' in ch) {
+        await updateFixedIps(tx, port, current.fixed_ips as FixedIp[], ch.fixed_ips as Item[], mac);
+        ch.ip_allocation = 'immediate';
       }
       if (mac !== current.mac_address) {
         // EUI-64 addresses follow the MAC
@@ -503,64 +412,44 @@ export function createPortResource(db: Database, api: ApiModel, opts: PortOption
           await allocateSpecific(tx, { id: subnet.id, networkId: subnet.networkId, ipVersion: 6 }, id, parseIp(eui64Address(subnet.cidr, mac))!);
         }
       }
-      const binding: Record<string, unknown> = {};
-      if ('binding:host_id' in changes) binding.host = changes['binding:host_id'] ?? '';
-      if ('binding:vnic_type' in changes) binding.vnic_type = changes['binding:vnic_type'];
-      if ('binding:profile' in changes) binding.profile = JSON.stringify(changes['binding:profile'] ?? {});
-      if (Object.keys(binding).length) await tx.updateTable('ml2_port_bindings').set(binding).where('port_id', '=', id).execute();
-      // with port security off, the port's groups are checked on every update (PortSecurityPortHasSecurityGroup)
-      if ('security_groups' in changes || port.port_security_enabled === false) {
-        await storeSecurityGroups(tx, ctx, port, changes.security_groups ?? UNSET, true, current.security_groups as string[]);
-      }
-      if ('allowed_address_pairs' in changes) await storeAddressPairs(tx, port, changes.allowed_address_pairs as any, true);
-      if ('extra_dhcp_opts' in changes && Array.isArray(changes.extra_dhcp_opts)) await storeDhcpOpts(tx, id, changes.extra_dhcp_opts as any);
-      if (hasDns && 'dns_name' in changes && !dnsNamesAllowed) changes.dns_name = '';
-      if ('fixed_ips' in changes && Array.isArray(changes.fixed_ips)) changes.ip_allocation = 'immediate';
+      if ('binding:host_id' in ch) ch['binding:host_id'] ??= '';
+      if ('binding:profile' in ch) ch['binding:profile'] ??= {};
+      if (Array.isArray(ch.allowed_address_pairs)) ch.allowed_address_pairs = addressPairs(port, ch.allowed_address_pairs as any);
+      if (Array.isArray(ch.extra_dhcp_opts)) ch.extra_dhcp_opts = dhcpOpts(current.extra_dhcp_opts as Item[], ch.extra_dhcp_opts as any);
+      else delete ch.extra_dhcp_opts;
+      if (hasDns && 'dns_name' in ch && !dnsNamesAllowed) ch.dns_name = '';
     },
 
-    async beforeDelete(tx, _ctx, p) {
+    async beforeDelete(tx, { current: p }) {
       await releaseAll(tx, p.id as string);
     },
-
-    async checkDelete(tx, ctx, p) {
-      await plugins.beforeApiDelete?.(tx, ctx, p);
-    },
-  };
-
-  const resource = new SqlResource(db, def, hooks, (id) => new PortNotFound({ port_id: id }));
-  return Object.assign(resource, {
-    policyTarget: (ctx: RequestContext, item: Item) => db.read((q) => networkPolicyTarget(q, ctx, item, 'port')),
   });
 }
 
 /** Deleting a network: 409 while ports other than DHCP-like ones remain; those go with it. */
-export const portNetworkExtender: NetworkExtender = {
-  async beforeDelete(tx, _ctx, network) {
-    const ports = await tx.selectFrom('ports').select(['id', 'device_owner']).where('network_id', '=', network.id as string).execute();
-    const inUse = ports.filter((p) => !AUTO_DELETE_PORT_OWNERS.includes(p.device_owner));
-    if (inUse.length) throw new NetworkInUse({ net_id: network.id as string, ports: inUse.map((p) => p.id) });
-    for (const p of ports) {
-      await releaseAll(tx, p.id);
-      await tx.deleteFrom('ports').where('id', '=', p.id).execute();
-      await tx.deleteFrom('tags').where('resource_type', '=', 'port').where('resource_id', '=', p.id).execute();
-    }
-  },
-};
+async function deleteNetworkPorts(tx: Tx, networkId: string): Promise<void> {
+  const ports = await tx.selectFrom('ports').select(['id', 'device_owner']).where('network_id', '=', networkId).execute();
+  const inUse = ports.filter((p) => !AUTO_DELETE_PORT_OWNERS.includes(p.device_owner));
+  if (inUse.length) throw new NetworkInUse({ net_id: networkId, ports: inUse.map((p) => p.id) });
+  for (const p of ports) {
+    await releaseAll(tx, p.id);
+    await tx.deleteFrom('ports').where('id', '=', p.id).execute();
+    await tx.deleteFrom('tags').where('resource_type', '=', 'port').where('resource_id', '=', p.id).execute();
+  }
+}
 
-/** New auto-address subnets give every eligible port of the network its EUI-64 address at once. */
-export const portSubnetHooks: SubnetPortHooks = {
-  async addAutoAddresses(tx, subnet) {
-    const ports = await tx.selectFrom('ports').select(['id', 'mac_address', 'device_owner'])
-      .where('network_id', '=', subnet.networkId).where('device_owner', 'not in', ROUTER_INTERFACE_OWNERS_SNAT).execute();
-    for (const p of ports) {
-      if (subnet.serviceTypes.length && !subnet.serviceTypes.includes(p.device_owner)) continue;
-      try {
-        await allocateSpecific(tx, { id: subnet.id, networkId: subnet.networkId, ipVersion: 6 }, p.id, parseIp(eui64Address(subnet.cidr, p.mac_address))!);
-      } catch (e) {
-        if (e instanceof IpAddressAlreadyAllocated) continue;
-        throw e;
-      }
-      await bumpRevision(tx, 'ports', p.id);
+/** A new auto-address subnet gives every eligible port of the network its EUI-64 address at once. */
+async function addAutoAddresses(tx: Tx, subnet: SubnetInfo): Promise<void> {
+  const ports = await tx.selectFrom('ports').select(['id', 'mac_address', 'device_owner'])
+    .where('network_id', '=', subnet.networkId).where('device_owner', 'not in', ROUTER_INTERFACE_OWNERS_SNAT).execute();
+  for (const p of ports) {
+    if (subnet.serviceTypes.length && !subnet.serviceTypes.includes(p.device_owner)) continue;
+    try {
+      await allocateSpecific(tx, { id: subnet.id, networkId: subnet.networkId, ipVersion: 6 }, p.id, parseIp(eui64Address(subnet.cidr, p.mac_address))!);
+    } catch (e) {
+      if (e instanceof IpAddressAlreadyAllocated) continue;
+      throw e;
     }
-  },
-};
+    await bumpRevision(tx, 'ports', p.id);
+  }
+}

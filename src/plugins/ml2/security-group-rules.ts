@@ -8,7 +8,7 @@ import {
   SecurityGroupRuleParameterConflict, SecurityGroupRulesNotSingleTenant,
 } from '../../lib/errors.js';
 import { cidrToString, parseCidr } from '../../lib/address.js';
-import { rbacVisibleIds } from './subnetpools.js';
+import { securityGroupSharing } from './sharing.js';
 import type { Item } from '../../lib/definitions.js';
 import { bumpRevision } from '../../registry/revisions.js';
 import type { Tx } from '../../db/schema.js';
@@ -109,12 +109,7 @@ export function prepareRules(items: Item[]): Item[] {
 /** A group the rule's project may refer to: any group for an admin, else its own or one shared with it. */
 async function checkGroup(tx: Tx, ctx: RequestContext, id: string, projectId: unknown): Promise<void> {
   let qb = tx.selectFrom('security_groups').select('id').where('id', '=', id);
-  if (!ctx.isAdmin) {
-    qb = qb.where((eb) => eb.or([
-      eb('project_id', '=', projectId as string),
-      eb('id', 'in', rbacVisibleIds(eb as any, 'security_group', projectId as string)),
-    ]));
-  }
+  if (!ctx.isAdmin) qb = securityGroupSharing.scope(qb, projectId as string);
   if (!(await qb.executeTakeFirst())) throw new SecurityGroupNotFound({ id });
 }
 

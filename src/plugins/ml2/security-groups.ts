@@ -1,44 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
-import type { RequestContext } from '../../lib/context.js';
 import { UNSET } from '../../lib/attributes.js';
-import {
-  HTTPMethodNotAllowed, PortSecurityAndIPRequiredForSecurityGroups, PortSecurityPortHasSecurityGroup,
-  SecurityGroupCannotRemoveDefault, SecurityGroupConflict, SecurityGroupCannotUpdateDefault, SecurityGroupInUse,
-  SecurityGroupNotFound, SecurityGroupRuleNotFound,
-} from '../../lib/errors.js';
-import type { ApiModel } from '../../api/model.js';
-import { inChunks } from '../../db/chunks.js';
-import { timestamp, type Database } from '../../db/database.js';
-import { prepared } from '../../db/prepared.js';
-import { SqlResource, type CommitListener } from '../../registry/resource.js';
-import { checkRules, prepareRules } from './security-group-rules.js';
-import { rbacVisibleIds } from './subnetpools.js';
-import type { Item } from '../../lib/definitions.js';
-import type { CreateOpts, ResourceHandler } from '../../registry/handler.js';
-import { bumpRevision } from '../../registry/revisions.js';
-import type { Queryable, Select, Tx } from '../../db/schema.js';
 import { DEVICE_OWNER_NETWORK_PREFIX } from '../../lib/constants.js';
+import type { RequestContext } from '../../lib/context.js';
+import type { Item } from '../../lib/definitions.js';
+import {
+  PortSecurityAndIPRequiredForSecurityGroups, PortSecurityPortHasSecurityGroup, SecurityGroupCannotRemoveDefault,
+  SecurityGroupCannotUpdateDefault, SecurityGroupConflict, SecurityGroupInUse, SecurityGroupNotFound, SecurityGroupRuleNotFound,
+} from '../../lib/errors.js';
+import { inChunks } from '../../db/chunks.js';
+import { forUpdate, timestamp, type Database } from '../../db/database.js';
+import { prepared } from '../../db/prepared.js';
+import type { Queryable, Tx } from '../../db/schema.js';
+import type { ListQuery } from '../../registry/handler.js';
+import { SqlResource, type Store } from '../../registry/resource.js';
+import { bumpRevision } from '../../registry/revisions.js';
+import type { ApiModel } from '../../api/model.js';
+import { checkRules, prepareRules } from './security-group-rules.js';
+import { securityGroupSharing } from './sharing.js';
 
 export const DEFAULT_SG_DESCRIPTION = 'Default security group';
-
-/** What L2 agents are told when a group's rules change (L2AgentNotifier's security_groups_rule_updated). */
-export interface SecurityGroupNotifier {
-  securityGroupsRuleUpdated(ctx: RequestContext, securityGroupIds: string[]): Promise<void>;
-}
-
-/** Groups a project may use: its own and those shared with it through RBAC. */
-export function visibleGroups(qb: Select, projectId: string | null): Select {
-  return qb.where((eb) => eb.or([
-    eb('security_groups.project_id', '=', projectId),
-    eb('security_groups.id', 'in', rbacVisibleIds(eb as any, 'security_group', projectId)),
-  ]));
-}
 
 interface RuleSpec { direction: 'ingress' | 'egress'; ethertype: string; remote_group_id?: string | null }
 
 /** Inserts rules made by the server (a new group's egress rules, the default group's rules). */
-async function insertRules(tx: Tx, group: { id: string; project_id: unknown }, specs: RuleSpec[]): Promise<void> {
+async function insertRules(tx: Tx, group: { id: string; project_id: string | null }, specs: RuleSpec[]): Promise<void> {
   const now = timestamp();
   await tx.insertInto('security_group_rules').values(specs.map((r) => ({
     id: randomUUID(), description: '', created_at: now, updated_at: now, revision_number: 0,
@@ -59,8 +44,8 @@ const egressRules = (): RuleSpec[] => ['IPv4', 'IPv6'].map((ethertype) => ({ dir
  */
 const defaultGroupOf = prepared<{ projectId: string }>((q, p) => q.selectFrom('default_security_groups').select('security_group_id').where('project_id', '=', p.projectId));
 
-export async function ensureDefaultSecurityGroup(tx: Tx, ctx: RequestContext, projectId: string | null | undefined): Promise<string | null> {
-  if (!projectId || (projectId !== ctx.projectId && !ctx.isAdmin)) return null;
+export async function ensureDefaultSecurityGroup(tx: Tx, ctx: RequestContext, projectId: unknown): Promise<string | null> {
+  if (typeof projectId !== 'string' || !projectId || (projectId !== ctx.projectId && !ctx.isAdmin)) return null;
   const existing = await defaultGroupOf.first(tx, { projectId });
   if (existing) return existing.security_group_id as string;
   const id = randomUUID();
@@ -80,10 +65,15 @@ export async function ensureDefaultSecurityGroup(tx: Tx, ctx: RequestContext, pr
 /** Outside a transaction: a read first, so that the common case writes nothing. */
 async function ensureDefault(db: Database, ctx: RequestContext, projectIds: Iterable<unknown>): Promise<void> {
   for (const p of new Set(projectIds)) {
-    if (typeof p !== 'string' || (p !== ctx.projectId && !ctx.isAdmin)) continue;
-    const known = await db.read((q) => q.selectFrom('default_security_groups').select('project_id').where('project_id', '=', p).executeTakeFirst());
+    if (typeof p !== 'string' || !p || (p !== ctx.projectId && !ctx.isAdmin)) continue;
+    const known = await db.read((q) => defaultGroupOf.first(q, { projectId: p }));
     if (!known) await db.write((tx) => ensureDefaultSecurityGroup(tx, ctx, p));
   }
+}
+
+/** The project a list is about: the project_id/tenant_id filter, else the caller's (as Neutron picks it). */
+function listedProject(ctx: RequestContext, query: ListQuery): unknown {
+  return (query.filters.get('project_id') ?? query.filters.get('tenant_id'))?.[0] ?? ctx.projectId;
 }
 
 async function boundPorts(q: Queryable, groupId: string): Promise<boolean> {
@@ -91,48 +81,59 @@ async function boundPorts(q: Queryable, groupId: string): Promise<boolean> {
   return !!row;
 }
 
-/** The project a list is about: the project_id/tenant_id filter, else the caller's (as Neutron picks it). */
-function listedProject(ctx: RequestContext, filters: Map<string, unknown[]>): unknown {
-  return (filters.get('project_id') ?? filters.get('tenant_id'))?.[0] ?? ctx.projectId;
-}
-
-/** /v2.0/security-groups and /v2.0/security-group-rules. */
-/** The handlers, with onCommit for what follows their writes (the agents' versioned-object pushes). */
-export function createSecurityGroupResources(db: Database, api: ApiModel, notifier?: SecurityGroupNotifier, log?: Logger): Record<string, ResourceHandler & { onCommit(listener: CommitListener): void }> {
-  const rulesUpdated = (ctx: RequestContext, groupId: string) => {
-    notifier?.securityGroupsRuleUpdated(ctx, [groupId]).catch((err: unknown) => log?.error({ err }, 'security_groups_rule_updated failed'));
-  };
-  const groupDef = api.resources.get('security_groups')!;
+/**
+ * /v2.0/security-groups and /v2.0/security-group-rules; the groups of ports (ML2's port-security
+ * and security-group processing, as before_create and before_update subscribers of ports).
+ */
+export function createSecurityGroupResources(store: Store, api: ApiModel): { security_groups: SqlResource; security_group_rules: SqlResource } {
+  const { db } = store;
   const ruleDef = api.resources.get('security_group_rules')!;
   const ruleVisible = Object.entries(ruleDef.attributes).filter(([, a]) => a.isVisible).map(([n]) => n);
 
-  const rules: SqlResource = new SqlResource(db, ruleDef, {
+  store.events.subscribe('port', 'before_create', async (tx, { context, current: port }) => {
+    port.security_groups = await portSecurityGroups(tx, context, port, port.security_groups ?? UNSET);
+  });
+  store.events.subscribe('port', 'before_update', async (tx, { context, original, changes }) => {
+    const port = { ...original, ...changes };
+    // with port security off, the port's groups are checked on every update (PortSecurityPortHasSecurityGroup)
+    if (!('security_groups' in changes) && port.port_security_enabled !== false) return;
+    changes.security_groups = await portSecurityGroups(tx, context, port, changes.security_groups ?? UNSET, original.security_groups as string[]);
+  });
+
+  const rules: SqlResource = new SqlResource(store, ruleDef, {
+    notFound: (id) => new SecurityGroupRuleNotFound({ id }),
     // a project sees its own rules and every rule of its own groups
     scope: (qb, ctx) => qb.where((eb) => eb.or([
       eb('security_group_rules.project_id', '=', ctx.projectId),
       eb('security_group_rules.security_group_id', 'in', eb.selectFrom('security_groups').select('id').where('project_id', '=', ctx.projectId)),
     ])),
+    // for rule:sg_owner in the policy of rules (not shown: not an attribute)
+    async policyTarget(q, _ctx, rule) {
+      if ('security_group:tenant_id' in rule) return rule;
+      const group = await q.selectFrom('security_groups').select('project_id').where('id', '=', rule.security_group_id as string).executeTakeFirst();
+      return { ...rule, 'security_group:tenant_id': group?.project_id ?? null };
+    },
     async extend(q, items) {
-      // for rule:sg_owner in get_security_group_rule (not shown: not an attribute)
       const owners = new Map<string, unknown>();
       await inChunks([...new Set(items.map((r) => r.security_group_id as string))], async (chunk) => {
         for (const g of await q.selectFrom('security_groups').select(['id', 'project_id']).where('id', 'in', chunk).execute()) owners.set(g.id, g.project_id);
       });
       for (const r of items) r['security_group:tenant_id'] = owners.get(r.security_group_id as string) ?? null;
     },
-    async beforeCreate(tx, ctx, rule) {
-      await checkRules(tx, ctx, rule);
+    beforeList: (ctx, query) => ensureDefault(db, ctx, [listedProject(ctx, query)]),
+    prepareCreate: (_ctx, items) => prepareRules(items),
+    async beforeCreate(tx, { context, current: rule }) {
+      await checkRules(tx, context, rule);
     },
-    async beforeDelete(tx, _ctx, rule) {
+    async beforeDelete(tx, { current: rule }) {
       await bumpRevision(tx, 'security_groups', rule.security_group_id as string);
     },
-    afterCommit(_event, ctx, rule) {
-      rulesUpdated(ctx, rule.security_group_id as string);
-    },
-  }, (id) => new SecurityGroupRuleNotFound({ id }));
+    unsupported: ['update'],
+  });
 
-  const groups = new SqlResource(db, groupDef, {
-    scope: (qb, ctx) => visibleGroups(qb, ctx.projectId),
+  const groups = new SqlResource(store, api.resources.get('security_groups')!, {
+    notFound: (id) => new SecurityGroupNotFound({ id }),
+    scope: (qb, ctx) => securityGroupSharing.scope(qb, ctx.projectId),
     async extend(q, items) {
       const byGroup = new Map<string, Item[]>(items.map((g) => [g.id as string, []]));
       await inChunks([...byGroup.keys()], async (chunk) => {
@@ -144,59 +145,29 @@ export function createSecurityGroupResources(db: Database, api: ApiModel, notifi
       });
       for (const g of items) g.security_group_rules = byGroup.get(g.id as string);
     },
-    async afterCreate(tx, _ctx, group) {
-      await insertRules(tx, group as { id: string; project_id: unknown }, egressRules());
+    async beforeList(ctx, query) {
+      if (ctx.projectId) await ensureDefault(db, ctx, [listedProject(ctx, query)]);
     },
-    async beforeUpdate(tx, _ctx, current, changes) {
+    async prepareCreate(ctx, items) {
+      await ensureDefault(db, ctx, items.map((g) => g.project_id));
+      return items;
+    },
+    async afterCreate(tx, { current: group }) {
+      await insertRules(tx, group as { id: string; project_id: string | null }, egressRules());
+    },
+    async beforeUpdate(tx, { original: current, changes }) {
       if (current.name === 'default' && 'name' in changes) throw new SecurityGroupCannotUpdateDefault();
       if ('stateful' in changes && changes.stateful !== current.stateful && await boundPorts(tx, current.id as string)) {
         throw new SecurityGroupInUse({ id: current.id as string });
       }
     },
-    async beforeDelete(tx, ctx, group) {
+    async beforeDelete(tx, { context, current: group }) {
       if (await boundPorts(tx, group.id as string)) throw new SecurityGroupInUse({ id: group.id as string });
-      if (group.name === 'default' && !ctx.isAdmin) throw new SecurityGroupCannotRemoveDefault();
+      if (group.name === 'default' && !context.isAdmin) throw new SecurityGroupCannotRemoveDefault();
     },
-    afterCommit(event, ctx, group) {
-      if (event === 'delete') rulesUpdated(ctx, group.id as string);
-    },
-  }, (id) => new SecurityGroupNotFound({ id }));
+  });
 
-  return {
-    security_groups: {
-      async list(ctx, q) {
-        if (ctx.projectId) await ensureDefault(db, ctx, [listedProject(ctx, q.filters)]);
-        return groups.list(ctx, q);
-      },
-      get: (ctx, id) => groups.get(ctx, id),
-      async create(ctx, items, opts?: CreateOpts) {
-        await ensureDefault(db, ctx, items.map((g) => g.project_id));
-        return groups.create(ctx, items, opts);
-      },
-      update: (ctx, id, changes, opts) => groups.update(ctx, id, changes, opts),
-      delete: (ctx, id, opts) => groups.delete(ctx, id, opts),
-      tags: groups.tags,
-      onCommit: (listener) => groups.onCommit(listener),
-    },
-    security_group_rules: {
-      async list(ctx, q) {
-        const project = listedProject(ctx, q.filters);
-        if (project) await ensureDefault(db, ctx, [project]);
-        return rules.list(ctx, q);
-      },
-      get: (ctx, id) => rules.get(ctx, id),
-      create: (ctx, items, opts) => rules.create(ctx, prepareRules(items), opts),
-      update: async () => { throw new HTTPMethodNotAllowed(); },
-      delete: (ctx, id, opts) => rules.delete(ctx, id, opts),
-      onCommit: (listener) => rules.onCommit(listener),
-      async policyTarget(_ctx, rule) {
-        // stored rules have it from extend (and this may run inside their write transaction)
-        if ('security_group:tenant_id' in rule) return rule;
-        const group = await db.read((q) => q.selectFrom('security_groups').select('project_id').where('id', '=', rule.security_group_id as string).executeTakeFirst());
-        return { ...rule, 'security_group:tenant_id': group?.project_id ?? null };
-      },
-    },
-  };
+  return { security_groups: groups, security_group_rules: rules };
 }
 
 /**
@@ -210,32 +181,30 @@ export function createSecurityGroupResources(db: Database, api: ApiModel, notifi
  *   any), and be all stateful or all stateless. Their rows are locked, so that a group deleted
  *   meanwhile is either seen gone here or sees this port's binding.
  */
-export const portSecurityGroups = (db: Database) => async (tx: Tx, ctx: RequestContext, port: Item, requested: string[] | typeof UNSET, current?: string[]): Promise<string[]> => {
+async function portSecurityGroups(tx: Tx, ctx: RequestContext, port: Item, requested: unknown, current?: string[]): Promise<string[]> {
   const projectId = port.project_id as string;
   const isCreate = current === undefined;
   // Neutron ensures the default group whenever a port is created, whatever its port security
   const defaultId = isCreate ? await ensureDefaultSecurityGroup(tx, ctx, projectId) : null;
-  const given = requested !== UNSET;
+  const networkOwned = String(port.device_owner ?? '').startsWith(DEVICE_OWNER_NETWORK_PREFIX);
   if (port.port_security_enabled === false) {
-    if (given && requested.length) throw new PortSecurityAndIPRequiredForSecurityGroups();
-    if (!given && current?.length) throw new PortSecurityPortHasSecurityGroup();
+    if (requested !== UNSET && (requested as string[]).length) throw new PortSecurityAndIPRequiredForSecurityGroups();
+    if (requested === UNSET && current?.length) throw new PortSecurityPortHasSecurityGroup();
     return [];
   }
-  if (!given) return current ?? (String(port.device_owner ?? '').startsWith(DEVICE_OWNER_NETWORK_PREFIX) || !defaultId ? [] : [defaultId]);
-  if (String(port.device_owner ?? '').startsWith(DEVICE_OWNER_NETWORK_PREFIX) || !requested.length) return [];
-  let qb = tx.selectFrom('security_groups').select(['id', 'project_id', 'stateful']).where('id', 'in', requested);
-  if (db.dialect !== 'sqlite') qb = qb.forUpdate();
-  const rows = await qb.execute();
-  const shared = ctx.isAdmin || !projectId ? new Set<string>()
-    : new Set((await rbacVisibleIds(tx, 'security_group', projectId).where('object_id', 'in', requested).execute()).map((r) => r.object_id as string));
+  if (requested === UNSET) return current ?? (networkOwned || !defaultId ? [] : [defaultId]);
+  const ids = requested as string[];
+  if (networkOwned || !ids.length) return [];
+  const rows = await forUpdate(tx, tx.selectFrom('security_groups').select(['id', 'project_id', 'stateful']).where('id', 'in', ids)).execute();
+  const shared = ctx.isAdmin || !projectId ? new Set<string>() : await securityGroupSharing.sharedWith(tx, ids, projectId);
   const usable = new Set(rows.filter((g) => ctx.isAdmin || !projectId || g.project_id === projectId || shared.has(g.id)).map((g) => g.id as string));
-  const missing = requested.filter((id) => !usable.has(id));
+  const missing = ids.filter((id) => !usable.has(id));
   if (missing.length) throw new SecurityGroupNotFound({ id: missing.join(', ') });
   if (new Set(rows.map((g) => g.stateful === true || Number(g.stateful) === 1)).size > 1) {
     throw new SecurityGroupConflict({ reason: 'Cannot apply both stateful and stateless security groups on the same port at the same time' });
   }
-  return requested;
-};
+  return ids;
+}
 
 /** The aliases ML2 serves when [securitygroup] enable_security_group is on. */
 export const SECURITY_GROUP_ALIASES = ['security-group', 'stateful-security-group', 'security-groups-normalized-cidr', 'port-security-groups-filtering'];

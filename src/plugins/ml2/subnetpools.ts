@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestContext } from '../../lib/context.js';
 import { UNSET } from '../../lib/attributes.js';
+import type { RequestContext } from '../../lib/context.js';
+import type { Item } from '../../lib/definitions.js';
 import {
   AddressScopeNotFound, AddressScopePrefixConflict, BadRequest, EmptySubnetPoolPrefixList, HTTPBadRequest,
   IllegalSubnetPoolIpVersionAssociationToAddressScope, IllegalSubnetPoolPrefixBounds, IllegalSubnetPoolPrefixUpdate,
@@ -8,20 +9,19 @@ import {
   NetworkAddressScopeAffinityError, PrefixVersionMismatch, SubnetAllocationError, SubnetPoolDeleteError,
   SubnetPoolNotFound, SubnetPoolQuotaExceeded,
 } from '../../lib/errors.js';
-import type { ApiModel } from '../../api/model.js';
-import { inChunks } from '../../db/chunks.js';
-import { forUpdate, type Database } from '../../db/database.js';
-import { SqlResource, type ResourceHooks } from '../../registry/resource.js';
 import {
   bitsOf, cidrRange, cidrToString, rangesOverlap, rangeToCidrs, subtractRanges, toCidr, type Cidr, type IpVersion,
 } from '../../lib/address.js';
-import { compactCidrs, findFreeSubnet, fitsInFreeBlock, quotaUnits } from '../../ipam/prefixes.js';
 import { validateSubnetList } from '../../lib/address-validators.js';
-import type { Item } from '../../lib/definitions.js';
-import type { MemberAction, ResourceHandler } from '../../registry/handler.js';
-import { bumpRevision } from '../../registry/revisions.js';
+import { inChunks } from '../../db/chunks.js';
+import { forUpdate } from '../../db/database.js';
 import type { Queryable, Tx } from '../../db/schema.js';
-import { ACCESS_SHARED } from '../../lib/constants.js';
+import { compactCidrs, findFreeSubnet, fitsInFreeBlock, quotaUnits } from '../../ipam/prefixes.js';
+import type { MemberAction } from '../../registry/handler.js';
+import { SqlResource, type Store } from '../../registry/resource.js';
+import { bumpRevision } from '../../registry/revisions.js';
+import type { ApiModel } from '../../api/model.js';
+import { addressScopeSharing, subnetPoolSharing } from './sharing.js';
 
 /** A subnet pool as the allocator reads it. */
 export interface SubnetPool {
@@ -37,28 +37,6 @@ export interface SubnetPool {
   hash: string;
 }
 
-/** Rows of `objectType` (subnetpool, address_scope) visible to a project: owned or shared with it. */
-export function rbacVisibleIds(q: Pick<Queryable, 'selectFrom'>, objectType: string, projectId: string | null) {
-  return q.selectFrom('rbac_entries').select('object_id')
-    .where('object_type', '=', objectType).where('action', '=', ACCESS_SHARED)
-    .where('target_project', 'in', projectId ? ['*', projectId] : ['*']);
-}
-
-async function sharedIds(q: Queryable, objectType: string, ids: string[], projectId: string | null): Promise<Set<string>> {
-  const out = new Set<string>();
-  await inChunks(ids, async (chunk) => {
-    const rows = await rbacVisibleIds(q, objectType, projectId).where('object_id', 'in', chunk).execute();
-    for (const r of rows) out.add(r.object_id);
-  });
-  return out;
-}
-
-export async function addSharedEntry(tx: Tx, objectType: string, id: string, projectId: unknown): Promise<void> {
-  await tx.insertInto('rbac_entries').values({
-    id: randomUUID(), project_id: projectId, object_type: objectType, object_id: id, target_project: '*', action: ACCESS_SHARED,
-  }).execute();
-}
-
 function toPool(row: any, prefixes: string[]): SubnetPool {
   return {
     id: row.id, projectId: row.project_id, ipVersion: Number(row.ip_version) as IpVersion, prefixes,
@@ -70,9 +48,7 @@ function toPool(row: any, prefixes: string[]): SubnetPool {
 /** The pool as the caller may see it (owner or shared), else SubnetPoolNotFound. */
 export async function loadSubnetPool(q: Queryable, ctx: RequestContext | null, id: string): Promise<SubnetPool> {
   let qb = q.selectFrom('subnetpools').selectAll().where('id', '=', id);
-  if (ctx && !ctx.isAdmin && !ctx.isAdvsvc) {
-    qb = qb.where((eb) => eb.or([eb('project_id', '=', ctx.projectId), eb('id', 'in', rbacVisibleIds(eb as any, 'subnetpool', ctx.projectId))]));
-  }
+  if (ctx && !ctx.isAdmin && !ctx.isAdvsvc) qb = subnetPoolSharing.scope(qb, ctx.projectId);
   const row = await qb.executeTakeFirst();
   if (!row) throw new SubnetPoolNotFound({ subnetpool_id: id });
   const prefixes = await q.selectFrom('subnetpool_prefixes').select('cidr').where('subnetpool_id', '=', id).execute();
@@ -82,9 +58,7 @@ export async function loadSubnetPool(q: Queryable, ctx: RequestContext | null, i
 /** The default pool of an IP version that the caller sees, if any. */
 export async function defaultSubnetPoolId(q: Queryable, ctx: RequestContext, ipVersion: number): Promise<string | null> {
   let qb = q.selectFrom('subnetpools').select('id').where('is_default', '=', 1 as any).where('ip_version', '=', ipVersion);
-  if (!ctx.isAdmin && !ctx.isAdvsvc) {
-    qb = qb.where((eb) => eb.or([eb('project_id', '=', ctx.projectId), eb('id', 'in', rbacVisibleIds(eb as any, 'subnetpool', ctx.projectId))]));
-  }
+  if (!ctx.isAdmin && !ctx.isAdvsvc) qb = subnetPoolSharing.scope(qb, ctx.projectId);
   return (await qb.limit(1).executeTakeFirst())?.id ?? null;
 }
 
@@ -175,9 +149,7 @@ async function checkAddressScope(tx: Tx, ctx: RequestContext, sp: Item): Promise
   const scopeId = sp.address_scope_id as string | null;
   if (!scopeId) return;
   let qb = tx.selectFrom('address_scopes').selectAll().where('id', '=', scopeId);
-  if (!ctx.isAdmin && !ctx.isAdvsvc) {
-    qb = qb.where((eb) => eb.or([eb('project_id', '=', ctx.projectId), eb('id', 'in', rbacVisibleIds(eb as any, 'address_scope', ctx.projectId))]));
-  }
+  if (!ctx.isAdmin && !ctx.isAdvsvc) qb = addressScopeSharing.scope(qb, ctx.projectId);
   const scope = await qb.executeTakeFirst();
   if (!scope) throw new AddressScopeNotFound({ address_scope_id: scopeId });
   if (Number(scope.ip_version) !== sp.ip_version) {
@@ -211,58 +183,83 @@ function actionPrefixes(body: Item | undefined): string[] {
   return prefixes as string[];
 }
 
-export function createSubnetPoolResource(db: Database, api: ApiModel): SqlResource & ResourceHandler {
-  const def = api.resources.get('subnetpools')!;
+/**
+ * add_prefixes / remove_prefixes: the pool's prefixes change as a normal update would, then the
+ * new list is answered.
+ */
+function prefixAction(resource: () => SqlResource, op: 'add' | 'remove'): MemberAction {
+  return async (ctx, id, body, opts) => {
+    const given = actionPrefixes(body);
+    const answer = await resource().db.write(async (tx) => {
+      const current = await resource().loadForWrite(tx, ctx, id, opts);
+      const prefixes = current.prefixes as string[];
+      if (!given.length) return prefixes;
+      let next: string[];
+      if (op === 'add') {
+        next = compactCidrs([...prefixes, ...given]).map(cidrToString);
+      } else {
+        const removal = given.map((p) => cidrRange(toCidr(p)));
+        const all = prefixes.map((p) => cidrRange(toCidr(p)));
+        if (!all.some((a) => removal.some((r) => rangesOverlap(a, r)))) return prefixes;
+        const subnets = await tx.selectFrom('subnets').select('cidr').where('subnetpool_id', '=', id).execute();
+        if (subnets.some((s) => removal.some((r) => rangesOverlap(cidrRange(toCidr(s.cidr)), r)))) {
+          throw new IllegalSubnetPoolPrefixUpdate({ msg: 'One or more the prefixes to be removed is in use by a subnet.' });
+        }
+        next = compactCidrs(subtractRanges(all, removal).flatMap(rangeToCidrs)).map(cidrToString);
+      }
+      const updated: Item = { ...current, prefixes: next };
+      readPool(Object.assign(updated, {
+        min_prefixlen: Number(current.min_prefixlen), max_prefixlen: Number(current.max_prefixlen), default_prefixlen: Number(current.default_prefixlen),
+      }));
+      await checkAddressScope(tx, ctx, updated);
+      await storePrefixes(tx, id, updated.prefixes as string[]);
+      await bumpRevision(tx, 'subnetpools', id);
+      return updated.prefixes as string[];
+    });
+    return { prefixes: answer };
+  };
+}
 
-  const hooks: ResourceHooks = {
-    scope: (qb, ctx) => qb.where((eb) => eb.or([
-      eb('subnetpools.project_id', '=', ctx.projectId),
-      eb('subnetpools.id', 'in', rbacVisibleIds(eb as any, 'subnetpool', ctx.projectId)),
-    ])),
-    filters: {
-      shared: (qb, values, ctx) => {
-        const want = values.map(Boolean);
-        if (want.includes(true) && want.includes(false)) return qb;
-        return qb.where((eb) => eb('subnetpools.id', want[0] ? 'in' : 'not in', rbacVisibleIds(eb as any, 'subnetpool', ctx.projectId)));
-      },
-    },
+export function createSubnetPoolResource(store: Store, api: ApiModel): SqlResource {
+  const resource: SqlResource = new SqlResource(store, api.resources.get('subnetpools')!, {
+    notFound: (id) => new SubnetPoolNotFound({ subnetpool_id: id }),
+    scope: (qb, ctx) => subnetPoolSharing.scope(qb, ctx.projectId),
+    filters: { shared: (qb, values, ctx) => subnetPoolSharing.sharedFilter(qb, values, ctx.projectId) },
     async extend(q, pools, ctx) {
-      const ids = pools.map((p) => p.id as string);
       const prefixes = new Map<string, string[]>();
-      await inChunks(ids, async (chunk) => {
+      await inChunks(pools.map((p) => p.id as string), async (chunk) => {
         for (const r of await q.selectFrom('subnetpool_prefixes').selectAll().where('subnetpool_id', 'in', chunk).execute()) {
           const list = prefixes.get(r.subnetpool_id) ?? [];
           list.push(r.cidr);
           prefixes.set(r.subnetpool_id, list);
         }
       });
-      const shared = await sharedIds(q, 'subnetpool', ids, ctx.projectId);
+      await subnetPoolSharing.loadShared(q, pools, ctx.projectId);
       for (const p of pools) {
         p.prefixes = compactCidrs(prefixes.get(p.id as string) ?? []).map(cidrToString);
-        p.shared = shared.has(p.id as string);
         // Neutron answers the three prefix lengths as strings
         for (const k of ['default_prefixlen', 'min_prefixlen', 'max_prefixlen']) p[k] = String(p[k]);
       }
     },
-    async beforeCreate(tx, ctx, sp) {
+    async beforeCreate(tx, { context: ctx, current: sp }) {
       readPool(sp);
       if (sp.is_default) await checkDefaultUnique(tx, sp.ip_version as number, sp.id as string);
       await checkAddressScope(tx, ctx, sp);
       sp.hash = '';
     },
-    async afterCreate(tx, _ctx, sp) {
+    async afterCreate(tx, { current: sp }) {
       await storePrefixes(tx, sp.id as string, sp.prefixes as string[]);
-      if (sp.shared === true) await addSharedEntry(tx, 'subnetpool', sp.id as string, sp.project_id);
+      if (sp.shared === true) await subnetPoolSharing.share(tx, sp);
     },
-    async beforeUpdate(tx, ctx, current, changes) {
+    async beforeUpdate(tx, { context: ctx, original: current, changes: ch }) {
       const updated: Item = {
-        ...current, ...changes,
-        min_prefixlen: Number(changes.min_prefixlen ?? current.min_prefixlen),
-        max_prefixlen: Number(changes.max_prefixlen ?? current.max_prefixlen),
-        default_prefixlen: Number(changes.default_prefixlen ?? current.default_prefixlen),
+        ...current, ...ch,
+        min_prefixlen: Number(ch.min_prefixlen ?? current.min_prefixlen),
+        max_prefixlen: Number(ch.max_prefixlen ?? current.max_prefixlen),
+        default_prefixlen: Number(ch.default_prefixlen ?? current.default_prefixlen),
       };
-      if ('prefixes' in changes) {
-        const next = (changes.prefixes as string[]).map((p) => toCidr(p));
+      if ('prefixes' in ch) {
+        const next = (ch.prefixes as string[]).map((p) => toCidr(p));
         const lost = subtractRanges((current.prefixes as string[]).map((p) => cidrRange(toCidr(p))), next.map(cidrRange));
         if (lost.length || next.some((c) => c.version !== current.ip_version)) {
           throw new IllegalSubnetPoolPrefixUpdate({ msg: 'Existing prefixes must be a subset of the new prefixes' });
@@ -278,58 +275,19 @@ export function createSubnetPoolResource(db: Database, api: ApiModel): SqlResour
         }
       }
       await checkAddressScope(tx, ctx, updated);
-      if ('prefixes' in changes) await storePrefixes(tx, current.id as string, updated.prefixes as string[]);
+      if ('prefixes' in ch) await storePrefixes(tx, current.id as string, updated.prefixes as string[]);
       for (const k of ['min_prefixlen', 'max_prefixlen', 'default_prefixlen', 'address_scope_id', 'default_quota'] as const) {
-        if (k in changes) changes[k] = updated[k];
+        if (k in ch) ch[k] = updated[k];
       }
-      if (changes.address_scope_id === UNSET) changes.address_scope_id = null;
-      delete changes.prefixes;
+      if (ch.address_scope_id === UNSET) ch.address_scope_id = null;
+      delete ch.prefixes;
     },
-    async beforeDelete(tx, _ctx, sp) {
+    async beforeDelete(tx, { current: sp }) {
       const used = await tx.selectFrom('subnets').select('id').where('subnetpool_id', '=', sp.id as string).limit(1).executeTakeFirst();
       if (used) throw new SubnetPoolDeleteError({ reason: 'Subnet pool has existing allocations' });
-      await tx.deleteFrom('rbac_entries').where('object_type', '=', 'subnetpool').where('object_id', '=', sp.id as string).execute();
+      await subnetPoolSharing.removeEntries(tx, sp.id as string);
     },
-  };
-
-  const resource = new SqlResource(db, def, hooks, (id) => new SubnetPoolNotFound({ subnetpool_id: id }));
-
-  /** add_prefixes / remove_prefixes: the pool's prefixes change as a normal update would, then the new list is answered. */
-  const prefixAction = (op: 'add' | 'remove'): MemberAction => async (ctx, id, body, opts) => {
-    const given = actionPrefixes(body);
-    let answer: string[] = [];
-    await db.write(async (tx) => {
-      const current = await resource.load(tx, id, ctx, true);
-      await opts.authorize?.(current);
-      const prefixes = current.prefixes as string[];
-      answer = prefixes;
-      if (!given.length) return;
-      let next: string[];
-      if (op === 'add') {
-        next = compactCidrs([...prefixes, ...given]).map(cidrToString);
-      } else {
-        const removal = given.map((p) => cidrRange(toCidr(p)));
-        const all = prefixes.map((p) => cidrRange(toCidr(p)));
-        if (!all.some((a) => removal.some((r) => rangesOverlap(a, r)))) return;
-        const subnets = await tx.selectFrom('subnets').select('cidr').where('subnetpool_id', '=', id).execute();
-        if (subnets.some((s) => removal.some((r) => rangesOverlap(cidrRange(toCidr(s.cidr)), r)))) {
-          throw new IllegalSubnetPoolPrefixUpdate({ msg: 'One or more the prefixes to be removed is in use by a subnet.' });
-        }
-        next = compactCidrs(subtractRanges(all, removal).flatMap(rangeToCidrs)).map(cidrToString);
-      }
-      const updated: Item = { ...current, prefixes: next };
-      readPool(Object.assign(updated, {
-        min_prefixlen: Number(current.min_prefixlen), max_prefixlen: Number(current.max_prefixlen), default_prefixlen: Number(current.default_prefixlen),
-      }));
-      await checkAddressScope(tx, ctx, updated);
-      await storePrefixes(tx, id, updated.prefixes as string[]);
-      await bumpRevision(tx, 'subnetpools', id);
-      answer = updated.prefixes as string[];
-    });
-    return { prefixes: answer };
-  };
-
-  return Object.assign(resource, {
-    actions: { add_prefixes: prefixAction('add'), remove_prefixes: prefixAction('remove') },
+    actions: { add_prefixes: prefixAction(() => resource, 'add'), remove_prefixes: prefixAction(() => resource, 'remove') },
   });
+  return resource;
 }

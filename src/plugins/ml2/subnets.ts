@@ -1,31 +1,33 @@
-import type { RequestContext } from '../../lib/context.js';
 import { UNSET } from '../../lib/attributes.js';
+import {
+  AUTO_DELETE_PORT_OWNERS, IPV6_PD_POOL_ID, ROUTER_INTERFACE_OWNERS, ROUTER_PORT_OWNERS,
+} from '../../lib/constants.js';
+import type { RequestContext } from '../../lib/context.js';
+import type { Item } from '../../lib/definitions.js';
 import {
   BadRequest, DNSNameServersExhausted, GatewayConflictWithAllocationPools, GatewayIpInUse, HostRoutesExhausted,
   InvalidAllocationPool, InvalidInput, NetworkAddressScopeAffinityError, NetworkNotFound, NetworkSubnetPoolAffinityError,
   OutOfBoundsAllocationPool, OverlappingAllocationPools, SubnetInUse, SubnetNotFound,
 } from '../../lib/errors.js';
-import type { ApiModel } from '../../api/model.js';
-import { inChunks } from '../../db/chunks.js';
-import type { Database } from '../../db/database.js';
-import { prepared } from '../../db/prepared.js';
-import { SqlResource, type ResourceHooks } from '../../registry/resource.js';
 import {
   cidrContainsCidr, cidrsOverlap, cidrToString, formatIp, isAutoAddressSubnet, isGatewayInvalidInSubnet, makeCidr, parseCidr,
   parseIp, toCidr, type Cidr, type IpRange, type IpVersion,
 } from '../../lib/address.js';
-import { createPools, replacePools } from '../../ipam/allocator.js';
-import { defaultAllocationPools, isPoolError, poolsToRanges, prepareAllocationPools, validateAllocationPools, checkGatewayOutOfPools, type PoolError } from '../../ipam/pools.js';
-import { addNetworkFields, networkPolicyTarget, rbacNetworkIds, takeCheckedNetwork } from './network-access.js';
-import type { NetworkExtender } from './networks.js';
-import { allocatePrefix, defaultSubnetPoolId, loadSubnetPool, type SubnetPool } from './subnetpools.js';
-import type { Item } from '../../lib/definitions.js';
-import type { ResourceHandler } from '../../registry/handler.js';
-import { bumpRevision } from '../../registry/revisions.js';
+import { inChunks } from '../../db/chunks.js';
+import { prepared } from '../../db/prepared.js';
 import type { Queryable, Tx } from '../../db/schema.js';
+import { createPools, replacePools } from '../../ipam/allocator.js';
 import {
-  ACCESS_EXTERNAL, ACCESS_SHARED, AUTO_DELETE_PORT_OWNERS, IPV6_PD_POOL_ID, ROUTER_INTERFACE_OWNERS, ROUTER_PORT_OWNERS,
-} from '../../lib/constants.js';
+  checkGatewayOutOfPools, defaultAllocationPools, isPoolError, poolsToRanges, prepareAllocationPools, validateAllocationPools,
+  type PoolError,
+} from '../../ipam/pools.js';
+import { PRIORITY_DEFAULT } from '../../registry/events.js';
+import { SqlResource, type Store } from '../../registry/resource.js';
+import { bumpRevision } from '../../registry/revisions.js';
+import type { ApiModel } from '../../api/model.js';
+import { addNetworkFields, networkPolicyTarget } from './network-access.js';
+import { subnetSharing } from './sharing.js';
+import { allocatePrefix, defaultSubnetPoolId, loadSubnetPool, type SubnetPool } from './subnetpools.js';
 
 /** What subnets need from configuration ([DEFAULT]). */
 export interface SubnetOptions {
@@ -56,7 +58,7 @@ export function isAutoAddress(s: Pick<SubnetInfo, 'ipv6RaMode' | 'ipv6AddressMod
   return isAutoAddressSubnet(s.ipv6RaMode, s.ipv6AddressMode);
 }
 
-function subnetInfo(row: any, serviceTypes: string[] = []): SubnetInfo {
+export function subnetInfo(row: any, serviceTypes: string[] = []): SubnetInfo {
   return {
     id: row.id, networkId: row.network_id, projectId: row.project_id, ipVersion: Number(row.ip_version) as IpVersion,
     cidr: toCidr(row.cidr), gatewayIp: row.gateway_ip, enableDhcp: row.enable_dhcp === true || Number(row.enable_dhcp) === 1,
@@ -233,87 +235,51 @@ async function checkPlacement(tx: Tx, opts: SubnetOptions, s: Item, cidr: Cidr, 
   }
 }
 
-async function storeDetails(tx: Tx, id: string, s: Item): Promise<void> {
-  if (Array.isArray(s.dns_nameservers)) {
-    await tx.deleteFrom('subnet_dns_nameservers').where('subnet_id', '=', id).execute();
-    const servers = s.dns_nameservers as string[];
-    if (servers.length) await tx.insertInto('subnet_dns_nameservers').values(servers.map((address, order) => ({ subnet_id: id, address, order }))).execute();
-  }
+/** The canonical forms of a subnet's lists as they are stored: host routes, and each service type once. */
+function normalizeDetails(s: Item): void {
   if (Array.isArray(s.host_routes)) {
-    await tx.deleteFrom('subnet_routes').where('subnet_id', '=', id).execute();
-    const routes = s.host_routes as Array<{ destination: string; nexthop: string }>;
-    if (routes.length) {
-      await tx.insertInto('subnet_routes').values(routes.map((r) => ({
-        subnet_id: id, destination: cidrToString(toCidr(r.destination)), nexthop: formatIp(parseIp(r.nexthop)!.version, parseIp(r.nexthop)!.value),
-      }))).execute();
-    }
+    s.host_routes = (s.host_routes as Array<{ destination: string; nexthop: string }>).map((r) => {
+      const hop = parseIp(r.nexthop)!;
+      return { destination: cidrToString(toCidr(r.destination)), nexthop: formatIp(hop.version, hop.value) };
+    });
   }
-  if (Array.isArray(s.service_types)) {
-    await tx.deleteFrom('subnet_service_types').where('subnet_id', '=', id).execute();
-    const types = [...new Set(s.service_types as string[])];
-    if (types.length) await tx.insertInto('subnet_service_types').values(types.map((service_type) => ({ subnet_id: id, service_type }))).execute();
-  }
+  if (Array.isArray(s.service_types)) s.service_types = [...new Set(s.service_types as string[])];
 }
 
-/** The ports that hook into subnets: new SLAAC subnets give ports addresses; deleting one takes them. */
-export interface SubnetPortHooks {
-  /** gives every eligible port of the network an EUI-64 address on the new auto-address subnet */
-  addAutoAddresses(tx: Tx, subnet: SubnetInfo): Promise<void>;
-}
-
-/** Removes a subnet's rows once nothing holds its addresses any more. */
+/** Removes what holds a subnet's addresses; its own rows go with it (ON DELETE CASCADE). */
 async function deleteSubnetRows(tx: Tx, subnetId: string): Promise<void> {
   const holders = await tx.selectFrom('ipallocations').select('port_id').distinct().where('subnet_id', '=', subnetId).execute();
   await tx.deleteFrom('ipallocations').where('subnet_id', '=', subnetId).execute();
   for (const h of holders) await bumpRevision(tx, 'ports', h.port_id);
-  for (const table of ['subnet_allocation_pools', 'ipam_availability_ranges', 'subnet_dns_nameservers', 'subnet_routes', 'subnet_service_types']) {
-    await tx.deleteFrom(table).where('subnet_id', '=', subnetId).execute();
-  }
   await tx.deleteFrom('tags').where('resource_type', '=', 'subnet').where('resource_id', '=', subnetId).execute();
 }
 
-export function createSubnetResource(db: Database, api: ApiModel, opts: SubnetOptions, ports: SubnetPortHooks): SqlResource & ResourceHandler {
-  const def = api.resources.get('subnets')!;
+/**
+ * /v2.0/subnets. Deleting a network deletes its subnets (a before_delete subscriber, after the
+ * ports': a network's ports go, or keep it, before its subnets).
+ */
+export function createSubnetResource(store: Store, api: ApiModel, opts: SubnetOptions): SqlResource {
+  store.events.subscribe('network', 'before_delete', async (tx, { current: network }) => {
+    const subnets = await tx.selectFrom('subnets').select('id').where('network_id', '=', network.id as string).execute();
+    for (const s of subnets) await deleteSubnetRows(tx, s.id);
+    await tx.deleteFrom('subnets').where('network_id', '=', network.id as string).execute();
+  }, PRIORITY_DEFAULT + 10);
+  store.events.extend('network', networkSubnetsAndScopes);
 
-  const hooks: ResourceHooks = {
-    scope: (qb, ctx) => qb.where((eb) => eb.or([
-      eb('subnets.project_id', '=', ctx.projectId),
-      eb('subnets.network_id', 'in', rbacNetworkIds(eb as any, ctx.projectId, [ACCESS_SHARED, ACCESS_EXTERNAL])),
-    ])),
-
-    filters: {
-      shared: (qb, values, ctx) => {
-        const want = values.map(Boolean);
-        if (want.includes(true) && want.includes(false)) return qb;
-        return qb.where((eb) => eb('subnets.network_id', want[0] ? 'in' : 'not in', rbacNetworkIds(eb as any, ctx.projectId, [ACCESS_SHARED])));
-      },
-    },
+  return new SqlResource(store, api.resources.get('subnets')!, {
+    notFound: (id) => new SubnetNotFound({ subnet_id: id }),
+    scope: (qb, ctx) => subnetSharing.scope(qb, ctx.projectId),
+    filters: { shared: (qb, values, ctx) => subnetSharing.sharedFilter(qb, values, ctx.projectId) },
+    policyTarget: (q, ctx, item, reads) => networkPolicyTarget(q, ctx, item, 'subnet', reads),
 
     async extend(q, subnets, ctx) {
-      const byId = new Map(subnets.map((s) => {
-        Object.assign(s, { allocation_pools: [], dns_nameservers: [], host_routes: [], service_types: [] });
-        return [s.id as string, s];
-      }));
-      const ids = [...byId.keys()];
-      await inChunks(ids, async (chunk) => {
-        for (const p of await q.selectFrom('subnet_allocation_pools').selectAll().where('subnet_id', 'in', chunk).orderBy('subnet_id').orderBy('pool_index').execute()) {
-          (byId.get(p.subnet_id)!.allocation_pools as unknown[]).push({ start: p.first_ip, end: p.last_ip });
-        }
-        for (const d of await q.selectFrom('subnet_dns_nameservers').selectAll().where('subnet_id', 'in', chunk).orderBy('subnet_id').orderBy('order').execute()) {
-          (byId.get(d.subnet_id)!.dns_nameservers as unknown[]).push(d.address);
-        }
-        for (const r of await q.selectFrom('subnet_routes').selectAll().where('subnet_id', 'in', chunk).execute()) {
-          (byId.get(r.subnet_id)!.host_routes as unknown[]).push({ destination: r.destination, nexthop: r.nexthop });
-        }
-        for (const t of await q.selectFrom('subnet_service_types').selectAll().where('subnet_id', 'in', chunk).execute()) {
-          (byId.get(t.subnet_id)!.service_types as unknown[]).push(t.service_type);
-        }
-      });
       await addNetworkFields(q, ctx, subnets);
       for (const s of subnets) s.shared = s['network:shared'];
     },
 
-    async beforeCreate(tx, ctx, s) {
+    async beforeCreate(tx, event) {
+      const { context: ctx, current: s } = event;
+      normalizeDetails(s);
       const hasCidr = isSet(s.cidr);
       if (hasCidr && isSet(s.prefixlen)) throw badRequest('cidr and prefixlen must not be supplied together');
       if (hasCidr) s.cidr = cidrToString(toCidr(s.cidr as string));
@@ -329,8 +295,7 @@ export function createSubnetResource(db: Database, api: ApiModel, opts: SubnetOp
       } else {
         await validateSubnet(tx, opts, s, null);
       }
-      const network = takeCheckedNetwork(ctx, s.network_id as string)
-        ?? await tx.selectFrom('networks').select('id').where('id', '=', s.network_id as string).executeTakeFirst();
+      const network = event.network ?? await tx.selectFrom('networks').select('id').where('id', '=', s.network_id as string).executeTakeFirst();
       if (!network) throw new NetworkNotFound({ net_id: s.network_id as string });
 
       let pool: SubnetPool | null = null;
@@ -377,18 +342,13 @@ export function createSubnetResource(db: Database, api: ApiModel, opts: SubnetOp
       s.__ranges = ranges;
     },
 
-    async afterCreate(tx, _ctx, s) {
-      const id = s.id as string;
-      await storeDetails(tx, id, s);
-      await createPools(tx, id, s.__ranges as IpRange[]);
+    async afterCreate(tx, { current: s }) {
+      await createPools(tx, s.id as string, s.__ranges as IpRange[]);
       await bumpRevision(tx, 'networks', s.network_id as string);
-      if (isAutoAddressSubnet(s.ipv6_ra_mode as string | null, s.ipv6_address_mode as string | null)) {
-        const row = await tx.selectFrom('subnets').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-        await ports.addAutoAddresses(tx, subnetInfo(row, Array.isArray(s.service_types) ? s.service_types as string[] : []));
-      }
     },
 
-    async beforeUpdate(tx, _ctx, current, changes) {
+    async beforeUpdate(tx, { original: current, changes }) {
+      normalizeDetails(changes);
       const s: Item = { ...changes, id: current.id, ip_version: current.ip_version, cidr: current.cidr, network_id: current.network_id };
       await validateSubnet(tx, opts, s, current);
       const cidr = toCidr(current.cidr as string);
@@ -409,11 +369,10 @@ export function createSubnetResource(db: Database, api: ApiModel, opts: SubnetOp
         const conflict = checkGatewayOutOfPools(gateway, pools);
         if (conflict) throw poolError(conflict);
       }
-      await storeDetails(tx, current.id as string, changes);
       if (ranges) await replacePools(tx, current.id as string, ranges);
     },
 
-    async beforeDelete(tx, _ctx, s) {
+    async beforeDelete(tx, { current: s }) {
       const id = s.id as string;
       const holders = await tx.selectFrom('ipallocations').innerJoin('ports', 'ports.id', 'ipallocations.port_id')
         .select(['ports.id', 'ports.device_owner']).where('ipallocations.subnet_id', '=', id).execute();
@@ -425,41 +384,29 @@ export function createSubnetResource(db: Database, api: ApiModel, opts: SubnetOp
       await deleteSubnetRows(tx, id);
       await bumpRevision(tx, 'networks', s.network_id as string);
     },
-  };
-
-  const resource = new SqlResource(db, def, hooks, (id) => new SubnetNotFound({ subnet_id: id }));
-  return Object.assign(resource, {
-    policyTarget: (ctx: RequestContext, item: Item) => db.read((q) => networkPolicyTarget(q, ctx, item, 'subnet')),
   });
 }
 
-/** Networks show their subnets and address scopes; deleting a network deletes its subnets. */
-export const subnetNetworkExtender: NetworkExtender = {
-  async extend(q, networks) {
-    const byId = new Map(networks.map((n) => {
-      Object.assign(n, { subnets: [], ipv4_address_scope: null, ipv6_address_scope: null });
-      return [n.id as string, n];
-    }));
-    const pools = new Map<string, Array<{ networkId: string; version: number }>>();
-    await inChunks([...byId.keys()], async (chunk) => {
-      const rows = await q.selectFrom('subnets').select(['id', 'network_id', 'subnetpool_id', 'ip_version'])
-        .where('network_id', 'in', chunk).orderBy('created_at').orderBy('id').execute();
-      for (const r of rows) {
-        (byId.get(r.network_id)!.subnets as string[]).push(r.id);
-        if (r.subnetpool_id) pools.set(r.subnetpool_id, [...(pools.get(r.subnetpool_id) ?? []), { networkId: r.network_id, version: Number(r.ip_version) }]);
-      }
-    });
-    await inChunks([...pools.keys()], async (chunk) => {
-      const rows = await q.selectFrom('subnetpools').select(['id', 'address_scope_id']).where('id', 'in', chunk)
-        .where('address_scope_id', 'is not', null).execute();
-      for (const r of rows) {
-        for (const use of pools.get(r.id)!) byId.get(use.networkId)![`ipv${use.version}_address_scope`] = r.address_scope_id;
-      }
-    });
-  },
-  async beforeDelete(tx, _ctx, network) {
-    const subnets = await tx.selectFrom('subnets').select('id').where('network_id', '=', network.id as string).execute();
-    for (const s of subnets) await deleteSubnetRows(tx, s.id);
-    await tx.deleteFrom('subnets').where('network_id', '=', network.id as string).execute();
-  },
-};
+/** A network's subnets, and the address scopes of their pools (ipv4_address_scope, ipv6_address_scope). */
+async function networkSubnetsAndScopes(q: Queryable, networks: Item[]): Promise<void> {
+  const byId = new Map(networks.map((n) => {
+    Object.assign(n, { subnets: [], ipv4_address_scope: null, ipv6_address_scope: null });
+    return [n.id as string, n];
+  }));
+  const pools = new Map<string, Array<{ networkId: string; version: number }>>();
+  await inChunks([...byId.keys()], async (chunk) => {
+    const rows = await q.selectFrom('subnets').select(['id', 'network_id', 'subnetpool_id', 'ip_version'])
+      .where('network_id', 'in', chunk).orderBy('created_at').orderBy('id').execute();
+    for (const r of rows) {
+      (byId.get(r.network_id)!.subnets as string[]).push(r.id);
+      if (r.subnetpool_id) pools.set(r.subnetpool_id, [...(pools.get(r.subnetpool_id) ?? []), { networkId: r.network_id, version: Number(r.ip_version) }]);
+    }
+  });
+  await inChunks([...pools.keys()], async (chunk) => {
+    const rows = await q.selectFrom('subnetpools').select(['id', 'address_scope_id']).where('id', 'in', chunk)
+      .where('address_scope_id', 'is not', null).execute();
+    for (const r of rows) {
+      for (const use of pools.get(r.id)!) byId.get(use.networkId)![`ipv${use.version}_address_scope`] = r.address_scope_id;
+    }
+  });
+}

@@ -1,18 +1,16 @@
+import { DEVICE_OWNER_DHCP, DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, ROUTER_INTERFACE_OWNERS } from '../../lib/constants.js';
 import type { RequestContext } from '../../lib/context.js';
+import type { Item } from '../../lib/definitions.js';
 import {
   BadRequest, ExternalGatewayForFloatingIPNotFound, ExternalIpAddressExhausted, FloatingIPNotFound,
   FloatingIPPortAlreadyAssociated, NetworkNotFound,
 } from '../../lib/errors.js';
-import { inChunks } from '../../db/chunks.js';
-import { SqlResource } from '../../registry/resource.js';
 import { parseIp } from '../../lib/address.js';
+import { inChunks } from '../../db/chunks.js';
+import type { Queryable, Tx } from '../../db/schema.js';
+import { SqlResource } from '../../registry/resource.js';
 import { networkAccess } from '../../plugins/ml2/network-access.js';
 import type { FixedIp, L3Core } from './l3-core.js';
-import type { RouterEvents } from './routers.js';
-import type { Item } from '../../lib/definitions.js';
-import type { ResourceHandler } from '../../registry/handler.js';
-import type { Queryable, Tx } from '../../db/schema.js';
-import { DEVICE_OWNER_DHCP, DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, ROUTER_INTERFACE_OWNERS } from '../../lib/constants.js';
 
 const fipBadRequest = (msg: string) => new BadRequest({ resource: 'floatingip', msg });
 const isV4 = (ip: string) => parseIp(ip)?.version === 4;
@@ -38,8 +36,8 @@ async function routerForFloatingIp(q: Queryable, port: Item, subnetId: string, e
 }
 
 /** /v2.0/floatingips: addresses of external networks, each with its own port there, associated with a port through a router. */
-export function createFloatingIpResource(core: L3Core, events?: RouterEvents): ResourceHandler & { resource: SqlResource } {
-  const { db, api } = core;
+export function createFloatingIpResource(core: L3Core): SqlResource {
+  const { api } = core;
   const def = api.resources.get('floatingips')!;
 
   /**
@@ -81,7 +79,8 @@ export function createFloatingIpResource(core: L3Core, events?: RouterEvents): R
     return { portId: portId as string, fixedIp: chosen.ip_address, routerId };
   }
 
-  const resource: SqlResource = new SqlResource(db, def, {
+  return new SqlResource(core, def, {
+    notFound: (id) => new FloatingIPNotFound({ floatingip_id: id }),
     scope: (qb, ctx) => qb.where('floatingips.project_id', '=', ctx.projectId),
 
     async extend(q, fips) {
@@ -101,7 +100,7 @@ export function createFloatingIpResource(core: L3Core, events?: RouterEvents): R
       for (const f of fips) f.port_details = f.port_id ? ports.get(f.port_id as string) ?? null : null;
     },
 
-    async beforeCreate(tx, ctx, fip) {
+    async beforeCreate(tx, { context: ctx, current: fip }) {
       const netId = fip.floating_network_id as string;
       const access = await networkAccess(tx, ctx, netId);
       if (!access || !access.visible) throw new NetworkNotFound({ net_id: netId });
@@ -126,11 +125,11 @@ export function createFloatingIpResource(core: L3Core, events?: RouterEvents): R
       Object.assign(fip, { port_id: assoc.portId, fixed_ip_address: assoc.fixedIp, router_id: assoc.routerId });
     },
 
-    async afterCreate(tx, _ctx, fip) {
+    async afterCreate(tx, { current: fip }) {
       await tx.updateTable('floatingips').set({ floating_port_id: fip.__floating_port_id as string }).where('id', '=', fip.id as string).execute();
     },
 
-    async beforeUpdate(tx, ctx, current, changes) {
+    async beforeUpdate(tx, { context: ctx, original: current, changes }) {
       // without port_id in the request, an associated floating IP is associated again (Neutron's bug #1610045 fix)
       const portId = 'port_id' in changes ? changes.port_id : current.port_id;
       const fixedIp = 'fixed_ip_address' in changes ? changes.fixed_ip_address : ('port_id' in changes ? null : current.fixed_ip_address);
@@ -142,22 +141,19 @@ export function createFloatingIpResource(core: L3Core, events?: RouterEvents): R
       }
     },
 
-    async beforeDelete(tx, _ctx, fip) {
+    async beforeDelete(tx, { current: fip }) {
       // the floating IP's own port; its row goes with it (ON DELETE CASCADE)
       const row = await tx.selectFrom('floatingips').select('floating_port_id').where('id', '=', fip.id as string).executeTakeFirst();
       if (row?.floating_port_id) await core.ports.delete(tx, row.floating_port_id);
     },
+  });
+}
 
-    afterCommit(event, ctx, fip, previous) {
-      const routers = [...new Set([fip.router_id, previous?.router_id].filter(Boolean) as string[])];
-      if (routers.length) events?.routersUpdated(ctx, routers);
-    },
-  }, (id) => new FloatingIPNotFound({ floatingip_id: id }));
-
-  return {
-    resource,
-    ...resource.handler(),
-  };
+declare module '../../registry/events.js' {
+  interface WriteEvent {
+    /** a port deleted: the routers of the floating IPs it lost (their L3 agents hear about it) */
+    floatingIpRouters?: string[];
+  }
 }
 
 /** When a port goes: its floating IPs are disassociated (ML2's delete_port → disassociate_floatingips). */

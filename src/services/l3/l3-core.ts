@@ -1,12 +1,11 @@
-import { BadRequest } from '../../lib/errors.js';
-import { adminContext } from '../../lib/context.js';
 import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, ROUTER_PORT_OWNERS } from '../../lib/constants.js';
-import type { Item, ResourceDef } from '../../lib/definitions.js';
+import { adminContext } from '../../lib/context.js';
+import type { Item } from '../../lib/definitions.js';
+import { BadRequest } from '../../lib/errors.js';
 import { cidrsOverlap, toCidr } from '../../lib/address.js';
 import { inChunks } from '../../db/chunks.js';
-import { onCommitted, type Database } from '../../db/database.js';
 import type { Queryable, Tx } from '../../db/schema.js';
-import type { SqlResource } from '../../registry/resource.js';
+import type { SqlResource, Store } from '../../registry/resource.js';
 import { prepareCreate, prepareUpdate } from '../../api/body.js';
 import type { ApiModel } from '../../api/model.js';
 
@@ -29,31 +28,25 @@ export interface PortRow {
 /**
  * The core plugin's ports as the L3 plugin uses them: created, changed and deleted inside the
  * router's or floating IP's transaction, as the server (admin), with ML2's own hooks (addresses,
- * bindings, security groups); their notifications go out after that transaction commits.
+ * bindings, security groups); their after_ events (binding, notifications) follow that transaction's commit.
  */
 export class CorePorts {
-  constructor(private readonly ports: SqlResource, private readonly def: ResourceDef) {}
+  constructor(private readonly ports: SqlResource) {}
 
   async create(tx: Tx, fields: Item): Promise<Item> {
     const ctx = adminContext();
-    const port = await this.ports.insert(tx, ctx, prepareCreate(this.def, fields, ctx));
-    onCommitted(tx, () => this.ports.emit('create', ctx, port));
-    return port;
+    return this.ports.insert(tx, ctx, prepareCreate(this.ports.def, fields, ctx));
   }
 
   async update(tx: Tx, id: string, changes: Item): Promise<Item> {
     const ctx = adminContext();
     const previous = await this.ports.load(tx, id, ctx, true);
-    const port = await this.ports.modify(tx, ctx, previous, prepareUpdate(this.def, changes, ctx));
-    onCommitted(tx, () => this.ports.emit('update', ctx, port, previous));
-    return port;
+    return this.ports.modify(tx, ctx, previous, prepareUpdate(this.ports.def, changes, ctx));
   }
 
   async delete(tx: Tx, id: string): Promise<void> {
     const ctx = adminContext();
-    const port = await this.ports.load(tx, id, ctx, true);
-    await this.ports.remove(tx, ctx, port);
-    onCommitted(tx, () => this.ports.emit('delete', ctx, port));
+    await this.ports.remove(tx, ctx, await this.ports.load(tx, id, ctx, true));
   }
 
   /** The ports with `device_id` in `deviceIds` and one of `owners`, with their addresses, set-based. */
@@ -88,8 +81,8 @@ async function addFixedIps(q: Queryable, ports: PortRow[]): Promise<void> {
   });
 }
 
-export interface L3Core {
-  db: Database;
+/** What the L3 plugin's resources work with: the store, the API model, and the core plugin's resources. */
+export interface L3Core extends Store {
   api: ApiModel;
   ports: CorePorts;
   /** ML2's ports and subnets, to load one as the caller may see it */

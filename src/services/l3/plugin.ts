@@ -26,39 +26,33 @@ export class L3RouterPlugin implements Plugin {
   private schedulerRoutes?: (policy: Authorizer) => SubRoutes;
 
   async start(ctx: PluginContext): Promise<Record<string, ResourceHandler>> {
-    const { db, api, config } = ctx;
+    const { db, api, config, events } = ctx;
     const ml2 = ctx.plugins.get('ml2') as Ml2Plugin | undefined;
     if (!ml2?.resources) throw new Error('the router service plugin needs the ml2 core plugin');
-    const core: L3Core = {
-      db, api, ports: new CorePorts(ml2.resources.ports, api.resources.get('ports')!),
-      portsResource: ml2.resources.ports, subnets: ml2.resources.subnets,
-    };
+    const { ports, subnets, networks, agents } = ml2.resources;
+    const core: L3Core = { db, events, api, ports: new CorePorts(ports), portsResource: ports, subnets };
 
-    // who owns a router, for ML2's device_id checks on router interface ports
-    ml2.portHooks.routerProject = async (q, routerId) =>
-      (await q.selectFrom('routers').select('project_id').where('id', '=', routerId).executeTakeFirst())?.project_id ?? null;
-    // prevent_l3_port_deletion, then disassociate_floatingips, as ML2's delete_port does
-    ml2.portHooks.beforeApiDelete = async (tx, _ctx, port) => {
+    // ML2's delete_port: prevent_l3_port_deletion (not for L3's own deletes), then disassociate_floatingips
+    events.subscribe('port', 'before_delete', async (tx, event) => {
+      if (event.nested) return;
+      const port = event.current;
       const owner = port.device_owner as string;
       if (ROUTER_DEVICE_OWNERS.includes(owner) && (port.fixed_ips as unknown[]).length) {
         const table = owner === DEVICE_OWNER_FLOATINGIP ? 'floatingips' : 'routers';
         const device = await tx.selectFrom(table).select('id').where('id', '=', port.device_id as string).executeTakeFirst();
         if (device) throw new ServicePortInUse({ port_id: port.id as string, reason: `has device owner ${owner}` });
       }
-      const routers = await disassociatePortFloatingIps(tx, port.id as string);
-      if (routers.length) this.rpc?.routersUpdatedAfterCommit(tx, routers);
-    };
+      event.floatingIpRouters = await disassociatePortFloatingIps(tx, port.id as string);
+    });
 
     const d = config.DEFAULT;
-    this.rpc = new L3Rpc(ctx, core.ports);
+    const rpc = this.rpc = new L3Rpc(ctx, core.ports);
     const routers = createRouterResource(core, {
       enableSnatByDefault: d.enable_snat_by_default, routerDistributed: d.router_distributed, l3Ha: d.l3_ha, maxRoutes: d.max_routes,
-    }, this.rpc);
-    const floatingips = createFloatingIpResource(core, this.rpc);
-    this.rpc.attach({ routers: routers.resource, floatingips: floatingips.resource, ports: ml2.resources.ports, networks: ml2.resources.networks });
-    const { agents } = ml2.resources;
-    const rpc = this.rpc;
-    this.schedulerRoutes = (policy) => l3AgentSchedulerRoutes(db, policy, routers.resource, agents, rpc, d.agent_down_time);
+    }, rpc);
+    const floatingips = createFloatingIpResource(core);
+    rpc.attach({ routers, floatingips, ports, networks });
+    this.schedulerRoutes = (policy) => l3AgentSchedulerRoutes(db, policy, routers, agents, rpc, d.agent_down_time);
     return { routers, floatingips, floatingip_pools: createFloatingIpPoolResource(db) };
   }
 

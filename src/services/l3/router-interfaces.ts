@@ -128,7 +128,7 @@ async function checkInterfaceNotInUse(tx: Tx, routerId: string, subnet: Item): P
   const fips = await tx.selectFrom('floatingips').select(['fixed_ip_address', 'fixed_port_id']).where('router_id', '=', routerId).execute();
   for (const f of fips) {
     const ip = f.fixed_ip_address ? parseIp(f.fixed_ip_address) : null;
-    if (ip && cidrContains(cidr, ip) && onSubnet.has(f.fixed_port_id)) {
+    if (ip && f.fixed_port_id && cidrContains(cidr, ip) && onSubnet.has(f.fixed_port_id)) {
       throw new RouterInterfaceInUseByFloatingIP({ router_id: routerId, subnet_id: subnet.id as string });
     }
   }

@@ -9,7 +9,7 @@ import {
 import { cidrContains, formatIp, parseCidr, parseIp, toCidr } from '../../lib/address.js';
 import { inChunks } from '../../db/chunks.js';
 import type { Queryable, Tx } from '../../db/schema.js';
-import type { ResourceHandler, WriteOpts } from '../../registry/handler.js';
+import type { WriteOpts } from '../../registry/handler.js';
 import { SqlResource } from '../../registry/resource.js';
 import { bumpRevision } from '../../registry/revisions.js';
 import { networkAccess } from '../../plugins/ml2/network-access.js';
@@ -27,10 +27,9 @@ export interface RouterOptions {
   maxRoutes: number;
 }
 
-/** What the L3 agents hear after a router changes (the RPC side subscribes here). */
-export interface RouterEvents {
+/** What the L3 agents hear after a router's member action (its writes are followed through the event registry). */
+export interface RouterNotifier {
   routersUpdated(ctx: RequestContext, routerIds: string[]): void;
-  routerDeleted(ctx: RequestContext, routerId: string): void;
 }
 
 /** Canonical text of a route, as Neutron stores it (str of AuthenticIPNetwork and IPAddress). */
@@ -94,7 +93,7 @@ async function updateGateway(tx: Tx, ctx: RequestContext, core: L3Core, router: 
     if (!(net?.router_external === true || Number(net?.router_external) === 1)) throw routerBadRequest(`Network ${networkId} is not an external network`);
     const gateways = (await tx.selectFrom('subnets').select('gateway_ip').where('network_id', '=', networkId).execute()).map((s) => s.gateway_ip);
     for (const ip of extIps) {
-      if (ip.ip_address && gateways.includes(ip.ip_address)) throw routerBadRequest(`External IP ${ip.ip_address} is the same as the gateway IP`);
+      if (ip.ip_address && gateways.includes(ip.ip_address as string)) throw routerBadRequest(`External IP ${ip.ip_address} is the same as the gateway IP`);
     }
   }
   if (gw && externalIpsChange(gw, extIps) && gw.network_id === networkId) {
@@ -116,13 +115,49 @@ async function updateGateway(tx: Tx, ctx: RequestContext, core: L3Core, router: 
 }
 
 /** /v2.0/routers: the router plugin's routers, with their gateway, routes and interfaces. */
-export function createRouterResource(core: L3Core, opts: RouterOptions, events?: RouterEvents): ResourceHandler & { resource: SqlResource } {
+export function createRouterResource(core: L3Core, opts: RouterOptions, notifier: RouterNotifier): SqlResource {
   const { db, api } = core;
   const def = api.resources.get('routers')!;
   const hasSnat = api.hasExtension('ext-gw-mode');
   const has = (attr: string) => attr in def.attributes;
 
-  const resource: SqlResource = new SqlResource(db, def, {
+  function enableSnat(info: Item | null): boolean {
+    return info && 'enable_snat' in info ? info.enable_snat as boolean : opts.enableSnatByDefault;
+  }
+
+  /** A member action on a router the caller may act on, in one transaction that holds the router's row. */
+  function onRouter<T>(run: (tx: Tx, ctx: RequestContext, router: Item, body: Item | undefined) => Promise<T>) {
+    return async (ctx: RequestContext, id: string, body: Item | undefined, wopts: WriteOpts): Promise<T> => {
+      const result = await db.write(async (tx) => {
+        const router = await resource.loadForWrite(tx, ctx, id, wopts);
+        await bumpRevision(tx, 'routers', id);
+        return run(tx, ctx, router, body);
+      });
+      notifier.routersUpdated(ctx, [id]);
+      return result;
+    };
+  }
+
+  /** add_extraroutes / remove_extraroutes: {"router": {"routes": [...]}} merged into the routes, answered with the router. */
+  function extraRoutes(add: boolean) {
+    return onRouter(async (tx, ctx, router, body) => {
+      const given = (body?.router as Item | undefined)?.routes;
+      if (!Array.isArray(given)) throw new HTTPBadRequest("Invalid input for routes. Reason: the request needs {'router': {'routes': [...]}}.");
+      const msg = def.attributes.routes?.validate?.(given);
+      if (msg) throw new HTTPBadRequest(`Invalid input for routes. Reason: ${msg}.`);
+      const key = (r: Item) => { const c = canonicalRoute(r as any); return `${c.destination} ${c.nexthop}`; };
+      const current = await routesOf(tx, router.id as string);
+      const removing = new Set((given as Item[]).map(key));
+      const routes: Item[] = add ? [...current, ...(given as Item[])] : current.filter((r) => !removing.has(key(r)));
+      const unique = [...new Map(routes.map((r) => [key(r), canonicalRoute(r as any)])).values()];
+      await validateRoutes(tx, core, opts, router.id as string, unique);
+      await storeRoutes(tx, router.id as string, unique);
+      return { router: await resource.load(tx, router.id as string, ctx) };
+    });
+  }
+
+  const resource: SqlResource = new SqlResource(core, def, {
+    notFound: (id) => new RouterNotFound({ router_id: id }),
     scope: (qb, ctx) => qb.where('routers.project_id', '=', ctx.projectId),
 
     async extend(q, routers) {
@@ -159,19 +194,19 @@ export function createRouterResource(core: L3Core, opts: RouterOptions, events?:
       }
     },
 
-    async beforeCreate(_tx, _ctx, r) {
+    async beforeCreate(_tx, { current: r }) {
       r.status = 'ACTIVE';
       if (has('distributed') && (r.distributed === UNSET || r.distributed === null)) r.distributed = opts.routerDistributed;
       if (has('ha') && (r.ha === UNSET || r.ha === null)) r.ha = opts.l3Ha;
     },
 
-    async afterCreate(tx, ctx, r) {
+    async afterCreate(tx, { context: ctx, current: r }) {
       const info = r.external_gateway_info as Item | null;
       if (hasSnat) await tx.updateTable('routers').set({ enable_snat: enableSnat(info) ? 1 : 0 }).where('id', '=', r.id as string).execute();
       if (info && Object.keys(info).length) await updateGateway(tx, ctx, core, r, info);
     },
 
-    async beforeUpdate(tx, ctx, current, changes) {
+    async beforeUpdate(tx, { context: ctx, original: current, changes }) {
       const adminUp = (changes.admin_state_up ?? current.admin_state_up) as boolean;
       if (has('distributed') && changes.distributed !== undefined && changes.distributed !== null && changes.distributed !== current.distributed
         && (adminUp || current.admin_state_up)) {
@@ -193,7 +228,7 @@ export function createRouterResource(core: L3Core, opts: RouterOptions, events?:
       }
     },
 
-    async beforeDelete(tx, _ctx, r) {
+    async beforeDelete(tx, { current: r }) {
       const routerId = r.id as string;
       const attached = await core.ports.byDevice(tx, [routerId], ROUTER_INTERFACE_OWNERS);
       if (attached.length) throw new RouterInUse({ router_id: routerId, reason: `has ports still attached: ${attached.map((p) => p.id).join(', ')}` });
@@ -205,58 +240,11 @@ export function createRouterResource(core: L3Core, opts: RouterOptions, events?:
       }
     },
 
-    afterCommit(event, ctx, r) {
-      if (event === 'delete') events?.routerDeleted(ctx, r.id as string);
-      else events?.routersUpdated(ctx, [r.id as string]);
-    },
-  }, (id) => new RouterNotFound({ router_id: id }));
-
-  function enableSnat(info: Item | null): boolean {
-    return info && 'enable_snat' in info ? info.enable_snat as boolean : opts.enableSnatByDefault;
-  }
-
-  /** A member action on a router the caller may act on, in one transaction that holds the router's row. */
-  function onRouter<T>(run: (tx: Tx, ctx: RequestContext, router: Item, body: Item | undefined) => Promise<T>) {
-    return async (ctx: RequestContext, id: string, body: Item | undefined, wopts: WriteOpts): Promise<T> => {
-      const routerIds: string[] = [];
-      const result = await db.write(async (tx) => {
-        const router = await resource.load(tx, id, ctx, true);
-        await wopts.authorize?.(router);
-        await bumpRevision(tx, 'routers', id);
-        routerIds.splice(0, routerIds.length, id);
-        return run(tx, ctx, router, body);
-      });
-      events?.routersUpdated(ctx, routerIds);
-      return result;
-    };
-  }
-
-  /** add_extraroutes / remove_extraroutes: {"router": {"routes": [...]}} merged into the routes, answered with the router. */
-  function extraRoutes(add: boolean) {
-    return onRouter(async (tx, ctx, router, body) => {
-      const given = (body?.router as Item | undefined)?.routes;
-      if (!Array.isArray(given)) throw new HTTPBadRequest("Invalid input for routes. Reason: the request needs {'router': {'routes': [...]}}.");
-      const prepared = { routes: given };
-      const msg = def.attributes.routes?.validate?.(given);
-      if (msg) throw new HTTPBadRequest(`Invalid input for routes. Reason: ${msg}.`);
-      const key = (r: Item) => { const c = canonicalRoute(r as any); return `${c.destination} ${c.nexthop}`; };
-      const current = await routesOf(tx, router.id as string);
-      const removing = new Set((prepared.routes as Item[]).map(key));
-      const routes: Item[] = add ? [...current, ...(prepared.routes as Item[])] : current.filter((r) => !removing.has(key(r)));
-      const unique = [...new Map(routes.map((r) => [key(r), canonicalRoute(r as any)])).values()];
-      await validateRoutes(tx, core, opts, router.id as string, unique);
-      await storeRoutes(tx, router.id as string, unique);
-      return { router: await resource.load(tx, router.id as string, ctx) };
-    });
-  }
-
-  return {
-    resource,
-    ...resource.handler(),
     actions: {
       add_router_interface: onRouter((tx, ctx, router, body) => addRouterInterface(tx, ctx, core, router, body)),
       remove_router_interface: onRouter((tx, ctx, router, body) => removeRouterInterface(tx, ctx, core, router, body)),
       ...(api.hasExtension('extraroute-atomic') ? { add_extraroutes: extraRoutes(true), remove_extraroutes: extraRoutes(false) } : {}),
     },
-  };
+  });
+  return resource;
 }

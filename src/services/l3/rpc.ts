@@ -1,21 +1,20 @@
 import type { Logger } from 'pino';
 import { adminContext, type RequestContext } from '../../lib/context.js';
-import { onCommitted, type Database } from '../../db/database.js';
+import type { Item } from '../../lib/definitions.js';
+import type { Database } from '../../db/database.js';
 import type { PluginContext, RpcListener } from '../../plugins/plugin.js';
 import { L3AgentNotifier } from './l3-agent-notifier.js';
-import { L3_PLUGIN_TOPIC, L3RpcCallback, type L3SyncResources } from './l3-rpc-callback.js';
 import { l3AgentsHostingRouters, scheduleRouters, type L3SchedulerOptions } from './l3-agent-scheduler.js';
 import type { CorePorts } from './l3-core.js';
-import type { RouterEvents } from './routers.js';
-import type { Item } from '../../lib/definitions.js';
-import type { Tx } from '../../db/schema.js';
+import { L3_PLUGIN_TOPIC, L3RpcCallback, type L3SyncResources } from './l3-rpc-callback.js';
+import type { RouterNotifier } from './routers.js';
 
 /**
  * The L3 plugin's side of the agents: after a router changes it is scheduled (if no agent hosts
  * it yet) and its agents are told (routers_updated, router_deleted); the agents' own calls are
  * served on q-l3-plugin. Notifications go out after the commit and never fail the API request.
  */
-export class L3Rpc implements RouterEvents {
+export class L3Rpc implements RouterNotifier {
   private readonly notifier: L3AgentNotifier;
   private readonly log: Logger;
   private readonly db: Database;
@@ -29,8 +28,23 @@ export class L3Rpc implements RouterEvents {
     this.scheduling = { agentDownTime: ctx.config.DEFAULT.agent_down_time };
   }
 
-  /** The resources sync_routers reads, once they exist. */
+  /**
+   * The resources sync_routers reads, once they exist; from then on the agents hear about every
+   * committed change of a router or floating IP, and of ports whose floating IPs went with them.
+   */
   attach(res: L3SyncResources): void {
+    const { events } = this.ctx;
+    for (const op of ['create', 'update'] as const) events.subscribe('router', `after_${op}`, (e) => this.routersUpdated(e.context, [e.current.id as string]));
+    events.subscribe('router', 'after_delete', (e) => this.routerDeleted(e.context, e.current.id as string));
+    for (const op of ['create', 'update', 'delete'] as const) {
+      events.subscribe('floatingip', `after_${op}`, (e) => {
+        const routers = [...new Set([e.current.router_id, e.original?.router_id].filter(Boolean) as string[])];
+        if (routers.length) this.routersUpdated(e.context, routers);
+      });
+    }
+    events.subscribe('port', 'after_delete', (e) => {
+      if (e.floatingIpRouters?.length) this.routersUpdated(adminContext(), e.floatingIpRouters);
+    });
     this.callback = new L3RpcCallback(this.db, res, {
       ...this.scheduling, autoSchedule: this.ctx.config.DEFAULT.router_auto_schedule,
       servicePlugins: ['CORE', 'L3_ROUTER_NAT'],
@@ -59,11 +73,6 @@ export class L3Rpc implements RouterEvents {
   async routerRemovedFromAgent(ctx: RequestContext, host: string, routerId: string): Promise<void> {
     await this.notifier.routerRemovedFromAgent(agentContext(ctx), host, routerId)
       .catch((err: unknown) => this.log.error({ err, host, router: routerId }, 'router_removed_from_agent failed'));
-  }
-
-  /** routersUpdated once `tx` commits (changes made inside another resource's transaction). */
-  routersUpdatedAfterCommit(tx: Tx, routerIds: string[]): void {
-    onCommitted(tx, () => this.routersUpdated(adminContext(), routerIds));
   }
 
   private async notify(ctx: RequestContext, routerIds: string[]): Promise<void> {

@@ -12,6 +12,7 @@ export const allowedAddressPairs: ExtensionDef = {
       allowed_address_pairs: {
         allowPost: true, allowPut: true, isVisible: true, default: UNSET, enforcePolicy: true,
         convert: noneToEmptyList, validate: validateAllowedAddressPairs,
+        child: { table: 'port_allowed_address_pairs', parent: 'port_id', value: { ip_address: 'ip_address', mac_address: 'mac_address' } },
       },
     },
   },

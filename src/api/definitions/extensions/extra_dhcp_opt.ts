@@ -8,7 +8,10 @@ export const extraDhcpOpt: ExtensionDef = {
   updated: '2013-03-17T12:00:00-00:00',
   attributes: {
     ports: {
-      extra_dhcp_opts: { allowPost: true, allowPut: true, isVisible: true, default: null, validate: validateExtraDhcpOpts },
+      extra_dhcp_opts: {
+        allowPost: true, allowPut: true, isVisible: true, default: null, validate: validateExtraDhcpOpts,
+        child: { table: 'port_extra_dhcp_opts', parent: 'port_id', value: { opt_name: 'opt_name', opt_value: 'opt_value', ip_version: 'ip_version' } },
+      },
     },
   },
 };

@@ -76,6 +76,7 @@ export const securityGroup: ExtensionDef = {
       security_groups: {
         allowPost: true, allowPut: true, isVisible: true, isFilter: true, default: UNSET,
         convert: noneToEmptyList, validate: validateUuidList,
+        child: { table: 'port_security_group_bindings', parent: 'port_id', value: 'security_group_id' },
       },
     },
   },

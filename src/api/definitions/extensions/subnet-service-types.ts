@@ -9,7 +9,10 @@ export const subnetServiceTypes: ExtensionDef = {
   updated: '2016-03-15T18:00:00-00:00',
   attributes: {
     subnets: {
-      service_types: { allowPost: true, allowPut: true, isVisible: true, default: UNSET, validate: validateSubnetServiceTypes },
+      service_types: {
+        allowPost: true, allowPut: true, isVisible: true, default: UNSET, validate: validateSubnetServiceTypes,
+        child: { table: 'subnet_service_types', parent: 'subnet_id', value: 'service_type' },
+      },
     },
   },
 };

@@ -1,48 +1,38 @@
 /**
  * ML2's side of the agents' RPC: the endpoints its RPC workers serve (start_rpc_listeners), and
- * what follows a committed network, subnet, port or agent change: port binding, DHCP and L2 agent
- * notifications. Notifications go out after the commit, never inside the transaction.
+ * what follows a committed network, subnet, port, security group or agent change (after_
+ * subscribers of the event registry): DHCP and L2 agent notifications and versioned-object
+ * pushes. They go out after the commit, in the background: the API answer does not wait for them.
  */
 import type { Logger } from 'pino';
+import { adminContext, type RequestContext } from '../../../lib/context.js';
+import type { Item } from '../../../lib/definitions.js';
+import { inChunks } from '../../../db/chunks.js';
+import type { Database } from '../../../db/database.js';
+import { prepared } from '../../../db/prepared.js';
+import type { EventRegistry, WriteEvent, WriteOperation } from '../../../registry/events.js';
+import { addProvisioningComponent, DHCP_ENTITY, removeProvisioningComponent } from '../../../registry/provisioning-blocks.js';
+import type { SqlResource } from '../../../registry/resource.js';
 import type { Authorizer } from '../../../api/controller.js';
 import type { SubRoutes } from '../../../api/tags.js';
-import { adminContext, type RequestContext } from '../../../lib/context.js';
-import type { Database } from '../../../db/database.js';
-import { addProvisioningComponent, DHCP_ENTITY, removeProvisioningComponent } from '../../../registry/provisioning-blocks.js';
-import { inChunks } from '../../../db/chunks.js';
-import type { CommitListener } from '../../../registry/resource.js';
-import { outsideRequestCount } from '../../../db/statement-count.js';
-import { prepared } from '../../../db/prepared.js';
-import { DhcpAgentNotifier } from './dhcp-agent-notifier.js';
-import { L2AgentNotifier } from './l2-agent-notifier.js';
+import type { PluginContext, RpcListener, WorkerSpec } from '../../plugin.js';
+import { AGENT_TYPE_DHCP } from '../agents.js';
+import { dhcpAgentSchedulerRoutes } from '../dhcp-agent-scheduler-api.js';
+import { dhcpAgentsHostingNetworks, rescheduleFromDownAgents } from '../dhcp-agent-scheduler.js';
+import { L2Population, wiredPort } from '../mechanism_drivers/l2population.js';
+import { boundPorts, mechanismDrivers, NO_PBLOCKS_OWNERS } from '../port-binding.js';
 import { AgentExtRpcCallback, REPORTS_TOPIC } from './agents.js';
+import { DhcpAgentNotifier } from './dhcp-agent-notifier.js';
 import { DhcpRpcCallback, type CoreResources } from './dhcp.js';
+import { L2AgentNotifier } from './l2-agent-notifier.js';
 import { Ml2RpcCallbacks } from './l2.js';
 import { MetadataRpcCallback } from './metadata.js';
 import { ResourcesPullRpcCallback, ResourcesPushRpcApi } from './resources.js';
 import { SecurityGroupServerRpcCallback } from './securitygroups.js';
-import { dhcpAgentsHostingNetworks, rescheduleFromDownAgents } from '../dhcp-agent-scheduler.js';
-import { AGENT_TYPE_DHCP, type AgentResource } from '../agents.js';
-import type { PluginContext, RpcListener, WorkerSpec } from '../../plugin.js';
-import { dhcpAgentSchedulerRoutes } from '../dhcp-agent-scheduler-api.js';
-import type { NetworkExtender } from '../networks.js';
-import { bindingNeeded, bindPort, boundPorts, mechanismDrivers, NO_PBLOCKS_OWNERS } from '../port-binding.js';
-import { L2Population, wiredPort } from '../mechanism_drivers/l2population.js';
-import type { Item } from '../../../lib/definitions.js';
-import { type ResourceHandler, type CreateOpts, type WriteOpts, filterQuery } from '../../../registry/handler.js';
-import type { Queryable } from '../../../db/schema.js';
 
 export const PLUGIN_TOPIC = 'q-plugin';
 const CONSUMERS_TTL_MS = 10_000;
 const anyAgentOfType = prepared<{ type: string }>((q, p) => q.selectFrom('agents').select('id').where('agent_type', '=', p.type).limit(1));
-
-/** Work that follows a commit runs on its own, outside the request's SQL statement count. */
-function afterCommit(work: () => Promise<unknown>): Promise<unknown> {
-  return outsideRequestCount(work);
-}
-
-/** A resource whose committed writes can be followed (SqlResource, or a handler passing it on). */
-type Watchable = { onCommit(listener: CommitListener): void };
 
 /** Port changes the L2 agents hear about as port_update (ML2's need_port_update_notify). */
 const L2_PORT_FIELDS = ['mac_address', 'port_security_enabled', 'qos_policy_id', 'allowed_address_pairs', 'security_groups', 'extra_dhcp_opts', 'admin_state_up', 'status'];
@@ -52,7 +42,7 @@ const L2_NETWORK_FIELDS = ['mtu', 'qos_policy_id', 'provider:segmentation_id'];
 const changed = (a: Item | undefined, b: Item, keys: string[]) => !!a && keys.some((k) => k in b && JSON.stringify(a[k]) !== JSON.stringify(b[k]));
 
 export interface Ml2RpcResources extends CoreResources {
-  agents: AgentResource;
+  agents: SqlResource;
 }
 
 export class Ml2Rpc {
@@ -67,8 +57,6 @@ export class Ml2Rpc {
   private readonly scheduling: Parameters<typeof rescheduleFromDownAgents>[1];
   private readonly notifyAdminDownAgents: boolean;
   private ovoConsumers?: { types: Set<string>; until: number };
-  /** bindings under way after a port's commit, by port id, for the API answer to wait for */
-  private readonly bindings = new Map<string, Promise<boolean>>();
   /** the l2population driver, when [ml2] mechanism_drivers names it */
   private readonly l2pop?: L2Population;
 
@@ -92,7 +80,7 @@ export class Ml2Rpc {
     this.reports = new AgentExtRpcCallback(db, {
       agentDownTime: d.agent_down_time, enableNewAgents: d.enable_new_agents, dhcpLoadType: d.dhcp_load_type,
     }, transport, this.log);
-    const { drivers, l2population, unknown } = mechanismDrivers(config.ml2.mechanism_drivers);
+    const { l2population } = mechanismDrivers(config.ml2.mechanism_drivers);
     this.l2pop = l2population ? new L2Population(transport, db) : undefined;
     const portsActivated = (c: RequestContext, ids: string[]) => {
       portsChanged(c, ids);
@@ -106,8 +94,7 @@ export class Ml2Rpc {
       new MetadataRpcCallback(core),
       new ResourcesPullRpcCallback(db),
     ];
-    if (unknown.length && ctx.role === 'api') this.log.warn(`[ml2] mechanism_drivers ${unknown.join(', ')} are not implemented by neutron-ts: ports are not bound by them`);
-    this.subscribe(drivers, d.agent_down_time);
+    this.subscribe(ctx.events);
   }
 
   /** start_rpc_listeners: q-plugin, and q-reports-plugin so that reports work without a reports worker. */
@@ -142,56 +129,36 @@ export class Ml2Rpc {
     });
   }
 
-  /** A network's availability_zones: the zones of the DHCP agents hosting it. */
-  readonly networkExtender: NetworkExtender = {
-    extend: async (q: Queryable, networks: Item[]) => {
+  private subscribe(events: EventRegistry): void {
+    const background = (what: string, work: () => Promise<unknown>) => {
+      void work().catch((err: unknown) => this.log.error({ err }, `${what} after commit failed`));
+    };
+    for (const op of ['create', 'update', 'delete'] as const) {
+      events.subscribe('network', `after_${op}`, (e) => background('network notification', () => this.networkCommitted(op, e)));
+      events.subscribe('subnet', `after_${op}`, (e) => background('subnet notification', () => this.subnetCommitted(op, e)));
+      events.subscribe('port', `after_${op}`, (e) => background('port notification', () => this.portCommitted(op, e)));
+      // security groups and rules are pushed to the agents that consume them, as ML2's ovo_rpc does
+      events.subscribe('security_group', `after_${op}`, (e) => background('security group push', async () => {
+        await this.pushChange(e.context, 'SecurityGroup', op, e.current.id as string);
+        if (op === 'delete') await this.l2Notifier.securityGroupsRuleUpdated(e.context, [e.current.id as string]);
+      }));
+      events.subscribe('security_group_rule', `after_${op}`, (e) => background('security group rule push', async () => {
+        const groupId = e.current.security_group_id as string;
+        await this.pushChange(e.context, 'SecurityGroupRule', op, e.current.id as string);
+        await this.pushChange(e.context, 'SecurityGroup', 'update', groupId);
+        await this.l2Notifier.securityGroupsRuleUpdated(e.context, [groupId]);
+      }));
+    }
+    events.subscribe('agent', 'after_update', ({ context, current: agent, original }) => {
+      if (agent.agent_type !== AGENT_TYPE_DHCP || original.admin_state_up === agent.admin_state_up) return;
+      background('agent_updated', () => this.dhcpNotifier.agentUpdated(context, agent.admin_state_up as boolean, agent.host as string));
+    });
+    // a network's availability_zones: the zones of the DHCP agents hosting it
+    events.extend('network', async (q, networks) => {
       const hosting = await dhcpAgentsHostingNetworks(q, networks.map((n) => n.id as string));
       for (const n of networks) {
         n.availability_zones = [...new Set(hosting.filter((a) => a.network_id === n.id && a.availability_zone).map((a) => a.availability_zone!))].sort();
       }
-    },
-  };
-
-  /**
-   * The ports API as the controller uses it: a create or update answers once the port is bound,
-   * with the binding in the answer (Nova reads binding:vif_type from it).
-   */
-  portsApi(ports: CoreResources['ports'] & ResourceHandler): ResourceHandler {
-    const bound = async (ctx: RequestContext, item: Item): Promise<Item> => {
-      const binding = this.bindings.get(item.id as string);
-      if (!binding) return item;
-      this.bindings.delete(item.id as string);
-      return (await binding.catch(() => false)) ? ports.get(ctx, item.id as string) : item;
-    };
-    return Object.assign(Object.create(ports) as ResourceHandler, {
-      create: async (ctx: RequestContext, items: Item[], opts?: CreateOpts) => {
-        const created = await ports.create(ctx, items, opts);
-        return Promise.all(created.map((p) => bound(ctx, p)));
-      },
-      update: async (ctx: RequestContext, id: string, changes: Item, opts: WriteOpts) => bound(ctx, await ports.update(ctx, id, changes, opts)),
-    });
-  }
-
-  private subscribe(drivers: ReturnType<typeof mechanismDrivers>['drivers'], agentDownTime: number): void {
-    const run = (what: string, work: () => Promise<unknown>) => afterCommit(work).catch((err: unknown) => this.log.error({ err }, `${what} after commit failed`));
-    this.core.networks.onCommit((event, ctx, net, previous) => run('network notification', () => this.networkCommitted(event, ctx, net, previous)));
-    this.core.subnets.onCommit((event, ctx, subnet) => run('subnet notification', () => this.subnetCommitted(event, ctx, subnet)));
-    this.core.ports.onCommit((event, ctx, port, previous) => {
-      // bind first, as Neutron's _bind_port_if_needed after the port's own commit; the API answer waits for it (portsApi)
-      const id = port.id as string;
-      const binding = event !== 'delete' && drivers.length && bindingNeeded(port, previous)
-        ? afterCommit(() => bindPort(this.db, id, drivers, agentDownTime)).then((r) => !!r)
-        : null;
-      if (binding) {
-        this.bindings.set(id, binding);
-        // an answer that does not come for it (an RPC-made port) must not keep it
-        void binding.catch(() => false).finally(() => setTimeout(() => this.bindings.get(id) === binding && this.bindings.delete(id), 30_000).unref());
-      }
-      run('port notification', () => this.portCommitted(event, ctx, port, previous, binding));
-    });
-    this.core.agents.onCommit((event, ctx, agent, previous) => {
-      if (event !== 'update' || agent.agent_type !== AGENT_TYPE_DHCP || !previous || previous.admin_state_up === agent.admin_state_up) return;
-      run('agent_updated', () => this.dhcpNotifier.agentUpdated(ctx, agent.admin_state_up as boolean, agent.host as string));
     });
   }
 
@@ -207,7 +174,7 @@ export class Ml2Rpc {
     if (!this.ovoConsumers || this.ovoConsumers.until < now) {
       const rows = await this.db.read((q) => q.selectFrom('agents').select('resource_versions').where('resource_versions', 'is not', null).execute());
       const types = new Set<string>();
-      for (const r of rows) for (const t of Object.keys(JSON.parse(r.resource_versions))) types.add(t);
+      for (const { resource_versions: versions } of rows) if (versions) for (const t of Object.keys(JSON.parse(versions))) types.add(t);
       this.ovoConsumers = { types, until: now + CONSUMERS_TTL_MS };
     }
     const dhcp = await this.db.read((q) => anyAgentOfType.first(q, { type: AGENT_TYPE_DHCP }));
@@ -228,33 +195,19 @@ export class Ml2Rpc {
     if ((await this.consumers()).ovo.has(type)) await this.resourcesPush.pushCurrent(ctx, type, ids);
   }
 
-  private async pushChange(ctx: RequestContext, type: string, event: 'create' | 'update' | 'delete', id: string, ovo: Set<string>): Promise<void> {
-    if (!ovo.has(type)) return;
+  private async pushChange(ctx: RequestContext, type: string, event: WriteOperation, id: string, ovo?: Set<string>): Promise<void> {
+    if (!(ovo ?? (await this.consumers()).ovo).has(type)) return;
     if (event === 'delete') await this.resourcesPush.pushDeleted(ctx, type, id);
     else await this.resourcesPush.pushCurrent(ctx, type, [id]);
   }
 
-  /** Security groups and rules are pushed to the agents that consume them, as ML2's ovo_rpc does. */
-  watchSecurityGroups(groups?: Watchable, rules?: Watchable): void {
-    const run = (work: () => Promise<unknown>) => afterCommit(work).catch((err: unknown) => this.log.error({ err }, 'security group push failed'));
-    groups?.onCommit((event, ctx, g) => run(async () => {
-      const { ovo } = await this.consumers();
-      await this.pushChange(ctx, 'SecurityGroup', event, g.id as string, ovo);
-    }));
-    rules?.onCommit((event, ctx, r) => run(async () => {
-      const { ovo } = await this.consumers();
-      await this.pushChange(ctx, 'SecurityGroupRule', event, r.id as string, ovo);
-      await this.pushChange(ctx, 'SecurityGroup', 'update', r.security_group_id as string, ovo);
-    }));
-  }
-
-  private async subnetCommitted(event: 'create' | 'update' | 'delete', ctx: RequestContext, subnet: Item): Promise<void> {
+  private async subnetCommitted(event: WriteOperation, { context: ctx, current: subnet }: WriteEvent): Promise<void> {
     const { dhcp, ovo } = await this.consumers();
     if (dhcp) await this.dhcpNotifier.notify(ctx, 'subnet', event, subnet);
     await this.pushChange(ctx, 'Subnet', event, subnet.id as string, ovo);
   }
 
-  private async networkCommitted(event: 'create' | 'update' | 'delete', ctx: RequestContext, net: Item, previous?: Item): Promise<void> {
+  private async networkCommitted(event: WriteOperation, { context: ctx, current: net, original: previous }: WriteEvent): Promise<void> {
     const { dhcp, ovo } = await this.consumers();
     if (event === 'delete' || (event === 'update' && dhcp)) await this.dhcpNotifier.notify(ctx, 'network', event, net, previous);
     await this.pushChange(ctx, 'Network', event, net.id as string, ovo);
@@ -262,7 +215,8 @@ export class Ml2Rpc {
     else if (event === 'update' && changed(previous, net, L2_NETWORK_FIELDS)) await this.l2Notifier.networkUpdate(ctx, net);
   }
 
-  private async portCommitted(event: 'create' | 'update' | 'delete', ctx: RequestContext, port: Item, previous: Item | undefined, binding: Promise<boolean> | null): Promise<void> {
+  /** `rebound`: the port was bound (again) after this write (port-binding.ts); `current` is then the bound port. */
+  private async portCommitted(event: WriteOperation, { context: ctx, current: port, original: previous, rebound }: WriteEvent): Promise<void> {
     const { dhcp, ovo } = await this.consumers();
     if (event === 'delete') {
       if (dhcp) await this.dhcpNotifier.notify(ctx, 'port', event, port);
@@ -279,22 +233,19 @@ export class Ml2Rpc {
       return;
     }
     const id = port.id as string;
-    const rebound = binding ? await binding : false;
     if (dhcp && (event === 'create' || changed(previous, port, ['fixed_ips', 'mac_address']))) await this.setupDhcpBlock(port);
-    const current = rebound ? await this.adminGet(this.core.ports, id) : port;
-    if (!current) return;
-    if (dhcp) await this.dhcpNotifier.notify(ctx, 'port', event, current, previous);
+    if (dhcp) await this.dhcpNotifier.notify(ctx, 'port', event, port, previous);
     // ML2 pushes creations as updates, after the binding
     await this.pushChange(ctx, 'Port', 'update', id, ovo);
     // the members of a group changed: the agents filtering on remote groups refresh their sets
-    if (event === 'create' || changed(previous, current, ['security_groups', 'fixed_ips'])) {
-      const groups = new Set([...(current.security_groups ?? []) as string[], ...(previous?.security_groups ?? []) as string[]]);
+    if (event === 'create' || changed(previous, port, ['security_groups', 'fixed_ips'])) {
+      const groups = new Set([...(port.security_groups ?? []) as string[], ...(previous?.security_groups ?? []) as string[]]);
       await this.l2Notifier.securityGroupsMemberUpdated(ctx, [...groups].sort());
     }
-    const fixedIpsOfGroupMember = (current.security_groups as unknown[] | undefined)?.length && changed(previous, current, ['fixed_ips']);
-    if (rebound || fixedIpsOfGroupMember || changed(previous, current, L2_PORT_FIELDS)) {
+    const fixedIpsOfGroupMember = (port.security_groups as unknown[] | undefined)?.length && changed(previous, port, ['fixed_ips']);
+    if (rebound || fixedIpsOfGroupMember || changed(previous, port, L2_PORT_FIELDS)) {
       const segment = (await this.db.read((q) => boundPorts(q, [id]))).get(id)?.segment;
-      if (segment) await this.l2Notifier.portUpdate(ctx, current, segment);
+      if (segment) await this.l2Notifier.portUpdate(ctx, port, segment);
     }
   }
 
@@ -322,11 +273,6 @@ export class Ml2Rpc {
       // the port may have gone meanwhile
       if (await tx.selectFrom('ports').select('id').where('id', '=', id).executeTakeFirst()) await addProvisioningComponent(tx, id, DHCP_ENTITY);
     });
-  }
-
-  private async adminGet(resource: CoreResources['networks'], id: string): Promise<Item | null> {
-    const [item] = await resource.list(adminContext(), filterQuery({ id: [id] }));
-    return item ?? null;
   }
 }
 

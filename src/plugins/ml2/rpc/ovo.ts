@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { inChunks } from '../../../db/chunks.js';
-import type { Queryable } from '../../../db/schema.js';
+import { dynamic, type Queryable, type TableName } from '../../../db/schema.js';
 import { ACCESS_SHARED } from '../../../lib/constants.js';
 
 export type Primitive = Record<string, unknown>;
@@ -41,8 +41,8 @@ type Filters = Record<string, unknown[]>;
 type Rows = Array<Record<string, any>>;
 
 /** Rows of `table` matching the filters on its own columns (values ORed, fields ANDed). */
-async function select(q: Queryable, table: string, filters: Filters, special: Record<string, (qb: any, values: unknown[]) => any> = {}): Promise<Rows> {
-  let qb: any = q.selectFrom(table).selectAll(table);
+async function select(q: Queryable, table: TableName, filters: Filters, special: Record<string, (qb: any, values: unknown[]) => any> = {}): Promise<Rows> {
+  let qb: any = dynamic(q).selectFrom(table).selectAll(table);
   for (const [field, values] of Object.entries(filters)) {
     if (!values.length) return [];
     qb = special[field] ? special[field](qb, values) : qb.where(`${table}.${field}`, 'in', values);
@@ -50,10 +50,10 @@ async function select(q: Queryable, table: string, filters: Filters, special: Re
   return qb.orderBy(`${table}.id`).execute();
 }
 
-async function byKey(q: Queryable, table: string, key: string, ids: string[], order?: string): Promise<Map<string, Rows>> {
+async function byKey(q: Queryable, table: TableName, key: string, ids: string[], order?: string): Promise<Map<string, Rows>> {
   const out = new Map<string, Rows>();
   await inChunks(ids, async (chunk) => {
-    let qb: any = q.selectFrom(table).selectAll().where(key, 'in', chunk);
+    let qb: any = dynamic(q).selectFrom(table).selectAll().where(key, 'in', chunk);
     if (order) qb = qb.orderBy(order);
     for (const r of await qb.execute()) (out.get(r[key]) ?? out.set(r[key], []).get(r[key])!).push(r);
   });
