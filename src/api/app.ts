@@ -1,20 +1,20 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { newRequestId, type RequestContext } from '../lib/context.js';
+import type { Item } from '../lib/definitions.js';
+import {
+  ExtensionNotFound, HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFound, HTTPRequestEntityTooLarge, InternalServerError,
+  isNeutronError, NeutronError,
+} from '../lib/errors.js';
+import { countingStatements, withStatementCount, type StatementCounter } from '../db/statement-count.js';
 import { KeystoneAuthError, stripAuthHeaders } from '../auth/keystone.js';
 import { parseJsonBody } from './body.js';
 import { applyRoleRules, noauthContext, type RoleRules } from './context-middleware.js';
 import type { Authorizer, Controller } from './controller.js';
 import { coreResources } from './definitions/index.js';
-import {
-  ExtensionNotFound, HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFound, HTTPRequestEntityTooLarge, InternalServerError,
-  isNeutronError, NeutronError,
-} from '../lib/errors.js';
 import { urlPath, type ApiModel } from './model.js';
 import { tagRoutes, type SubRoutes } from './tags.js';
-import { countingStatements, withStatementCount, type StatementCounter } from '../db/statement-count.js';
-import type { Item } from '../lib/definitions.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

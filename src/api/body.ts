@@ -1,5 +1,5 @@
-import type { RequestContext } from '../lib/context.js';
 import { ConversionError, UNSET } from '../lib/attributes.js';
+import type { RequestContext } from '../lib/context.js';
 import { attributeEntries, type Item, type ResourceDef } from '../lib/definitions.js';
 import { HTTPBadRequest, InvalidInput } from '../lib/errors.js';
 

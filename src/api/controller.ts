@@ -1,11 +1,11 @@
-import type { RequestContext } from '../lib/context.js';
 import { UNSET } from '../lib/attributes.js';
-import { createItems, prepareCreate, prepareUpdate, updateItem } from './body.js';
+import type { RequestContext } from '../lib/context.js';
 import { attributeEntries, type ResourceDef, type Item } from '../lib/definitions.js';
 import { HTTPNotFound, isNeutronError, PolicyNotAuthorized } from '../lib/errors.js';
-import { parseListQuery, paginationLinks, type QueryOptions } from './query.js';
-import type { ResourceHandler } from '../registry/handler.js';
 import type { Tx } from '../db/schema.js';
+import type { ResourceHandler } from '../registry/handler.js';
+import { createItems, prepareCreate, prepareUpdate, updateItem } from './body.js';
+import { parseListQuery, paginationLinks, type QueryOptions } from './query.js';
 
 /** What the API needs from the policy engine. */
 export interface Authorizer {

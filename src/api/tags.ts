@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { validateListOfUniqueStrings, validateString } from '../lib/attributes.js';
-import { parseJsonBody } from './body.js';
 import { HTTPNotFound, InvalidInput, TagNotFound } from '../lib/errors.js';
 import type { TagHandler } from '../registry/handler.js';
+import { parseJsonBody } from './body.js';
 
 const MAX_TAG_LEN = 255;
 

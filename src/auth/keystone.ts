@@ -7,11 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import { newRequestId, type RequestContext } from '../lib/context.js';
 import { NeutronError } from '../lib/errors.js';
 import type { Config } from '../config/index.js';
-import { newRequestId, type RequestContext } from '../lib/context.js';
 
 /** The [keystone_authtoken] options neutron-ts understands (names as in keystonemiddleware). */
 export interface KeystoneAuthtokenOptions {

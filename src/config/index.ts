@@ -1,5 +1,4 @@
 export { IniParseError, parseIni, type IniAssignment, type IniFile, type IniSection } from './ini.js';
-export { schema, type Config, type Opt, type Schema } from './schema.js';
 export {
   ConfigError,
   configWith,
@@ -12,3 +11,5 @@ export {
   type LoadResult,
   type Overrides,
 } from './load.js';
+export { schema, type Config, type Opt, type Schema } from './schema.js';
+

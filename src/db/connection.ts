@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { CompiledQuery, MysqlDialect, PostgresDialect, type DatabaseConnection, type Dialect as KyselyDialect, type MysqlPool } from 'kysely';
-import { createRequire } from 'node:module';
 import type mysql from 'mysql2';
 import type pg from 'pg';
 import { expectOneRow, statementNames, unawaitedStatements } from './prepared.js';

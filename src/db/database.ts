@@ -2,13 +2,12 @@ import { Kysely, MysqlAdapter, sql, SqliteAdapter } from 'kysely';
 import type { Logger } from 'pino';
 import { DBConnectionError, HTTPConflict, InvalidInput, isNeutronError } from '../lib/errors.js';
 import { type Config, databaseUrl } from '../config/index.js';
-import { GroupCommit } from './group-commit.js';
-import type { Queryable, Tables, Tx } from './schema.js';
 import {
   createDialect, DEFAULT_POOL, parseConnectionUrl, redact, type Dialect, type PoolOptions, type SessionOptions,
 } from './connection.js';
-
 export { parseConnectionUrl, redact, type ConnectionUrl, type Dialect } from './connection.js';
+import { GroupCommit } from './group-commit.js';
+import type { Queryable, Tables, Tx } from './schema.js';
 
 export interface DatabaseOptions {
   /** `[database] connection` as operators write it (sqlite:///path, postgresql://..., mysql+pymysql://...) */

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import { workerWriteTurns, type WriteTurns } from './write-turns.js';
 import type { Tables, Tx } from './schema.js';
+import { workerWriteTurns, type WriteTurns } from './write-turns.js';
 
 /** at most this many writes share one SQLite transaction, so that none waits long for the batch */
 const MAX_BATCH = 32;

@@ -7,10 +7,10 @@
  * ipallocations (subnet_id, ip_address); range updates are compare-and-set, and a lost race runs
  * the whole transaction again (Database.write).
  */
+import { formatIp, parseIp, type IpAddress, type IpRange, type IpVersion } from '../lib/address.js';
+import { IpAddressAlreadyAllocated } from '../lib/errors.js';
 import { forUpdate, onSqlite, perTransaction } from '../db/database.js';
 import { prepared, preparedWrite } from '../db/prepared.js';
-import { IpAddressAlreadyAllocated } from '../lib/errors.js';
-import { formatIp, parseIp, type IpAddress, type IpRange, type IpVersion } from '../lib/address.js';
 import type { Tx } from '../db/schema.js';
 
 /** Neutron's reference driver picks at random among the first 1000 free addresses of a pool. */

@@ -2,12 +2,12 @@
  * neutron-lib's address validators and converters, with its exact messages (the "Reason" of a
  * 400). Validators return the message or undefined.
  */
+import { cidrToString, formatIp, parseCidr, parseIp, pyInt, type Cidr } from './address.js';
 import { pyRepr } from './attributes.js';
 import {
   AllowedAddressPairsMissingIP, DuplicateAddressPairInRequest, HTTPBadRequest, InvalidInput, InvalidInputSubnetServiceType,
   InvalidSubnetServiceType,
 } from './errors.js';
-import { cidrToString, formatIp, parseCidr, parseIp, pyInt, type Cidr } from './address.js';
 import { formatMac, parseMac, readMac } from './mac.js';
 
 /** Python's '%s' of a JSON value. */

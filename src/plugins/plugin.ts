@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import type { Authorizer } from '../api/controller.js';
-import type { SubRoutes } from '../api/tags.js';
-import type { ApiModel } from '../api/model.js';
 import type { Database } from '../db/database.js';
 import type { EventRegistry } from '../registry/events.js';
-import type { Endpoint, Transport } from '../rpc/index.js';
 import type { ResourceHandler } from '../registry/handler.js';
+import type { Authorizer } from '../api/controller.js';
+import type { ApiModel } from '../api/model.js';
+import type { SubRoutes } from '../api/tags.js';
+import type { Endpoint, Transport } from '../rpc/index.js';
 
 /**
  * What a process of the server is for (src/service/): serving the API, consuming the plugins' RPC

@@ -1,10 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RequestContext } from '../lib/context.js';
 import { toInt, validateRange } from '../lib/attributes.js';
-import { parseJsonBody, prepareUpdate, updateItem } from '../api/body.js';
-import type { Authorizer } from '../api/controller.js';
+import type { RequestContext } from '../lib/context.js';
 import type { ResourceDef } from '../lib/definitions.js';
 import { AdminRequired, HTTPBadRequest, HTTPNotImplemented, QuotaMissingTenant } from '../lib/errors.js';
+import { parseJsonBody, prepareUpdate, updateItem } from '../api/body.js';
+import type { Authorizer } from '../api/controller.js';
 import type { SubRoutes } from '../api/tags.js';
 import type { QuotaEngine } from './engine.js';
 

@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
+import type { Item } from '../lib/definitions.js';
 import { OverQuota, TenantQuotaNotFound } from '../lib/errors.js';
-import type { ApiModel } from '../api/model.js';
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/database.js';
 import { prepared } from '../db/prepared.js';
-import type { Item } from '../lib/definitions.js';
 import { dynamic, type Queryable, type Tx } from '../db/schema.js';
+import type { ApiModel } from '../api/model.js';
 
 /** The resources Neutron counts, in the order its quota API lists them, with their collections. */
 const COUNTED: Array<[name: string, collection: string]> = [

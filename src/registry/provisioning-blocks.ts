@@ -4,8 +4,8 @@
  * bound and admin-up, its status becomes ACTIVE (ML2's _port_provisioned).
  */
 import type { Database } from '../db/database.js';
-import { bumpRevision } from './revisions.js';
 import type { Queryable, Tx } from '../db/schema.js';
+import { bumpRevision } from './revisions.js';
 
 export const DHCP_ENTITY = 'DHCP';
 export const L2_AGENT_ENTITY = 'L2';

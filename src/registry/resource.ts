@@ -207,7 +207,7 @@ export class SqlResource implements ResourceHandler {
   async *listBatches(ctx: RequestContext, query: ListQuery, size = LIST_BATCH_SIZE): AsyncGenerator<Item[]> {
     await this.strategy.beforeList?.(ctx, query);
     const wanted = query.fields ? new Set(query.fields) : null;
-    const columns = wanted && this.strategy.sources ? this.columnsFor(wanted, this.strategy.sources) : this.columns;
+    const columns = wanted && this.strategy.sources ? this.columnsFor(wanted) : this.columns;
     const select = (q: Queryable) => (columns === this.columns ? dynamic(q).selectFrom(this.table).selectAll(this.table)
       : dynamic(q).selectFrom(this.table).select(columns.map((c) => `${this.table}.${c.column}`)));
     const ids = await this.db.read(async (q) => (await this.selectRows(q, ctx, query, true)).map((r) => r.id as string));
@@ -227,9 +227,8 @@ export class SqlResource implements ResourceHandler {
   }
 
   /** The columns of the attributes in `wanted`, of those they are computed from, and the id. */
-  private columnsFor(wanted: ReadonlySet<string>, sources: Record<string, readonly string[]>): Column[] {
-    const attrs = new Set(['id', ...wanted]);
-    for (const a of wanted) for (const s of sources[a] ?? []) attrs.add(s);
+  private columnsFor(wanted: ReadonlySet<string>): Column[] {
+    const attrs = new Set(['id', ...this.withSources(wanted)]);
     if (attrs.has('tenant_id')) attrs.add('project_id');
     return this.columns.filter((c) => attrs.has(c.attr));
   }

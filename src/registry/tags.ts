@@ -1,11 +1,11 @@
 import type { RequestContext } from '../lib/context.js';
+import type { Item } from '../lib/definitions.js';
 import { TagResourceNotFound } from '../lib/errors.js';
 import { inChunks } from '../db/chunks.js';
 import type { Database } from '../db/database.js';
-import type { Item } from '../lib/definitions.js';
+import type { Queryable, Select } from '../db/schema.js';
 import type { TagHandler } from './handler.js';
 import { bumpRevision } from './revisions.js';
-import type { Queryable, Select } from '../db/schema.js';
 
 /** `tags=a,b&tags=c` → ['a', 'b', 'c'] (Neutron splits every value on commas). */
 function tagList(values: unknown[]): string[] {

@@ -8,23 +8,22 @@
  *   const client = new RpcClient(transport, { topic: 'dhcp_agent', version: '1.0' });
  *   await client.prepare({ server: 'net1' }).cast(ctx, 'network_create_end', { payload });
  */
-import { InProcessTransport, memoryBroker } from './memory.js';
-import { parseTransportUrl, type TransportOptions } from './options.js';
-import { RabbitTransport } from './rabbit.js';
-import type { Transport } from './transport.js';
-
 export { RpcClient, type ClientTarget } from './client.js';
-export { dispatch, RpcServer, type Endpoint, type EndpointTarget, type IncomingCall, type RpcMethod, type RpcServerOptions, type ServerTarget } from './server.js';
-export { Notifier, type NotificationPriority, type NotifierOptions } from './notifier.js';
-export { Transport, type Destination, type PublishOptions, type QueueSpec, type Subscription } from './transport.js';
-export { RabbitTransport } from './rabbit.js';
-export { InProcessTransport, MemoryBroker, memoryBroker } from './memory.js';
+export { fromRpcContext, toRpcContext } from './context.js';
 export {
   InvalidTarget, MessageDeliveryFailure, MessageUndeliverable, MessagingError, MessagingTimeout, NoSuchMethod,
   RemoteError, UnsupportedVersion, deserializeFailure, serializeFailure,
 } from './errors.js';
-export { fromRpcContext, toRpcContext } from './context.js';
+import { InProcessTransport, memoryBroker } from './memory.js';
+export { InProcessTransport, MemoryBroker, memoryBroker } from './memory.js';
+export { Notifier, type NotificationPriority, type NotifierOptions } from './notifier.js';
+import { parseTransportUrl, type TransportOptions } from './options.js';
 export { parseTransportUrl, RABBIT_DEFAULTS, redact, resolveRabbitOptions, type BrokerHost, type RabbitOptions, type RpcLogger, type TransportOptions, type TransportUrl } from './options.js';
+import { RabbitTransport } from './rabbit.js';
+export { RabbitTransport } from './rabbit.js';
+export { dispatch, RpcServer, type Endpoint, type EndpointTarget, type IncomingCall, type RpcMethod, type RpcServerOptions, type ServerTarget } from './server.js';
+import type { Transport } from './transport.js';
+export { Transport, type Destination, type PublishOptions, type QueueSpec, type Subscription } from './transport.js';
 export { versionIsCompatible } from './wire.js';
 
 /**

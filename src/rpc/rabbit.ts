@@ -7,9 +7,9 @@
  * Messages published while disconnected wait in memory (bounded) and are sent after reconnecting;
  * messages unconfirmed when the channel died are sent again (receivers drop duplicates by _unique_id).
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import type amqplib from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';

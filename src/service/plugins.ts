@@ -1,9 +1,9 @@
 import type { Config } from '../config/index.js';
-import { NetworkIpAvailabilityPlugin } from '../services/network-ip-availability.js';
 import { Ml2Plugin } from '../plugins/ml2/plugin.js';
-import { TagPlugin } from '../services/tag/plugin.js';
-import { L3RouterPlugin } from '../services/l3/plugin.js';
 import type { Plugin } from '../plugins/plugin.js';
+import { L3RouterPlugin } from '../services/l3/plugin.js';
+import { NetworkIpAvailabilityPlugin } from '../services/network-ip-availability.js';
+import { TagPlugin } from '../services/tag/plugin.js';
 
 /** Names operators use for the core plugin: the alias and Neutron's class path. */
 const CORE_PLUGINS: Record<string, (config: Config) => Plugin> = {

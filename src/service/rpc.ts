@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import type { Plugin, PluginContext, RpcListener } from '../plugins/plugin.js';
 import { createTransport, InProcessTransport, RpcServer, type RabbitOptions, type Transport } from '../rpc/index.js';
+import type { Plugin, PluginContext, RpcListener } from '../plugins/plugin.js';
 
 /**
  * This process's transport. With no transport_url (embedded mode) it is a private in-process

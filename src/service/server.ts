@@ -1,25 +1,25 @@
 import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { Database } from '../db/database.js';
+import { pendingMigrations, upgrade } from '../db/migrate.js';
+import { authtokenOptions, KeystoneAuth } from '../auth/keystone.js';
+import { PolicyEngine } from '../auth/policy/engine.js';
+import { EventRegistry } from '../registry/events.js';
+import type { ResourceHandler } from '../registry/handler.js';
 import { createApp, type Authenticator } from '../api/app.js';
 import { Controller } from '../api/controller.js';
 import { allExtensions, apiExtensionAliases, coreResources } from '../api/definitions/index.js';
 import { buildApiModel, type ApiModel } from '../api/model.js';
-import { authtokenOptions, KeystoneAuth } from '../auth/keystone.js';
-import { PolicyEngine } from '../auth/policy/engine.js';
-import type { Config } from '../config/index.js';
-import { Database } from '../db/database.js';
-import { EventRegistry } from '../registry/events.js';
-import { pendingMigrations, upgrade } from '../db/migrate.js';
 import { quotaRoutes } from '../quota/api.js';
 import { QuotaEngine } from '../quota/engine.js';
-import { loadPlugins } from './plugins.js';
-import type { Plugin, PluginContext, WorkerRole } from '../plugins/plugin.js';
 import type { RpcServer, Transport } from '../rpc/index.js';
+import type { Plugin, PluginContext, WorkerRole } from '../plugins/plugin.js';
 import { healthcheck } from './healthcheck.js';
 import { isInProcessTransport } from './plan.js';
+import { loadPlugins } from './plugins.js';
 import { createRpcTransport, rpcListenersOf, startRpcServers } from './rpc.js';
-import type { ResourceHandler } from '../registry/handler.js';
 
 /** The started plugins of one process, with what they use. */
 export interface PluginRuntime {

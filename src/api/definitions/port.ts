@@ -1,8 +1,8 @@
+import { convertToSanitizedMacAddress, validateFixedIps, validateMacAddress } from '../../lib/address-validators.js';
 import {
   ConversionError, DEVICE_ID_FIELD_SIZE, idAttribute, nameAttribute, projectAttribute, pyStr, toBoolean, UNSET,
   validateBoolean, validateString, validateUuid,
 } from '../../lib/attributes.js';
-import { convertToSanitizedMacAddress, validateFixedIps, validateMacAddress } from '../../lib/address-validators.js';
 import type { ResourceDef } from '../../lib/definitions.js';
 
 export const DEVICE_OWNER_FIELD_SIZE = 255;

@@ -1,12 +1,12 @@
 import {
-  idAttribute, nameAttribute, noneToEmptyList, projectAttribute, toBoolean, toInt, UNSET, validateBoolean,
-  validateUuid, validateUuidOrNone, validateValues, type AttributeDef,
-} from '../../lib/attributes.js';
-import {
   convertCidrToCanonicalFormat, convertIpToCanonicalFormat, validateHostRoutes, validateIpAddressOrNone,
   validateIpPools, validateNameservers, validateSubnetOrNone,
 } from '../../lib/address-validators.js';
 import { cidrToString, parseCidr } from '../../lib/address.js';
+import {
+  idAttribute, nameAttribute, noneToEmptyList, projectAttribute, toBoolean, toInt, UNSET, validateBoolean,
+  validateUuid, validateUuidOrNone, validateValues, type AttributeDef,
+} from '../../lib/attributes.js';
 import type { ResourceDef } from '../../lib/definitions.js';
 
 export const IPV6_MODES = ['dhcpv6-stateful', 'dhcpv6-stateless', 'slaac'] as const;

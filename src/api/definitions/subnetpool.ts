@@ -1,8 +1,8 @@
+import { validateSubnetList } from '../../lib/address-validators.js';
 import {
   idAttribute, projectAttribute, toBoolean, toInt, UNSET, validateBoolean, validateNonNegative, validateNotEmptyString,
   type AttributeDef,
 } from '../../lib/attributes.js';
-import { validateSubnetList } from '../../lib/address-validators.js';
 import type { ResourceDef } from '../../lib/definitions.js';
 
 const prefixBound = (column: string): AttributeDef => ({

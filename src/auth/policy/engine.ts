@@ -10,8 +10,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
-import { InvalidScope, PolicyNotAuthorized } from '../../lib/errors.js';
 import { policyCredentials, type RequestContext } from '../../lib/context.js';
+import { InvalidScope, PolicyNotAuthorized } from '../../lib/errors.js';
 import { ACTION_RULES, ACTION_SCOPE_TYPES, BASE_RULES } from './defaults.js';
 import { FALSE_CHECK, orCheck, parseRule, type Check, type Creds, type RuleEnv, type Target } from './parser.js';
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { Selectable, Updateable } from 'kysely';
 import type { Item } from '../../lib/definitions.js';
 import { AgentNotFound } from '../../lib/errors.js';
 import type { Database } from '../../db/database.js';
-import type { Updateable } from 'kysely';
 import type { AgentsTable, Queryable } from '../../db/schema.js';
 import { readOnlyHandler, type ResourceHandler } from '../../registry/handler.js';
 import { SqlResource, type Store } from '../../registry/resource.js';
@@ -28,19 +28,11 @@ export function isAlive(heartbeat: string | null | undefined, agentDownTime: num
   return !!heartbeat && now - parseAgentTime(heartbeat) <= agentDownTime * 1000;
 }
 
-/** An agents row as the RPC side uses it. */
-export interface AgentRow {
-  id: string;
-  agent_type: string;
-  binary: string;
-  topic: string;
-  host: string;
-  availability_zone: string | null;
+/** An agents row as the RPC side uses it: its flag a boolean, its JSON parsed. */
+export interface AgentRow extends Pick<Selectable<AgentsTable>, 'id' | 'agent_type' | 'binary' | 'topic' | 'host' | 'availability_zone' | 'heartbeat_timestamp' | 'load'> {
   admin_state_up: boolean;
-  heartbeat_timestamp: string;
   configurations: Record<string, unknown>;
   resource_versions: Record<string, string> | null;
-  load: number;
 }
 
 export function agentFromRow(r: Record<string, any>): AgentRow {

@@ -5,16 +5,16 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../lib/context.js';
+import { HTTPBadRequest, InvalidDHCPAgent } from '../../lib/errors.js';
+import type { Database } from '../../db/database.js';
+import { type ResourceHandler, filterQuery } from '../../registry/handler.js';
+import type { SqlResource } from '../../registry/resource.js';
 import { parseJsonBody } from '../../api/body.js';
 import type { Authorizer } from '../../api/controller.js';
-import { HTTPBadRequest, InvalidDHCPAgent } from '../../lib/errors.js';
 import type { SubRoutes } from '../../api/tags.js';
-import type { Database } from '../../db/database.js';
-import type { SqlResource } from '../../registry/resource.js';
-import type { DhcpAgentNotifier } from './rpc/dhcp-agent-notifier.js';
-import { addNetworkToDhcpAgent, dhcpAgentsHostingNetworks, removeNetworkFromDhcpAgent, type DhcpSchedulerOptions } from './dhcp-agent-scheduler.js';
 import { AGENT_TYPE_DHCP, agentFromRow } from './agents.js';
-import { type ResourceHandler, filterQuery } from '../../registry/handler.js';
+import { addNetworkToDhcpAgent, dhcpAgentsHostingNetworks, removeNetworkFromDhcpAgent, type DhcpSchedulerOptions } from './dhcp-agent-scheduler.js';
+import type { DhcpAgentNotifier } from './rpc/dhcp-agent-notifier.js';
 
 export interface DhcpSchedulerApiOptions extends DhcpSchedulerOptions {
   /** [DEFAULT] enable_services_on_agents_with_admin_state_down */

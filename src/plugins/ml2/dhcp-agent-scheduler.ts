@@ -7,11 +7,11 @@
  */
 import { createHash } from 'node:crypto';
 import { NetworkHostedByDHCPAgent, NetworkNotFound, NetworkNotHostedByDhcpAgent } from '../../lib/errors.js';
-import type { Database } from '../../db/database.js';
 import { inChunks } from '../../db/chunks.js';
-import { AGENT_TYPE_DHCP, agentFromRow, agentTime, isAlive, type AgentRow } from './agents.js';
-import { bumpRevision } from '../../registry/revisions.js';
+import type { Database } from '../../db/database.js';
 import type { Queryable, Tx } from '../../db/schema.js';
+import { bumpRevision } from '../../registry/revisions.js';
+import { AGENT_TYPE_DHCP, agentFromRow, agentTime, isAlive, type AgentRow } from './agents.js';
 
 export interface DhcpSchedulerOptions {
   /** [DEFAULT] dhcp_agents_per_network */

@@ -8,11 +8,18 @@ import type { Queryable, Select, Tx } from '../../db/schema.js';
 import { SqlResource, type Store } from '../../registry/resource.js';
 import { bumpRevision } from '../../registry/revisions.js';
 import type { ApiModel } from '../../api/model.js';
-import type { Segment } from './type_drivers/driver.js';
 import { networkSharing } from './sharing.js';
 import type { TypeManager } from './type-manager.js';
+import type { Segment } from './type_drivers/driver.js';
 
 const PROVIDER_ATTRIBUTES = ['provider:network_type', 'provider:physical_network', 'provider:segmentation_id'];
+
+declare module '../../registry/events.js' {
+  interface WriteEvent {
+    /** a network being created: its segments, allocated before its row and written after it */
+    segments?: Segment[];
+  }
+}
 
 export function createNetworkResource(store: Store, api: ApiModel, types: TypeManager): SqlResource {
   return new SqlResource(store, api.resources.get('networks')!, {
@@ -55,16 +62,15 @@ export function createNetworkResource(store: Store, api: ApiModel, types: TypeMa
       }
     },
 
-    async beforeCreate(tx, { current: net }) {
-      const segments = await types.createSegments(tx, net.id as string, types.requestedSegments(net));
-      net.__segments = segments;
+    async beforeCreate(tx, event) {
+      const net = event.current;
+      const segments = event.segments = await types.createSegments(tx, net.id as string, types.requestedSegments(net));
       net.mtu = checkMtu(net.mtu, types.maxMtu(segments));
       net.status = 'ACTIVE';
     },
 
-    async afterCreate(tx, { current: net }) {
-      const segments = net.__segments as Segment[];
-      await tx.insertInto('network_segments').values(segments.map((s, i) => ({
+    async afterCreate(tx, { current: net, segments }) {
+      await tx.insertInto('network_segments').values(segments!.map((s, i) => ({
         id: randomUUID(), network_id: net.id as string, network_type: s.network_type,
         physical_network: s.physical_network, segmentation_id: s.segmentation_id, segment_index: i, is_dynamic: 0,
       }))).execute();

@@ -5,20 +5,20 @@
  * a binding level names the segment, and an L2 provisioning block keeps the port DOWN until the
  * agent reports the device up.
  */
+import {
+  DEVICE_OWNER_AGENT_GW, DEVICE_OWNER_DHCP, DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_HA_INTF, ROUTER_PORT_OWNERS,
+} from '../../lib/constants.js';
+import type { Item } from '../../lib/definitions.js';
 import type { Database } from '../../db/database.js';
+import type { Queryable } from '../../db/schema.js';
+import { PRIORITY_DEFAULT, type EventRegistry, type WriteEvent } from '../../registry/events.js';
 import { addProvisioningComponent, L2_AGENT_ENTITY } from '../../registry/provisioning-blocks.js';
+import type { SqlResource } from '../../registry/resource.js';
+import { bumpRevision } from '../../registry/revisions.js';
 import { agentFromRow, isAlive } from './agents.js';
 import { canBindSegment, type AgentMechanismDriver, type BindableSegment } from './mechanism_drivers/driver.js';
 import { linuxbridge } from './mechanism_drivers/linuxbridge.js';
 import { openvswitch } from './mechanism_drivers/openvswitch.js';
-import type { Item } from '../../lib/definitions.js';
-import { bumpRevision } from '../../registry/revisions.js';
-import { PRIORITY_DEFAULT, type EventRegistry, type WriteEvent } from '../../registry/events.js';
-import type { SqlResource } from '../../registry/resource.js';
-import type { Queryable } from '../../db/schema.js';
-import {
-  DEVICE_OWNER_AGENT_GW, DEVICE_OWNER_DHCP, DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_HA_INTF, ROUTER_PORT_OWNERS,
-} from '../../lib/constants.js';
 
 const DRIVERS: Record<string, AgentMechanismDriver> = { openvswitch, linuxbridge };
 

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { formatIp, isAutoAddressSubnet, isValidIpForSubnet, parseIp, type IpAddress } from '../../lib/address.js';
 import { UNSET } from '../../lib/attributes.js';
 import {
   AUTO_DELETE_PORT_OWNERS, DEVICE_OWNER_DHCP, DEVICE_OWNER_DISTRIBUTED, DEVICE_OWNER_NETWORK_PREFIX, ROUTER_INTERFACE_OWNERS,
@@ -12,7 +13,6 @@ import {
   IpAddressGenerationFailureNoMatchingSubnet, MacAddressInUse, NetworkInUse, NetworkNotFound, PortBound, PortNotFound,
   SubnetNotFound, UnsupportedPortDeviceOwner,
 } from '../../lib/errors.js';
-import { formatIp, isAutoAddressSubnet, isValidIpForSubnet, parseIp, type IpAddress } from '../../lib/address.js';
 import { eui64Address, randomMac } from '../../lib/mac.js';
 import type { Queryable, Select, Tx } from '../../db/schema.js';
 import { allocateAny, allocateSpecific, release, type IpamSubnet } from '../../ipam/allocator.js';

@@ -1,5 +1,6 @@
+import { cidrToString, parseCidr } from '../../lib/address.js';
 import type { RequestContext } from '../../lib/context.js';
-import { IP_PROTOCOL_MAP } from '../../api/definitions/extensions/security-group.js';
+import type { Item } from '../../lib/definitions.js';
 import {
   DuplicateSecurityGroupRuleInPost, SecurityGroupEthertypeConflictWithProtocol, SecurityGroupInvalidIcmpValue,
   SecurityGroupInvalidPortRange, SecurityGroupInvalidPortValue, SecurityGroupInvalidProtocolForPort,
@@ -7,11 +8,10 @@ import {
   SecurityGroupNotSingleGroupRules, SecurityGroupProtocolRequiredWithPorts, SecurityGroupRuleExists,
   SecurityGroupRuleParameterConflict, SecurityGroupRulesNotSingleTenant,
 } from '../../lib/errors.js';
-import { cidrToString, parseCidr } from '../../lib/address.js';
-import { securityGroupSharing } from './sharing.js';
-import type { Item } from '../../lib/definitions.js';
-import { bumpRevision } from '../../registry/revisions.js';
 import type { Tx } from '../../db/schema.js';
+import { bumpRevision } from '../../registry/revisions.js';
+import { IP_PROTOCOL_MAP } from '../../api/definitions/extensions/security-group.js';
+import { securityGroupSharing } from './sharing.js';
 
 /** Protocols whose rules may carry a port range. */
 const PORT_PROTOCOLS = [33, 132, 6, 17, 136]; // dccp, sctp, tcp, udp, udplite

@@ -1,4 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { Selectable } from 'kysely';
+import { validateSubnetList } from '../../lib/address-validators.js';
+import {
+  bitsOf, cidrRange, cidrToString, rangesOverlap, rangeToCidrs, subtractRanges, toCidr, type Cidr, type IpVersion,
+} from '../../lib/address.js';
 import { UNSET } from '../../lib/attributes.js';
 import type { RequestContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
@@ -9,13 +14,9 @@ import {
   NetworkAddressScopeAffinityError, PrefixVersionMismatch, SubnetAllocationError, SubnetPoolDeleteError,
   SubnetPoolNotFound, SubnetPoolQuotaExceeded,
 } from '../../lib/errors.js';
-import {
-  bitsOf, cidrRange, cidrToString, rangesOverlap, rangeToCidrs, subtractRanges, toCidr, type Cidr, type IpVersion,
-} from '../../lib/address.js';
-import { validateSubnetList } from '../../lib/address-validators.js';
 import { inChunks } from '../../db/chunks.js';
 import { forUpdate } from '../../db/database.js';
-import type { Queryable, Tx } from '../../db/schema.js';
+import type { Queryable, SubnetpoolsTable, Tx } from '../../db/schema.js';
 import { compactCidrs, findFreeSubnet, fitsInFreeBlock, quotaUnits } from '../../ipam/prefixes.js';
 import type { MemberAction } from '../../registry/handler.js';
 import { SqlResource, type Store } from '../../registry/resource.js';
@@ -26,7 +27,7 @@ import { addressScopeSharing, subnetPoolSharing } from './sharing.js';
 /** A subnet pool as the allocator reads it. */
 export interface SubnetPool {
   id: string;
-  projectId: string;
+  projectId: string | null;
   ipVersion: IpVersion;
   prefixes: string[];
   minPrefixlen: number;
@@ -37,7 +38,7 @@ export interface SubnetPool {
   hash: string;
 }
 
-function toPool(row: any, prefixes: string[]): SubnetPool {
+function toPool(row: Selectable<SubnetpoolsTable>, prefixes: string[]): SubnetPool {
   return {
     id: row.id, projectId: row.project_id, ipVersion: Number(row.ip_version) as IpVersion, prefixes,
     minPrefixlen: Number(row.min_prefixlen), maxPrefixlen: Number(row.max_prefixlen), defaultPrefixlen: Number(row.default_prefixlen),
@@ -57,7 +58,7 @@ export async function loadSubnetPool(q: Queryable, ctx: RequestContext | null, i
 
 /** The default pool of an IP version that the caller sees, if any. */
 export async function defaultSubnetPoolId(q: Queryable, ctx: RequestContext, ipVersion: number): Promise<string | null> {
-  let qb = q.selectFrom('subnetpools').select('id').where('is_default', '=', 1 as any).where('ip_version', '=', ipVersion);
+  let qb = q.selectFrom('subnetpools').select('id').where('is_default', '=', 1).where('ip_version', '=', ipVersion);
   if (!ctx.isAdmin && !ctx.isAdvsvc) qb = subnetPoolSharing.scope(qb, ctx.projectId);
   return (await qb.limit(1).executeTakeFirst())?.id ?? null;
 }
@@ -66,7 +67,7 @@ export async function defaultSubnetPoolId(q: Queryable, ctx: RequestContext, ipV
 export interface PrefixRequest {
   cidr: Cidr | null;
   prefixlen: number;
-  projectId: string;
+  projectId: string | null;
 }
 
 /**
@@ -134,7 +135,7 @@ function readPool(sp: Item): void {
 }
 
 async function checkDefaultUnique(tx: Tx, ipVersion: number, exceptId: string): Promise<void> {
-  const other = await tx.selectFrom('subnetpools').select('id').where('is_default', '=', 1 as any)
+  const other = await tx.selectFrom('subnetpools').select('id').where('is_default', '=', 1)
     .where('ip_version', '=', ipVersion).where('id', '!=', exceptId).limit(1).executeTakeFirst();
   if (other) {
     throw new InvalidInput({ error_message: 'A default subnetpool for this IP family has already been set. Only one default may exist per IP family' });

@@ -1,3 +1,8 @@
+import type { Selectable } from 'kysely';
+import {
+  cidrContainsCidr, cidrsOverlap, cidrToString, formatIp, isAutoAddressSubnet, isGatewayInvalidInSubnet, makeCidr, parseCidr,
+  parseIp, toCidr, type Cidr, type IpRange, type IpVersion,
+} from '../../lib/address.js';
 import { UNSET } from '../../lib/attributes.js';
 import {
   AUTO_DELETE_PORT_OWNERS, IPV6_PD_POOL_ID, ROUTER_INTERFACE_OWNERS, ROUTER_PORT_OWNERS,
@@ -9,13 +14,9 @@ import {
   InvalidAllocationPool, InvalidInput, NetworkAddressScopeAffinityError, NetworkNotFound, NetworkSubnetPoolAffinityError,
   OutOfBoundsAllocationPool, OverlappingAllocationPools, SubnetInUse, SubnetNotFound,
 } from '../../lib/errors.js';
-import {
-  cidrContainsCidr, cidrsOverlap, cidrToString, formatIp, isAutoAddressSubnet, isGatewayInvalidInSubnet, makeCidr, parseCidr,
-  parseIp, toCidr, type Cidr, type IpRange, type IpVersion,
-} from '../../lib/address.js';
 import { inChunks } from '../../db/chunks.js';
 import { prepared } from '../../db/prepared.js';
-import type { Queryable, Tx } from '../../db/schema.js';
+import type { Queryable, SubnetsTable, Tx } from '../../db/schema.js';
 import { createPools, replacePools } from '../../ipam/allocator.js';
 import {
   checkGatewayOutOfPools, defaultAllocationPools, isPoolError, poolsToRanges, prepareAllocationPools, validateAllocationPools,
@@ -39,6 +40,13 @@ export interface SubnetOptions {
 }
 
 
+declare module '../../registry/events.js' {
+  interface WriteEvent {
+    /** a subnet being created: its allocation pools, worked out before its row and written after it */
+    ranges?: IpRange[];
+  }
+}
+
 /** A subnet as IPAM works with it. */
 export interface SubnetInfo {
   id: string;
@@ -58,11 +66,13 @@ export function isAutoAddress(s: Pick<SubnetInfo, 'ipv6RaMode' | 'ipv6AddressMod
   return isAutoAddressSubnet(s.ipv6RaMode, s.ipv6AddressMode);
 }
 
-export function subnetInfo(row: any, serviceTypes: string[] = []): SubnetInfo {
+/** A subnet's row, or the subnet as a create writes it, as IPAM works with it. */
+export function subnetInfo(s: Selectable<SubnetsTable> | Item, serviceTypes: string[] = []): SubnetInfo {
   return {
-    id: row.id, networkId: row.network_id, projectId: row.project_id, ipVersion: Number(row.ip_version) as IpVersion,
-    cidr: toCidr(row.cidr), gatewayIp: row.gateway_ip, enableDhcp: row.enable_dhcp === true || Number(row.enable_dhcp) === 1,
-    ipv6RaMode: row.ipv6_ra_mode, ipv6AddressMode: row.ipv6_address_mode, segmentId: row.segment_id, serviceTypes,
+    id: s.id as string, networkId: s.network_id as string, projectId: s.project_id as string,
+    ipVersion: Number(s.ip_version) as IpVersion, cidr: toCidr(s.cidr as string), gatewayIp: s.gateway_ip as string | null,
+    enableDhcp: s.enable_dhcp === true || Number(s.enable_dhcp) === 1, ipv6RaMode: s.ipv6_ra_mode as string | null,
+    ipv6AddressMode: s.ipv6_address_mode as string | null, segmentId: s.segment_id as string | null, serviceTypes,
   };
 }
 
@@ -339,11 +349,11 @@ export function createSubnetResource(store: Store, api: ApiModel, opts: SubnetOp
       if (!v6dhcp || s.ipv6_ra_mode === UNSET) s.ipv6_ra_mode = null;
       if (!v6dhcp || s.ipv6_address_mode === UNSET) s.ipv6_address_mode = null;
       if (s.gateway_ip === UNSET) s.gateway_ip = null;
-      s.__ranges = ranges;
+      event.ranges = ranges ?? [];
     },
 
-    async afterCreate(tx, { current: s }) {
-      await createPools(tx, s.id as string, s.__ranges as IpRange[]);
+    async afterCreate(tx, { current: s, ranges }) {
+      await createPools(tx, s.id as string, ranges!);
       await bumpRevision(tx, 'networks', s.network_id as string);
     },
 

@@ -1,5 +1,7 @@
-import { HTTPBadRequest, InvalidInput, NoNetworkAvailable } from '../../lib/errors.js';
 import { UNSET } from '../../lib/attributes.js';
+import type { Item } from '../../lib/definitions.js';
+import { HTTPBadRequest, InvalidInput, NoNetworkAvailable } from '../../lib/errors.js';
+import type { Tx } from '../../db/schema.js';
 import { invalid, parsePhysnetRanges, parseRange, type Segment, type TypeDriver } from './type_drivers/driver.js';
 import { FlatTypeDriver } from './type_drivers/flat.js';
 import { GeneveTypeDriver } from './type_drivers/geneve.js';
@@ -7,8 +9,6 @@ import { GreTypeDriver } from './type_drivers/gre.js';
 import { LocalTypeDriver } from './type_drivers/local.js';
 import { VlanTypeDriver } from './type_drivers/vlan.js';
 import { VxlanTypeDriver } from './type_drivers/vxlan.js';
-import type { Item } from '../../lib/definitions.js';
-import type { Tx } from '../../db/schema.js';
 
 /** The ML2 options the type drivers read, with Neutron's names. */
 export interface TypeOptions {

@@ -1,15 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../lib/context.js';
+import { HTTPBadRequest, InvalidL3Agent, RouterHostedByL3Agent, RouterNotFound, RouterNotHostedByL3Agent } from '../../lib/errors.js';
+import type { Database } from '../../db/database.js';
+import { type ResourceHandler, filterQuery } from '../../registry/handler.js';
+import type { SqlResource } from '../../registry/resource.js';
 import { parseJsonBody } from '../../api/body.js';
 import type { Authorizer } from '../../api/controller.js';
-import { HTTPBadRequest, InvalidL3Agent, RouterHostedByL3Agent, RouterNotFound, RouterNotHostedByL3Agent } from '../../lib/errors.js';
 import type { SubRoutes } from '../../api/tags.js';
-import type { Database } from '../../db/database.js';
-import type { SqlResource } from '../../registry/resource.js';
 import { AGENT_TYPE_L3, agentFromRow, isAlive } from '../../plugins/ml2/agents.js';
 import { l3AgentsHostingRouters } from './l3-agent-scheduler.js';
 import type { L3Rpc } from './rpc.js';
-import { type ResourceHandler, filterQuery } from '../../registry/handler.js';
 
 /**
  * The l3_agent_scheduler extension: /v2.0/agents/<id>/l3-routers (list, add, remove: admin only)

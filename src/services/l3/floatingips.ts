@@ -1,3 +1,4 @@
+import { parseIp } from '../../lib/address.js';
 import { DEVICE_OWNER_DHCP, DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, ROUTER_INTERFACE_OWNERS } from '../../lib/constants.js';
 import type { RequestContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
@@ -5,7 +6,6 @@ import {
   BadRequest, ExternalGatewayForFloatingIPNotFound, ExternalIpAddressExhausted, FloatingIPNotFound,
   FloatingIPPortAlreadyAssociated, NetworkNotFound,
 } from '../../lib/errors.js';
-import { parseIp } from '../../lib/address.js';
 import { inChunks } from '../../db/chunks.js';
 import type { Queryable, Tx } from '../../db/schema.js';
 import { SqlResource } from '../../registry/resource.js';
@@ -100,7 +100,8 @@ export function createFloatingIpResource(core: L3Core): SqlResource {
       for (const f of fips) f.port_details = f.port_id ? ports.get(f.port_id as string) ?? null : null;
     },
 
-    async beforeCreate(tx, { context: ctx, current: fip }) {
+    async beforeCreate(tx, event) {
+      const { context: ctx, current: fip } = event;
       const netId = fip.floating_network_id as string;
       const access = await networkAccess(tx, ctx, netId);
       if (!access || !access.visible) throw new NetworkNotFound({ net_id: netId });
@@ -119,14 +120,14 @@ export function createFloatingIpResource(core: L3Core): SqlResource {
       const address = (port.fixed_ips as FixedIp[]).find((i) => isV4(i.ip_address));
       if (!address) throw new ExternalIpAddressExhausted({ net_id: netId });
       fip.floating_ip_address = address.ip_address;
-      fip.__floating_port_id = port.id;
+      event.floatingPortId = port.id as string;
       fip.status = 'DOWN';
       const assoc = await association(tx, ctx, { ...fip, port_id: null }, fip.port_id, fip.fixed_ip_address);
       Object.assign(fip, { port_id: assoc.portId, fixed_ip_address: assoc.fixedIp, router_id: assoc.routerId });
     },
 
-    async afterCreate(tx, { current: fip }) {
-      await tx.updateTable('floatingips').set({ floating_port_id: fip.__floating_port_id as string }).where('id', '=', fip.id as string).execute();
+    async afterCreate(tx, { current: fip, floatingPortId }) {
+      await tx.updateTable('floatingips').set({ floating_port_id: floatingPortId! }).where('id', '=', fip.id as string).execute();
     },
 
     async beforeUpdate(tx, { context: ctx, original: current, changes }) {
@@ -153,6 +154,8 @@ declare module '../../registry/events.js' {
   interface WriteEvent {
     /** a port deleted: the routers of the floating IPs it lost (their L3 agents hear about it) */
     floatingIpRouters?: string[];
+    /** a floating IP being created: its port on the external network, made before its row */
+    floatingPortId?: string;
   }
 }
 

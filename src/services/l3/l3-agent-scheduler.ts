@@ -4,11 +4,11 @@
  * binding_index) key keeps concurrent schedulers in several processes from binding a router
  * twice: the loser's transaction fails on it, runs again and finds the router hosted.
  */
-import type { Database } from '../../db/database.js';
-import { inChunks } from '../../db/chunks.js';
-import { AGENT_TYPE_L3, agentFromRow, isAlive, type AgentRow } from '../../plugins/ml2/agents.js';
-import type { Queryable } from '../../db/schema.js';
 import { DEVICE_OWNER_ROUTER_GW } from '../../lib/constants.js';
+import { inChunks } from '../../db/chunks.js';
+import type { Database } from '../../db/database.js';
+import type { Queryable } from '../../db/schema.js';
+import { AGENT_TYPE_L3, agentFromRow, isAlive, type AgentRow } from '../../plugins/ml2/agents.js';
 
 export interface L3SchedulerOptions {
   /** [DEFAULT] agent_down_time (s) */

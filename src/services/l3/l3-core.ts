@@ -1,8 +1,8 @@
+import { cidrsOverlap, toCidr } from '../../lib/address.js';
 import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, ROUTER_PORT_OWNERS } from '../../lib/constants.js';
 import { adminContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
 import { BadRequest } from '../../lib/errors.js';
-import { cidrsOverlap, toCidr } from '../../lib/address.js';
 import { inChunks } from '../../db/chunks.js';
 import type { Queryable, Tx } from '../../db/schema.js';
 import type { SqlResource, Store } from '../../registry/resource.js';

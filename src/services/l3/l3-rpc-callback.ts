@@ -4,19 +4,19 @@
  * IP statuses. DVR and HA specifics (agent gateway ports, HA interfaces) are not implemented.
  */
 import type { Logger } from 'pino';
+import { toCidr } from '../../lib/address.js';
+import { DEVICE_OWNER_HA_REPLICATED_INT, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF } from '../../lib/constants.js';
 import { adminContext, type RequestContext } from '../../lib/context.js';
+import type { Item } from '../../lib/definitions.js';
 import { inChunks } from '../../db/chunks.js';
 import type { Database } from '../../db/database.js';
-import type { SqlResource } from '../../registry/resource.js';
-import { toCidr } from '../../lib/address.js';
-import { autoScheduleRouters, routersOnHost, type L3SchedulerOptions } from './l3-agent-scheduler.js';
-import { isAlive } from '../../plugins/ml2/agents.js';
-import type { Endpoint } from '../../rpc/server.js';
-import { selectFields } from '../../plugins/ml2/rpc/dhcp.js';
-import type { Item } from '../../lib/definitions.js';
-import { filterQuery } from '../../registry/handler.js';
 import type { Queryable } from '../../db/schema.js';
-import { DEVICE_OWNER_HA_REPLICATED_INT, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF } from '../../lib/constants.js';
+import { filterQuery } from '../../registry/handler.js';
+import type { SqlResource } from '../../registry/resource.js';
+import type { Endpoint } from '../../rpc/server.js';
+import { isAlive } from '../../plugins/ml2/agents.js';
+import { selectFields } from '../../plugins/ml2/rpc/dhcp.js';
+import { autoScheduleRouters, routersOnHost, type L3SchedulerOptions } from './l3-agent-scheduler.js';
 
 export const L3_PLUGIN_TOPIC = 'q-l3-plugin';
 

@@ -1,16 +1,16 @@
+import { DEVICE_OWNER_FLOATINGIP } from '../../lib/constants.js';
+import { ServicePortInUse } from '../../lib/errors.js';
+import type { ResourceHandler } from '../../registry/handler.js';
 import type { Authorizer } from '../../api/controller.js';
 import type { SubRoutes } from '../../api/tags.js';
-import { ServicePortInUse } from '../../lib/errors.js';
 import type { Ml2Plugin } from '../../plugins/ml2/plugin.js';
 import type { Plugin, PluginContext, RpcListener } from '../../plugins/plugin.js';
-import { CorePorts, ROUTER_DEVICE_OWNERS, type L3Core } from './l3-core.js';
+import { l3AgentSchedulerRoutes } from './agent-scheduler-api.js';
 import { createFloatingIpPoolResource } from './floatingip-pools.js';
 import { createFloatingIpResource, disassociatePortFloatingIps } from './floatingips.js';
-import { l3AgentSchedulerRoutes } from './agent-scheduler-api.js';
-import { L3Rpc } from './rpc.js';
+import { CorePorts, ROUTER_DEVICE_OWNERS, type L3Core } from './l3-core.js';
 import { createRouterResource } from './routers.js';
-import type { ResourceHandler } from '../../registry/handler.js';
-import { DEVICE_OWNER_FLOATINGIP } from '../../lib/constants.js';
+import { L3Rpc } from './rpc.js';
 
 /**
  * Neutron's `router` service plugin (L3RouterPlugin): routers with their gateway, interfaces and

@@ -1,14 +1,14 @@
-import type { RequestContext } from '../../lib/context.js';
+import { cidrContains, parseIp, toCidr } from '../../lib/address.js';
 import { validateUuid } from '../../lib/attributes.js';
+import { ACCESS_SHARED, DEVICE_OWNER_ROUTER_INTF, IPV6_PD_POOL_ID, ROUTER_INTERFACE_OWNERS } from '../../lib/constants.js';
+import type { RequestContext } from '../../lib/context.js';
+import type { Item } from '../../lib/definitions.js';
 import {
   PortInUse, RouterInterfaceInUseByFloatingIP, RouterInterfaceInUseByRoute, RouterInterfaceNotFound,
   RouterInterfaceNotFoundForSubnet, SubnetMismatchForPort,
 } from '../../lib/errors.js';
-import { cidrContains, parseIp, toCidr } from '../../lib/address.js';
-import { checkDuplicateRouterSubnets, routerBadRequest, type FixedIp, type L3Core, type PortRow } from './l3-core.js';
-import type { Item } from '../../lib/definitions.js';
 import type { Tx } from '../../db/schema.js';
-import { ACCESS_SHARED, DEVICE_OWNER_ROUTER_INTF, IPV6_PD_POOL_ID, ROUTER_INTERFACE_OWNERS } from '../../lib/constants.js';
+import { checkDuplicateRouterSubnets, routerBadRequest, type FixedIp, type L3Core, type PortRow } from './l3-core.js';
 
 /** What add/remove_router_interface answer. */
 function interfaceInfo(router: Item, port: Item | PortRow, subnetId: string, subnetIds: string[]): Item {

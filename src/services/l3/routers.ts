@@ -1,3 +1,4 @@
+import { cidrContains, formatIp, parseCidr, parseIp, toCidr } from '../../lib/address.js';
 import { pyRepr, UNSET } from '../../lib/attributes.js';
 import { DEVICE_OWNER_ROUTER_GW, ROUTER_INTERFACE_OWNERS, ROUTER_PORT_OWNERS } from '../../lib/constants.js';
 import type { RequestContext } from '../../lib/context.js';
@@ -6,7 +7,6 @@ import {
   HTTPBadRequest, InvalidRoutes, NetworkNotFound, RouterExternalGatewayInUseByFloatingIp, RouterInUse, RouterNotFound,
   RoutesExhausted,
 } from '../../lib/errors.js';
-import { cidrContains, formatIp, parseCidr, parseIp, toCidr } from '../../lib/address.js';
 import { inChunks } from '../../db/chunks.js';
 import type { Queryable, Tx } from '../../db/schema.js';
 import type { WriteOpts } from '../../registry/handler.js';

@@ -1,5 +1,5 @@
-import type { Plugin } from '../../plugins/plugin.js';
 import type { ResourceHandler } from '../../registry/handler.js';
+import type { Plugin } from '../../plugins/plugin.js';
 
 /**
  * Neutron's `tag` service plugin, always loaded. The work is generic: every taggable SqlResource

@@ -1,5 +1,5 @@
-import { noneToEmptyList, UNSET } from '../../../lib/attributes.js';
 import { validateHostRoutes } from '../../../lib/address-validators.js';
+import { noneToEmptyList, UNSET } from '../../../lib/attributes.js';
 import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const extraroute: ExtensionDef = {

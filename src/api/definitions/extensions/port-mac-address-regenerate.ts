@@ -1,5 +1,5 @@
-import { UNSET } from '../../../lib/attributes.js';
 import { convertToSanitizedMacAddress, validateMacAddressOrNone } from '../../../lib/address-validators.js';
+import { UNSET } from '../../../lib/attributes.js';
 import type { ExtensionDef } from '../../../lib/definitions.js';
 
 /** mac_address: null on update asks for a new random MAC (the plugin generates it from base_mac). */

@@ -1,8 +1,8 @@
+import { validateFixedIps, validateIpAddressOrNone } from '../../../lib/address-validators.js';
 import {
   ConversionError, idAttribute, nameAttribute, projectAttribute, pyStr, toBoolean, validateBoolean, validateUuid,
   validateUuidOrNone, type AttributeDef, type Validator,
 } from '../../../lib/attributes.js';
-import { validateFixedIps, validateIpAddressOrNone } from '../../../lib/address-validators.js';
 import type { ExtensionDef } from '../../../lib/definitions.js';
 
 interface KeySpec { required?: boolean; validate?: Validator; convert?: (v: unknown) => unknown }

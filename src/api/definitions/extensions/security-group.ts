@@ -1,13 +1,13 @@
+import { parseCidr, formatIp } from '../../../lib/address.js';
 import {
   idAttribute, nameAttribute, noneToEmptyList, projectAttribute, pyRepr, toBoolean, UNSET,
   validateBoolean, validateString, validateUuidList, validateValues, type AttributeDef,
 } from '../../../lib/attributes.js';
+import type { ExtensionDef } from '../../../lib/definitions.js';
 import {
   InvalidCIDR, SecurityGroupDefaultAlreadyExists, SecurityGroupInvalidPortValue, SecurityGroupRuleInvalidEtherType,
   SecurityGroupRuleInvalidProtocol,
 } from '../../../lib/errors.js';
-import { parseCidr, formatIp } from '../../../lib/address.js';
-import type { ExtensionDef } from '../../../lib/definitions.js';
 
 /** Protocol names a rule accepts (neutron_lib.constants.IP_PROTOCOL_MAP), with their numbers. */
 export const IP_PROTOCOL_MAP: Readonly<Record<string, number>> = {

@@ -1,5 +1,5 @@
-import { UNSET } from '../../../lib/attributes.js';
 import { validateSubnetServiceTypes } from '../../../lib/address-validators.js';
+import { UNSET } from '../../../lib/attributes.js';
 import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const subnetServiceTypes: ExtensionDef = {

@@ -4,14 +4,14 @@
  * add_fdb_entries for it (and, for the host's first port on the network, the flooding entry of
  * that host); the host itself then gets every other host's entries. Unwiring removes them again.
  */
+import { DEVICE_OWNER_DVR_INTERFACE } from '../../../lib/constants.js';
 import type { RequestContext } from '../../../lib/context.js';
 import type { Database } from '../../../db/database.js';
+import type { Queryable } from '../../../db/schema.js';
 import { RpcClient } from '../../../rpc/client.js';
 import type { Transport } from '../../../rpc/transport.js';
 import { agentFromRow, type AgentRow } from '../agents.js';
 import type { BindableSegment } from './driver.js';
-import type { Queryable } from '../../../db/schema.js';
-import { DEVICE_OWNER_DVR_INTERFACE } from '../../../lib/constants.js';
 
 export const FLOODING_ENTRY: [string, string] = ['00:00:00:00:00:00', '0.0.0.0'];
 /** the agents l2pop talks to (L2_AGENT_TYPES that report a tunneling_ip) */

@@ -6,10 +6,10 @@
 import type { Logger } from 'pino';
 import type { RequestContext } from '../../../lib/context.js';
 import type { Database } from '../../../db/database.js';
-import { createOrUpdateAgent, type AgentOptions, type AgentStatus } from '../agents.js';
 import { RpcClient } from '../../../rpc/client.js';
 import type { Endpoint } from '../../../rpc/server.js';
 import type { Transport } from '../../../rpc/transport.js';
+import { createOrUpdateAgent, type AgentOptions, type AgentStatus } from '../agents.js';
 
 export const REPORTS_TOPIC = 'q-reports-plugin';
 export const SERVER_RESOURCE_VERSIONS_TOPIC = 'q-server-resource-versions';

@@ -5,12 +5,12 @@
  */
 import type { Logger } from 'pino';
 import type { RequestContext } from '../../../lib/context.js';
+import type { Item } from '../../../lib/definitions.js';
 import type { Database } from '../../../db/database.js';
-import { DEVICE_ID_RESERVED_DHCP_PORT, dhcpAgentsHostingNetworks, scheduleNetwork, type DhcpSchedulerOptions } from '../dhcp-agent-scheduler.js';
-import type { AgentRow } from '../agents.js';
 import { RpcClient } from '../../../rpc/client.js';
 import type { Transport } from '../../../rpc/transport.js';
-import type { Item } from '../../../lib/definitions.js';
+import type { AgentRow } from '../agents.js';
+import { DEVICE_ID_RESERVED_DHCP_PORT, dhcpAgentsHostingNetworks, scheduleNetwork, type DhcpSchedulerOptions } from '../dhcp-agent-scheduler.js';
 
 export const DHCP_AGENT_TOPIC = 'dhcp_agent';
 

@@ -3,20 +3,20 @@
  * serves with their subnets and ports, its own DHCP ports, and "DHCP is ready on these ports".
  */
 import type { Logger } from 'pino';
-import { adminContext, type RequestContext } from '../../../lib/context.js';
 import { UNSET } from '../../../lib/attributes.js';
-import { prepareCreate, prepareUpdate } from '../../../api/body.js';
+import { DEVICE_OWNER_DHCP } from '../../../lib/constants.js';
+import { adminContext, type RequestContext } from '../../../lib/context.js';
+import type { Item } from '../../../lib/definitions.js';
 import { NetworkNotFound, NeutronError } from '../../../lib/errors.js';
 import type { Database } from '../../../db/database.js';
+import { filterQuery } from '../../../registry/handler.js';
 import { DHCP_ENTITY, provisioningComplete } from '../../../registry/provisioning-blocks.js';
 import type { SqlResource } from '../../../registry/resource.js';
+import { prepareCreate, prepareUpdate } from '../../../api/body.js';
+import type { Endpoint } from '../../../rpc/server.js';
 import {
   activeNetworksOnDhcpAgent, autoScheduleNetworks, DEVICE_ID_RESERVED_DHCP_PORT, dhcpAgentDeviceId, dhcpAgentsHostingNetworks, type DhcpSchedulerOptions,
 } from '../dhcp-agent-scheduler.js';
-import type { Endpoint } from '../../../rpc/server.js';
-import type { Item } from '../../../lib/definitions.js';
-import { filterQuery } from '../../../registry/handler.js';
-import { DEVICE_OWNER_DHCP } from '../../../lib/constants.js';
 
 /** The core resources the agents' RPC reads and writes, through their generic SQL handlers. */
 export interface CoreResources {

@@ -4,9 +4,9 @@
  * SR-IOV and macvtap agent; the OVS agent listens to the tunnel ones.
  */
 import type { RequestContext } from '../../../lib/context.js';
+import type { Item } from '../../../lib/definitions.js';
 import { RpcClient } from '../../../rpc/client.js';
 import type { Transport } from '../../../rpc/transport.js';
-import type { Item } from '../../../lib/definitions.js';
 
 export const AGENT_TOPIC = 'q-agent-notifier';
 

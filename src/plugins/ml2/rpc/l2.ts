@@ -4,21 +4,21 @@
  * provisioning block), and tunnel_sync (tunnel endpoints, announced to the other agents).
  */
 import type { Logger } from 'pino';
+import { parseIp } from '../../../lib/address.js';
+import { DEVICE_OWNER_COMPUTE_PREFIX } from '../../../lib/constants.js';
 import type { RequestContext } from '../../../lib/context.js';
+import type { Item } from '../../../lib/definitions.js';
 import { InvalidInput } from '../../../lib/errors.js';
 import type { Database } from '../../../db/database.js';
+import { filterQuery } from '../../../registry/handler.js';
 import { L2_AGENT_ENTITY, provisioningComplete } from '../../../registry/provisioning-blocks.js';
-import { parseIp } from '../../../lib/address.js';
-import { boundPorts, type BoundPort } from '../port-binding.js';
-import { wiredPort, type L2Population } from '../mechanism_drivers/l2population.js';
-import type { L2AgentNotifier } from './l2-agent-notifier.js';
+import { bumpRevision } from '../../../registry/revisions.js';
 import type { Endpoint } from '../../../rpc/server.js';
+import { wiredPort, type L2Population } from '../mechanism_drivers/l2population.js';
+import { boundPorts, type BoundPort } from '../port-binding.js';
 import { deviceName, devicesToPortIds } from './devices.js';
 import { elevated, type CoreResources } from './dhcp.js';
-import type { Item } from '../../../lib/definitions.js';
-import { filterQuery } from '../../../registry/handler.js';
-import { bumpRevision } from '../../../registry/revisions.js';
-import { DEVICE_OWNER_COMPUTE_PREFIX } from '../../../lib/constants.js';
+import type { L2AgentNotifier } from './l2-agent-notifier.js';
 
 const TUNNEL_TYPES = ['vxlan', 'gre', 'geneve'];
 const VXLAN_UDP_PORT = 4789;

@@ -1,9 +1,9 @@
 /** The metadata agent's call on q-plugin (Neutron's MetadataRpcCallback, version 1.0). */
 import type { RequestContext } from '../../../lib/context.js';
-import type { Endpoint } from '../../../rpc/server.js';
-import { elevated, rpcFilters, type CoreResources } from './dhcp.js';
 import type { Item } from '../../../lib/definitions.js';
 import { filterQuery } from '../../../registry/handler.js';
+import type { Endpoint } from '../../../rpc/server.js';
+import { elevated, rpcFilters, type CoreResources } from './dhcp.js';
 
 export class MetadataRpcCallback implements Endpoint {
   readonly target = { version: '1.0' };

@@ -15,12 +15,12 @@ import { addProvisioningComponent, DHCP_ENTITY, removeProvisioningComponent } fr
 import type { SqlResource } from '../../../registry/resource.js';
 import type { Authorizer } from '../../../api/controller.js';
 import type { SubRoutes } from '../../../api/tags.js';
-import type { PluginContext, RpcListener, WorkerSpec } from '../../plugin.js';
 import { AGENT_TYPE_DHCP } from '../agents.js';
 import { dhcpAgentSchedulerRoutes } from '../dhcp-agent-scheduler-api.js';
 import { dhcpAgentsHostingNetworks, rescheduleFromDownAgents } from '../dhcp-agent-scheduler.js';
 import { L2Population, wiredPort } from '../mechanism_drivers/l2population.js';
 import { boundPorts, mechanismDrivers, NO_PBLOCKS_OWNERS } from '../port-binding.js';
+import type { PluginContext, RpcListener, WorkerSpec } from '../../plugin.js';
 import { AgentExtRpcCallback, REPORTS_TOPIC } from './agents.js';
 import { DhcpAgentNotifier } from './dhcp-agent-notifier.js';
 import { DhcpRpcCallback, type CoreResources } from './dhcp.js';

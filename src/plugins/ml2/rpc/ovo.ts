@@ -5,9 +5,9 @@
  * cannot be loaded lazily on the agent); dict fields of bindings travel as JSON strings.
  */
 import { createHash } from 'node:crypto';
+import { ACCESS_SHARED } from '../../../lib/constants.js';
 import { inChunks } from '../../../db/chunks.js';
 import { dynamic, type Queryable, type TableName } from '../../../db/schema.js';
-import { ACCESS_SHARED } from '../../../lib/constants.js';
 
 export type Primitive = Record<string, unknown>;
 

@@ -6,9 +6,9 @@
 import type { RequestContext } from '../../../lib/context.js';
 import type { Database } from '../../../db/database.js';
 import { RpcClient } from '../../../rpc/client.js';
-import { OBJECT_LOADERS, primitive, RESOURCE_VERSIONS, type Primitive } from './ovo.js';
 import type { Endpoint } from '../../../rpc/server.js';
 import type { Transport } from '../../../rpc/transport.js';
+import { OBJECT_LOADERS, primitive, RESOURCE_VERSIONS, type Primitive } from './ovo.js';
 
 /** neutron.api.rpc.callbacks.exceptions.InvalidResourceTypeClass */
 export class InvalidResourceTypeClass extends Error {

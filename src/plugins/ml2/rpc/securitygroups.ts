@@ -3,16 +3,16 @@
  * SecurityGroupServerRpcCallback, version 1.3, from the security-group tables. Set-based: a fixed
  * number of queries for any number of devices.
  */
+import { DEVICE_OWNER_NETWORK_PREFIX } from '../../../lib/constants.js';
 import type { RequestContext } from '../../../lib/context.js';
-import type { Database } from '../../../db/database.js';
+import type { Item } from '../../../lib/definitions.js';
 import { inChunks } from '../../../db/chunks.js';
+import type { Database } from '../../../db/database.js';
+import type { Queryable } from '../../../db/schema.js';
+import { filterQuery } from '../../../registry/handler.js';
 import type { Endpoint } from '../../../rpc/server.js';
 import { deviceName, devicesToPortIds } from './devices.js';
 import { elevated, type CoreResources } from './dhcp.js';
-import type { Item } from '../../../lib/definitions.js';
-import { filterQuery } from '../../../registry/handler.js';
-import type { Queryable } from '../../../db/schema.js';
-import { DEVICE_OWNER_NETWORK_PREFIX } from '../../../lib/constants.js';
 
 const DIRECTION_IP_PREFIX: Record<string, string> = { ingress: 'source_ip_prefix', egress: 'dest_ip_prefix' };
 /** DHCP server and client ports and the ethertype, by IP version */

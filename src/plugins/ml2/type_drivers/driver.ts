@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { lockNamed } from '../../../db/database.js';
 import { InvalidInput, type NeutronError } from '../../../lib/errors.js';
+import { lockNamed } from '../../../db/database.js';
 import type { Tx } from '../../../db/schema.js';
 
 /** A network segment as ML2 passes it between its managers and drivers. */

@@ -1,6 +1,6 @@
 import { FlatNetworkInUse } from '../../../lib/errors.js';
-import { invalid, isAllocated, recordAllocation, releaseAllocation, type Segment, type TypeDriver } from './driver.js';
 import type { Tx } from '../../../db/schema.js';
+import { invalid, isAllocated, recordAllocation, releaseAllocation, type Segment, type TypeDriver } from './driver.js';
 
 /** One untagged network per physical network ([ml2_type_flat] flat_networks; `*` allows any). */
 export class FlatTypeDriver implements TypeDriver {

@@ -1,5 +1,5 @@
-import { TunnelTypeDriver, type TunnelMtuOptions } from './tunnel.js';
 import type { Range } from './driver.js';
+import { TunnelTypeDriver, type TunnelMtuOptions } from './tunnel.js';
 
 export class GeneveTypeDriver extends TunnelTypeDriver {
   readonly type = 'geneve';

@@ -1,8 +1,8 @@
 import { NoNetworkAvailable, TunnelIdInUse } from '../../../lib/errors.js';
+import type { Tx } from '../../../db/schema.js';
 import {
   invalid, isAllocated, lowestFree, recordAllocation, releaseAllocation, type Range, type Segment, type TypeDriver,
 } from './driver.js';
-import type { Tx } from '../../../db/schema.js';
 
 export interface TunnelMtuOptions {
   globalPhysnetMtu: number;

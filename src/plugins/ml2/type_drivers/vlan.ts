@@ -1,8 +1,8 @@
 import { NoNetworkAvailable, VlanIdInUse } from '../../../lib/errors.js';
+import type { Tx } from '../../../db/schema.js';
 import {
   invalid, isAllocated, lowestFree, recordAllocation, releaseAllocation, type Range, type Segment, type TypeDriver,
 } from './driver.js';
-import type { Tx } from '../../../db/schema.js';
 
 export const MIN_VLAN_TAG = 1;
 export const MAX_VLAN_TAG = 4094;
