@@ -91,10 +91,6 @@ export class ChildAttributes {
     return [...this.byAttr.keys()];
   }
 
-  has(attr: string): boolean {
-    return this.byAttr.has(attr);
-  }
-
   /** Fills the child attributes (those in `wanted`, or all) of a batch of objects: one query per table and chunk. */
   async load(q: Queryable, items: Item[], wanted: ReadonlySet<string> | null): Promise<void> {
     const byId = new Map<unknown, Item>();
@@ -163,8 +159,8 @@ export class ChildAttributes {
     const found = this.byAttr.get(attr);
     if (!found || found.child.keys) return undefined;
     const { group, child: c } = found;
-    return (qb, values) => qb.where(`${table}.id`, 'in', (eb: any) => eb.selectFrom(group.table).select(group.parent)
-      .where(c.columns[0]!, 'in', values.map((v) => toDb(c.def.kind ?? 'string', v))));
+    return (qb, values) => qb.where((eb) => eb(`${table}.id`, 'in', eb.selectFrom(group.table).select(group.parent)
+      .where(c.columns[0]!, 'in', values.map((v) => toDb(c.def.kind ?? 'string', v)))));
   }
 
   private async insertRows(tx: Tx, group: ChildGroup, id: unknown, children: Child[], values: Item): Promise<void> {

@@ -323,7 +323,6 @@ export class SqlResource implements ResourceHandler {
   }
 
   async create(ctx: RequestContext, input: Item[], opts: CreateOpts = {}): Promise<Item[]> {
-    this.refuse('create');
     const requests: Array<{ item: Item; reads: Partial<WriteEvent> }> = [];
     for (const item of input) {
       const reads: Partial<WriteEvent> = {};
@@ -331,6 +330,7 @@ export class SqlResource implements ResourceHandler {
       await opts.authorize?.(target);
       requests.push({ item, reads });
     }
+    this.refuse('create');
     let items = requests.map((r) => r.item);
     if (this.strategy.prepareCreate) items = await this.strategy.prepareCreate(ctx, items);
     const events = await this.db.write(async (tx) => {

@@ -289,7 +289,6 @@ export function createSubnetResource(store: Store, api: ApiModel, opts: SubnetOp
 
     async beforeCreate(tx, event) {
       const { context: ctx, current: s } = event;
-      normalizeDetails(s);
       const hasCidr = isSet(s.cidr);
       if (hasCidr && isSet(s.prefixlen)) throw badRequest('cidr and prefixlen must not be supplied together');
       if (hasCidr) s.cidr = cidrToString(toCidr(s.cidr as string));
@@ -350,6 +349,7 @@ export function createSubnetResource(store: Store, api: ApiModel, opts: SubnetOp
       if (!v6dhcp || s.ipv6_address_mode === UNSET) s.ipv6_address_mode = null;
       if (s.gateway_ip === UNSET) s.gateway_ip = null;
       event.ranges = ranges ?? [];
+      normalizeDetails(s);
     },
 
     async afterCreate(tx, { current: s, ranges }) {
@@ -358,7 +358,6 @@ export function createSubnetResource(store: Store, api: ApiModel, opts: SubnetOp
     },
 
     async beforeUpdate(tx, { original: current, changes }) {
-      normalizeDetails(changes);
       const s: Item = { ...changes, id: current.id, ip_version: current.ip_version, cidr: current.cidr, network_id: current.network_id };
       await validateSubnet(tx, opts, s, current);
       const cidr = toCidr(current.cidr as string);
@@ -380,6 +379,7 @@ export function createSubnetResource(store: Store, api: ApiModel, opts: SubnetOp
         if (conflict) throw poolError(conflict);
       }
       if (ranges) await replacePools(tx, current.id as string, ranges);
+      normalizeDetails(changes);
     },
 
     async beforeDelete(tx, { current: s }) {
