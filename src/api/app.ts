@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { toBoolean } from '../lib/attributes.js';
 import { newRequestId, type RequestContext } from '../lib/context.js';
 import type { Item } from '../lib/definitions.js';
 import {
@@ -15,6 +16,7 @@ import type { Authorizer, Controller } from './controller.js';
 import { coreResources } from './definitions/index.js';
 import { urlPath, type ApiModel } from './model.js';
 import { tagRoutes, type SubRoutes } from './tags.js';
+import type { ChangeFeed } from './watch.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -49,6 +51,8 @@ export interface AppOptions {
   unauthenticated?: Record<string, (req: FastifyRequest, reply: FastifyReply) => unknown>;
   /** API routes that are not generic resources (the quotas API), by path under /v2.0 */
   routes?: SubRoutes;
+  /** the change stream's feed ([change_stream] enabled) */
+  changes?: ChangeFeed;
 }
 
 const ALL_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'] as const;
@@ -171,6 +175,11 @@ export function createApp(opts: AppOptions): FastifyInstance {
     methods(app, path, {
       GET: async (req, reply) => {
         const url = new URL(req.url, 'http://x');
+        const watch = url.searchParams.get('watch');
+        if (watch !== null) {
+          url.searchParams.delete('watch');
+          if (watchWanted(watch)) return watchChanges(req, reply, controller, url.searchParams);
+        }
         // x-sql-statements is a header: with statement counting on, lists are not streamed
         const batches = countingStatements ? null : await controller.listBatches(req.neutronContext, url.searchParams);
         // one batch buffered at most: the next is built once the socket has taken the previous one
@@ -212,10 +221,28 @@ export function createApp(opts: AppOptions): FastifyInstance {
     }
   }
   for (const [url, handlers] of Object.entries(opts.routes ?? {})) methods(app, `/v2.0${url}`, handlers);
+
+  /** `?watch=true`: the collection's changes as Server-Sent Events, from Last-Event-ID on (see watch.ts) */
+  async function watchChanges(req: FastifyRequest, reply: FastifyReply, controller: Controller, params: URLSearchParams): Promise<void> {
+    if (!opts.changes) throw new HTTPBadRequest('The change stream is off ([change_stream] enabled = false).');
+    const target = controller.watchTarget(req.neutronContext, params);
+    const last = req.headers['last-event-id'];
+    const lastEventId = typeof last === 'string' && /^\d+$/.test(last) ? Number(last) : null;
+    reply.hijack();
+    await opts.changes.watch(req.neutronContext, target, lastEventId, reply.raw);
+  }
   return app;
 }
 
 type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+function watchWanted(value: string): boolean {
+  try {
+    return toBoolean(value);
+  } catch {
+    throw new HTTPBadRequest(`Invalid value '${value}' for watch: a boolean is expected.`);
+  }
+}
 
 /** Registers the handlers of one path and answers every other method (405, or `other`). */
 function methods(app: FastifyInstance, url: string, handlers: Partial<Record<(typeof ALL_METHODS)[number], Handler>>, other: new () => NeutronError = HTTPMethodNotAllowed): void {

@@ -1,11 +1,12 @@
 import { UNSET } from '../lib/attributes.js';
 import type { RequestContext } from '../lib/context.js';
 import { attributeEntries, type ResourceDef, type Item } from '../lib/definitions.js';
-import { HTTPNotFound, isNeutronError, PolicyNotAuthorized } from '../lib/errors.js';
+import { HTTPBadRequest, HTTPNotFound, isNeutronError, PolicyNotAuthorized } from '../lib/errors.js';
 import type { Tx } from '../db/schema.js';
 import type { ResourceHandler } from '../registry/handler.js';
 import { createItems, prepareCreate, prepareUpdate, updateItem } from './body.js';
 import { parseListQuery, paginationLinks, type QueryOptions } from './query.js';
+import type { WatchTarget } from './watch.js';
 
 /** What the API needs from the policy engine. */
 export interface Authorizer {
@@ -55,6 +56,32 @@ export class Controller {
       items.push(view(row));
     }
     return { items, links: paginationLinks(baseUrl, params, q, rows) };
+  }
+
+  /**
+   * What a watch of this collection (`?watch=true`, see watch.ts) shows the caller: what a list
+   * with the same filters and fields would, by id; for an object's state a change noted, the
+   * policy decides on that state, and the filters on the resource's own columns apply.
+   */
+  watchTarget(ctx: RequestContext, params: URLSearchParams): WatchTarget {
+    const q = parseListQuery(this.def, params, this.queryOptions);
+    if (q.limit !== null || q.marker !== null || q.sorts.length) throw new HTTPBadRequest('A watch takes no limit, marker or sort.');
+    const getAction = `get_${this.def.name}`;
+    const fields = this.loadFields(ctx, q.fields);
+    const own = [...q.filters].filter(([attr]) => this.def.attributes[attr]?.column);
+    return {
+      table: this.def.table,
+      name: this.def.name,
+      current: async (ids) => {
+        const out = new Map<string, Item>();
+        if (!ids.length) return out;
+        const rows = await this.handler.list(ctx, { ...q, fields, filters: new Map([...q.filters, ['id', ids]]) });
+        for (const row of rows) if (this.policy.check(ctx, getAction, row)) out.set(row.id as string, row);
+        return out;
+      },
+      admits: (state) => own.every(([attr, values]) => values.includes(state[attr])) && this.policy.check(ctx, getAction, state),
+      view: this.viewer(ctx, q.fields),
+    };
   }
 
   /**

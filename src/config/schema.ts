@@ -495,6 +495,13 @@ export const schema = {
     memcache_secret_key: str({ secret: true }),
   },
 
+  // neutron-ts's own: the change stream (GET /v2.0/<collection>?watch=true), see README
+  change_stream: {
+    enabled: bool({ default: true }),
+    /** seconds a change is kept for watchers that resume */
+    retention: int({ default: 3600, min: 60 }),
+  },
+
   // Known sections whose options we do not use: kept as strings, never warned about.
   nova: freeform(),
   placement: freeform(),

@@ -2,12 +2,14 @@ import { Kysely, MysqlAdapter, sql, SqliteAdapter } from 'kysely';
 import type { Logger } from 'pino';
 import { DBConnectionError, HTTPConflict, InvalidInput, isNeutronError } from '../lib/errors.js';
 import { type Config, databaseUrl } from '../config/index.js';
+import { keepChanges, writeChanges } from './changes.js';
 import {
   createDialect, DEFAULT_POOL, parseConnectionUrl, redact, type Dialect, type PoolOptions, type SessionOptions,
 } from './connection.js';
 export { parseConnectionUrl, redact, type ConnectionUrl, type Dialect } from './connection.js';
 import { GroupCommit } from './group-commit.js';
 import type { Queryable, Tables, Tx } from './schema.js';
+import { perTransaction } from './transaction-state.js';
 
 export interface DatabaseOptions {
   /** `[database] connection` as operators write it (sqlite:///path, postgresql://..., mysql+pymysql://...) */
@@ -19,6 +21,8 @@ export interface DatabaseOptions {
   pool?: Partial<PoolOptions>;
   session?: Partial<SessionOptions>;
   log?: Logger;
+  /** write transactions note the objects they create, change and delete in `changes` (the change stream) */
+  changeLog?: boolean;
 }
 
 /** Deadlocks, serialization failures and lock timeouts: the transaction lost a race and may simply run again. */
@@ -88,6 +92,7 @@ export class Database {
   private readonly log?: Logger;
   /** SQLite's write transactions are batched (see GroupCommit) */
   private readonly groupCommit?: GroupCommit;
+  private readonly changeLog: boolean;
 
   constructor(opts: DatabaseOptions) {
     const parsed = parseConnectionUrl(opts.url, opts.connectionParameters);
@@ -95,6 +100,7 @@ export class Database {
     this.description = redact(opts.url);
     this.maxRetries = opts.maxRetries ?? 20;
     this.log = opts.log;
+    this.changeLog = opts.changeLog ?? false;
     const session: SessionOptions = { mysqlSqlMode: 'TRADITIONAL', mysqlWsrepSyncWait: null, ...opts.session };
     this.kysely = new Kysely<Tables>({
       dialect: createDialect(parsed, { ...DEFAULT_POOL, ...opts.pool }, session, (e) => {
@@ -116,6 +122,7 @@ export class Database {
         poolTimeout: d.pool_timeout, recycleTime: d.connection_recycle_time,
       },
       session: { mysqlSqlMode: d.mysql_sql_mode || null, mysqlWsrepSyncWait: d.mysql_wsrep_sync_wait },
+      changeLog: config.change_stream.enabled,
       log,
     });
   }
@@ -153,11 +160,12 @@ export class Database {
    * `fn` must be safe to re-run.
    */
   async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const run = this.changeLog ? withChangeLog(fn) : fn;
     for (let attempt = 0; ; attempt++) {
       try {
         const { result, tx } = this.groupCommit
-          ? await this.groupCommit.run(fn)
-          : await this.kysely.transaction().execute(async (tx) => ({ result: await fn(tx), tx }));
+          ? await this.groupCommit.run(run)
+          : await this.kysely.transaction().execute(async (tx) => ({ result: await run(tx), tx }));
         for (const f of perTransaction<Array<() => void>>(tx, ON_COMMITTED, () => [])) {
           try {
             f();
@@ -186,13 +194,14 @@ export class Database {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * What a module keeps for the length of one write transaction (callbacks, locks held, objects
- * whose revision was bumped), under a key of its own; a transaction that runs again starts afresh.
- */
-export function perTransaction<T>(tx: Tx, key: symbol, create: () => T): T {
-  const state = tx as unknown as Record<symbol, T>;
-  return (state[key] ??= create());
+/** `fn` with its changes noted, and written as the transaction's last statements. */
+function withChangeLog<T>(fn: (tx: Tx) => Promise<T>): (tx: Tx) => Promise<T> {
+  return async (tx) => {
+    keepChanges(tx);
+    const result = await fn(tx);
+    await writeChanges(tx, timestamp());
+    return result;
+  };
 }
 
 const ON_COMMITTED = Symbol('on committed');

@@ -1,5 +1,5 @@
 import { CompiledQuery, type Compilable, type QueryResult } from 'kysely';
-import type { Queryable } from './schema.js';
+import { dynamic, type Queryable } from './schema.js';
 
 /** Where a value given at run time goes in a prepared query's parameters. */
 class Slot {
@@ -94,4 +94,31 @@ export type PreparedWrite<P extends object> = Pick<PreparedQuery<P>, 'run'>;
 
 export function preparedWrite<P extends object>(build: (q: Queryable, p: P) => Compilable<unknown>, opts = { oneRow: false }): PreparedWrite<P> {
   return new PreparedQuery(build, opts);
+}
+
+/** inserts of more rows than this are not prepared: each row count is a statement of its own */
+const MAX_PREPARED_ROWS = 16;
+const inserts = new Map<string, PreparedWrite<Record<string, unknown>>>();
+
+/**
+ * Inserts `rows` (all with the same columns) into `table` as one prepared write (see
+ * preparedWrite): a statement of each shape is built once.
+ */
+export async function insertRows(q: Queryable, table: string, rows: Array<Record<string, unknown>>): Promise<void> {
+  if (!rows.length) return;
+  if (rows.length > MAX_PREPARED_ROWS) {
+    await dynamic(q).insertInto(table).values(rows).execute();
+    return;
+  }
+  const names = Object.keys(rows[0]!);
+  const key = `${table}:${names}:${rows.length}`;
+  let insert = inserts.get(key);
+  if (!insert) {
+    insert = preparedWrite((qb, p: Record<string, unknown>) => dynamic(qb).insertInto(table)
+      .values(rows.map((_r, i) => Object.fromEntries(names.map((n) => [n, p[`${n}${i}`]])))));
+    inserts.set(key, insert);
+  }
+  const params: Record<string, unknown> = {};
+  rows.forEach((row, i) => { for (const n of names) params[`${n}${i}`] = row[n]; });
+  await insert.run(q, params);
 }

@@ -308,6 +308,17 @@ export interface LocksTable {
   name: string;
 }
 
+/** the change stream's log (db/changes.ts) */
+export interface ChangesTable {
+  seq: ColumnType<number, never, never>;
+  table_name: string;
+  object_id: string;
+  event: 'created' | 'updated' | 'deleted';
+  /** JSON text */
+  snapshot: string | null;
+  created_at: string;
+}
+
 export interface Tables {
   networks: NetworksTable;
   network_segments: NetworkSegmentsTable;
@@ -344,6 +355,7 @@ export interface Tables {
   router_l3_agent_bindings: RouterL3AgentBindingsTable;
   floatingips: FloatingipsTable;
   locks: LocksTable;
+  changes: ChangesTable;
 }
 
 export type TableName = keyof Tables;

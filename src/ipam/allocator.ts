@@ -9,9 +9,10 @@
  */
 import { formatIp, parseIp, type IpAddress, type IpRange, type IpVersion } from '../lib/address.js';
 import { IpAddressAlreadyAllocated } from '../lib/errors.js';
-import { forUpdate, onSqlite, perTransaction } from '../db/database.js';
+import { forUpdate, onSqlite } from '../db/database.js';
 import { prepared, preparedWrite } from '../db/prepared.js';
 import type { Tx } from '../db/schema.js';
+import { perTransaction } from '../db/transaction-state.js';
 
 /** Neutron's reference driver picks at random among the first 1000 free addresses of a pool. */
 const WINDOW = 1000n;

@@ -6,7 +6,7 @@ import type { ChildTable, StorageKind } from '../lib/attributes.js';
 import { UNSET } from '../lib/attributes.js';
 import type { Item, ResourceDef } from '../lib/definitions.js';
 import { inChunks } from '../db/chunks.js';
-import { preparedWrite, type PreparedWrite } from '../db/prepared.js';
+import { insertRows, preparedWrite, type PreparedWrite } from '../db/prepared.js';
 import { dynamic, type Queryable, type Select, type Tx } from '../db/schema.js';
 
 /** A value as its column stores it: booleans as 0/1 (SQLite has no boolean), dicts and lists as JSON text. */
@@ -63,9 +63,6 @@ function columnsOf(c: Child, value: unknown): Record<string, unknown> {
   for (const [key, column] of c.keys) out[column] = (value as Record<string, unknown>)[key] ?? null;
   return out;
 }
-
-/** inserts of more rows than this are not prepared: each row count is a statement of its own */
-const MAX_PREPARED_ROWS = 16;
 
 const given = (v: unknown) => v !== undefined && v !== UNSET;
 /** a value to write: a list for a list attribute */
@@ -176,16 +173,7 @@ export class ChildAttributes {
         });
       }
     }
-    if (!rows.length) return;
-    if (rows.length > MAX_PREPARED_ROWS) {
-      await dynamic(tx).insertInto(group.table).values(rows).execute();
-      return;
-    }
-    const names = Object.keys(rows[0]!);
-    const params: Record<string, unknown> = {};
-    rows.forEach((row, i) => { for (const n of names) params[`${n}${i}`] = row[n]; });
-    await this.statement(`insert:${group.table}:${names}:${rows.length}`, (q, p) => dynamic(q).insertInto(group.table)
-      .values(rows.map((_r, i) => Object.fromEntries(names.map((n) => [n, p[`${n}${i}`]]))))).run(tx, params);
+    await insertRows(tx, group.table, rows);
   }
 
   /** A statement of one shape, prepared once (see db/prepared.ts). */

@@ -4,9 +4,10 @@ import type { AttributeDef, StorageKind } from '../lib/attributes.js';
 import type { RequestContext } from '../lib/context.js';
 import type { Item, ResourceDef } from '../lib/definitions.js';
 import { HTTPMethodNotAllowed, RevisionNumberConstraintFailed, type NeutronError } from '../lib/errors.js';
+import { noteChange } from '../db/changes.js';
 import { inChunks } from '../db/chunks.js';
 import { isDataError, onCommitted, timestamp, type Database } from '../db/database.js';
-import { preparedWrite, type PreparedWrite } from '../db/prepared.js';
+import { insertRows } from '../db/prepared.js';
 import { dynamic, type Queryable, type Select, type Tx } from '../db/schema.js';
 import { ChildAttributes, fromDb, toDb } from './children.js';
 import type { EventRegistry, UpdateEvent, WriteEvent, WriteOperation } from './events.js';
@@ -97,7 +98,6 @@ export class SqlResource implements ResourceHandler {
   private readonly events: EventRegistry;
   private readonly children: ChildAttributes;
   private readonly builtinFilters: Record<string, (qb: Select, values: unknown[], ctx: RequestContext) => Select> = {};
-  private readonly inserts = new Map<string, PreparedWrite<Record<string, unknown>>>();
 
   constructor(store: Store, readonly def: ResourceDef, readonly strategy: ResourceStrategy) {
     this.db = store.db;
@@ -349,6 +349,7 @@ export class SqlResource implements ResourceHandler {
         const loaded = await this.loadMany(tx, written.map((e) => e.current.id as string), ctx);
         loaded.forEach((item, i) => { written[i]!.current = item; });
       }
+      for (const e of written) noteChange(tx, this.table, e.current.id as string, 'created', e.current);
       await settleQuota?.();
       return written;
     });
@@ -360,6 +361,7 @@ export class SqlResource implements ResourceHandler {
   async insert(tx: Tx, ctx: RequestContext, input: Item): Promise<Item> {
     const event = await this.insertRow(tx, ctx, input, {}, true);
     event.current = await this.answer(tx, ctx, event.current);
+    noteChange(tx, this.table, event.current.id as string, 'created', event.current);
     this.afterCommit(tx, 'after_create', event);
     return event.current;
   }
@@ -375,17 +377,6 @@ export class SqlResource implements ResourceHandler {
     return item;
   }
 
-  /** The INSERT of these columns, prepared once */
-  private insertOf(columns: string[]): PreparedWrite<Record<string, unknown>> {
-    const key = columns.join();
-    let insert = this.inserts.get(key);
-    if (!insert) {
-      insert = preparedWrite((q, p) => dynamic(q).insertInto(this.table).values(Object.fromEntries(columns.map((c) => [c, p[c]]))));
-      this.inserts.set(key, insert);
-    }
-    return insert;
-  }
-
   /** Inserts one object, hooks and subscribers included; its event holds it as they left it. */
   private async insertRow(tx: Tx, ctx: RequestContext, input: Item, reads: Partial<WriteEvent>, nested: boolean): Promise<WriteEvent> {
     const item: Item = { ...input, id: randomUUID() };
@@ -397,9 +388,9 @@ export class SqlResource implements ResourceHandler {
     const event: WriteEvent = { ...reads, resource: this.def.name, context: ctx, current: item, nested };
     await this.strategy.beforeCreate?.(tx, event);
     await this.events.publish('before_create', tx, event);
-    const row = this.toRow(item);
-    await this.insertOf(Object.keys(row)).run(tx, row);
+    await insertRows(tx, this.table, [this.toRow(item)]);
     await this.children.insert(tx, item);
+    noteChange(tx, this.table, item.id as string, 'created');
     await this.strategy.afterCreate?.(tx, event);
     await this.events.publish('precommit_create', tx, event);
     return event;
@@ -439,6 +430,7 @@ export class SqlResource implements ResourceHandler {
     event.current = { ...original, ...changes };
     await this.events.publish('precommit_update', tx, event);
     event.current = await this.load(tx, id, ctx);
+    noteChange(tx, this.table, id, 'updated', event.current);
     return event;
   }
 
@@ -460,6 +452,7 @@ export class SqlResource implements ResourceHandler {
     if (this.def.taggable) await tx.deleteFrom('tags').where('resource_type', '=', this.def.name).where('resource_id', '=', current.id as string).execute();
     // child attributes go with the row (ON DELETE CASCADE)
     await dynamic(tx).deleteFrom(this.table).where('id', '=', current.id as string).execute();
+    noteChange(tx, this.table, current.id as string, 'deleted', current);
     await this.events.publish('precommit_delete', tx, event);
     return event;
   }

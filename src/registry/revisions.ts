@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
-import { perTransaction, timestamp } from '../db/database.js';
+import { noteChange } from '../db/changes.js';
+import { timestamp } from '../db/database.js';
 import { dynamic, type Tx } from '../db/schema.js';
+import { perTransaction } from '../db/transaction-state.js';
 
 const BUMPED = Symbol('revisions bumped');
 
@@ -18,4 +20,5 @@ export async function bumpRevision(tx: Tx, table: string, id: string, set: Recor
     values.revision_number = sql`revision_number + 1`;
   }
   await dynamic(tx).updateTable(table).set(values).where('id', '=', id).execute();
+  noteChange(tx, table, id, 'updated');
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import type { Config } from '../config/index.js';
+import { LONG_LIVED } from '../api/watch.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -36,6 +37,7 @@ export class HttpFront {
   private readonly waiting: Array<() => void> = [];
   private active = 0;
   private readonly inFlight = new Set<ServerResponse>();
+  private readonly longLived = new Set<ServerResponse>();
   /** open connections, with the number of their requests in flight */
   private readonly connections = new Map<Socket, number>();
   private draining = false;
@@ -96,6 +98,7 @@ export class HttpFront {
   async drain(timeoutMs: number): Promise<boolean> {
     this.draining = true;
     for (const res of this.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    for (const res of this.longLived) res.end();
     // net's close, not http's: http's would close the idle connections at once
     const closed = new Promise<void>((r) => NetServer.prototype.close.call(this.server, () => r()));
     const grace = setTimeout(() => {
@@ -139,12 +142,23 @@ export class HttpFront {
       const backend = this.backend;
       this.active++;
       backend.active++;
-      res.once('close', () => {
+      let counted = true;
+      const release = () => {
+        if (!counted) return;
+        counted = false;
         this.active--;
         if (--backend.active === 0) backend.idle?.();
         // the next waiting request starts after the event loop has had its turn (new connections,
         // the supervisor's messages), not in the same tick
         setImmediate(() => this.next());
+      };
+      res.once('close', release);
+      // a watch stays open: it takes no place in the pool, and a drain ends it (the client resumes elsewhere)
+      res.once(LONG_LIVED, () => {
+        release();
+        this.longLived.add(res);
+        res.once('close', () => this.longLived.delete(res));
+        if (this.draining) res.end();
       });
       backend.handle(req, res);
     };

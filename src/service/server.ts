@@ -12,6 +12,7 @@ import { createApp, type Authenticator } from '../api/app.js';
 import { Controller } from '../api/controller.js';
 import { allExtensions, apiExtensionAliases, coreResources } from '../api/definitions/index.js';
 import { buildApiModel, type ApiModel } from '../api/model.js';
+import { ChangeFeed } from '../api/watch.js';
 import { quotaRoutes } from '../quota/api.js';
 import { QuotaEngine } from '../quota/engine.js';
 import type { RpcServer, Transport } from '../rpc/index.js';
@@ -41,6 +42,8 @@ export interface NeutronServer extends PluginRuntime {
   app: FastifyInstance;
   /** the RPC servers of an in-process transport (none when RPC workers consume a broker) */
   rpcServers: RpcServer[];
+  /** the change stream's feed of this process ([change_stream] enabled) */
+  changes?: ChangeFeed;
   /** set by whoever serves the app: true once it stops serving (the healthcheck then says 503) */
   draining: () => boolean;
 }
@@ -117,12 +120,15 @@ export async function buildServer(opts: ServerOptions): Promise<NeutronServer> {
       if (handler) controllers.set(collection, new Controller(def, handler, policy, queryOptions, quotas));
       else log.debug(`no handler for ${collection}; not served`);
     }
+    const changes = config.change_stream.enabled ? new ChangeFeed(rt.db, config.change_stream.retention, log) : undefined;
     const server: NeutronServer = {
       ...rt,
       app: undefined as unknown as FastifyInstance,
       rpcServers,
+      changes,
       draining: () => false,
       async close() {
+        changes?.close();
         await Promise.all(rpcServers.map((s) => s.stop()));
         await server.app.close();
         await keystone?.close();
@@ -136,6 +142,7 @@ export async function buildServer(opts: ServerOptions): Promise<NeutronServer> {
       // the quotas API, and the plugins' routes that are not resources (agent scheduler sub-resources)
       routes: Object.assign(quotaRoutes(quotas, policy), ...rt.plugins.map((p) => p.routes?.(policy) ?? {})),
       unauthenticated: { [config.healthcheck.path]: healthcheck({ config, db: rt.db, log, draining: () => server.draining() }) },
+      changes,
     });
     // With no broker there are no RPC workers: the listeners run here, on the in-process transport.
     if (isInProcessTransport(config.DEFAULT.transport_url)) {

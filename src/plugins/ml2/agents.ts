@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable, Updateable } from 'kysely';
 import type { Item } from '../../lib/definitions.js';
 import { AgentNotFound } from '../../lib/errors.js';
+import { noteChange } from '../../db/changes.js';
 import type { Database } from '../../db/database.js';
 import type { AgentsTable, Queryable } from '../../db/schema.js';
 import { readOnlyHandler, type ResourceHandler } from '../../registry/handler.js';
@@ -91,6 +92,7 @@ export async function createOrUpdateAgent(db: Database, state: Record<string, an
       admin_state_up: opts.enableNewAgents ? 1 : 0,
     };
     await tx.insertInto('agents').values(row).execute();
+    noteChange(tx, 'agents', row.id, 'created');
     return { status: 'new', agent: agentFromRow(row) };
   });
 }

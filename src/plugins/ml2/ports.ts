@@ -14,6 +14,7 @@ import {
   SubnetNotFound, UnsupportedPortDeviceOwner,
 } from '../../lib/errors.js';
 import { eui64Address, randomMac } from '../../lib/mac.js';
+import { noteChange } from '../../db/changes.js';
 import type { Queryable, Select, Tx } from '../../db/schema.js';
 import { allocateAny, allocateSpecific, release, type IpamSubnet } from '../../ipam/allocator.js';
 import { SqlResource, type Store } from '../../registry/resource.js';
@@ -428,12 +429,13 @@ export function createPortResource(store: Store, api: ApiModel, opts: PortOption
 
 /** Deleting a network: 409 while ports other than DHCP-like ones remain; those go with it. */
 async function deleteNetworkPorts(tx: Tx, networkId: string): Promise<void> {
-  const ports = await tx.selectFrom('ports').select(['id', 'device_owner']).where('network_id', '=', networkId).execute();
+  const ports = await tx.selectFrom('ports').select(['id', 'project_id', 'network_id', 'device_owner']).where('network_id', '=', networkId).execute();
   const inUse = ports.filter((p) => !AUTO_DELETE_PORT_OWNERS.includes(p.device_owner));
   if (inUse.length) throw new NetworkInUse({ net_id: networkId, ports: inUse.map((p) => p.id) });
   for (const p of ports) {
     await releaseAll(tx, p.id);
     await tx.deleteFrom('ports').where('id', '=', p.id).execute();
+    noteChange(tx, 'ports', p.id, 'deleted', { ...p, tenant_id: p.project_id });
     await tx.deleteFrom('tags').where('resource_type', '=', 'port').where('resource_id', '=', p.id).execute();
   }
 }

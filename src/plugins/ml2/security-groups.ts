@@ -7,6 +7,7 @@ import {
   PortSecurityAndIPRequiredForSecurityGroups, PortSecurityPortHasSecurityGroup, SecurityGroupCannotRemoveDefault,
   SecurityGroupCannotUpdateDefault, SecurityGroupConflict, SecurityGroupInUse, SecurityGroupNotFound, SecurityGroupRuleNotFound,
 } from '../../lib/errors.js';
+import { noteChange } from '../../db/changes.js';
 import { inChunks } from '../../db/chunks.js';
 import { forUpdate, timestamp, type Database } from '../../db/database.js';
 import { prepared } from '../../db/prepared.js';
@@ -25,12 +26,14 @@ interface RuleSpec { direction: 'ingress' | 'egress'; ethertype: string; remote_
 /** Inserts rules made by the server (a new group's egress rules, the default group's rules). */
 async function insertRules(tx: Tx, group: { id: string; project_id: string | null }, specs: RuleSpec[]): Promise<void> {
   const now = timestamp();
-  await tx.insertInto('security_group_rules').values(specs.map((r) => ({
+  const rules = specs.map((r) => ({
     id: randomUUID(), description: '', created_at: now, updated_at: now, revision_number: 0,
     project_id: group.project_id, security_group_id: group.id, remote_group_id: r.remote_group_id ?? null,
     direction: r.direction, ethertype: r.ethertype, protocol: null, port_range_min: null, port_range_max: null,
     remote_ip_prefix: null, normalized_cidr: null,
-  }))).execute();
+  }));
+  await tx.insertInto('security_group_rules').values(rules).execute();
+  for (const r of rules) noteChange(tx, 'security_group_rules', r.id, 'created');
   await bumpRevision(tx, 'security_groups', group.id);
 }
 
@@ -55,6 +58,7 @@ export async function ensureDefaultSecurityGroup(tx: Tx, ctx: RequestContext, pr
     created_at: now, updated_at: now, revision_number: 0,
   }).execute();
   await tx.insertInto('default_security_groups').values({ project_id: projectId, security_group_id: id }).execute();
+  noteChange(tx, 'security_groups', id, 'created');
   await insertRules(tx, { id, project_id: projectId }, [
     { direction: 'ingress', ethertype: 'IPv4', remote_group_id: id }, { direction: 'egress', ethertype: 'IPv4' },
     { direction: 'ingress', ethertype: 'IPv6', remote_group_id: id }, { direction: 'egress', ethertype: 'IPv6' },

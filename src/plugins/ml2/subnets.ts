@@ -14,6 +14,7 @@ import {
   InvalidAllocationPool, InvalidInput, NetworkAddressScopeAffinityError, NetworkNotFound, NetworkSubnetPoolAffinityError,
   OutOfBoundsAllocationPool, OverlappingAllocationPools, SubnetInUse, SubnetNotFound,
 } from '../../lib/errors.js';
+import { noteChange } from '../../db/changes.js';
 import { inChunks } from '../../db/chunks.js';
 import { prepared } from '../../db/prepared.js';
 import type { Queryable, SubnetsTable, Tx } from '../../db/schema.js';
@@ -270,9 +271,10 @@ async function deleteSubnetRows(tx: Tx, subnetId: string): Promise<void> {
  */
 export function createSubnetResource(store: Store, api: ApiModel, opts: SubnetOptions): SqlResource {
   store.events.subscribe('network', 'before_delete', async (tx, { current: network }) => {
-    const subnets = await tx.selectFrom('subnets').select('id').where('network_id', '=', network.id as string).execute();
+    const subnets = await tx.selectFrom('subnets').select(['id', 'project_id', 'network_id']).where('network_id', '=', network.id as string).execute();
     for (const s of subnets) await deleteSubnetRows(tx, s.id);
     await tx.deleteFrom('subnets').where('network_id', '=', network.id as string).execute();
+    for (const s of subnets) noteChange(tx, 'subnets', s.id, 'deleted', { ...s, tenant_id: s.project_id });
   }, PRIORITY_DEFAULT + 10);
   store.events.extend('network', networkSubnetsAndScopes);
 

@@ -6,6 +6,7 @@ import {
   BadRequest, ExternalGatewayForFloatingIPNotFound, ExternalIpAddressExhausted, FloatingIPNotFound,
   FloatingIPPortAlreadyAssociated, NetworkNotFound,
 } from '../../lib/errors.js';
+import { noteChange } from '../../db/changes.js';
 import { inChunks } from '../../db/chunks.js';
 import type { Queryable, Tx } from '../../db/schema.js';
 import { SqlResource } from '../../registry/resource.js';
@@ -164,5 +165,6 @@ export async function disassociatePortFloatingIps(tx: Tx, portId: string): Promi
   const fips = await tx.selectFrom('floatingips').select(['id', 'router_id']).where('fixed_port_id', '=', portId).execute();
   if (!fips.length) return [];
   await tx.updateTable('floatingips').set({ fixed_port_id: null, fixed_ip_address: null, router_id: null }).where('fixed_port_id', '=', portId).execute();
+  for (const f of fips) noteChange(tx, 'floatingips', f.id, 'updated');
   return [...new Set(fips.map((f) => f.router_id).filter(Boolean) as string[])];
 }

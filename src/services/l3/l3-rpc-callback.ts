@@ -8,6 +8,7 @@ import { toCidr } from '../../lib/address.js';
 import { DEVICE_OWNER_HA_REPLICATED_INT, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF } from '../../lib/constants.js';
 import { adminContext, type RequestContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
+import { noteChange } from '../../db/changes.js';
 import { inChunks } from '../../db/chunks.js';
 import type { Database } from '../../db/database.js';
 import type { Queryable } from '../../db/schema.js';
@@ -153,9 +154,14 @@ export class L3RpcCallback implements Endpoint {
     await this.db.write(async (tx) => {
       for (const [id, status] of Object.entries(statuses)) {
         await tx.updateTable('floatingips').set({ status }).where('id', '=', id).execute();
+        noteChange(tx, 'floatingips', id, 'updated');
       }
-      await tx.updateTable('floatingips').set({ status: 'DOWN' }).where('last_known_router_id', '=', kw.router_id)
-        .where('router_id', 'is', null).execute();
+      const gone = await tx.selectFrom('floatingips').select('id').where('last_known_router_id', '=', kw.router_id)
+        .where('router_id', 'is', null).where('status', '!=', 'DOWN').execute();
+      for (const { id } of gone) {
+        await tx.updateTable('floatingips').set({ status: 'DOWN' }).where('id', '=', id).execute();
+        noteChange(tx, 'floatingips', id, 'updated');
+      }
     });
     return null;
   }
