@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
 import { NeutronApi } from './api.js';
 import { runLoad, type LoadStats } from './load.js';
 import { scenarios, unlimitedQuotas, type BenchContext } from './scenarios.js';
@@ -35,6 +36,7 @@ const program = new Command('bench')
   .option('--cpu-prof <dir>', 'run the server under node --cpu-prof, profiles written to <dir>')
   .option('--log-level <level>', 'server log level (its log is <state dir>/server.log)', 'info')
   .option('--keep-state', 'keep the server\'s state directory (database, log)', false)
+  .option('--metrics', 'turn the server\'s [metrics] listener on and scrape it every 5 s, as a (busy) Prometheus would', false)
   .option('--out <file>', 'JSON results file', join(root, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`));
 
 interface Row {
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
     log(`starting neutron-ts (${opts.db}, api_workers=${opts.workers})`);
     server = await startServer({
       workers: opts.workers, db: opts.db as DbKind, dbServer: opts.dbServer, countSql: opts.countSql,
-      cpuProfDir: opts.cpuProf, logLevel: opts.logLevel, keepState: opts.keepState,
+      cpuProfDir: opts.cpuProf, logLevel: opts.logLevel, keepState: opts.keepState, metrics: opts.metrics,
     });
     log(`${server.description} at ${server.url}, state in ${server.stateDir}`);
   }
@@ -72,7 +74,9 @@ async function main(): Promise<void> {
   const rss = server?.rss ?? (opts.serverPid ? new RssMonitor(opts.serverPid) : null);
   const ctx: BenchContext = { api, admin: opts.admin, log, createdPorts: new Map(), nextPortNet: 0, nextSubnet: 0 };
   const rows: Row[] = [];
+  const scraper = server?.metricsUrl ? scrapeEvery(server.metricsUrl, 5000, log) : null;
   const stop = async () => {
+    scraper?.stop();
     await api.close();
     await server?.stop();
   };
@@ -176,3 +180,14 @@ main().catch((e) => {
   process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
   process.exit(1);
 });
+
+/** Scrapes a Prometheus listener every `ms` until stopped; a failed scrape is reported. */
+function scrapeEvery(url: string, ms: number, log: (m: string) => void): { stop(): void } {
+  const timer = setInterval(() => {
+    request(url).then(async (res) => {
+      const body = await res.body.text();
+      if (res.statusCode !== 200) log(`metrics scrape: ${res.statusCode} ${body.slice(0, 200)}`);
+    }, (e: Error) => log(`metrics scrape failed: ${e.message}`));
+  }, ms);
+  return { stop: () => clearInterval(timer) };
+}

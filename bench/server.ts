@@ -20,10 +20,14 @@ export interface ServerOptions {
   /** pino level of the server's log (its log goes to <state>/server.log) */
   logLevel: string;
   keepState: boolean;
+  /** turn [metrics] on (a listener on a free loopback port) */
+  metrics?: boolean;
 }
 
 export interface StartedServer {
   url: string;
+  /** the Prometheus listener's /metrics, with `metrics` */
+  metricsUrl?: string;
   pid: number;
   stateDir: string;
   description: string;
@@ -43,6 +47,7 @@ const DB_SERVERS: Record<Exclude<DbKind, 'sqlite'>, string> = {
 export async function startServer(opts: ServerOptions): Promise<StartedServer> {
   const stateDir = mkdtempSync(join(tmpdir(), 'neutron-ts-bench-'));
   const port = await freePort();
+  const metricsPort = opts.metrics ? await freePort() : null;
   const db = await createDatabase(opts.db, opts.dbServer, stateDir);
   const conf = join(stateDir, 'neutron.conf');
   writeFileSync(conf, [
@@ -57,6 +62,7 @@ export async function startServer(opts: ServerOptions): Promise<StartedServer> {
     ...['network', 'subnet', 'port', 'router', 'floatingip', 'security_group', 'security_group_rule', 'rbac_policy'].map((r) => `quota_${r} = -1`),
     '[database]',
     `connection = ${db.connection}`,
+    ...(metricsPort ? ['[metrics]', `bind_port = ${metricsPort}`] : []),
     // at most 30 connections per worker: PostgreSQL's default max_connections is 100
     ...(opts.db === 'sqlite' ? [] : ['max_pool_size = 10', 'max_overflow = 20']),
     '',
@@ -78,8 +84,8 @@ export async function startServer(opts: ServerOptions): Promise<StartedServer> {
     throw e;
   }
   return {
-    url, pid: child.pid!, stateDir,
-    description: `neutron-ts (${opts.db}${opts.db === 'sqlite' ? '' : ` ${db.connection.replace(/\/\/[^@]*@/, '//')}`}, api_workers=${opts.workers})`,
+    url, pid: child.pid!, stateDir, metricsUrl: metricsPort ? `http://127.0.0.1:${metricsPort}/metrics` : undefined,
+    description: `neutron-ts (${opts.db}${opts.db === 'sqlite' ? '' : ` ${db.connection.replace(/\/\/[^@]*@/, '//')}`}, api_workers=${opts.workers}${metricsPort ? ', metrics on' : ''})`,
     rss: new RssMonitor(child.pid!),
     async stop() {
       child.kill('SIGTERM');

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Top to bottom; a folder not named here is a breach of its own. */
 const LAYERS = [
-  'cli', 'service', 'services', 'plugins', 'rpc', 'quota', 'api', 'registry', 'auth', 'ipam', 'db', 'lib', 'config',
+  'cli', 'service', 'services', 'plugins', 'rpc', 'quota', 'api', 'registry', 'auth', 'ipam', 'db', 'lib', 'config', 'metrics',
 ];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -427,6 +427,12 @@ export const schema = {
     disable_by_file_paths: list(),
   },
 
+  // neutron-ts's own: the Prometheus scrape listener of the supervisor (src/service/metrics.ts), off while bind_port is unset
+  metrics: {
+    bind_host: hostAddress({ default: '127.0.0.1' }),
+    bind_port: int({ min: 0, max: 65535 }), // 0: any free port (logged)
+  },
+
   // oslo.messaging 14 (Zed)
   oslo_messaging_rabbit: {
     amqp_durable_queues: bool({ default: false }),

@@ -2,6 +2,7 @@ import { Kysely, MysqlAdapter, sql, SqliteAdapter } from 'kysely';
 import type { Logger } from 'pino';
 import { DBConnectionError, HTTPConflict, InvalidInput, isNeutronError } from '../lib/errors.js';
 import { type Config, databaseUrl } from '../config/index.js';
+import { instrumentPool, probes } from '../metrics/probes.js';
 import { keepChanges, writeChanges } from './changes.js';
 import {
   createDialect, DEFAULT_POOL, parseConnectionUrl, redact, type Dialect, type PoolOptions, type SessionOptions,
@@ -103,9 +104,9 @@ export class Database {
     this.changeLog = opts.changeLog ?? false;
     const session: SessionOptions = { mysqlSqlMode: 'TRADITIONAL', mysqlWsrepSyncWait: null, ...opts.session };
     this.kysely = new Kysely<Tables>({
-      dialect: createDialect(parsed, { ...DEFAULT_POOL, ...opts.pool }, session, (e) => {
+      dialect: instrumentPool(createDialect(parsed, { ...DEFAULT_POOL, ...opts.pool }, session, (e) => {
         this.log?.warn({ err: e }, 'database connection lost while idle');
-      }),
+      })),
     });
     if (this.dialect === 'sqlite') this.groupCommit = new GroupCommit(this.kysely);
   }
@@ -182,6 +183,7 @@ export class Database {
           throw new HTTPConflict('The request conflicted with concurrent changes; try again.');
         }
         this.log?.debug({ err: e, attempt: attempt + 1 }, 'transaction lost a race; running it again');
+        probes.transactionRetry?.(e);
         await sleep(Math.random() * Math.min(5 * 2 ** attempt, 250));
       }
     }

@@ -8,6 +8,7 @@ import { toRpcContext } from './context.js';
 import { deserializeFailure, InvalidTarget, MessagingTimeout } from './errors.js';
 import type { Destination, ReplyWaiter, Transport } from './transport.js';
 import { packContext, serializeMsg, uuidHex, type Json } from './wire.js';
+import { probes } from '../metrics/probes.js';
 
 export interface ClientTarget {
   topic: string;
@@ -42,7 +43,8 @@ export class RpcClient {
     const msg = this.message(method, args);
     msg._unique_id = uuidHex();
     packContext(msg, toRpcContext(ctx));
-    await this.transport.publish(dest, serializeMsg(msg));
+    const sent = probes.rpcClient?.('cast', this.target.topic, method);
+    await this.transport.publish(dest, serializeMsg(msg)).then(() => sent?.(), (err) => { sent?.(err); throw err; });
   }
 
   /**
@@ -63,6 +65,7 @@ export class RpcClient {
     const msgId = uuidHex();
     const msg = this.message(method, args);
     const context = toRpcContext(ctx);
+    const sent = probes.rpcClient?.('call', this.target.topic, method);
 
     return new Promise<T>((resolve, reject) => {
       const abort = new AbortController();
@@ -78,6 +81,7 @@ export class RpcClient {
         clearTimeout(monitorTimer);
         waiter?.unlisten(msgId);
         abort.abort(err ?? new Error('call finished'));
+        sent?.(err);
         if (err) reject(err);
         else resolve(result as T);
       };

@@ -7,6 +7,7 @@ import type { RequestContext } from '../lib/context.js';
 import { fromRpcContext } from './context.js';
 import { MessageUndeliverable, NoSuchMethod, serializeFailure, UnsupportedVersion } from './errors.js';
 import type { Subscription, Transport } from './transport.js';
+import { probes } from '../metrics/probes.js';
 import { deserializeMsg, DuplicateFilter, serializeMsg, unpackContext, uuidHex, versionIsCompatible, type Json } from './wire.js';
 
 export interface EndpointTarget {
@@ -186,9 +187,12 @@ export class RpcServer {
       : undefined;
     let result: unknown = null;
     let failure: string | null = null;
+    const handled = probes.rpcServer?.(call.isCall ? 'call' : 'cast', this.target.topic, call.method);
     try {
       result = await dispatch(this.endpoints, fromRpcContext(context), args, call);
+      handled?.();
     } catch (err) {
+      handled?.(err);
       if (err instanceof NoSuchMethod && err.method.endsWith('_ignore_errors')) log.debug(`Method ${err.method} not found`);
       else log.error({ err, method: call.method }, 'Exception during message handling');
       failure = serializeFailure(err);

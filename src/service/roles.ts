@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { WorkerRole } from '../plugins/plugin.js';
 import { HttpFront } from './http.js';
+import { processMetrics } from './metrics.js';
 import { rpcListenersOf, startRpcServers } from './rpc.js';
 import { buildServer, startPlugins, type NeutronServer } from './server.js';
 
@@ -46,6 +47,7 @@ export async function serveApi(config: Config, log: Logger, configDirs: string[]
   try {
     await server.app.ready();
     const front = new HttpFront(config, server.app.routing);
+    processMetrics()?.trackInFlight(front);
     server.draining = () => front.isDraining;
     const address = await front.listen(config.DEFAULT.bind_host, config.DEFAULT.bind_port, config.DEFAULT.backlog);
     return { server, front, address };

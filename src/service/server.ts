@@ -18,6 +18,7 @@ import { QuotaEngine } from '../quota/engine.js';
 import type { RpcServer, Transport } from '../rpc/index.js';
 import type { Plugin, PluginContext, WorkerRole } from '../plugins/plugin.js';
 import { healthcheck } from './healthcheck.js';
+import { processMetrics } from './metrics.js';
 import { isInProcessTransport } from './plan.js';
 import { loadPlugins } from './plugins.js';
 import { createRpcTransport, rpcListenersOf, startRpcServers } from './rpc.js';
@@ -144,6 +145,7 @@ export async function buildServer(opts: ServerOptions): Promise<NeutronServer> {
       unauthenticated: { [config.healthcheck.path]: healthcheck({ config, db: rt.db, log, draining: () => server.draining() }) },
       changes,
     });
+    processMetrics()?.instrumentApi(server.app, api, rt.db, config.DEFAULT.agent_down_time);
     // With no broker there are no RPC workers: the listeners run here, on the in-process transport.
     if (isInProcessTransport(config.DEFAULT.transport_url)) {
       const started = startRpcServers(rt.context, rpcListenersOf(rt.plugins, rt.context, 'all'));

@@ -16,6 +16,8 @@ import type { LoadResult } from '../config/index.js';
 import { WriteTurnBroker } from '../db/write-turns.js';
 import type { HttpFront } from './http.js';
 import { createLogger } from './log.js';
+import { enableMetrics, processMetrics } from './metrics.js';
+import { MetricsListener } from './metrics-listener.js';
 import { planWorkers, type WorkerGroup, type WorkerPlan } from './plan.js';
 import { loadPlugins } from './plugins.js';
 import { gracefulMs, serveApi, stopApi } from './roles.js';
@@ -66,6 +68,7 @@ export class Supervisor {
   /** api_workers = 0: the supervisor serves the API itself */
   private parentApi?: { front: HttpFront; server: NeutronServer };
   private address?: { host: string; port: number };
+  private metricsListener?: MetricsListener;
   private stopping = false;
   private reloading = false;
   private reloadAgain = false;
@@ -86,6 +89,8 @@ export class Supervisor {
     process.on('SIGHUP', () => void this.reload());
     try {
       if (config.DEFAULT.use_ssl) throw new Error('use_ssl = true: neutron-ts does not terminate TLS; put a TLS proxy in front of it');
+      const metrics = enableMetrics(config, 'supervisor');
+      if (metrics) this.metricsListener = await MetricsListener.start(config, metrics, this.log);
       await prepareDatabase(config, this.log);
       if (plan.apiWorkers === 0) {
         const { server, front, address } = await serveApi(config, this.log, configDirsOf(loaded.sources));
@@ -186,6 +191,7 @@ export class Supervisor {
     }
     const delay = quick ? Math.min(FIRST_BACKOFF_MS * 2 ** (slot.quickFailures - 1), MAX_BACKOFF_MS) : 0;
     this.log.warn({ child: group.desc, index, delay_ms: delay, failures: slot.quickFailures }, `respawning ${group.desc} ${index} in ${delay} ms`);
+    processMetrics()?.workerRestarts.inc({ worker: group.desc });
     slot.respawn = setTimeout(() => {
       slot.respawn = undefined;
       this.fork(slot).catch(() => {}); // a failure is handled by onExit
@@ -234,6 +240,7 @@ export class Supervisor {
       this.retire([...this.slots]),
       api && stopApi(api, this.current.loaded.config, this.log),
     ]);
+    await this.metricsListener?.close();
     this.log.info('stopped');
     this.exit(code);
   }

@@ -9,6 +9,7 @@ import type { Config } from '../config/index.js';
 import type { TurnGrant, TurnRequest } from '../db/write-turns.js';
 import type { WorkerRole } from '../plugins/plugin.js';
 import { createLogger } from './log.js';
+import { answerMetricsRequests, enableMetrics } from './metrics.js';
 import { runRole, type Running } from './roles.js';
 
 export type ToWorker =
@@ -47,6 +48,7 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     exit(1);
   };
   try {
+    answerMetricsRequests(enableMetrics(m.config, m.desc));
     running = await runRole({
       role: m.role, config: m.config, log, configDirs: m.configDirs, specs: m.specs,
       fatal: (err) => fail(err, `${m.desc} cannot go on`),
