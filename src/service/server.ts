@@ -19,6 +19,8 @@ import type { RpcServer, Transport } from '../rpc/index.js';
 import type { Plugin, PluginContext, WorkerRole } from '../plugins/plugin.js';
 import { healthcheck } from './healthcheck.js';
 import { processMetrics } from './metrics.js';
+import { openApiRoutesFor } from './openapi.js';
+import type { SubRoutes } from '../api/tags.js';
 import { isInProcessTransport } from './plan.js';
 import { loadPlugins } from './plugins.js';
 import { createRpcTransport, rpcListenersOf, startRpcServers } from './rpc.js';
@@ -122,6 +124,7 @@ export async function buildServer(opts: ServerOptions): Promise<NeutronServer> {
       else log.debug(`no handler for ${collection}; not served`);
     }
     const changes = config.change_stream.enabled ? new ChangeFeed(rt.db, config.change_stream.retention, log) : undefined;
+    const withOpenApi = (routes: SubRoutes) => ({ ...routes, ...openApiRoutesFor(config, api, controllers, routes, policy, quotas, log) });
     const server: NeutronServer = {
       ...rt,
       app: undefined as unknown as FastifyInstance,
@@ -140,8 +143,8 @@ export async function buildServer(opts: ServerOptions): Promise<NeutronServer> {
       api, controllers, policy, log, authenticate, authChallenge: keystone?.wwwAuthenticate,
       maxBodySize: config.oslo_middleware.max_request_body_size,
       linkPrefix: config.DEFAULT.network_link_prefix,
-      // the quotas API, and the plugins' routes that are not resources (agent scheduler sub-resources)
-      routes: Object.assign(quotaRoutes(quotas, policy), ...rt.plugins.map((p) => p.routes?.(policy) ?? {})),
+      // the quotas API, the plugins' routes that are not resources (agent scheduler sub-resources), and the OpenAPI document of it all
+      routes: withOpenApi(Object.assign(quotaRoutes(quotas, policy), ...rt.plugins.map((p) => p.routes?.(policy) ?? {}))),
       unauthenticated: { [config.healthcheck.path]: healthcheck({ config, db: rt.db, log, draining: () => server.draining() }) },
       changes,
     });
