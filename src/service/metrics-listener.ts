@@ -6,8 +6,8 @@
  * bound to 127.0.0.1 unless configured otherwise.
  *
  * A worker that exits takes its counters with it (the sums then drop, which Prometheus's rate()
- * reads as a counter reset); one that does not answer within WORKER_TIMEOUT_MS (starting, or
- * stuck) is left out of that scrape.
+ * reads as a counter reset); one that does not answer within WORKER_TIMEOUT_MS (stuck) is left
+ * out of that scrape; a worker still starting answers with nothing.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Server } from 'node:http';
@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { MetricsReply, MetricsRequest, ProcessMetrics } from './metrics.js';
 
-const WORKER_TIMEOUT_MS = 2000;
+const WORKER_TIMEOUT_MS = 5000;
 
 export class MetricsListener {
   private nextId = 1;

@@ -126,12 +126,9 @@ export class ProcessMetrics {
 
   /** The requests, quota refusals and agents of an API app (before it is ready). */
   instrumentApi(app: FastifyInstance, api: ApiModel, db: Database, agentDownTime: number): void {
-    const labels = routeLabeller(api);
-    const requests = this.requests;
+    const observer = this.requestObserver(api);
     app.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
-      const seconds = Number(process.hrtime.bigint() - req.startTime) / 1e9;
-      const { resource, action } = labels(req.method, req.routeOptions.url);
-      requests.observe({ resource, action, status: reply.statusCode }, seconds);
+      observer(req.method, req.routeOptions.url, reply.statusCode)(Number(process.hrtime.bigint() - req.startTime) / 1e9);
     });
     app.addHook('onError', async (_req, _reply, err: Error & { type?: string }) => {
       if (err.type !== 'OverQuota') return;
@@ -139,6 +136,25 @@ export class ProcessMetrics {
       for (const [, resource] of err.message.matchAll(/'([^']+)'/g)) this.quotaRefusals.inc({ resource });
     });
     if (api.hasExtension('agent')) this.agentSources.push({ db, agentDownTime });
+  }
+
+  /**
+   * The histogram's child for a request's method, route and status, made once: prom-client would
+   * otherwise hash the label values of every observation (a few microseconds a request).
+   */
+  requestObserver(api: ApiModel): (method: string, route: string | undefined, status: number) => (seconds: number) => void {
+    const labels = routeLabeller(api);
+    const children = new Map<string, (seconds: number) => void>();
+    return (method, route, status) => {
+      const key = `${status} ${method} ${route}`;
+      let observe = children.get(key);
+      if (!observe) {
+        const { resource, action } = labels(method, route);
+        const child = this.requests.labels({ resource, action, status });
+        children.set(key, (observe = (seconds) => child.observe(seconds)));
+      }
+      return observe;
+    };
   }
 
   private installProbes(): void {
@@ -172,9 +188,10 @@ export class ProcessMetrics {
       help: 'Time taken to get a database connection from the pool, by outcome (timeout: none came in pool_timeout)',
       labelNames: ['outcome'], buckets: POOL_WAIT_BUCKETS, registers: [registry],
     });
+    const [waitedOk, waitedError] = [wait.labels({ outcome: 'ok' }), wait.labels({ outcome: 'error' })];
     const use = probes.pool = {
       pools: 0, inUse: 0, waiting: 0,
-      waited: (seconds: number, failed: boolean) => wait.observe({ outcome: failed ? 'error' : 'ok' }, seconds),
+      waited: (seconds: number, failed: boolean) => (failed ? waitedError : waitedOk).observe(seconds),
     };
     new prom.Gauge({
       name: 'neutron_db_pool_connections_in_use', help: 'Database connections handed out to requests and workers',
@@ -211,11 +228,14 @@ export function enableMetrics(config: Config, role: string): ProcessMetrics | nu
 export type MetricsRequest = { type: 'metrics-get'; id: number };
 export type MetricsReply = { type: 'metrics'; id: number; metrics: Prom.MetricObjectWithValues<Prom.MetricValue<string>>[] };
 
-/** In a worker: answers the supervisor's requests for this process's figures (none while metrics are off). */
-export function answerMetricsRequests(metrics: ProcessMetrics | null): void {
+/**
+ * In a worker, from its start: answers the supervisor's requests for this process's figures, with
+ * none while metrics are off or not yet on (so that a scrape never waits for a starting worker).
+ */
+export function answerMetricsRequests(): void {
   process.on('message', (m: { type?: string; id?: number }) => {
     if (m?.type !== 'metrics-get') return;
-    void (metrics ? metrics.snapshot() : Promise.resolve([])).then(
+    void (current ? current.snapshot() : Promise.resolve([])).then(
       (json) => process.send?.({ type: 'metrics', id: m.id!, metrics: json } satisfies MetricsReply),
       () => process.send?.({ type: 'metrics', id: m.id!, metrics: [] } satisfies MetricsReply),
     );

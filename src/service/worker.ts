@@ -48,7 +48,7 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     exit(1);
   };
   try {
-    answerMetricsRequests(enableMetrics(m.config, m.desc));
+    enableMetrics(m.config, m.desc);
     running = await runRole({
       role: m.role, config: m.config, log, configDirs: m.configDirs, specs: m.specs,
       fatal: (err) => fail(err, `${m.desc} cannot go on`),
@@ -90,4 +90,5 @@ process.on('SIGHUP', () => {});
 process.on('SIGTERM', () => void stop());
 // A supervisor that died leaves no orphan behind.
 process.on('disconnect', () => void stop());
+answerMetricsRequests();
 send({ type: 'hello' });
