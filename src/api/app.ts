@@ -70,6 +70,8 @@ export function createApp(opts: AppOptions): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     exposeHeadRoutes: false,
     return503OnClosing: true,
+    // where the app serves itself (tests) it closes at once; an API worker's HttpFront drains its connections first
+    forceCloseConnections: true,
     // Pecan's guess_content_type_from_ext: /v2.0/networks.json is /v2.0/networks
     rewriteUrl: (req) => (req.url ?? '/').replace(/\.json(?=\?|$)/, ''),
   });

@@ -204,6 +204,13 @@ export class ChangeFeed {
     await this.db.write((tx) => tx.deleteFrom('changes').where('created_at', '<', cutoff).execute());
   }
 
+  /** The most bytes one watcher's answer holds, written but not yet taken by its socket. */
+  get heldBytes(): number {
+    let most = 0;
+    for (const res of this.open) most = Math.max(most, res.writableLength);
+    return most;
+  }
+
   /** Ends every watch (the server is stopping: clients resume elsewhere with Last-Event-ID). */
   close(): void {
     this.closed = true;
