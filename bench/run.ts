@@ -10,10 +10,11 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { NeutronApi } from './api.js';
+import { ADMIN, NeutronApi } from './api.js';
 import { runLoad, type LoadStats } from './load.js';
 import { scenarios, unlimitedQuotas, type BenchContext } from './scenarios.js';
 import { RssMonitor, startServer, type DbKind, type ProcessUsage, type StartedServer } from './server.js';
+import { Watchers } from './watchers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -37,6 +38,9 @@ const program = new Command('bench')
   .option('--log-level <level>', 'server log level (its log is <state dir>/server.log)', 'info')
   .option('--keep-state', 'keep the server\'s state directory (database, log)', false)
   .option('--metrics', 'turn the server\'s [metrics] listener on and scrape it every 5 s, as a (busy) Prometheus would', false)
+  .option('--watchers <n>', 'clients following a collection\'s change stream (?watch=true) during the runs, as noauth admin', Number, 0)
+  .option('--watch <collection>', 'the collection the watchers follow: ports receives every port create; one the scenarios do not change (address-scopes) leaves them idle', 'ports')
+  .option('--no-change-stream', 'start the server with [change_stream] enabled = false (to measure what the change log costs)')
   .option('--out <file>', 'JSON results file', join(root, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`));
 
 interface Row {
@@ -50,6 +54,8 @@ interface Row {
   /** the machine's 1-minute load average at the end of the run: other work on a shared machine shows here */
   load: number;
   sqlPerRequest: number | null;
+  /** events the watchers received during the measured run, in all */
+  watchEvents: number | null;
 }
 
 async function main(): Promise<void> {
@@ -66,6 +72,7 @@ async function main(): Promise<void> {
     server = await startServer({
       workers: opts.workers, db: opts.db as DbKind, dbServer: opts.dbServer, countSql: opts.countSql,
       cpuProfDir: opts.cpuProf, logLevel: opts.logLevel, keepState: opts.keepState, metrics: opts.metrics,
+      changeStream: opts.changeStream,
     });
     log(`${server.description} at ${server.url}, state in ${server.stateDir}`);
   }
@@ -75,20 +82,27 @@ async function main(): Promise<void> {
   const ctx: BenchContext = { api, admin: opts.admin, log, createdPorts: new Map(), nextPortNet: 0, nextSubnet: 0 };
   const rows: Row[] = [];
   const scraper = server?.metricsUrl ? scrapeEvery(server.metricsUrl, 5000, log) : null;
+  const watchers = opts.watchers > 0 ? new Watchers(url, opts.token ?? null, ADMIN) : null;
   const stop = async () => {
     scraper?.stop();
+    await watchers?.close();
     await api.close();
     await server?.stop();
   };
   process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
   try {
     if (opts.url && !opts.token && !opts.admin) await unlimitedQuotas(ctx);
+    if (watchers) {
+      await watchers.open(opts.watchers, opts.watch);
+      log(`${opts.watchers} watchers following ${opts.watch}`);
+    }
     for (const s of chosen) {
       for (const c of levels) {
         const op = await s.setup(ctx, c);
         if (opts.warmup > 0) await runLoad(op, { concurrency: c, durationMs: opts.warmup * 1000, count: opts.count });
         rss?.start();
         api.sqlStatements = api.sqlResponses = 0;
+        const events0 = watchers?.events ?? 0;
         const cpu0 = process.cpuUsage();
         const stats = await runLoad(op, { concurrency: c, durationMs: opts.duration * 1000, count: opts.count });
         const cpu = process.cpuUsage(cpu0);
@@ -97,9 +111,11 @@ async function main(): Promise<void> {
           clientCpu: (cpu.user + cpu.system) / 1e6,
           load: loadavg()[0]!,
           sqlPerRequest: api.sqlResponses ? api.sqlStatements / api.sqlResponses : null,
+          watchEvents: watchers ? watchers.events - events0 : null,
         };
         rows.push(row);
         log(formatRow(row));
+        if (row.watchEvents !== null) log(`  watchers received ${row.watchEvents} events (${(row.watchEvents / Math.max(1, stats.ops)).toFixed(1)} per operation)`);
         for (const e of stats.errorSamples) log(`  error: ${e}`);
       }
     }
@@ -128,6 +144,7 @@ async function main(): Promise<void> {
       client_cpu_ms_per_op: r.stats.ops ? round((1000 * r.clientCpu) / r.stats.ops) : null,
       sql_statements_per_request: r.sqlPerRequest === null ? null : round(r.sqlPerRequest),
       load_average: round(r.load),
+      watch_events: r.watchEvents,
       error_samples: r.stats.errorSamples,
     })),
   }, null, 2)}\n`);

@@ -22,6 +22,8 @@ export interface ServerOptions {
   keepState: boolean;
   /** turn [metrics] on (a listener on a free loopback port) */
   metrics?: boolean;
+  /** false: [change_stream] enabled = false */
+  changeStream?: boolean;
 }
 
 export interface StartedServer {
@@ -63,6 +65,7 @@ export async function startServer(opts: ServerOptions): Promise<StartedServer> {
     '[database]',
     `connection = ${db.connection}`,
     ...(metricsPort ? ['[metrics]', `bind_port = ${metricsPort}`] : []),
+    ...(opts.changeStream === false ? ['[change_stream]', 'enabled = false'] : []),
     // at most 30 connections per worker: PostgreSQL's default max_connections is 100
     ...(opts.db === 'sqlite' ? [] : ['max_pool_size = 10', 'max_overflow = 20']),
     '',
@@ -85,7 +88,7 @@ export async function startServer(opts: ServerOptions): Promise<StartedServer> {
   }
   return {
     url, pid: child.pid!, stateDir, metricsUrl: metricsPort ? `http://127.0.0.1:${metricsPort}/metrics` : undefined,
-    description: `neutron-ts (${opts.db}${opts.db === 'sqlite' ? '' : ` ${db.connection.replace(/\/\/[^@]*@/, '//')}`}, api_workers=${opts.workers}${metricsPort ? ', metrics on' : ''})`,
+    description: `neutron-ts (${opts.db}${opts.db === 'sqlite' ? '' : ` ${db.connection.replace(/\/\/[^@]*@/, '//')}`}, api_workers=${opts.workers}${metricsPort ? ', metrics on' : ''}${opts.changeStream === false ? ', change stream off' : ''})`,
     rss: new RssMonitor(child.pid!),
     async stop() {
       child.kill('SIGTERM');

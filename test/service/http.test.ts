@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { Pool, request } from 'undici';
+import { LONG_LIVED } from '../../src/api/watch.js';
 import { configWith, type Overrides } from '../../src/config/index.js';
 import { HttpFront, type RequestHandler } from '../../src/service/http.js';
 
@@ -149,5 +150,20 @@ describe('HttpFront: the API process HTTP server', () => {
     assert.equal(await old, 'done');
     await replaced;
     assert.equal(oldIdle, true);
+  });
+
+  test('a watch takes no place in the pool, and a drain ends it', { timeout: 10_000 }, async () => {
+    const { front, url } = await serve({ wsgi_default_pool_size: 1 }, (req, res) => {
+      if (req.url !== '/watch') return void res.end('ok');
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.emit(LONG_LIVED);
+      res.write(': open\n\n');
+    });
+    const watches = await Promise.all([request(`${url}/watch`), request(`${url}/watch`)]);
+    const ended = watches.map((w) => w.body.text());
+    // two watches are open with a pool of one, and a plain request is still answered at once
+    assert.equal(await (await request(url)).body.text(), 'ok');
+    assert.equal(await front.drain(5000), true);
+    assert.deepEqual(await Promise.all(ended), [': open\n\n', ': open\n\n']);
   });
 });
