@@ -32,6 +32,8 @@ export interface OpenApiInput {
   quotaResources: readonly string[];
   /** [DEFAULT] pagination_max_limit (-1: none) */
   paginationMaxLimit: number;
+  /** [change_stream] enabled: lists take `watch` */
+  changeStream: boolean;
   version: string;
 }
 
@@ -143,8 +145,16 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
     const id = pathParam('id', def.attributes.id ? uuid : str(), `the ${def.name}'s id`);
     add(base, 'get', {
       tags: [tag], operationId: `list${pascal(def.collection)}`, summary: `List ${def.collection.replace(/_/g, ' ')}`,
-      parameters: listParameters(def, attrs.map(({ attr, a, input: schema }) => ({ attr, a, schema })), input.paginationMaxLimit),
-      responses: { 200: json(many(ref(name))), 400: ERROR_REF, default: ERROR_REF },
+      parameters: [
+        ...listParameters(def, attrs.map(({ attr, a, input: schema }) => ({ attr, a, schema })), input.paginationMaxLimit),
+        ...(input.changeStream ? [WATCH_PARAMETER] : []),
+      ],
+      responses: {
+        200: input.changeStream
+          ? { description: 'OK', content: { 'application/json': { schema: many(ref(name)) }, 'text/event-stream': WATCH_STREAM } }
+          : json(many(ref(name))),
+        400: ERROR_REF, default: ERROR_REF,
+      },
     });
     if (creatable.length) {
       const body = def.allowBulk ? { oneOf: [one(ref(`${name}Create`)), obj({ [def.collection]: arr(ref(`${name}Create`), { minItems: 1 }) }, { required: [def.collection] })] } : one(ref(`${name}Create`));
@@ -377,6 +387,12 @@ function listParameters(def: ResourceDef, attrs: Array<{ attr: string; a: Attrib
   }
   return params;
 }
+
+const WATCH_PARAMETER = {
+  name: 'watch', in: 'query', required: false, schema: { type: 'boolean' },
+  description: 'true: instead of the list, a text/event-stream of the changes the filters select (created, updated, deleted events; resume with Last-Event-ID). No limit, marker or sort.',
+};
+const WATCH_STREAM = { schema: str({ description: 'Server-Sent Events: `id: <n>`, `event: created|updated|deleted|resync`, `data: {"<resource>": {...}, "revision_number": N}`' }) };
 
 function fieldsParameter(def: ResourceDef): unknown {
   const visible = Object.entries(def.attributes).filter(([, a]) => a.isVisible).map(([n]) => n);

@@ -20,6 +20,7 @@ export function openApiRoutesFor(config: Config, api: ApiModel, controllers: Rea
     authStrategy: config.DEFAULT.auth_strategy,
     quotaResources: [...quotas.resources.keys()],
     paginationMaxLimit: config.DEFAULT.pagination_max_limit,
+    changeStream: config.change_stream.enabled,
   });
   if (doc.untyped.length) log.debug({ attributes: doc.untyped }, 'OpenAPI: attributes described as any value');
   return openApiRoutes(doc);

@@ -134,7 +134,7 @@ describe('the document', () => {
 
   test('describes the list parameters: filters, fields, sorting and pagination', () => {
     const params = Object.fromEntries(doc.paths['/v2.0/ports'].get.parameters.map((p: any) => [p.name, p]));
-    for (const name of ['network_id', 'device_id', 'fixed_ips', 'tags', 'not-tags-any', 'fields', 'sort_key', 'sort_dir', 'limit', 'marker', 'page_reverse']) {
+    for (const name of ['network_id', 'device_id', 'fixed_ips', 'tags', 'not-tags-any', 'fields', 'sort_key', 'sort_dir', 'limit', 'marker', 'page_reverse', 'watch']) {
       assert.ok(params[name], `no ${name} parameter`);
     }
     assert.equal(params.network_id.schema.type, 'array', 'a filter is repeated to OR values');
@@ -272,7 +272,7 @@ describe('a representative run matches the document', () => {
 
 describe('the document follows the configuration', () => {
   test('without the router plugin and the dns extension driver, neither is described', async () => {
-    const plain = await startServer({});
+    const plain = await startServer({ change_stream: { enabled: false } });
     try {
       const other = (await plain.request('GET', '/v2.0/openapi.json')).body;
       assert.equal(other.paths['/v2.0/routers'], undefined);
@@ -285,6 +285,9 @@ describe('the document follows the configuration', () => {
       assert.ok(doc.info['x-neutron-extensions'].includes('router'));
       // sorting and pagination follow the options too
       assert.match(other.paths['/v2.0/networks'].get.parameters.find((p: any) => p.name === 'limit').description, /^page size/);
+      // and the change stream
+      assert.equal(other.paths['/v2.0/networks'].get.parameters.find((p: any) => p.name === 'watch'), undefined);
+      assert.ok(doc.paths['/v2.0/networks'].get.responses['200'].content['text/event-stream']);
     } finally {
       await plain.close();
     }
