@@ -22,6 +22,8 @@ export interface Change {
   object_id: string;
   event: ChangeEvent;
   snapshot: string | null;
+  /** the snapshot parsed, once for all the watchers */
+  state?: Item;
 }
 
 /** What a watch of one collection needs (Controller.watchTarget). */
@@ -125,7 +127,7 @@ export class ChangeFeed {
     const now = await target.current([...new Set(mine.filter((r) => !r.snapshot).map((r) => r.object_id))]);
     let text = '';
     for (const row of mine) {
-      const state = row.snapshot ? JSON.parse(row.snapshot) as Item : now.get(row.object_id);
+      const state = row.snapshot ? (row.state ??= JSON.parse(row.snapshot) as Item) : now.get(row.object_id);
       // an object the caller may not see, or (without a noted state) one deleted since
       if (!state || (row.snapshot && !target.admits(state))) continue;
       const data = { [target.name]: target.view(state), revision_number: state.revision_number ?? null };
