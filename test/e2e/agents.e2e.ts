@@ -1,0 +1,364 @@
+// End to end with the real agents: neutron-ts on RabbitMQ (ML2 openvswitch, VXLAN tenant networks,
+// the L3 router plugin) and Debian's Neutron 21 Open vSwitch, DHCP and L3 agents, unmodified, on an
+// Open vSwitch of the suite's own (userspace datapath). A "VM" is a namespace plugged into br-int.
+//
+//   npm run test:e2e        (root; scripts/ci/install-agents.sh installs the packages)
+//
+// Each step waits on conditions with generous bounds and prints its time; the RPC methods the
+// agents call are counted from the broker's firehose on a private vhost. Everything the suite made
+// (processes, namespaces, bridges, links, files, the vhost) is removed in a finally, and the last
+// check is that nothing is left.
+import assert from 'node:assert/strict';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ServerProcess } from '../service/process.js';
+import {
+  AGENT_BINARIES, AgentProcess, Api, Cleanup, e2eMissing, eventually, failureLines, freePort, linkNames, netnsList,
+  OpenVSwitch, pidsMentioning, pings, removeNetns, sh, stopPids, TracedVhost, Vm, writeConf,
+} from './harness.js';
+
+const missing = process.env.NEUTRON_TS_E2E === 'skip' ? 'NEUTRON_TS_E2E=skip' : await e2eMissing();
+if (missing && process.env.CI === 'true' && process.env.NEUTRON_TS_E2E !== 'skip') {
+  test('requirements of the end-to-end suite with the real agents', () => assert.fail(missing));
+}
+if (missing) console.log(`SKIPPED: the end-to-end suite with the real agents: ${missing}`);
+
+const HOST = 'e2e-host';
+const REPORT_INTERVAL = 5;
+const AGENT_DOWN_TIME = 25;
+const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+/** bounds on conditions; a 2-core machine running three Python agents is slow, never this slow */
+const SECONDS = 1000;
+
+interface StepTime { step: string; seconds: number; ok: boolean }
+
+test('real Neutron agents end to end', { skip: missing ?? false, timeout: 20 * 60 * SECONDS }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'neutron-ts-e2e-'));
+  // dnsmasq re-reads its host file as nobody when the DHCP agent reloads it
+  chmodSync(dir, 0o755);
+  const cleanup = new Cleanup();
+  cleanup.add(`remove ${dir}`, () => {
+    // E2E_LOGS=DIR keeps the agents' logs and configuration there (to read after a failure)
+    if (process.env.E2E_LOGS && existsSync(join(dir, 'agents'))) cpSync(join(dir, 'agents'), process.env.E2E_LOGS, { recursive: true, filter: (f) => !/\/(state|lock)(\/|$)/.test(f) });
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const nsBefore = await netnsList();
+  const linksBefore = await linkNames();
+  const times: StepTime[] = [];
+  let failed = false;
+
+  /** One step as a subtest, timed; after a failure the remaining steps are skipped (clean-up still runs). */
+  const step = async (name: string, fn: () => Promise<void>) => {
+    if (failed) {
+      await t.test(name, { skip: 'an earlier step failed' }, () => undefined);
+      return;
+    }
+    const t0 = performance.now();
+    let ok = false;
+    await t.test(name, async () => {
+      try {
+        await fn();
+        ok = true;
+      } finally {
+        const seconds = Math.round(performance.now() - t0) / 1000;
+        times.push({ step: name, seconds, ok });
+        console.log(`e2e step: ${name}: ${seconds.toFixed(1)} s${ok ? '' : ' (failed)'}`);
+      }
+    });
+    if (!ok) failed = true;
+  };
+
+  let vhost: TracedVhost | undefined;
+  let server: ServerProcess | undefined;
+  let ovs: OpenVSwitch | undefined;
+  const agents: Record<'ovs' | 'dhcp' | 'l3', AgentProcess> = {} as any;
+  let api!: Api;
+  const ids: Record<string, string> = {};
+  const vms: Vm[] = [];
+
+  try {
+    await step('start: Open vSwitch, RabbitMQ vhost, neutron-ts, the three agents', async () => {
+      vhost = await TracedVhost.create(`neutron-ts-e2e-${RUN}`);
+      cleanup.add('delete the vhost', () => vhost!.destroy());
+
+      ovs = await OpenVSwitch.start(join(dir, 'ovs'));
+      cleanup.add('stop Open vSwitch', () => ovs!.stop());
+      await ovs.addBridge('br-ex');
+
+      server = ServerProcess.spawn({
+        conf: [
+          'api_workers = 1', 'rpc_workers = 1', 'rpc_state_report_workers = 1', `transport_url = ${vhost.url()}`,
+          'service_plugins = router', `agent_down_time = ${AGENT_DOWN_TIME}`, 'allow_automatic_dhcp_failover = true',
+          '[ml2]', 'type_drivers = flat,vxlan', 'tenant_network_types = vxlan', 'mechanism_drivers = openvswitch',
+          '[ml2_type_flat]', 'flat_networks = extnet', '[ml2_type_vxlan]', 'vni_ranges = 1000:1999',
+        ].join('\n'),
+      });
+      cleanup.add('stop neutron-ts', async () => {
+        server!.child.kill('SIGTERM');
+        const exited = await Promise.race([server!.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 30_000))]);
+        await server!.kill();
+        if (!exited) throw new Error('neutron-ts did not stop within 30 s of SIGTERM');
+      });
+      await ServerProcess.serving(server);
+      api = new Api(server.url);
+
+      const agentDir = join(dir, 'agents');
+      mkdirSync(join(agentDir, 'state'), { recursive: true });
+      mkdirSync(join(agentDir, 'lock'), { recursive: true });
+      const common = writeConf(agentDir, 'neutron.conf', [
+        '[DEFAULT]', `host = ${HOST}`, `transport_url = ${vhost.url()}`, `state_path = ${join(agentDir, 'state')}`, 'debug = true',
+        'rpc_response_timeout = 60',
+        '[agent]', 'root_helper =', `report_interval = ${REPORT_INTERVAL}`,
+        '[oslo_concurrency]', `lock_path = ${join(agentDir, 'lock')}`,
+      ].join('\n'));
+      const ovsSection = ['[ovs]', 'integration_bridge = br-int', 'ovsdb_connection = unix:/var/run/openvswitch/db.sock'];
+      const ovsIni = writeConf(agentDir, 'openvswitch_agent.ini', [
+        ...ovsSection, 'datapath_type = netdev', 'tunnel_bridge = br-tun', 'local_ip = 127.0.0.1', 'bridge_mappings = extnet:br-ex',
+        `of_listen_port = ${freePort()}`,
+        '[agent]', 'tunnel_types = vxlan', 'l2_population = false',
+        '[securitygroup]', 'firewall_driver = openvswitch', 'enable_security_group = true',
+      ].join('\n'));
+      const dhcpIni = writeConf(agentDir, 'dhcp_agent.ini', [
+        '[DEFAULT]', 'interface_driver = openvswitch', 'enable_isolated_metadata = false', ...ovsSection,
+      ].join('\n'));
+      const l3Ini = writeConf(agentDir, 'l3_agent.ini', [
+        '[DEFAULT]', 'interface_driver = openvswitch', 'agent_mode = legacy', 'enable_metadata_proxy = false', ...ovsSection,
+      ].join('\n'));
+      agents.ovs = new AgentProcess('openvswitch', AGENT_BINARIES.ovs, [common, ovsIni], join(agentDir, 'openvswitch-agent.log'));
+      agents.dhcp = new AgentProcess('dhcp', AGENT_BINARIES.dhcp, [common, dhcpIni], join(agentDir, 'dhcp-agent.log'));
+      agents.l3 = new AgentProcess('l3', AGENT_BINARIES.l3, [common, l3Ini], join(agentDir, 'l3-agent.log'));
+      // the agents stop before Open vSwitch and the server do; whatever they started (dnsmasq) goes with them,
+      // and so do the namespaces they made if a step failed before the agents could remove them
+      cleanup.add('remove the namespaces made during the run', async () => {
+        for (const ns of await netnsList()) if (!nsBefore.includes(ns)) await removeNetns(ns);
+      });
+      cleanup.add('stop what the agents left running', () => stopPids(pidsMentioning(agentDir), 5000));
+      for (const a of Object.values(agents)) {
+        cleanup.add(`stop the ${a.name} agent`, () => a.stop());
+        a.start();
+      }
+    });
+
+    await step('agents: the three are alive in /v2.0/agents with their configurations', async () => {
+      const list = await eventually(async () => {
+        const body = await api.ok('GET', '/agents');
+        const mine = body.agents.filter((a: any) => a.host === HOST && a.alive);
+        for (const a of Object.values(agents)) if (!a.running) throw new Error(`the ${a.name} agent exited: ${a.describeExit()}`);
+        return mine.length === 3 ? mine : null;
+      }, 120 * SECONDS, 'three alive agents on the test host', 500);
+      const byType = Object.fromEntries(list.map((a: any) => [a.agent_type, a]));
+      assert.deepEqual(Object.keys(byType).sort(), ['DHCP agent', 'L3 agent', 'Open vSwitch agent']);
+      const o = byType['Open vSwitch agent'];
+      assert.equal(o.binary, 'neutron-openvswitch-agent');
+      assert.equal(o.configurations.datapath_type, 'netdev');
+      assert.deepEqual(o.configurations.tunnel_types, ['vxlan']);
+      assert.equal(o.configurations.tunneling_ip, '127.0.0.1');
+      assert.deepEqual(o.configurations.bridge_mappings, { extnet: 'br-ex' });
+      assert.equal(byType['DHCP agent'].configurations.dhcp_driver, 'neutron.agent.linux.dhcp.Dnsmasq');
+      assert.equal(byType['DHCP agent'].topic, 'dhcp_agent');
+      assert.equal(byType['L3 agent'].configurations.agent_mode, 'legacy');
+      assert.equal(byType['L3 agent'].topic, 'l3_agent');
+      for (const a of list) ids[a.agent_type] = a.id;
+      // the OVS agent is ready to wire ports once it has built br-int
+      await eventually(() => ovs!.vsctl('br-exists', 'br-int').then(() => true), 60 * SECONDS, 'br-int');
+    });
+
+    await step('DHCP: a network with a DHCP subnet is scheduled, its port bound and ACTIVE, its namespace served by dnsmasq', async () => {
+      const net = await api.create('network', { name: 'e2e-net' });
+      ids.net = net.id;
+      assert.equal(net['provider:network_type'], 'vxlan');
+      assert.equal(net.mtu, 1450);
+      const sub = await api.create('subnet', { name: 'e2e-subnet', network_id: net.id, cidr: '10.77.0.0/24', ip_version: 4 });
+      ids.subnet = sub.id;
+      const hosting = await eventually(async () => {
+        const b = await api.ok('GET', `/networks/${net.id}/dhcp-agents`);
+        return b.agents.length ? b.agents : null;
+      }, 60 * SECONDS, 'the network scheduled to a DHCP agent');
+      assert.deepEqual(hosting.map((a: any) => a.id), [ids['DHCP agent']]);
+      const dhcpPort = await eventually(async () => {
+        const b = await api.ok('GET', `/ports?network_id=${net.id}&device_owner=network:dhcp`);
+        const p = b.ports[0];
+        return p && p.status === 'ACTIVE' ? p : null;
+      }, 90 * SECONDS, 'an ACTIVE DHCP port');
+      assert.equal(dhcpPort['binding:host_id'], HOST);
+      assert.equal(dhcpPort['binding:vif_type'], 'ovs');
+      const ip = dhcpPort.fixed_ips[0].ip_address;
+      ids.dhcpIp = ip;
+      const ns = `qdhcp-${net.id}`;
+      await eventually(async () => (await sh('ip', ['netns', 'exec', ns, 'ip', '-4', '-o', 'addr'])).includes(` ${ip}/24 `), 60 * SECONDS, `${ip} in ${ns}`);
+      await eventually(() => pidsMentioning(`--dhcp-hostsfile=${join(dir, 'agents', 'state', 'dhcp', net.id, 'host')}`)
+        .some((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'dnsmasq'), 60 * SECONDS, 'dnsmasq serving the network');
+    });
+
+    let vm!: Vm;
+    let vmIp = '';
+    await step('VM port: bound at create, ACTIVE once plugged, dhclient gets its IP and MTU, pings the DHCP port', async () => {
+      const sg = await api.create('security_group', { name: 'e2e-egress-only' });
+      ids.sg = sg.id;
+      assert.deepEqual(sg.security_group_rules.map((r: any) => r.direction).sort(), ['egress', 'egress']);
+      const port = await api.create('port', {
+        name: 'e2e-vm-port', network_id: ids.net, device_owner: 'compute:nova', device_id: `e2e-vm-${RUN}`,
+        'binding:host_id': HOST, security_groups: [sg.id],
+      });
+      ids.port = port.id;
+      assert.equal(port['binding:vif_type'], 'ovs', JSON.stringify(port));
+      assert.equal(port['binding:vif_details'].datapath_type, 'netdev');
+      assert.equal(port.status, 'DOWN');
+      vmIp = port.fixed_ips[0].ip_address;
+      vm = new Vm(`e2e-vm-${RUN}`, port, ovs!, dir);
+      vms.push(vm);
+      cleanup.add('remove the VM', () => vm.destroy());
+      await vm.create();
+      await vm.plug();
+      await eventually(async () => (await api.show('port', port.id)).status === 'ACTIVE', 90 * SECONDS, 'the VM port ACTIVE');
+      const lease = await vm.dhcp();
+      assert.equal(lease.address, vmIp);
+      assert.equal(lease.mtu, 1450);
+      await vm.configure(lease.address, 24, lease.mtu!, lease.routers ?? undefined);
+      assert.ok(await eventually(() => pings(vm.ns, ids.dhcpIp!), 30 * SECONDS, 'the VM pinging the DHCP port'));
+    });
+
+    await step('security groups: unreachable with egress rules only, reachable soon after an ingress rule', async () => {
+      // the VM reaches the DHCP port (previous step), so a silence the other way is the firewall's
+      assert.equal(await pings(`qdhcp-${ids.net}`, vmIp, 3), false, 'the VM answered pings while its group had egress rules only');
+      const t0 = performance.now();
+      await api.create('security_group_rule', { security_group_id: ids.sg, direction: 'ingress', protocol: 'icmp', ethertype: 'IPv4' });
+      await eventually(() => pings(`qdhcp-${ids.net}`, vmIp, 1), 60 * SECONDS, 'the ingress rule in effect', 100);
+      console.log(`e2e: ingress rule in effect after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    });
+
+    await step('L3: the router is scheduled, its namespace holds the gateway IP, the VM pings its gateway', async () => {
+      const router = await api.create('router', { name: 'e2e-router' });
+      ids.router = router.id;
+      await api.ok('PUT', `/routers/${router.id}/add_router_interface`, { subnet_id: ids.subnet });
+      const l3 = await eventually(async () => {
+        const b = await api.ok('GET', `/routers/${router.id}/l3-agents`);
+        return b.agents.length ? b.agents : null;
+      }, 60 * SECONDS, 'the router scheduled to an L3 agent');
+      assert.deepEqual(l3.map((a: any) => a.id), [ids['L3 agent']]);
+      const ns = `qrouter-${router.id}`;
+      await eventually(async () => (await sh('ip', ['netns', 'exec', ns, 'ip', '-4', '-o', 'addr'])).includes(' 10.77.0.1/24 '), 90 * SECONDS, `10.77.0.1 in ${ns}`);
+      const rport = await eventually(async () => {
+        const b = await api.ok('GET', `/ports?device_id=${router.id}&device_owner=network:router_interface`);
+        return b.ports[0]?.status === 'ACTIVE' ? b.ports[0] : null;
+      }, 90 * SECONDS, 'the router interface ACTIVE');
+      assert.equal(rport['binding:host_id'], HOST);
+      assert.ok(await eventually(() => pings(vm.ns, '10.77.0.1'), 60 * SECONDS, 'the VM pinging its gateway'));
+    });
+
+    await step('floating IP: an outside host on the external flat network reaches the VM through NAT', async () => {
+      const ext = await api.create('network', {
+        name: 'e2e-ext', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'extnet',
+      });
+      ids.ext = ext.id;
+      await api.create('subnet', {
+        name: 'e2e-ext-subnet', network_id: ext.id, cidr: '172.24.77.0/24', ip_version: 4, enable_dhcp: false,
+        gateway_ip: '172.24.77.1', allocation_pools: [{ start: '172.24.77.10', end: '172.24.77.50' }],
+      });
+      // the outside host: a namespace on br-ex
+      const outside = `e2e-ext-${RUN}`;
+      const dev = `e2ex${RUN}`.slice(0, 15);
+      cleanup.add('remove the outside host', async () => {
+        await ovs!.vsctl('--if-exists', 'del-port', 'br-ex', dev).catch(() => undefined);
+        await removeNetns(outside);
+        await sh('ip', ['link', 'delete', dev]).catch(() => undefined);
+      });
+      await sh('ip', ['netns', 'add', outside]);
+      await sh('ip', ['link', 'add', dev, 'type', 'veth', 'peer', 'name', `${dev}p`.slice(0, 15)]);
+      await sh('ip', ['link', 'set', `${dev}p`.slice(0, 15), 'netns', outside]);
+      await sh('ip', ['netns', 'exec', outside, 'ip', 'addr', 'add', '172.24.77.100/24', 'dev', `${dev}p`.slice(0, 15)]);
+      await sh('ip', ['netns', 'exec', outside, 'ip', 'link', 'set', `${dev}p`.slice(0, 15), 'up']);
+      await sh('ip', ['link', 'set', dev, 'up']);
+      await ovs!.vsctl('--may-exist', 'add-port', 'br-ex', dev);
+
+      await api.ok('PUT', `/routers/${ids.router}`, { router: { external_gateway_info: { network_id: ext.id } } });
+      const fip = await api.create('floatingip', { floating_network_id: ext.id, port_id: ids.port });
+      ids.fip = fip.id;
+      const fipIp: string = fip.floating_ip_address;
+      await eventually(async () => (await api.show('floatingip', fip.id)).status === 'ACTIVE', 90 * SECONDS, 'the floating IP ACTIVE');
+      assert.ok(await eventually(() => pings(outside, fipIp, 2), 90 * SECONDS, `the outside host pinging the floating IP ${fipIp}`));
+      // and SNAT the other way: the VM reaches the outside host from its floating IP
+      assert.ok(await eventually(() => pings(vm.ns, '172.24.77.100', 2), 60 * SECONDS, 'the VM pinging the outside host'));
+    });
+
+    await step('unplug: the port turns DOWN', async () => {
+      await vm.unplug();
+      await eventually(async () => (await api.show('port', ids.port!)).status === 'DOWN', 90 * SECONDS, 'the VM port DOWN');
+    });
+
+    await step('clean-up: deleting everything makes the agents remove their namespaces and dnsmasq', async () => {
+      if (ids.fip) await api.ok('DELETE', `/floatingips/${ids.fip}`);
+      await api.ok('PUT', `/routers/${ids.router}`, { router: { external_gateway_info: {} } });
+      await api.ok('PUT', `/routers/${ids.router}/remove_router_interface`, { subnet_id: ids.subnet });
+      await api.ok('DELETE', `/routers/${ids.router}`);
+      await api.ok('DELETE', `/ports/${ids.port}`);
+      await api.ok('DELETE', `/networks/${ids.net}`);
+      if (ids.ext) await api.ok('DELETE', `/networks/${ids.ext}`);
+      await api.ok('DELETE', `/security-groups/${ids.sg}`);
+      await eventually(async () => {
+        const left = (await netnsList()).filter((n) => n === `qdhcp-${ids.net}` || n === `qrouter-${ids.router}`);
+        return left.length === 0;
+      }, 90 * SECONDS, 'the agents removing qdhcp- and qrouter-');
+      await eventually(() => !pidsMentioning(join(dir, 'agents', 'state', 'dhcp')).length, 60 * SECONDS, 'dnsmasq stopped');
+      // the agents' bridges hold only what they made themselves
+      const brInt = (await ovs!.vsctl('list-ports', 'br-int')).split('\n').filter(Boolean);
+      assert.deepEqual(brInt.filter((p) => /^(tap|qr-|qg-)/.test(p)), [], `ports left on br-int: ${brInt.join(' ')}`);
+    });
+
+    await step('versions: no agent logged a server error or an unknown method, no RPC reply was a failure', async () => {
+      const allow = [
+        // the L3 agent's gratuitous ARP for a gateway runs in a thread of its own, late when the router
+        // is deleted right after its gateway was set (an agent-side race, no RPC involved)
+        /Cmd: \['ip', 'netns', 'exec', 'qrouter-[0-9a-f-]+', 'arping', .*Cannot open network namespace/,
+      ];
+      const bad: string[] = [];
+      for (const a of Object.values(agents)) for (const l of failureLines(a.log(), allow)) bad.push(`${a.name}: ${l}`);
+      assert.deepEqual(bad, [], 'agent log lines showing a server error');
+      const failures = vhost!.failures.map((f) => JSON.parse(f.failure));
+      assert.deepEqual(failures.map((f: any) => `${f.class}: ${f.message}`), [], 'failure replies to the agents');
+      const serverErrors = server!.logs.filter((e) => e.level >= 50).map((e) => JSON.stringify(e));
+      assert.deepEqual(serverErrors, [], 'error lines in the server log');
+    });
+  } finally {
+    const failures = await cleanup.run();
+    await t.test('nothing is left on the machine', async () => {
+      assert.deepEqual(failures, [], 'clean-up actions that failed');
+      const ns = (await netnsList()).filter((n) => !nsBefore.includes(n));
+      assert.deepEqual(ns, [], 'namespaces left');
+      const links = (await linkNames()).filter((l) => !linksBefore.includes(l));
+      assert.deepEqual(links, [], 'links left');
+      assert.deepEqual(pidsMentioning(dir), [], 'processes left');
+      assert.equal(existsSync(dir), false, 'files left');
+      assert.equal(existsSync('/var/run/openvswitch/db.sock'), false, 'the Open vSwitch socket left');
+    });
+    report(times, vhost);
+  }
+});
+
+function report(times: StepTime[], vhost: TracedVhost | undefined): void {
+  const lines = ['', 'e2e step times:'];
+  for (const s of times) lines.push(`  ${s.seconds.toFixed(1).padStart(6)} s  ${s.step}${s.ok ? '' : ' (failed)'}`);
+  if (vhost) {
+    const table = (title: string, m: Map<string, number>) => {
+      lines.push(title);
+      for (const [k, n] of [...m.entries()].sort()) lines.push(`  ${String(n).padStart(5)}  ${k}`);
+    };
+    // agents call the server on these topics (the server's own fanouts go to q-agent-notifier-*, q-server-*)
+    const toServer = (k: string) => /^(q-plugin|q-reports-plugin|q-l3-plugin)(\.\S+)? /.test(k);
+    table('RPC calls by the agents (topic, method, version: count):', new Map([...vhost.calls].filter(([k]) => toServer(k))));
+    table('RPC casts by the agents:', new Map([...vhost.casts].filter(([k]) => toServer(k))));
+    table('RPC from the server to the agents (calls):', new Map([...vhost.calls].filter(([k]) => !toServer(k))));
+    table('RPC from the server to the agents (casts and fanouts):', new Map([...vhost.casts].filter(([k]) => !toServer(k))));
+    lines.push(`failure replies: ${vhost.failures.length}${vhost.failures.length ? ` (${vhost.failures.map((f) => JSON.parse(f.failure).class).join(', ')})` : ''}`);
+  }
+  console.log(lines.join('\n'));
+  if (process.env.E2E_REPORT) {
+    writeFileSync(process.env.E2E_REPORT, JSON.stringify({
+      times, calls: Object.fromEntries(vhost?.calls ?? []), casts: Object.fromEntries(vhost?.casts ?? []),
+      failures: vhost?.failures ?? [],
+    }, null, 2));
+  }
+}
+
