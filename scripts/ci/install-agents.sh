@@ -6,7 +6,7 @@
 set -uo pipefail
 
 packages=(neutron-openvswitch-agent neutron-dhcp-agent neutron-l3-agent openvswitch-switch
-  isc-dhcp-client dnsmasq-base iputils-ping iproute2 conntrack ethtool)
+  isc-dhcp-client dnsmasq-base iputils-ping iproute2 conntrack ethtool sudo)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -208,22 +208,29 @@ export class OpenVSwitch {
 export class AgentProcess {
   private proc?: ChildProcess;
   private exited?: Promise<void>;
-  /** log size when stop() began: lines after it are shut-down noise */
-  private stopOffset = -1;
+  /** the parts of the log written while it ran, [from, to) in bytes: lines after a stop began are shut-down noise */
+  private readonly spans: Array<[number, number | null]> = [];
+  private stderr = '';
 
   constructor(readonly name: string, readonly binary: string, readonly configFiles: string[], readonly logFile: string) {}
 
-  start(): void {
-    const args = [...this.configFiles.flatMap((f) => ['--config-file', f]), '--log-file', this.logFile];
-    const proc = spawn(this.binary, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
-    this.exited = new Promise((r) => proc.once('exit', () => r()));
-    this.proc = proc;
-    this.describeExit = () => stderr;
+  private logSize(): number {
+    return existsSync(this.logFile) ? statSync(this.logFile).size : 0;
   }
 
-  describeExit: () => string = () => '';
+  start(): void {
+    this.spans.push([this.logSize(), null]);
+    const args = [...this.configFiles.flatMap((f) => ['--config-file', f]), '--log-file', this.logFile];
+    const proc = spawn(this.binary, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    this.stderr = '';
+    proc.stderr!.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
+    this.exited = new Promise((r) => proc.once('exit', () => r()));
+    this.proc = proc;
+  }
+
+  describeExit(): string {
+    return this.stderr;
+  }
 
   get pid(): number | undefined {
     return this.proc?.pid;
@@ -233,9 +240,14 @@ export class AgentProcess {
     return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
+  private endSpan(): void {
+    const last = this.spans[this.spans.length - 1];
+    if (last && last[1] === null) last[1] = this.logSize();
+  }
+
   /** SIGTERM to the agent alone (it stops its own helpers), SIGKILL to its whole group after graceMs. */
   async stop(graceMs = 15_000): Promise<void> {
-    if (this.stopOffset < 0) this.stopOffset = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
+    this.endSpan();
     const proc = this.proc;
     if (!proc || !this.running) return;
     proc.kill('SIGTERM');
@@ -248,19 +260,28 @@ export class AgentProcess {
     try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* none */ }
   }
 
-  /** SIGKILL, as a crash: the agent does not say goodbye. */
+  /** SIGKILL to the whole group, as a crash: the agent does not say goodbye. */
   async kill(): Promise<void> {
-    if (this.stopOffset < 0) this.stopOffset = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
+    this.endSpan();
     if (!this.proc || !this.running) return;
     try { process.kill(-this.proc.pid!, 'SIGKILL'); } catch { /* gone */ }
     await this.exited;
   }
 
-  /** The log up to the moment it was asked to stop. */
+  /** Waits for a line matching `re` in the log of the current run. */
+  async waitForLog(re: RegExp, timeoutMs: number, what: string): Promise<void> {
+    const from = this.spans[this.spans.length - 1]?.[0] ?? 0;
+    await eventually(() => {
+      if (!this.running) throw new Error(`the ${this.name} agent exited: ${this.describeExit()}`);
+      return existsSync(this.logFile) && re.test(readFileSync(this.logFile).subarray(from).toString('utf8'));
+    }, timeoutMs, what, 500);
+  }
+
+  /** The log written while the agent ran (each run up to the moment it was asked to stop). */
   log(): string {
     if (!existsSync(this.logFile)) return '';
-    const text = readFileSync(this.logFile, 'utf8');
-    return this.stopOffset >= 0 ? text.slice(0, this.stopOffset) : text;
+    const text = readFileSync(this.logFile);
+    return this.spans.map(([from, to]) => text.subarray(from, to ?? text.length).toString('utf8')).join('\n');
   }
 }
 
@@ -293,9 +314,15 @@ export class TracedVhost {
     const v = new TracedVhost(name);
     await sh('rabbitmqctl', ['-q', 'add_vhost', name], 60_000);
     await sh('rabbitmqctl', ['-q', 'set_permissions', '-p', name, 'guest', '.*', '.*', '.*'], 60_000);
-    await sh('rabbitmqctl', ['-q', 'trace_on', '-p', name], 60_000);
-    await v.listen();
+    await v.trace();
     return v;
+  }
+
+  /** Turns the firehose on and listens to it (again after a broker restart, which turns it off). */
+  async trace(): Promise<void> {
+    await this.conn?.close().catch(() => undefined);
+    await sh('rabbitmqctl', ['-q', 'trace_on', '-p', this.name], 60_000);
+    await this.listen();
   }
 
   private async listen(): Promise<void> {
