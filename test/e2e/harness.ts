@@ -292,9 +292,35 @@ export class AgentProcess {
  */
 export const AGENT_LOG_FAILURE = /^[\d-]+ [\d:.]+ \d+ (ERROR|CRITICAL) |RemoteError|Remote error|NoSuchMethod|UnsupportedVersion|does not support RPC|MessagingTimeout|Timed out waiting for a reply/;
 
-export function failureLines(log: string, allow: RegExp[] = []): string[] {
-  // log_opt_values: the configuration dump at start-up (logging_exception_prefix = ... ERROR ...)
-  return log.split('\n').filter((l) => AGENT_LOG_FAILURE.test(l) && !/ log_opt_values /.test(l) && !allow.some((a) => a.test(l)));
+export interface Allowance {
+  /** the first line of the record */
+  re: RegExp;
+  /** only within one of these [from, to] times (ms); always if absent */
+  windows?: Array<[number, number]>;
+}
+
+/**
+ * The records of an agent log (a record is its first line and the lines with the same
+ * "date time pid LEVEL logger" prefix after it: a traceback) that show a failure and that no
+ * allowance covers. Returns the first line of each.
+ */
+export function failureLines(log: string, allow: Allowance[] = []): string[] {
+  const bad: string[] = [];
+  let prefix = '';
+  let skipping = false;
+  for (const line of log.split('\n')) {
+    const m = /^(\d{4}-\d\d-\d\d) ([\d:.]+) (\d+) ([A-Z]+) (\S+)/.exec(line);
+    const p = m ? m.slice(1, 6).join(' ') : '';
+    if (p && p === prefix) continue; // the rest of a record (a traceback)
+    prefix = p;
+    // log_opt_values: the configuration dump at start-up (logging_exception_prefix = ... ERROR ...)
+    if (!AGENT_LOG_FAILURE.test(line) || / log_opt_values /.test(line)) continue;
+    // the agents log in local time
+    const at = m ? new Date(`${m[1]}T${m[2]}`).getTime() : NaN;
+    skipping = allow.some((a) => a.re.test(line) && (!a.windows || a.windows.some(([from, to]) => at >= from && at <= to)));
+    if (!skipping) bad.push(line);
+  }
+  return bad;
 }
 
 /** A private vhost on the local RabbitMQ with the firehose on: every publish is seen by `trace`. */
