@@ -58,12 +58,17 @@ export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs: number,
   }
 }
 
-/** Why the suite cannot run here (null: it can). */
-export async function e2eMissing(): Promise<string | null> {
+/** Where the agents' packages are not installed (they could not be), or not root: the suite is skipped. */
+export function packagesMissing(): string | null {
   if (process.platform !== 'linux') return 'the end-to-end suite needs Linux';
   if (process.getuid?.() !== 0) return 'the end-to-end suite needs root (network namespaces, Open vSwitch)';
   const absent = [...Object.values(AGENT_BINARIES), ...TOOLS].filter((f) => !existsSync(f));
   if (absent.length) return `not installed: ${absent.join(', ')} (scripts/ci/install-agents.sh installs them)`;
+  return null;
+}
+
+/** Why the suite cannot run on a machine that has the packages (null: it can). */
+export async function e2eMissing(): Promise<string | null> {
   const probe = `e2e-probe-${process.pid}`;
   if (!(await succeeds('ip', ['netns', 'add', probe]))) return 'network namespaces cannot be created here (`ip netns add` failed)';
   await succeeds('ip', ['netns', 'delete', probe]);
