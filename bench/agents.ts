@@ -40,11 +40,16 @@ interface Options {
   reportInterval: number;
   agentDownTime: number;
   perConnection: number;
+  /** bind the ports created to an agent's host (false: unbound ports, to tell the binding's cost) */
+  bind: boolean;
+  /** 'own': a RabbitMQ node of the run's own on 127.0.0.1 (the machine's may be restarted by other
+   * tests, and its CPU would include theirs); 'shared': a vhost on the machine's broker */
+  broker: 'own' | 'shared';
   out?: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { agents: [500, 1000, 2000, 5000], dhcp: 3, hold: 110, api: 20, concurrency: 10, reportInterval: 30, agentDownTime: 75, perConnection: 100 };
+  const o: Options = { agents: [500, 1000, 2000, 5000], dhcp: 3, hold: 110, api: 20, concurrency: 10, reportInterval: 30, agentDownTime: 75, perConnection: 100, bind: true, broker: 'own' };
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = [argv[i], argv[i + 1]];
     switch (k) {
@@ -57,6 +62,8 @@ function parseArgs(argv: string[]): Options {
       case '--agent-down-time': o.agentDownTime = Number(v); i++; break;
       case '--per-connection': o.perConnection = Number(v); i++; break;
       case '--out': o.out = v; i++; break;
+      case '--bind': o.bind = v !== 'false'; i++; break;
+      case '--broker': o.broker = v === 'shared' ? 'shared' : 'own'; i++; break;
       default: throw new Error(`unknown option ${k}`);
     }
   }
@@ -146,24 +153,79 @@ function selfCpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
+// ---- the broker --------------------------------------------------------------------------------
+
+interface Broker { url: string; amqpUrl: string; pid: () => number[]; stop(): Promise<void> }
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((ok) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/** A RabbitMQ node of our own (Debian's rabbitmq-server, as the rabbitmq user), listening on 127.0.0.1 only. */
+async function ownBroker(): Promise<Broker> {
+  const dir = mkdtempSync(join(tmpdir(), 'neutron-ts-bench-rabbitmq-'));
+  const port = await freePort();
+  const dist = await freePort();
+  const node = `bench${process.pid}@localhost`;
+  writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
+  writeFileSync(join(dir, 'rabbitmq.conf'), `listeners.tcp.local = 127.0.0.1:${port}\n`);
+  await run('chown', ['-R', 'rabbitmq:rabbitmq', dir]);
+  const env = [`HOME=/var/lib/rabbitmq`, `RABBITMQ_NODENAME=${node}`, `RABBITMQ_DIST_PORT=${dist}`, `RABBITMQ_CONFIG_FILE=${dir}/rabbitmq.conf`,
+    `RABBITMQ_MNESIA_BASE=${dir}/mnesia`, `RABBITMQ_LOG_BASE=${dir}/log`, `RABBITMQ_ENABLED_PLUGINS_FILE=${dir}/enabled_plugins`, `RABBITMQ_PID_FILE=${dir}/pid`];
+  await run('su', ['rabbitmq', '-s', '/bin/sh', '-c', `cd /var/lib/rabbitmq && ${env.join(' ')} /usr/lib/rabbitmq/bin/rabbitmq-server -detached`], { timeout: 60_000 });
+  const stop = async () => {
+    await run('rabbitmqctl', ['-q', '-n', node, 'stop'], { timeout: 120_000 }).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      const c = await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}/`);
+      await c.close();
+      break;
+    } catch {
+      if (Date.now() > deadline) { await stop(); throw new Error(`the RabbitMQ node ${node} did not start (${dir}/log)`); }
+      await sleep(1000);
+    }
+  }
+  const pid = () => {
+    try { return [Number(readFileSync(join(dir, 'pid'), 'utf8').trim())]; } catch { return []; }
+  };
+  return { url: `rabbit://guest:guest@127.0.0.1:${port}/`, amqpUrl: `amqp://guest:guest@127.0.0.1:${port}/`, pid, stop };
+}
+
+/** A vhost of our own on the machine's RabbitMQ. */
+async function sharedBroker(): Promise<Broker> {
+  const vhost = `neutron-ts-bench-${process.pid}`;
+  await rabbitmqctl('add_vhost', vhost);
+  await rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
+  return {
+    url: `rabbit://guest:guest@127.0.0.1:5672/${vhost}`, amqpUrl: `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vhost)}`,
+    pid: brokerPids, stop: () => rabbitmqctl('delete_vhost', vhost).catch(() => undefined),
+  };
+}
+
 // ---- the server -------------------------------------------------------------------------------
 
-interface Server { url: string; pid: number; dir: string; vhost: string; stop(): Promise<void> }
+interface Server { url: string; pid: number; dir: string; stop(): Promise<void> }
 
 async function rabbitmqctl(...args: string[]): Promise<void> {
   await run('rabbitmqctl', ['-q', ...args], { timeout: 120_000 });
 }
 
-async function startServer(o: Options): Promise<Server> {
+async function startServer(o: Options, broker: Broker): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'neutron-ts-bench-agents-'));
-  const vhost = `neutron-ts-bench-${process.pid}`;
-  await rabbitmqctl('add_vhost', vhost);
-  await rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
   const conf = join(dir, 'neutron.conf');
   writeFileSync(conf, [
     '[DEFAULT]', 'bind_host = 127.0.0.1', 'bind_port = 0', `state_path = ${dir}`, 'auth_strategy = noauth',
     'api_workers = 2', 'rpc_workers = 1', 'rpc_state_report_workers = 1',
-    `transport_url = rabbit://guest:guest@127.0.0.1:5672/${vhost}`,
+    `transport_url = ${broker.url}`,
     `agent_down_time = ${o.agentDownTime}`, 'service_plugins =',
     '[QUOTAS]', 'quota_port = -1', 'quota_network = -1', 'quota_subnet = -1',
     '[ml2]', 'type_drivers = vxlan', 'tenant_network_types = vxlan', 'mechanism_drivers = linuxbridge,l2population',
@@ -183,13 +245,12 @@ async function startServer(o: Options): Promise<Server> {
   });
   child.stdout!.resume();
   return {
-    url, pid: child.pid!, dir, vhost,
+    url, pid: child.pid!, dir,
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await Promise.race([exited, sleep(30_000)]);
       if (child.exitCode === null) child.kill('SIGKILL');
-      await rabbitmqctl('delete_vhost', vhost).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -243,6 +304,8 @@ class Link {
     this.conn.on('error', () => undefined);
     this.consume = await this.conn.createChannel();
     this.pub = await this.conn.createConfirmChannel();
+    this.consume.on('error', () => undefined);
+    this.pub.on('error', () => undefined);
     await this.consume.assertQueue(this.replyQ, { durable: false, autoDelete: false, arguments: { 'x-expires': 1_800_000 } });
     await this.consume.consume(this.replyQ, (m) => {
       if (!m) return;
@@ -396,12 +459,20 @@ interface LevelResult {
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const release = await takeHeavyLock();
-  const server = await startServer(o);
+  const broker = o.broker === 'own' ? await ownBroker() : await sharedBroker();
+  let server: Server;
+  try {
+    server = await startServer(o, broker);
+  } catch (e) {
+    await broker.stop();
+    release();
+    throw e;
+  }
   const links: Link[] = [];
   const agents: SimAgent[] = [];
   const stats = newStats();
   const results: LevelResult[] = [];
-  const amqpUrl = `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(server.vhost)}`;
+  const amqpUrl = broker.amqpUrl;
   const linkFor = async (i: number) => {
     const li = Math.floor(i / o.perConnection);
     while (links.length <= li) {
@@ -412,7 +483,7 @@ async function main(): Promise<void> {
     return links[li]!;
   };
   try {
-    console.log(`neutron-ts ${server.url} (pid ${server.pid}), vhost ${server.vhost}; report_interval ${o.reportInterval} s, agent_down_time ${o.agentDownTime} s`);
+    console.log(`neutron-ts ${server.url} (pid ${server.pid}), broker ${broker.url} (${o.broker}, pid ${broker.pid().join(',')}); report_interval ${o.reportInterval} s, agent_down_time ${o.agentDownTime} s`);
     // the DHCP agents first: the network is scheduled to one of them
     for (let d = 0; d < o.dhcp; d++) {
       const a = new SimAgent(`bench-dhcp-${d}`, 'dhcp', await linkFor(d), o, d);
@@ -438,7 +509,7 @@ async function main(): Promise<void> {
       // let the first reports of the new agents land before measuring the steady state
       await sleep(o.reportInterval * 1000);
       const base = { reports: stats.reports, failures: stats.reportFailures, revived: stats.revived, ms: stats.reportMs.length };
-      const cpu0 = { server: treeCpuMs(server.pid), broker: brokerPids().reduce((s, p) => s + (procStat(p)?.cpuMs ?? 0), 0), self: selfCpuMs(), t: Date.now() };
+      const cpu0 = { server: treeCpuMs(server.pid), broker: broker.pid().reduce((s, p) => s + (procStat(p)?.cpuMs ?? 0), 0), self: selfCpuMs(), t: Date.now() };
       let aliveMin = Infinity;
       let deadMax = 0;
       const holdEnd = Date.now() + o.hold * 1000;
@@ -452,7 +523,7 @@ async function main(): Promise<void> {
       }
       const dt = (Date.now() - cpu0.t) / 1000;
       const serverMs = treeCpuMs(server.pid) - cpu0.server;
-      const brokerMs = brokerPids().reduce((s, p) => s + (procStat(p)?.cpuMs ?? 0), 0) - cpu0.broker;
+      const brokerMs = broker.pid().reduce((s, p) => s + (procStat(p)?.cpuMs ?? 0), 0) - cpu0.broker;
       const reportMs = stats.reportMs.slice(base.ms);
       const r: LevelResult = {
         agents: target, aliveMin, deadMax, revived: stats.revived - base.revived, reports: stats.reports - base.reports,
@@ -469,6 +540,7 @@ async function main(): Promise<void> {
     for (const a of agents) a.stop();
     await Promise.all(links.map((l) => l.close()));
     await server.stop();
+    await broker.stop();
     release();
     await http.close();
   }
@@ -489,7 +561,9 @@ async function portLoad(url: string, networkId: string, agents: number, o: Optio
       const t0 = Date.now();
       const p0 = performance.now();
       try {
-        const body = await api(url, 'POST', '/ports', { port: { network_id: networkId, device_owner: 'compute:nova', device_id: `bench-vm-${n++}`, 'binding:host_id': host } });
+        const body = await api(url, 'POST', '/ports', { port: {
+          network_id: networkId, device_owner: 'compute:nova', device_id: `bench-vm-${n++}`, ...(o.bind ? { 'binding:host_id': host } : {}),
+        } });
         latencies.push(performance.now() - p0);
         started.set(body.port.id, t0);
       } catch {
