@@ -36,6 +36,11 @@ interface Options {
   dhcp: number;
   hold: number;
   api: number;
+  /** the agent counts at which the port-create load at concurrency `concurrency` runs */
+  apiAt: number[];
+  /** ports created one by one, `pacedRate` a second, to time create → port_update at the agent */
+  paced: number;
+  pacedRate: number;
   concurrency: number;
   reportInterval: number;
   agentDownTime: number;
@@ -49,7 +54,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { agents: [500, 1000, 2000, 5000], dhcp: 3, hold: 110, api: 20, concurrency: 10, reportInterval: 30, agentDownTime: 75, perConnection: 100, bind: true, broker: 'own' };
+  const o: Options = { agents: [500, 1000, 2000, 5000], dhcp: 3, hold: 110, api: 10, apiAt: [1, 1000], paced: 40, pacedRate: 2, concurrency: 10, reportInterval: 30, agentDownTime: 75, perConnection: 100, bind: true, broker: 'own' };
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = [argv[i], argv[i + 1]];
     switch (k) {
@@ -57,6 +62,9 @@ function parseArgs(argv: string[]): Options {
       case '--dhcp': o.dhcp = Number(v); i++; break;
       case '--hold': o.hold = Number(v); i++; break;
       case '--api': o.api = Number(v); i++; break;
+      case '--api-at': o.apiAt = v!.split(',').map(Number); i++; break;
+      case '--paced': o.paced = Number(v); i++; break;
+      case '--paced-rate': o.pacedRate = Number(v); i++; break;
       case '--concurrency': o.concurrency = Number(v); i++; break;
       case '--report-interval': o.reportInterval = Number(v); i++; break;
       case '--agent-down-time': o.agentDownTime = Number(v); i++; break;
@@ -102,7 +110,6 @@ async function takeHeavyLock(): Promise<() => void> {
     } catch { /* gone */ }
   };
   process.once('exit', release);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { release(); process.exit(130); });
   return release;
 }
 
@@ -454,11 +461,16 @@ interface LevelResult {
   reportP50: number; reportP99: number; serverCpuPct: number; brokerCpuPct: number; generatorCpuPct: number;
   serverCpuMsPerAgentPerMin: number; brokerCpuMsPerAgentPerMin: number;
   api?: { creates: number; errors: number; perSec: number; p50: number; p99: number; updateP50: number; updateP99: number; updatesSeen: number };
+  paced?: { creates: number; updateP50: number; updateP99: number; updatesSeen: number };
+  /** seconds the broker took to deliver the fanouts of the port-create load, after it ended */
+  drainS?: number;
 }
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const release = await takeHeavyLock();
+  let interrupted = false;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { interrupted = true; console.log(`${sig}: stopping`); });
   const broker = o.broker === 'own' ? await ownBroker() : await sharedBroker();
   let server: Server;
   try {
@@ -495,6 +507,7 @@ async function main(): Promise<void> {
     await api(server.url, 'POST', '/subnets', { subnet: { network_id: net.id, cidr: '10.128.0.0/12', ip_version: 4 } });
     let lb = 0;
     for (const target of o.agents) {
+      if (interrupted) break;
       // ramp up: new agents connect, declare their queues and first report within one interval
       const t0 = Date.now();
       const adding: SimAgent[] = [];
@@ -513,7 +526,7 @@ async function main(): Promise<void> {
       let aliveMin = Infinity;
       let deadMax = 0;
       const holdEnd = Date.now() + o.hold * 1000;
-      while (Date.now() < holdEnd) {
+      while (Date.now() < holdEnd && !interrupted) {
         const list = (await api(server.url, 'GET', '/agents?fields=alive&fields=host')).agents as Array<{ alive: boolean; host: string }>;
         const mine = list.filter((a) => a.host.startsWith('bench-lb-'));
         const alive = mine.filter((a) => a.alive).length;
@@ -531,7 +544,11 @@ async function main(): Promise<void> {
         serverCpuPct: (serverMs / dt / 10), brokerCpuPct: (brokerMs / dt / 10), generatorCpuPct: ((selfCpuMs() - cpu0.self) / dt / 10),
         serverCpuMsPerAgentPerMin: (serverMs / dt) * 60 / target, brokerCpuMsPerAgentPerMin: (brokerMs / dt) * 60 / target,
       };
-      if (o.api > 0) r.api = await portLoad(server.url, net.id, target, o, stats);
+      if (o.paced > 0) r.paced = await pacedCreates(server.url, net.id, target, o, stats);
+      if (o.api > 0 && o.apiAt.includes(target)) {
+        r.api = await portLoad(server.url, net.id, target, o, stats);
+        r.drainS = await drained(stats, 300);
+      }
       results.push(r);
       console.log(JSON.stringify(r));
       if (r.deadMax > 0 || r.reportFailures > 0) console.log(`${target} agents: ${r.deadMax} shown dead, ${r.reportFailures} reports failed`);
@@ -546,6 +563,33 @@ async function main(): Promise<void> {
   }
   printTable(results, o);
   if (o.out) writeFileSync(o.out, JSON.stringify({ options: o, results }, null, 2));
+}
+
+/** Waits until the agents have received nothing for 5 s (the broker's queues are empty); returns the seconds it took. */
+async function drained(stats: Stats, maxS: number): Promise<number> {
+  const t0 = Date.now();
+  let last = stats.fanoutMessages;
+  let quietSince = Date.now();
+  while (Date.now() - quietSince < 5000 && Date.now() - t0 < maxS * 1000) {
+    await sleep(500);
+    if (stats.fanoutMessages !== last) { last = stats.fanoutMessages; quietSince = Date.now(); }
+  }
+  return Math.max(0, (quietSince - t0) / 1000);
+}
+
+/** `o.paced` ports created one at a time, `o.pacedRate` a second, each bound to a random agent: create → port_update at that agent. */
+async function pacedCreates(url: string, networkId: string, agents: number, o: Options, stats: Stats): Promise<NonNullable<LevelResult['paced']>> {
+  const started = new Map<string, number>();
+  for (let i = 0; i < o.paced; i++) {
+    const t0 = Date.now();
+    const host = `bench-lb-${Math.floor(Math.random() * agents)}`;
+    const body = await api(url, 'POST', '/ports', { port: { network_id: networkId, device_owner: 'compute:nova', device_id: `bench-paced-${t0}-${i}`, 'binding:host_id': host } });
+    started.set(body.port.id, t0);
+    await sleep(Math.max(0, 1000 / o.pacedRate - (Date.now() - t0)));
+  }
+  await drained(stats, 120);
+  const delays = [...started].map(([id, t0]) => (stats.arrivals.get(id) ?? NaN) - t0).filter((d) => Number.isFinite(d));
+  return { creates: started.size, updateP50: percentile(delays, 50), updateP99: percentile(delays, 99), updatesSeen: delays.length };
 }
 
 /** Ports created at concurrency `o.concurrency` for `o.api` seconds, each bound to one of the agents. */
@@ -574,7 +618,7 @@ async function portLoad(url: string, networkId: string, agents: number, o: Optio
   const t = Date.now();
   await Promise.all(Array.from({ length: o.concurrency }, loop));
   const elapsed = (Date.now() - t) / 1000;
-  // the last updates may still be on their way
+  // the last updates may still be on their way: what arrives within 10 s counts
   await sleep(10_000);
   const delays: number[] = [];
   for (const [id, t0] of started) {
@@ -590,10 +634,17 @@ async function portLoad(url: string, networkId: string, agents: number, o: Optio
 function printTable(results: LevelResult[], o: Options): void {
   const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   console.log(`\nreport_interval ${o.reportInterval} s, agent_down_time ${o.agentDownTime} s, rpc_workers = 1, rpc_state_report_workers = 1, hold ${o.hold} s, port creates at concurrency ${o.concurrency} for ${o.api} s`);
-  console.log('| agents | min alive | max dead | revived | report failures | report p50/p99 ms | server CPU % | broker CPU % | server CPU ms/agent/min | broker CPU ms/agent/min | creates/s | create p50/p99 ms | create→port_update p50/p99 ms | updates seen |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| agents | min alive | max dead | revived | report failures | report p50/p99 ms | server CPU % | broker CPU % | server CPU ms/agent/min | broker CPU ms/agent/min | paced create→port_update p50/p99 ms (seen) |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
-    console.log(`| ${r.agents} | ${r.aliveMin} | ${r.deadMax} | ${r.revived} | ${r.reportFailures} | ${f(r.reportP50)}/${f(r.reportP99)} | ${f(r.serverCpuPct)} | ${f(r.brokerCpuPct)} | ${f(r.serverCpuMsPerAgentPerMin, 2)} | ${f(r.brokerCpuMsPerAgentPerMin, 2)} | ${r.api ? f(r.api.perSec) : '-'} | ${r.api ? `${f(r.api.p50)}/${f(r.api.p99)}` : '-'} | ${r.api ? `${f(r.api.updateP50, 0)}/${f(r.api.updateP99, 0)}` : '-'} | ${r.api ? `${r.api.updatesSeen}/${r.api.creates}` : '-'} |`);
+    const p = r.paced;
+    console.log(`| ${r.agents} | ${r.aliveMin} | ${r.deadMax} | ${r.revived} | ${r.reportFailures} | ${f(r.reportP50)}/${f(r.reportP99)} | ${f(r.serverCpuPct)} | ${f(r.brokerCpuPct)} | ${f(r.serverCpuMsPerAgentPerMin, 2)} | ${f(r.brokerCpuMsPerAgentPerMin, 2)} | ${p ? `${f(p.updateP50, 0)}/${f(p.updateP99, 0)} (${p.updatesSeen}/${p.creates})` : '-'} |`);
+  }
+  console.log('\n| agents | creates/s at concurrency 10 | create p50/p99 ms | errors | create→port_update p50/p99 ms (seen within 10 s) | fanouts drained after (s) |');
+  console.log('|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    if (!r.api) continue;
+    console.log(`| ${r.agents} | ${f(r.api.perSec)} | ${f(r.api.p50)}/${f(r.api.p99)} | ${r.api.errors} | ${f(r.api.updateP50, 0)}/${f(r.api.updateP99, 0)} (${r.api.updatesSeen}/${r.api.creates}) | ${f(r.drainS ?? NaN)} |`);
   }
 }
 
