@@ -1,5 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { lookup } from 'node:dns/promises';
+import * as net from 'node:net';
 import { Server as NetServer, type Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
 import type { Config } from '../config/index.js';
 import { LONG_LIVED } from '../api/watch.js';
 
@@ -70,15 +73,17 @@ export class HttpFront {
     });
   }
 
-  /** Listens on bind_host:bind_port; in a cluster worker the socket is the supervisor's, shared. */
-  listen(host: string, port: number, backlog: number): Promise<{ host: string; port: number }> {
+  /** Listens on bind_host:bind_port, or on the supervisor's socket (see bindSocket). */
+  listen(at: { host: string; port: number } | ListeningSocket, backlog: number): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen({ host, port, backlog }, () => {
+      const done = () => {
         this.server.off('error', reject);
         const a = this.server.address() as { address: string; port: number };
         resolve({ host: a.address, port: a.port });
-      });
+      };
+      if ('host' in at) this.server.listen({ host: at.host, port: at.port, backlog }, done);
+      else this.server.listen(at, backlog, done);
     });
   }
 
@@ -178,4 +183,38 @@ export class HttpFront {
     }
     return false;
   }
+}
+
+/** A bound TCP socket as libuv holds it: the supervisor passes it to the API workers, which listen on it. */
+export type ListeningSocket = object;
+
+/**
+ * Binds bind_host:bind_port in the supervisor, as neutron-server's parent opens the socket its
+ * workers serve. The supervisor never listens on it itself (it would accept connections too); it
+ * keeps it open, so that the socket does not close when the last API worker dies: connections
+ * then wait in the backlog for the respawned worker, and the port stays the same (bind_port = 0).
+ * node:cluster's shared sockets close with their last worker, hence this (cluster's own way of
+ * making the socket: net._createServerHandle, bind without listen).
+ */
+export async function bindSocket(host: string, port: number): Promise<{ socket: ListeningSocket; host: string; port: number }> {
+  const address = net.isIP(host) ? host : (await lookup(host)).address;
+  const made = (net as unknown as { _createServerHandle(a: string, p: number, t: number, fd: undefined, flags: number): number | TcpHandle })
+    ._createServerHandle(address, port, net.isIP(address), undefined, 0);
+  if (typeof made === 'number') {
+    const code = getSystemErrorName(made);
+    throw Object.assign(new Error(`cannot bind ${host}:${port}: ${code}`), { code });
+  }
+  const name: { address?: string; port?: number } = {};
+  made.getsockname(name);
+  return { socket: made, host: name.address!, port: name.port! };
+}
+
+interface TcpHandle {
+  getsockname(out: object): number;
+  close(): void;
+}
+
+/** Closes a socket bindSocket made: the workers' listening copies close as they drain. */
+export function closeSocket(socket: ListeningSocket): void {
+  (socket as TcpHandle).close();
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { WorkerRole } from '../plugins/plugin.js';
-import { HttpFront } from './http.js';
+import { HttpFront, type ListeningSocket } from './http.js';
 import { processMetrics } from './metrics.js';
 import { rpcListenersOf, startRpcServers } from './rpc.js';
 import { buildServer, startPlugins, type NeutronServer } from './server.js';
@@ -20,6 +20,8 @@ export interface RoleOptions {
   configDirs: string[];
   /** plugin role: the `plugin:worker` names of the WorkerSpecs to run */
   specs?: string[];
+  /** API role: the supervisor's socket to listen on */
+  socket?: ListeningSocket;
   /** called if the role cannot go on (an RPC server failed): the process must exit */
   fatal(err: unknown): void;
 }
@@ -42,14 +44,14 @@ export function gracefulMs(config: Config): number {
 }
 
 /** An app and its HTTP front, for an API worker or for the supervisor when api_workers = 0. */
-export async function serveApi(config: Config, log: Logger, configDirs: string[]): Promise<{ server: NeutronServer; front: HttpFront; address: { host: string; port: number } }> {
+export async function serveApi(config: Config, log: Logger, configDirs: string[], socket?: ListeningSocket): Promise<{ server: NeutronServer; front: HttpFront; address: { host: string; port: number } }> {
   const server = await buildServer({ config, log, configDirs, schema: 'check' });
   try {
     await server.app.ready();
     const front = new HttpFront(config, server.app.routing);
     processMetrics()?.trackInFlight(front);
     server.draining = () => front.isDraining;
-    const address = await front.listen(config.DEFAULT.bind_host, config.DEFAULT.bind_port, config.DEFAULT.backlog);
+    const address = await front.listen(socket ?? { host: config.DEFAULT.bind_host, port: config.DEFAULT.bind_port }, config.DEFAULT.backlog);
     return { server, front, address };
   } catch (e) {
     await server.close();
@@ -66,8 +68,8 @@ export async function stopApi({ server, front }: { server: NeutronServer; front:
   await server.close();
 }
 
-async function runApi({ config, log, configDirs }: RoleOptions): Promise<Running> {
-  const api = await serveApi(config, log, configDirs);
+async function runApi({ config, log, configDirs, socket }: RoleOptions): Promise<Running> {
+  const api = await serveApi(config, log, configDirs, socket);
   return { address: api.address, stop: () => stopApi(api, config, log) };
 }
 

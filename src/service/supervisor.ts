@@ -1,7 +1,7 @@
 /**
  * The parent process, as neutron-server's: it loads the configuration and the plugins, prepares the
- * database, forks the workers of the plan (API workers share the listening socket: node:cluster
- * with SCHED_NONE, each worker accepts connections itself), respawns those that die, and handles the
+ * database, binds the API socket and forks the workers of the plan (each API worker listens on that
+ * socket and accepts connections itself), respawns those that die, and handles the
  * signals: SIGTERM/SIGINT stop gracefully (a second one at once), SIGHUP reloads the configuration
  * with a rolling restart.
  *
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { LoadResult } from '../config/index.js';
 import { WriteTurnBroker } from '../db/write-turns.js';
-import type { HttpFront } from './http.js';
+import { bindSocket, closeSocket, type HttpFront, type ListeningSocket } from './http.js';
 import { createLogger } from './log.js';
 import { enableMetrics, processMetrics } from './metrics.js';
 import { MetricsListener } from './metrics-listener.js';
@@ -67,6 +67,8 @@ export class Supervisor {
   private readonly writeTurns = new WriteTurnBroker<Worker>((w) => w.send({ type: 'write-turn' } satisfies ToWorker));
   /** api_workers = 0: the supervisor serves the API itself */
   private parentApi?: { front: HttpFront; server: NeutronServer };
+  /** api_workers > 0: the socket the API workers listen on, kept open while they come and go */
+  private socket?: ListeningSocket;
   private address?: { host: string; port: number };
   private metricsListener?: MetricsListener;
   private stopping = false;
@@ -96,9 +98,12 @@ export class Supervisor {
         const { server, front, address } = await serveApi(config, this.log, configDirsOf(loaded.sources));
         this.parentApi = { server, front };
         this.address = address;
+      } else {
+        const { socket, host, port } = await bindSocket(config.DEFAULT.bind_host, config.DEFAULT.bind_port);
+        this.socket = socket;
+        this.address = { host, port };
       }
       const here = fileURLToPath(import.meta.url);
-      cluster.schedulingPolicy = cluster.SCHED_NONE;
       // V8's young generation grows to two 16 MB semi-spaces in a worker streaming big lists; 8 MB
       // ones keep it ~16 MB smaller at the same speed with list batches of 250 (db/resource.ts)
       cluster.setupPrimary({
@@ -151,10 +156,10 @@ export class Supervisor {
           type: 'start', role: group.role, desc: group.desc, index, config: loaded.config,
           configDirs: configDirsOf(loaded.sources), specs: group.specs, title,
         };
-        worker.send(slot.stopping ? { type: 'stop' } : start);
+        if (slot.stopping) worker.send({ type: 'stop' } satisfies ToWorker);
+        else worker.send(start, group.role === 'api' ? this.socket as never : undefined);
       } else if (m.type === 'ready') {
         slot.readyAt = Date.now();
-        if (m.address && !this.address) this.address = m.address;
         slot.started?.resolve();
       } else {
         this.writeTurns.onMessage(worker, m);
@@ -235,6 +240,8 @@ export class Supervisor {
     }
     this.stopping = true;
     this.log.info({ reason }, 'stopping: no new connections; requests in flight may finish');
+    // the socket closes as the API workers stop listening: new connections are refused, not queued
+    if (this.socket) closeSocket(this.socket);
     const api = this.parentApi;
     await Promise.all([
       this.retire([...this.slots]),

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { TurnGrant, TurnRequest } from '../db/write-turns.js';
 import type { WorkerRole } from '../plugins/plugin.js';
+import type { ListeningSocket } from './http.js';
 import { createLogger } from './log.js';
 import { answerMetricsRequests, enableMetrics } from './metrics.js';
 import { runRole, type Running } from './roles.js';
@@ -39,7 +40,7 @@ function exit(code: number): void {
   else process.exit(code);
 }
 
-async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+async function start(m: Extract<ToWorker, { type: 'start' }>, socket?: ListeningSocket): Promise<void> {
   starting = true;
   if (m.title) process.title = m.title;
   const logger = (log = createLogger(m.config, { worker: m.desc, index: m.index }));
@@ -50,7 +51,7 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   try {
     enableMetrics(m.config, m.desc);
     running = await runRole({
-      role: m.role, config: m.config, log, configDirs: m.configDirs, specs: m.specs,
+      role: m.role, config: m.config, log, configDirs: m.configDirs, specs: m.specs, socket,
       fatal: (err) => fail(err, `${m.desc} cannot go on`),
     });
   } catch (err) {
@@ -80,8 +81,9 @@ async function stop(): Promise<void> {
   }
 }
 
-process.on('message', (m: ToWorker) => {
-  if (m.type === 'start') void start(m);
+// an API worker's start comes with the supervisor's listening socket
+process.on('message', (m: ToWorker, socket?: ListeningSocket) => {
+  if (m.type === 'start') void start(m, socket);
   else if (m.type === 'stop') void stop();
 });
 // The supervisor decides: a terminal's Ctrl-C or a SIGHUP reaches the whole process group.

@@ -14,7 +14,7 @@ after(async () => {
 async function serve(defaults: NonNullable<Overrides['DEFAULT']>, handle: RequestHandler): Promise<{ front: HttpFront; url: string; port: number }> {
   const front = new HttpFront(configWith({ DEFAULT: defaults }), handle);
   fronts.push(front);
-  const { port } = await front.listen('127.0.0.1', 0, 128);
+  const { port } = await front.listen({ host: '127.0.0.1', port: 0 }, 128);
   return { front, url: `http://127.0.0.1:${port}`, port };
 }
 

@@ -75,6 +75,22 @@ describe('supervisor and workers (real processes, real signals)', () => {
     assert.deepEqual(await server.exited, { code: 0, signal: null });
   });
 
+  test('with one API worker, a SIGKILL refuses no connection: they wait for the respawned worker, on the same port', async () => {
+    const server = await start({ conf: 'api_workers = 1' });
+    const [victim] = server.workerPids('api worker');
+    const mark = server.logs.length;
+    process.kill(victim!, 'SIGKILL');
+    await server.waitFor((e) => e.worker === 'supervisor' && e.child_pid === victim && / exited with signal SIGKILL/.test(e.msg), 10_000, mark);
+    // no API worker now: the connection is accepted by the kernel and answered once one is back
+    const res = await server.fresh('GET', '/v2.0/networks');
+    assert.equal(res.status, 200);
+    const [respawned] = server.workerPids('api worker');
+    assert.ok(respawned && respawned !== victim);
+    await server.waitFor((e) => e.pid === respawned && e.msg === 'request', 10_000, mark);
+    server.child.kill('SIGTERM');
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+  });
+
   test('bursts of new connections are spread over the API workers', async () => {
     const server = await start({ conf: 'api_workers = 2' });
     const workers = server.workerPids('api worker');
