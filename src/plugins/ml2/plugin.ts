@@ -7,7 +7,7 @@ import type { Plugin, PluginContext, RpcListener, WorkerSpec } from '../plugin.j
 import { createAddressScopeResource } from './address-scopes.js';
 import { createAgentResource, createAvailabilityZoneResource } from './agents.js';
 import { createNetworkResource } from './networks.js';
-import { bindPortsAfterCommit, mechanismDrivers } from './port-binding.js';
+import { bindPortsOnWrite, mechanismDrivers } from './port-binding.js';
 import { createPortResource } from './ports.js';
 import { dhcpAgentStatusCheckWorker, Ml2Rpc } from './rpc/ml2-rpc.js';
 import { createSecurityGroupResources, SECURITY_GROUP_ALIASES } from './security-groups.js';
@@ -76,7 +76,7 @@ export class Ml2Plugin implements Plugin {
     this.resources = { networks, subnets, ports, agents };
     const { drivers, unknown } = mechanismDrivers(config.ml2.mechanism_drivers);
     if (unknown.length && ctx.role === 'api') ctx.log.warn(`[ml2] mechanism_drivers ${unknown.join(', ')} are not implemented by neutron-ts: ports are not bound by them`);
-    bindPortsAfterCommit(ctx.events, ports, drivers, d.agent_down_time);
+    bindPortsOnWrite(ctx.events, drivers, d.agent_down_time);
     this.rpc = new Ml2Rpc(ctx, { networks, subnets, ports, agents }, new Set(this.types.drivers.keys()));
     return {
       networks,

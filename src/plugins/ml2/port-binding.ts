@@ -1,20 +1,20 @@
 /**
  * Port binding through agent-based mechanism drivers ([ml2] mechanism_drivers: openvswitch,
- * linuxbridge). As in Neutron it runs after the port's own transaction has committed
- * (_bind_port_if_needed), in a transaction of its own: the binding gets its vif_type and details,
- * a binding level names the segment, and an L2 provisioning block keeps the port DOWN until the
- * agent reports the device up.
+ * linuxbridge). Neutron binds after the port's own transaction has committed (_bind_port_if_needed)
+ * because a driver may call out; ours only read the agents table, so the binding is written in the
+ * port's own transaction: a port that is stored is bound, even when the worker dies right after
+ * the commit. The binding gets its vif_type and details, a binding level names the segment, and an
+ * L2 provisioning block keeps the port DOWN until the agent reports the device up.
  */
+import { sql } from 'kysely';
 import {
   DEVICE_OWNER_AGENT_GW, DEVICE_OWNER_DHCP, DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_HA_INTF, ROUTER_PORT_OWNERS,
 } from '../../lib/constants.js';
 import type { Item } from '../../lib/definitions.js';
-import type { Database } from '../../db/database.js';
-import type { Queryable } from '../../db/schema.js';
-import { PRIORITY_DEFAULT, type EventRegistry, type WriteEvent } from '../../registry/events.js';
+import { timestamp } from '../../db/database.js';
+import type { Queryable, Tx } from '../../db/schema.js';
+import type { EventRegistry, WriteEvent } from '../../registry/events.js';
 import { addProvisioningComponent, L2_AGENT_ENTITY } from '../../registry/provisioning-blocks.js';
-import type { SqlResource } from '../../registry/resource.js';
-import { bumpRevision } from '../../registry/revisions.js';
 import { agentFromRow, isAlive } from './agents.js';
 import { canBindSegment, type AgentMechanismDriver, type BindableSegment } from './mechanism_drivers/driver.js';
 import { linuxbridge } from './mechanism_drivers/linuxbridge.js';
@@ -45,24 +45,25 @@ declare module '../../registry/events.js' {
   }
 }
 
-/** before the after_ subscribers that notify agents: they send the bound port */
-const PRIORITY_BINDING = PRIORITY_DEFAULT - 50;
-
 /**
- * Binds a port after a create or update committed, before the API answers (ML2's
- * _bind_port_if_needed): the answer carries the binding (Nova reads binding:vif_type from it).
+ * Binds a port as a create or update of it is written, before the API answers: the answer carries
+ * the binding (Nova reads binding:vif_type from it).
  */
-export function bindPortsAfterCommit(events: EventRegistry, ports: SqlResource, drivers: AgentMechanismDriver[], agentDownTime: number): void {
+export function bindPortsOnWrite(events: EventRegistry, drivers: AgentMechanismDriver[], agentDownTime: number): void {
   if (!drivers.length) return;
-  const bind = async (event: WriteEvent) => {
-    const id = event.current.id as string;
+  const bind = async (tx: Tx, event: WriteEvent) => {
     if (!bindingNeeded(event.current, event.original)) return;
-    if (!(await bindPort(ports.db, id, drivers, agentDownTime))) return;
+    const result = await bindPort(tx, event.current.id as string, drivers, agentDownTime);
+    if (!result) return;
     event.rebound = true;
-    event.current = await ports.get(event.context, id);
+    // a create answers from what it wrote (an update reads its port back after this)
+    Object.assign(event.current, {
+      'binding:vif_type': result.vifType, 'binding:vif_details': result.vifDetails,
+      revision_number: (event.current.revision_number as number) + 1,
+    });
   };
-  events.subscribe('port', 'after_create', bind, PRIORITY_BINDING);
-  events.subscribe('port', 'after_update', bind, PRIORITY_BINDING);
+  events.subscribe('port', 'precommit_create', bind);
+  events.subscribe('port', 'precommit_update', bind);
 }
 
 /** Whether a committed port change calls for (re)binding. */
@@ -78,26 +79,28 @@ export interface BindResult {
   /** the segment bound, or null (unbound or binding_failed) */
   segment: BindableSegment | null;
   vifType: string;
+  vifDetails: Item;
 }
 
-/** Binds (or unbinds) the port to a segment an alive agent on its host can reach. */
-export async function bindPort(db: Database, portId: string, drivers: AgentMechanismDriver[], agentDownTime: number): Promise<BindResult | null> {
-  return db.write(async (tx) => {
-    const port = await tx.selectFrom('ports').innerJoin('ml2_port_bindings as b', 'b.port_id', 'ports.id')
-      .select(['ports.id', 'ports.network_id', 'ports.status', 'ports.device_owner', 'b.host', 'b.vnic_type'])
-      .where('ports.id', '=', portId).executeTakeFirst();
-    if (!port) return null;
-    await tx.deleteFrom('ml2_port_binding_levels').where('port_id', '=', portId).execute();
-    const result = await chooseBinding(tx, port.network_id, port.host, port.vnic_type, drivers, agentDownTime);
-    await tx.updateTable('ml2_port_bindings').set({ vif_type: result.vifType, vif_details: JSON.stringify(result.vifDetails) })
-      .where('port_id', '=', portId).execute();
-    if (result.segment) {
-      await tx.insertInto('ml2_port_binding_levels').values({ port_id: portId, host: port.host, level: 0, driver: result.driver, segment_id: result.segment.id }).execute();
-      if (port.status !== 'ACTIVE' && !NO_PBLOCKS_OWNERS.includes(port.device_owner)) await addProvisioningComponent(tx, portId, L2_AGENT_ENTITY);
-    }
-    await bumpRevision(tx, 'ports', portId);
-    return { segment: result.segment, vifType: result.vifType };
-  });
+/**
+ * Binds (or unbinds) the port to a segment an alive agent on its host can reach. The binding is a
+ * change of its own, as in Neutron where it commits apart from the port: it counts one revision.
+ */
+export async function bindPort(tx: Tx, portId: string, drivers: AgentMechanismDriver[], agentDownTime: number): Promise<BindResult | null> {
+  const port = await tx.selectFrom('ports').innerJoin('ml2_port_bindings as b', 'b.port_id', 'ports.id')
+    .select(['ports.id', 'ports.network_id', 'ports.status', 'ports.device_owner', 'b.host', 'b.vnic_type'])
+    .where('ports.id', '=', portId).executeTakeFirst();
+  if (!port) return null;
+  await tx.deleteFrom('ml2_port_binding_levels').where('port_id', '=', portId).execute();
+  const result = await chooseBinding(tx, port.network_id, port.host, port.vnic_type, drivers, agentDownTime);
+  await tx.updateTable('ml2_port_bindings').set({ vif_type: result.vifType, vif_details: JSON.stringify(result.vifDetails) })
+    .where('port_id', '=', portId).execute();
+  if (result.segment) {
+    await tx.insertInto('ml2_port_binding_levels').values({ port_id: portId, host: port.host, level: 0, driver: result.driver, segment_id: result.segment.id }).execute();
+    if (port.status !== 'ACTIVE' && !NO_PBLOCKS_OWNERS.includes(port.device_owner)) await addProvisioningComponent(tx, portId, L2_AGENT_ENTITY);
+  }
+  await tx.updateTable('ports').set({ revision_number: sql`revision_number + 1`, updated_at: timestamp() }).where('id', '=', portId).execute();
+  return { segment: result.segment, vifType: result.vifType, vifDetails: result.vifDetails };
 }
 
 async function chooseBinding(q: Queryable, networkId: string, host: string, vnicType: string, drivers: AgentMechanismDriver[], agentDownTime: number) {

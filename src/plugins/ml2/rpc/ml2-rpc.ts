@@ -7,8 +7,8 @@
 import type { Logger } from 'pino';
 import { adminContext, type RequestContext } from '../../../lib/context.js';
 import type { Item } from '../../../lib/definitions.js';
-import { inChunks } from '../../../db/chunks.js';
 import type { Database } from '../../../db/database.js';
+import type { Tx } from '../../../db/schema.js';
 import { prepared } from '../../../db/prepared.js';
 import type { EventRegistry, WriteEvent, WriteOperation } from '../../../registry/events.js';
 import { addProvisioningComponent, DHCP_ENTITY, removeProvisioningComponent } from '../../../registry/provisioning-blocks.js';
@@ -133,10 +133,15 @@ export class Ml2Rpc {
     const background = (what: string, work: () => Promise<unknown>) => {
       void work().catch((err: unknown) => this.log.error({ err }, `${what} after commit failed`));
     };
+    events.subscribe('port', 'precommit_create', (tx, e) => this.setupDhcpBlock(tx, e.current, true));
+    events.subscribe('port', 'precommit_update', (tx, e) => {
+      if (changed(e.original, e.current, ['fixed_ips', 'mac_address'])) return this.setupDhcpBlock(tx, e.current, false);
+    });
     for (const op of ['create', 'update', 'delete'] as const) {
       events.subscribe('network', `after_${op}`, (e) => background('network notification', () => this.networkCommitted(op, e)));
       events.subscribe('subnet', `after_${op}`, (e) => background('subnet notification', () => this.subnetCommitted(op, e)));
-      events.subscribe('port', `after_${op}`, (e) => background('port notification', () => this.portCommitted(op, e)));
+      // awaited, as ML2's AFTER_ callbacks run before the API answers: a port answered is a port the agents were told of
+      events.subscribe('port', `after_${op}`, (e) => this.portCommitted(op, e));
       // security groups and rules are pushed to the agents that consume them, as ML2's ovo_rpc does
       events.subscribe('security_group', `after_${op}`, (e) => background('security group push', async () => {
         await this.pushChange(e.context, 'SecurityGroup', op, e.current.id as string);
@@ -233,7 +238,6 @@ export class Ml2Rpc {
       return;
     }
     const id = port.id as string;
-    if (dhcp && (event === 'create' || changed(previous, port, ['fixed_ips', 'mac_address']))) await this.setupDhcpBlock(port);
     if (dhcp) await this.dhcpNotifier.notify(ctx, 'port', event, port, previous);
     // ML2 pushes creations as updates, after the binding
     await this.pushChange(ctx, 'Port', 'update', id, ovo);
@@ -250,30 +254,21 @@ export class Ml2Rpc {
   }
 
   /**
-   * _setup_dhcp_agent_provisioning_component: a port with an address on a DHCP-enabled subnet of
-   * a network that a DHCP agent hosts waits for dhcp_ready_on_ports before turning ACTIVE.
+   * _setup_dhcp_agent_provisioning_component, in the port's transaction as in ML2: a port with an
+   * address on a DHCP-enabled subnet of a network that a DHCP agent hosts waits for
+   * dhcp_ready_on_ports before turning ACTIVE.
    */
-  private async setupDhcpBlock(port: Item): Promise<void> {
+  private async setupDhcpBlock(tx: Tx, port: Item, created: boolean): Promise<void> {
     if (NO_PBLOCKS_OWNERS.includes(port.device_owner as string)) return;
+    if (!(await anyAgentOfType.first(tx, { type: AGENT_TYPE_DHCP }))) return;
     const id = port.id as string;
-    const subnetIds = ((port.fixed_ips ?? []) as Item[]).map((f) => f.subnet_id as string);
-    // decided in a read; a write transaction only when the block must come or go
-    const { wanted, present } = await this.db.read(async (q) => {
-      let dhcp = false;
-      await inChunks(subnetIds, async (chunk) => {
-        dhcp ||= !!(await q.selectFrom('subnets').select('id').where('id', 'in', chunk).where('enable_dhcp', '=', 1).limit(1).executeTakeFirst());
-      });
-      const hosted = dhcp && (await dhcpAgentsHostingNetworks(q, [port.network_id as string])).length > 0;
-      const block = await q.selectFrom('provisioningblocks').select('port_id').where('port_id', '=', id).where('entity', '=', DHCP_ENTITY).executeTakeFirst();
-      return { wanted: hosted, present: !!block };
-    });
-    if (wanted === present) return;
-    await this.db.write(async (tx) => {
-      if (!wanted) return removeProvisioningComponent(tx, id, DHCP_ENTITY);
-      // the port may have gone meanwhile
-      if (await tx.selectFrom('ports').select('id').where('id', '=', id).executeTakeFirst()) await addProvisioningComponent(tx, id, DHCP_ENTITY);
-    });
+    const onDhcpSubnet = await tx.selectFrom('ipallocations as a').innerJoin('subnets as s', 's.id', 'a.subnet_id').select('s.id')
+      .where('a.port_id', '=', id).where('s.enable_dhcp', '=', 1).limit(1).executeTakeFirst();
+    const wanted = !!onDhcpSubnet && (await dhcpAgentsHostingNetworks(tx, [port.network_id as string])).length > 0;
+    if (wanted) await addProvisioningComponent(tx, id, DHCP_ENTITY);
+    else if (!created) await removeProvisioningComponent(tx, id, DHCP_ENTITY);
   }
+
 }
 
 /**
