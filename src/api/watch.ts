@@ -10,7 +10,7 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { RequestContext } from '../lib/context.js';
 import type { Item } from '../lib/definitions.js';
-import type { ChangeEvent } from '../db/changes.js';
+import { keepStatesUntil, type ChangeEvent } from '../db/changes.js';
 import { timestamp, type Database } from '../db/database.js';
 
 /** Emitted on a response that stays open (a watch): the HTTP front stops counting it as a request in its pool. */
@@ -51,6 +51,8 @@ const BATCH = 250;
  */
 const GAP_WAIT_MS = 2000;
 const KEEPALIVE_MS = 15_000;
+/** how often a process with watchers tells the writers to keep logging states (db/changes.ts) */
+const KEEP_STATES_MS = 60_000;
 const PRUNE_MS = 60_000;
 
 export class ChangeFeed {
@@ -66,6 +68,7 @@ export class ChangeFeed {
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly open = new Set<ServerResponse>();
   private closed = false;
+  private statesKeptAt = -Infinity;
 
   constructor(private readonly db: Database, private readonly retentionSeconds: number, private readonly log: Logger) {
     this.pruneTimer = setInterval(() => void this.prune().catch((err: unknown) => log.warn({ err }, 'change log pruning failed')), PRUNE_MS);
@@ -74,6 +77,8 @@ export class ChangeFeed {
 
   /** Streams the changes of `target` after `lastEventId` (null: from now on) to `res` until the client goes away. */
   async watch(ctx: RequestContext, target: WatchTarget, lastEventId: number | null, res: ServerResponse): Promise<void> {
+    // before the first change this watcher may be sent: from here on, every change keeps its state
+    await this.keepStates();
     await (this.started ??= this.bound('max').then((seq) => { this.head = seq; }, (err) => { this.started = undefined; throw err; }));
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no',
@@ -176,7 +181,19 @@ export class ChangeFeed {
     return (this.polling ??= this.readNew().finally(() => { this.polling = undefined; }));
   }
 
+  /**
+   * Has the writers log each created and updated object's state until [change_stream] retention
+   * after now (and a little more, until the next time): every change a client may resume from.
+   */
+  private async keepStates(): Promise<void> {
+    if (Date.now() - this.statesKeptAt < KEEP_STATES_MS) return;
+    const until = timestamp(new Date(Date.now() + this.retentionSeconds * 1000 + 2 * KEEP_STATES_MS));
+    await this.db.write((tx) => keepStatesUntil(tx, until));
+    this.statesKeptAt = Date.now();
+  }
+
   private async readNew(): Promise<void> {
+    await this.keepStates();
     const rows = await this.db.read((q) => q.selectFrom('changes').select(['seq', 'table_name', 'object_id', 'event', 'snapshot'])
       .where('seq', '>', this.head).orderBy('seq').limit(1000).execute());
     const before = this.head;

@@ -319,6 +319,12 @@ export interface ChangesTable {
   created_at: string;
 }
 
+export interface ChangeWatchTable {
+  id: number;
+  /** a timestamp: the states of created and updated objects are logged until then */
+  watched_until: string;
+}
+
 export interface Tables {
   networks: NetworksTable;
   network_segments: NetworkSegmentsTable;
@@ -356,6 +362,7 @@ export interface Tables {
   floatingips: FloatingipsTable;
   locks: LocksTable;
   changes: ChangesTable;
+  change_watch: ChangeWatchTable;
 }
 
 export type TableName = keyof Tables;

@@ -202,3 +202,26 @@ test('with [change_stream] enabled = false there is no change log and a watch is
     await s.close();
   }
 });
+
+test('the log keeps created and updated states from the first watcher on; before it, a change is sent as the object is', async () => {
+  const s = await startServer();
+  try {
+    const net = (await s.request('POST', '/v2.0/networks', { network: { name: 'before-1' } })).body.network;
+    await s.request('PUT', `/v2.0/networks/${net.id}`, { network: { name: 'before-2' } });
+    await s.request('DELETE', `/v2.0/networks/${(await s.request('POST', '/v2.0/networks', { network: { name: 'gone' } })).body.network.id}`);
+    const logged = await s.server.db.read((q) => q.selectFrom('changes').select(['event', 'snapshot']).orderBy('seq').execute());
+    assert.deepEqual(logged.map((r) => [r.event, r.snapshot !== null]), [['created', false], ['updated', false], ['created', false], ['deleted', true]],
+      'nobody watches: only the deletion keeps its state');
+    const w = await Watcher.open(s, '/v2.0/networks?watch=true', { ...ADMIN, 'last-event-id': '0' });
+    await s.request('PUT', `/v2.0/networks/${net.id}`, { network: { name: 'while-1' } });
+    await s.request('PUT', `/v2.0/networks/${net.id}`, { network: { name: 'while-2' } });
+    await w.until((e) => e.length >= 5, 'the five changes');
+    // the two changes logged without a state are sent as the network was when they were read, not as they left it
+    assert.deepEqual(w.events.slice(0, 2).map((e) => e.event), ['created', 'updated']);
+    assert.ok(w.events.slice(0, 2).every((e) => e.data.network.name !== 'before-1' && e.data.revision_number > 0), JSON.stringify(w.events.slice(0, 2)));
+    assert.deepEqual(w.events.slice(2).map((e) => [e.event, e.data.network.name]), [['deleted', 'gone'], ['updated', 'while-1'], ['updated', 'while-2']]);
+    w.close();
+  } finally {
+    await s.close();
+  }
+});

@@ -14,9 +14,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('table_name', 'varchar(64)', (c) => c.notNull())
     .addColumn('object_id', 'varchar(36)', (c) => c.notNull())
     .addColumn('event', 'varchar(16)', (c) => c.notNull())
-    // the last state of a deleted object (JSON), for the policy check of who may see its deletion
+    // the object's state as the change left it (JSON): always for a deletion (for the policy check of
+    // who may see it), while someone watches for a creation or an update (db/changes.ts)
     .addColumn('snapshot', 'text')
     .addColumn('created_at', 'varchar(20)', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('ix_changes_created_at').on('changes').column('created_at').execute();
+  // until when the log keeps the states of created and updated objects: someone watches, or may resume
+  await db.schema.createTable('change_watch')
+    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('watched_until', 'varchar(20)', (c) => c.notNull())
+    .execute();
+  await (db as Kysely<any>).insertInto('change_watch').values({ id: 1, watched_until: '' }).execute();
 }
