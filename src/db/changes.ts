@@ -5,8 +5,8 @@
  * skipped only when a COMMIT itself fails, and one object's changes (which take turns on its row
  * lock) are numbered in the order they happened.
  */
-import type { Item } from '../lib/definitions.js';
 import { sql, SqliteAdapter } from 'kysely';
+import type { Item } from '../lib/definitions.js';
 import { insertRows, prepared, preparedWrite, type PreparedWrite } from './prepared.js';
 import { perTransaction } from './transaction-state.js';
 import type { Tx } from './schema.js';
