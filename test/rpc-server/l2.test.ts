@@ -78,6 +78,22 @@ test('a port on a host without a suitable agent fails to bind; a VLAN port binds
   assert.equal(update.args.segmentation_id, vlan['provider:segmentation_id']);
 });
 
+test('a port whose binding failed is bound when an agent asks for its details, once the host has an agent', async () => {
+  const net = await create('network', { name: 'late-agent' });
+  const port = await create('port', { network_id: net.id, device_owner: 'compute:nova', device_id: 'vm-late', 'binding:host_id': 'compute3' });
+  assert.equal(port['binding:vif_type'], 'binding_failed');
+  // no agent on compute3 yet: asking binds nothing and answers no details
+  assert.deepEqual(await agent.call('get_device_details', '1.9', { device: port.id, agent_id: 'x', host: 'compute3' }), { device: port.id });
+  assert.equal(await agent.reportState(OVS_STATE('compute3')), 'new');
+  const details = await agent.call<any>('get_device_details', '1.9', { device: port.id, agent_id: 'ovs-agent-compute3', host: 'compute3' });
+  assert.equal(details.port_id, port.id);
+  assert.equal(details.network_type, 'vxlan');
+  const shown = (await ts.request('GET', `/v2.0/ports/${port.id}`)).body.port;
+  assert.equal(shown['binding:vif_type'], 'ovs');
+  assert.equal(shown.status, 'BUILD');
+  assert.ok(shown.revision_number > port.revision_number);
+});
+
 test('device details, device up and down move the port through BUILD, ACTIVE and DOWN', async () => {
   const { net, port } = await boundPort('devices');
   const tap = `tap${port.id.slice(0, 11)}`;

@@ -11,6 +11,7 @@ import {
   DEVICE_OWNER_AGENT_GW, DEVICE_OWNER_DHCP, DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_HA_INTF, ROUTER_PORT_OWNERS,
 } from '../../lib/constants.js';
 import type { Item } from '../../lib/definitions.js';
+import { noteChange } from '../../db/changes.js';
 import { timestamp } from '../../db/database.js';
 import type { Queryable, Tx } from '../../db/schema.js';
 import type { EventRegistry, WriteEvent } from '../../registry/events.js';
@@ -36,7 +37,8 @@ export function mechanismDrivers(names: readonly string[]): { drivers: AgentMech
 export const NO_PBLOCKS_OWNERS = [
   '', ...ROUTER_PORT_OWNERS, DEVICE_OWNER_DHCP, DEVICE_OWNER_AGENT_GW, DEVICE_OWNER_ROUTER_HA_INTF, DEVICE_OWNER_FLOATINGIP,
 ];
-const UNBOUND = ['unbound', 'binding_failed'];
+/** the vif_types of a port with no binding (yet) */
+export const UNBOUND_VIF_TYPES = ['unbound', 'binding_failed'];
 
 declare module '../../registry/events.js' {
   interface WriteEvent {
@@ -71,7 +73,7 @@ export function bindingNeeded(port: Item, previous?: Item): boolean {
   const host = (port['binding:host_id'] ?? '') as string;
   const prevHost = (previous?.['binding:host_id'] ?? '') as string;
   if (!host) return !!prevHost;
-  return UNBOUND.includes(port['binding:vif_type'] as string) || host !== prevHost
+  return UNBOUND_VIF_TYPES.includes(port['binding:vif_type'] as string) || host !== prevHost
     || (!!previous && previous['binding:vnic_type'] !== port['binding:vnic_type']);
 }
 
@@ -100,6 +102,7 @@ export async function bindPort(tx: Tx, portId: string, drivers: AgentMechanismDr
     if (port.status !== 'ACTIVE' && !NO_PBLOCKS_OWNERS.includes(port.device_owner)) await addProvisioningComponent(tx, portId, L2_AGENT_ENTITY);
   }
   await tx.updateTable('ports').set({ revision_number: sql`revision_number + 1`, updated_at: timestamp() }).where('id', '=', portId).execute();
+  noteChange(tx, 'ports', portId, 'updated');
   return { segment: result.segment, vifType: result.vifType, vifDetails: result.vifDetails };
 }
 
@@ -142,7 +145,7 @@ export async function boundPorts(q: Queryable, portIds: string[]): Promise<Map<s
     .select(['b.port_id', 'b.host', 'b.vif_type', 'l.level', 's.id as segment_id', 's.network_type', 's.physical_network', 's.segmentation_id'])
     .where('b.port_id', 'in', portIds).orderBy('l.level').execute();
   for (const r of rows) {
-    const segment = r.segment_id && !UNBOUND.includes(r.vif_type) ? segmentFromRow({ ...r, id: r.segment_id }) : null;
+    const segment = r.segment_id && !UNBOUND_VIF_TYPES.includes(r.vif_type) ? segmentFromRow({ ...r, id: r.segment_id }) : null;
     // the last level (the bottom one) wins
     out.set(r.port_id, { id: r.port_id, host: r.host, vifType: r.vif_type, segment: segment ?? out.get(r.port_id)?.segment ?? null });
   }

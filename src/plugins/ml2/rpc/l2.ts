@@ -15,7 +15,7 @@ import { L2_AGENT_ENTITY, provisioningComplete } from '../../../registry/provisi
 import { bumpRevision } from '../../../registry/revisions.js';
 import type { Endpoint } from '../../../rpc/server.js';
 import { wiredPort, type L2Population } from '../mechanism_drivers/l2population.js';
-import { boundPorts, type BoundPort } from '../port-binding.js';
+import { boundPorts, UNBOUND_VIF_TYPES, type BoundPort } from '../port-binding.js';
 import { deviceName, devicesToPortIds } from './devices.js';
 import { elevated, type CoreResources } from './dhcp.js';
 import type { L2AgentNotifier } from './l2-agent-notifier.js';
@@ -28,6 +28,8 @@ export interface L2RpcOptions {
   tunnelTypes: ReadonlySet<string>;
   /** [ml2] overlay_ip_version */
   overlayIpVersion: number;
+  /** binds a port again in a transaction of its own (absent without binding mechanism drivers) */
+  rebind?: (portId: string) => Promise<unknown>;
 }
 
 type Kw = Record<string, any>;
@@ -185,10 +187,15 @@ export class Ml2RpcCallbacks implements Endpoint {
     const ids = names.map((d) => resolved.get(d) ?? null);
     const known = [...new Set(ids.filter((i): i is string => !!i))];
     const admin = elevated(ctx);
-    const [ports, bindings] = await Promise.all([
-      known.length ? this.core.ports.list(admin, filterQuery({ id: known })) : Promise.resolve([]),
-      this.db.read((q) => boundPorts(q, known)),
-    ]);
+    let bindings = await this.db.read((q) => boundPorts(q, known));
+    // get_bound_port_context: a port whose binding failed (its agent was down, or not there yet)
+    // is bound again when an agent asks for it, and the agents are not told (as in ML2)
+    const unbound = known.filter((id) => isUnbound(bindings.get(id)));
+    if (unbound.length && this.opts.rebind) {
+      for (const id of unbound) await this.opts.rebind(id);
+      bindings = await this.db.read((q) => boundPorts(q, known));
+    }
+    const ports = known.length ? await this.core.ports.list(admin, filterQuery({ id: known })) : [];
     const networkIds = [...new Set(ports.map((p) => p.network_id as string))];
     const networks = networkIds.length ? await this.core.networks.list(admin, filterQuery({ id: networkIds })) : [];
     const portById = new Map(ports.map((p) => [p.id as string, p]));
@@ -225,6 +232,8 @@ export class Ml2RpcCallbacks implements Endpoint {
     return result !== 'gone';
   }
 }
+
+const isUnbound = (b: BoundPort | undefined) => !!b && !!b.host && UNBOUND_VIF_TYPES.includes(b.vifType);
 
 function deviceEntry(device: string, port: Item, bound: BoundPort, network: Item | undefined, host: string | undefined): Item {
   if (!bound.segment) return { device };

@@ -19,7 +19,7 @@ import { AGENT_TYPE_DHCP } from '../agents.js';
 import { dhcpAgentSchedulerRoutes } from '../dhcp-agent-scheduler-api.js';
 import { dhcpAgentsHostingNetworks, rescheduleFromDownAgents } from '../dhcp-agent-scheduler.js';
 import { L2Population, wiredPort } from '../mechanism_drivers/l2population.js';
-import { boundPorts, mechanismDrivers, NO_PBLOCKS_OWNERS } from '../port-binding.js';
+import { bindPort, boundPorts, mechanismDrivers, NO_PBLOCKS_OWNERS } from '../port-binding.js';
 import type { PluginContext, RpcListener, WorkerSpec } from '../../plugin.js';
 import { AgentExtRpcCallback, REPORTS_TOPIC } from './agents.js';
 import { DhcpAgentNotifier } from './dhcp-agent-notifier.js';
@@ -80,14 +80,15 @@ export class Ml2Rpc {
     this.reports = new AgentExtRpcCallback(db, {
       agentDownTime: d.agent_down_time, enableNewAgents: d.enable_new_agents, dhcpLoadType: d.dhcp_load_type,
     }, transport, this.log);
-    const { l2population } = mechanismDrivers(config.ml2.mechanism_drivers);
+    const { l2population, drivers } = mechanismDrivers(config.ml2.mechanism_drivers);
+    const rebind = drivers.length ? (portId: string) => db.write((tx) => bindPort(tx, portId, drivers, d.agent_down_time)) : undefined;
     this.l2pop = l2population ? new L2Population(transport, db) : undefined;
     const portsActivated = (c: RequestContext, ids: string[]) => {
       portsChanged(c, ids);
       if (this.l2pop) void this.l2popUp(c, ids).catch((err: unknown) => this.log.error({ err }, 'l2population failed'));
     };
     this.endpoints = [
-      new Ml2RpcCallbacks(db, core, this.l2Notifier, { tunnelTypes: loadedTypes, overlayIpVersion: config.ml2.overlay_ip_version }, this.log, portsChanged, this.l2pop),
+      new Ml2RpcCallbacks(db, core, this.l2Notifier, { tunnelTypes: loadedTypes, overlayIpVersion: config.ml2.overlay_ip_version, rebind }, this.log, portsChanged, this.l2pop),
       new SecurityGroupServerRpcCallback(db, core),
       new DhcpRpcCallback(db, core, scheduling, this.log, portsActivated),
       this.reports,
