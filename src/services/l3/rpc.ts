@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { adminContext, type RequestContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
+import { NeutronError } from '../../lib/errors.js';
 import type { Database } from '../../db/database.js';
 import type { PluginContext, RpcListener } from '../../plugins/plugin.js';
 import { L3AgentNotifier } from './l3-agent-notifier.js';
@@ -92,8 +93,14 @@ export class L3Rpc implements RouterNotifier {
         if (!port) continue;
         const unbound = ['unbound', 'binding_failed'].includes(port['binding:vif_type'] as string);
         if (port['binding:host_id'] === host && !unbound) continue;
-        await this.db.write((tx) => this.ports.update(tx, port.id as string, { 'binding:host_id': host }));
-        changed = true;
+        try {
+          await this.db.write((tx) => this.ports.update(tx, port.id as string, { 'binding:host_id': host }));
+          changed = true;
+        } catch (e) {
+          // removed from the router since the router was read: its sync goes on without it, as in Neutron
+          if (!(e instanceof NeutronError && e.type === 'PortNotFound')) throw e;
+          this.log.debug(`Port ${port.id as string} not found while updating agent binding for router ${r.id as string}`);
+        }
       }
     }
     return changed;
