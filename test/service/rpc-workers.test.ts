@@ -33,7 +33,9 @@ describe('RPC and state-report workers on RabbitMQ', { skip }, () => {
     const reports = server.workerPids('rpc reports worker');
     assert.equal(rpc.length, 2);
     assert.equal(reports.length, 1);
+    // a call to a topic whose queue nobody has declared yet is dropped by the broker: wait for every consumer
     await server.waitFor((e) => e.worker === 'rpc reports worker' && e.msg === 'consuming RPC topics');
+    for (const pid of rpc) await server.waitFor((e) => e.pid === pid && e.msg === 'consuming RPC topics');
 
     const transport = createTransport(BROKER, { rpc_response_timeout: 20 });
     try {
