@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { ADMIN, NeutronApi } from './api.js';
 import { runLoad, type LoadStats } from './load.js';
-import { scenarios, unlimitedQuotas, type BenchContext } from './scenarios.js';
+import { startProduction, type ProductionSetup } from './production.js';
+import { BENCH_PROJECTS, scenarios, unlimitedQuotas, type BenchContext } from './scenarios.js';
 import { RssMonitor, startServer, type DbKind, type ProcessUsage, type StartedServer } from './server.js';
 import { Watchers } from './watchers.js';
 
@@ -27,7 +28,8 @@ const program = new Command('bench')
   .option('--count <n>', 'at most this many operations per scenario and concurrency', Number, 100_000)
   .option('--warmup <seconds>', 'unmeasured load before each measured run', Number, 1)
   .option('--workers <n>', 'api_workers of the server the benchmark starts', Number, 2)
-  .addOption(new Option('--db <kind>', 'database of the server the benchmark starts').choices(['sqlite', 'postgresql', 'mysql']).default('sqlite'))
+  .addOption(new Option('--profile <name>', 'embedded: noauth, no broker; production: Keystone tokens, RabbitMQ, the install guide\'s ML2, rpc workers, --db mysql unless given, --metrics and --count-sql on').choices(['embedded', 'production']).default('embedded'))
+  .addOption(new Option('--db <kind>', 'database of the server the benchmark starts (default: sqlite; production profile: mysql)').choices(['sqlite', 'postgresql', 'mysql']))
   .option('--db-server <url>', 'database server to create the run\'s database on (default: the local PostgreSQL/MariaDB)')
   .option('--url <url>', 'load this running server (loopback only) instead of starting one')
   .option('--token <token>', 'X-Auth-Token for --url (keystone mode); otherwise noauth project headers are sent')
@@ -54,6 +56,8 @@ interface Row {
   /** the machine's 1-minute load average at the end of the run: other work on a shared machine shows here */
   load: number;
   sqlPerRequest: number | null;
+  /** per request, from the server's metrics (with --metrics): broker messages sent, write transactions committed, ms waited for a database connection */
+  perRequest: { messages: number; transactions: number; poolWaitMs: number; retries: number } | null;
   /** events the watchers received during the measured run, in all */
   watchEvents: number | null;
 }
@@ -66,20 +70,30 @@ async function main(): Promise<void> {
   const levels = opts.concurrency as number[];
   const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
+  const production: ProductionSetup | null = opts.profile === 'production' && !opts.url ? await startProduction(BENCH_PROJECTS, log) : null;
+  if (production) Object.assign(opts, { db: opts.db ?? 'mysql', metrics: true, countSql: true });
+  opts.db ??= 'sqlite';
   let server: StartedServer | null = null;
   if (!opts.url) {
     log(`starting neutron-ts (${opts.db}, api_workers=${opts.workers})`);
     server = await startServer({
+      extraConfig: production?.config,
       workers: opts.workers, db: opts.db as DbKind, dbServer: opts.dbServer, countSql: opts.countSql,
       cpuProfDir: opts.cpuProf, logLevel: opts.logLevel, keepState: opts.keepState, metrics: opts.metrics,
       changeStream: opts.changeStream,
+    }).catch(async (e) => {
+      await production?.stop();
+      throw e;
     });
     log(`${server.description} at ${server.url}, state in ${server.stateDir}`);
   }
   const url = opts.url ?? server!.url;
   const api = new NeutronApi(url, opts.token ?? null, Math.max(...levels, 8));
   const rss = server?.rss ?? (opts.serverPid ? new RssMonitor(opts.serverPid) : null);
-  const ctx: BenchContext = { api, admin: opts.admin, log, createdPorts: new Map(), nextPortNet: 0, nextSubnet: 0 };
+  const ctx: BenchContext = {
+    api, admin: opts.admin, log, createdPorts: new Map(), nextPortNet: 0, nextSubnet: 0,
+    callers: production ? { member: production.member, admin: production.admin } : undefined,
+  };
   const rows: Row[] = [];
   const scraper = server?.metricsUrl ? scrapeEvery(server.metricsUrl, 5000, log) : null;
   const watchers = opts.watchers > 0 ? new Watchers(url, opts.token ?? null, ADMIN) : null;
@@ -88,6 +102,7 @@ async function main(): Promise<void> {
     await watchers?.close();
     await api.close();
     await server?.stop();
+    await production?.stop();
   };
   process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
   try {
@@ -100,18 +115,21 @@ async function main(): Promise<void> {
       for (const c of levels) {
         const op = await s.setup(ctx, c);
         if (opts.warmup > 0) await runLoad(op, { concurrency: c, durationMs: opts.warmup * 1000, count: opts.count });
+        const before = server?.metricsUrl ? await scrape(server.metricsUrl) : null;
         rss?.start();
         api.sqlStatements = api.sqlResponses = 0;
         const events0 = watchers?.events ?? 0;
         const cpu0 = process.cpuUsage();
         const stats = await runLoad(op, { concurrency: c, durationMs: opts.duration * 1000, count: opts.count });
         const cpu = process.cpuUsage(cpu0);
+        const after = before ? await scrape(server!.metricsUrl!) : null;
         const row: Row = {
           scenario: s.name, what: s.what, concurrency: c, stats, rss: rss?.stop() ?? null,
           clientCpu: (cpu.user + cpu.system) / 1e6,
           load: loadavg()[0]!,
           sqlPerRequest: api.sqlResponses ? api.sqlStatements / api.sqlResponses : null,
           watchEvents: watchers ? watchers.events - events0 : null,
+          perRequest: before && after && stats.ops ? perRequest(before, after, stats.ops) : null,
         };
         rows.push(row);
         log(formatRow(row));
@@ -123,7 +141,8 @@ async function main(): Promise<void> {
     await stop();
   }
 
-  process.stdout.write(`\n${server?.description ?? url} — ${machine().cpu}, ${machine().cores} cores\n`);
+  const description = [server?.description ?? url, production?.description].filter(Boolean).join('; ');
+  process.stdout.write(`\n${description} — ${machine().cpu}, ${machine().cores} cores\n`);
   process.stdout.write(`${header()}\n${rows.map(formatRow).join('\n')}\n`);
   const out = resolve(opts.out);
   mkdirSync(dirname(out), { recursive: true });
@@ -131,7 +150,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: machine(),
     commit: commit(),
-    server: server?.description ?? url,
+    server: description,
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     options: { ...opts, token: opts.token ? '***' : undefined },
     results: rows.map((r) => ({
@@ -143,6 +162,10 @@ async function main(): Promise<void> {
       server_cpu_ms_per_op: r.rss && r.stats.ops ? round((1000 * r.rss.cpuSeconds) / r.stats.ops) : null,
       client_cpu_ms_per_op: r.stats.ops ? round((1000 * r.clientCpu) / r.stats.ops) : null,
       sql_statements_per_request: r.sqlPerRequest === null ? null : round(r.sqlPerRequest),
+      per_request: r.perRequest && {
+        broker_messages: round(r.perRequest.messages), transactions: round(r.perRequest.transactions),
+        pool_wait_ms: round(r.perRequest.poolWaitMs), retries: round(r.perRequest.retries),
+      },
       load_average: round(r.load),
       watch_events: r.watchEvents,
       error_samples: r.stats.errorSamples,
@@ -153,7 +176,8 @@ async function main(): Promise<void> {
 
 const COLUMNS: Array<[string, number]> = [
   ['scenario', 22], ['conc', 5], ['ops', 7], ['ops/s', 8], ['p50 ms', 8], ['p95 ms', 8], ['p99 ms', 8],
-  ['errors', 7], ['RSS MB', 7], ['RSS all', 8], ['CPU ms/op', 10], ['SQL/req', 8], ['load', 6],
+  ['errors', 7], ['RSS MB', 7], ['RSS all', 8], ['CPU ms/op', 10], ['SQL/req', 8], ['tx/req', 7], ['msgs/req', 9],
+  ['wait ms', 8], ['load', 6],
 ];
 
 function header(): string {
@@ -167,7 +191,9 @@ function formatRow(r: Row): string {
     f(r.stats.p50, 2), f(r.stats.p95, 2), f(r.stats.p99, 2), String(r.stats.errors),
     r.rss ? f(r.rss.perProcessMb, 0) : '-', r.rss ? f(r.rss.totalMb, 0) : '-',
     r.rss && r.stats.ops ? f((1000 * r.rss.cpuSeconds) / r.stats.ops, 2) : '-',
-    r.sqlPerRequest === null ? '-' : f(r.sqlPerRequest, 1), f(r.load, 1),
+    r.sqlPerRequest === null ? '-' : f(r.sqlPerRequest, 1),
+    r.perRequest ? f(r.perRequest.transactions, 2) : '-', r.perRequest ? f(r.perRequest.messages, 2) : '-',
+    r.perRequest ? f(r.perRequest.poolWaitMs, 2) : '-', f(r.load, 1),
   ];
   return cells.map((c, i) => (i === 0 ? c.padEnd(COLUMNS[i]![1]) : c.padStart(COLUMNS[i]![1]))).join(' ');
 }
@@ -197,6 +223,28 @@ main().catch((e) => {
   process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
   process.exit(1);
 });
+
+/** A scrape's samples summed by metric name (labels dropped). */
+async function scrape(url: string): Promise<Map<string, number>> {
+  const res = await request(url);
+  const text = await res.body.text();
+  const sums = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (m) sums.set(m[1]!, (sums.get(m[1]!) ?? 0) + Number(m[2]));
+  }
+  return sums;
+}
+
+function perRequest(before: Map<string, number>, after: Map<string, number>, ops: number): NonNullable<Row['perRequest']> {
+  const delta = (name: string) => ((after.get(name) ?? 0) - (before.get(name) ?? 0)) / ops;
+  return {
+    messages: delta('neutron_rpc_client_duration_seconds_count'),
+    transactions: delta('neutron_db_transactions_total'),
+    poolWaitMs: 1000 * delta('neutron_db_pool_wait_seconds_sum'),
+    retries: delta('neutron_db_transaction_retries_total'),
+  };
+}
 
 /** Scrapes a Prometheus listener every `ms` until stopped; a failed scrape is reported. */
 function scrapeEvery(url: string, ms: number, log: (m: string) => void): { stop(): void } {

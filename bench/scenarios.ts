@@ -18,6 +18,8 @@ export interface BenchContext {
   nextPortNet: number;
   /** next /24 for create_subnets (10.0.0.0/24 onward) */
   nextSubnet: number;
+  /** callers with Keystone tokens (the production profile) instead of noauth headers */
+  callers?: { member(project: string): Caller; admin: Caller };
 }
 
 export interface Scenario {
@@ -56,7 +58,8 @@ const LISTED_SUBNETS = 1000;
 const BULK = 100;
 
 function caller(ctx: BenchContext, project: string): Caller {
-  return ctx.admin ? ADMIN : member(project);
+  if (ctx.admin) return ctx.callers?.admin ?? ADMIN;
+  return (ctx.callers?.member ?? member)(project);
 }
 
 async function createNetwork(ctx: BenchContext, who: Caller, name: string): Promise<string> {

@@ -24,6 +24,8 @@ export interface ServerOptions {
   metrics?: boolean;
   /** false: [change_stream] enabled = false */
   changeStream?: boolean;
+  /** a second configuration file's lines (a profile's settings, read after the bench's own) */
+  extraConfig?: string[];
 }
 
 export interface StartedServer {
@@ -70,13 +72,18 @@ export async function startServer(opts: ServerOptions): Promise<StartedServer> {
     ...(opts.db === 'sqlite' ? [] : ['max_pool_size = 10', 'max_overflow = 20']),
     '',
   ].join('\n'));
+  const confs = ['--config-file', conf];
+  if (opts.extraConfig) {
+    writeFileSync(join(stateDir, 'profile.conf'), `${opts.extraConfig.join('\n')}\n`);
+    confs.push('--config-file', join(stateDir, 'profile.conf'));
+  }
   const logFile = join(stateDir, 'server.log');
   const env = { ...process.env, NEUTRON_TS_LOG_LEVEL: opts.logLevel, ...(opts.countSql ? { NEUTRON_TS_COUNT_SQL: '1' } : {}) };
-  if (opts.db !== 'sqlite') await runCli(['db', 'upgrade', '--config-file', conf], env, logFile);
+  if (opts.db !== 'sqlite') await runCli(['db', 'upgrade', ...confs], env, logFile);
 
   const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(opts.cpuProfDir)}`] : [];
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...nodeArgs, cli, 'server', '--config-file', conf], { env, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'server', ...confs], { env, stdio: ['ignore', out, out] });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const url = `http://127.0.0.1:${port}`;
   try {

@@ -1,4 +1,4 @@
-import { Kysely, MysqlAdapter, sql, SqliteAdapter } from 'kysely';
+import { Kysely, MysqlAdapter, sql, SqliteAdapter, type Dialect as KyselyDialect } from 'kysely';
 import type { Logger } from 'pino';
 import { DBConnectionError, HTTPConflict, InvalidInput, isNeutronError } from '../lib/errors.js';
 import { type Config, databaseUrl } from '../config/index.js';
@@ -9,6 +9,7 @@ import {
 } from './connection.js';
 export { parseConnectionUrl, redact, type ConnectionUrl, type Dialect } from './connection.js';
 import { GroupCommit } from './group-commit.js';
+import { countingDialect } from './statement-count.js';
 import type { Queryable, Tables, Tx } from './schema.js';
 import { perTransaction } from './transaction-state.js';
 
@@ -104,9 +105,9 @@ export class Database {
     this.changeLog = opts.changeLog ?? false;
     const session: SessionOptions = { mysqlSqlMode: 'TRADITIONAL', mysqlWsrepSyncWait: null, ...opts.session };
     this.kysely = new Kysely<Tables>({
-      dialect: instrumentPool(createDialect(parsed, { ...DEFAULT_POOL, ...opts.pool }, session, (e) => {
+      dialect: instrumentPool(countIfServer(parsed.dialect, createDialect(parsed, { ...DEFAULT_POOL, ...opts.pool }, session, (e) => {
         this.log?.warn({ err: e }, 'database connection lost while idle');
-      })),
+      }))),
     });
     if (this.dialect === 'sqlite') this.groupCommit = new GroupCommit(this.kysely);
   }
@@ -167,6 +168,7 @@ export class Database {
         const { result, tx } = this.groupCommit
           ? await this.groupCommit.run(run)
           : await this.kysely.transaction().execute(async (tx) => ({ result: await run(tx), tx }));
+        probes.transactionCommitted?.();
         for (const f of perTransaction<Array<() => void>>(tx, ON_COMMITTED, () => [])) {
           try {
             f();
@@ -192,6 +194,11 @@ export class Database {
   async close(): Promise<void> {
     await this.kysely.destroy();
   }
+}
+
+/** SQLite's driver counts its statements itself; a server's are counted around Kysely's driver. */
+function countIfServer(dialect: string, d: KyselyDialect): KyselyDialect {
+  return dialect === 'sqlite' ? d : countingDialect(d);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

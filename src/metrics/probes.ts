@@ -25,6 +25,8 @@ export interface Probes {
   rpcClient?(type: 'call' | 'cast', topic: string, method: string): Finish;
   /** an RPC server starts handling a request of its topic; Finish when the method returned */
   rpcServer?(type: 'call' | 'cast', topic: string, method: string): Finish;
+  /** a write transaction committed (on SQLite, one of a group commit's) */
+  transactionCommitted?(): void;
   /** a write transaction lost a race (deadlock, duplicate key, ...) and runs again */
   transactionRetry?(error: unknown): void;
   /** set before databases are opened: their pools are then counted (instrumentPool) */

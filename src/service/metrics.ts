@@ -176,6 +176,11 @@ export class ProcessMetrics {
     probes.rpcClient = timed(rpcClient);
     probes.rpcServer = timed(rpcServer);
 
+    const commits = new prom.Counter({
+      name: 'neutron_db_transactions_total', help: 'Write transactions committed', registers: [registry],
+    });
+    probes.transactionCommitted = () => commits.inc();
+
     const retries = new prom.Counter({
       name: 'neutron_db_transaction_retries_total',
       help: 'Write transactions run again after losing a race, by cause',
