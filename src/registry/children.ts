@@ -1,11 +1,14 @@
 /**
  * Attributes stored in tables of their own (AttributeDef.child): loaded for a batch of objects
- * with one query per table, written on create and replaced on update with prepared statements.
+ * (one query per table on SQLite, one for all the tables on a database server), written on create
+ * and replaced on update with prepared statements.
  */
+import { PostgresAdapter, sql } from 'kysely';
 import type { ChildTable, StorageKind } from '../lib/attributes.js';
 import { UNSET } from '../lib/attributes.js';
 import type { Item, ResourceDef } from '../lib/definitions.js';
 import { inChunks } from '../db/chunks.js';
+import { onSqlite } from '../db/database.js';
 import { insertRows, preparedWrite, type PreparedWrite } from '../db/prepared.js';
 import { dynamic, type Queryable, type Select, type Tx } from '../db/schema.js';
 
@@ -64,6 +67,39 @@ function columnsOf(c: Child, value: unknown): Record<string, unknown> {
   return out;
 }
 
+/** The child tables one load reads: the attributes wanted of a table, its columns and their order. */
+interface GroupLoad {
+  group: ChildGroup;
+  children: Child[];
+  order: string[];
+  columns: string[];
+}
+
+/**
+ * One SELECT for the rows of several child tables: UNION ALL of one branch per table, each row as
+ * (g: the table's index in `loads`, v: its columns as a JSON object). The order is applied after.
+ */
+function unionOfRows(q: Queryable, loads: GroupLoad[], ids: unknown[]) {
+  const jsonObject = q.getExecutor().adapter instanceof PostgresAdapter ? 'json_build_object' : 'json_object';
+  const branch = (load: GroupLoad, i: number) => dynamic(q).selectFrom(load.group.table).select([
+    sql.lit(i).as('g'),
+    sql`${sql.raw(jsonObject)}(${sql.join(load.columns.flatMap((c) => [sql.lit(c), sql.ref(c)]))})`.as('v'),
+  ]).where(load.group.parent, 'in', ids);
+  return loads.slice(1).reduce((qb, load, i) => qb.unionAll(branch(load, i + 1)), branch(loads[0]!, 0));
+}
+
+/** Rows compared on `columns` in turn, as ORDER BY would (numbers as numbers, strings by code point). */
+function compareBy(columns: string[], a: Record<string, unknown>, b: Record<string, unknown>): number {
+  for (const c of columns) {
+    const [x, y] = [a[c], b[c]] as [any, any];
+    if (x === y) continue;
+    if (x === null || x === undefined) return -1;
+    if (y === null || y === undefined) return 1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
 const given = (v: unknown) => v !== undefined && v !== UNSET;
 /** a value to write: a list for a list attribute */
 const isValue = (group: ChildGroup, v: unknown) => (group.single ? given(v) : Array.isArray(v));
@@ -88,28 +124,54 @@ export class ChildAttributes {
     return [...this.byAttr.keys()];
   }
 
-  /** Fills the child attributes (those in `wanted`, or all) of a batch of objects: one query per table and chunk. */
+  /**
+   * Fills the child attributes (those in `wanted`, or all) of a batch of objects: on SQLite one
+   * query per table and chunk; on a database server one query per chunk for all the tables
+   * (a round trip each: MariaDB's driver has no pipelining).
+   */
   async load(q: Queryable, items: Item[], wanted: ReadonlySet<string> | null): Promise<void> {
-    const byId = new Map<unknown, Item>();
-    for (const item of items) byId.set(item.id, item);
+    const loads: GroupLoad[] = [];
     for (const group of this.groups) {
       const children = wanted ? group.children.filter((c) => wanted.has(c.attr)) : group.children;
       if (!children.length) continue;
-      for (const item of items) for (const c of children) item[c.attr] = group.single ? null : [];
       const order = children.flatMap((c) => c.def.orderBy ?? (c.def.position ? [c.def.position] : []));
-      const columns = [...new Set([group.parent, ...children.flatMap((c) => c.columns)])];
-      await inChunks([...byId.keys()], async (chunk) => {
-        let qb = dynamic(q).selectFrom(group.table).select(columns).where(group.parent, 'in', chunk);
-        for (const column of order) qb = qb.orderBy(column);
-        for (const row of await qb.execute()) {
-          const item = byId.get(row[group.parent])!;
-          for (const c of children) {
-            if (group.single) item[c.attr] = read(c, row);
-            else (item[c.attr] as unknown[]).push(read(c, row));
-          }
-        }
-      });
+      loads.push({ group, children, order, columns: [...new Set([group.parent, ...children.flatMap((c) => c.columns), ...order])] });
     }
+    if (!loads.length) return;
+    const byId = new Map<unknown, Item>();
+    for (const item of items) {
+      byId.set(item.id, item);
+      for (const { group, children } of loads) for (const c of children) item[c.attr] = group.single ? null : [];
+    }
+    const fill = (load: GroupLoad, row: Record<string, unknown>) => {
+      const item = byId.get(row[load.group.parent])!;
+      for (const c of load.children) {
+        if (load.group.single) item[c.attr] = read(c, row);
+        else (item[c.attr] as unknown[]).push(read(c, row));
+      }
+    };
+    const ids = [...byId.keys()];
+    if (loads.length === 1 || onSqlite(q)) {
+      for (const load of loads) {
+        await inChunks(ids, async (chunk) => {
+          let qb = dynamic(q).selectFrom(load.group.table).select(load.columns).where(load.group.parent, 'in', chunk);
+          for (const column of load.order) qb = qb.orderBy(column);
+          for (const row of await qb.execute()) fill(load, row);
+        });
+      }
+      return;
+    }
+    const rows: Array<Array<Record<string, unknown>>> = loads.map(() => []);
+    await inChunks(ids, async (chunk) => {
+      for (const row of await unionOfRows(q, loads, chunk).execute()) {
+        const i = Number(row.g);
+        rows[i]!.push(typeof row.v === 'string' ? JSON.parse(row.v) : row.v as Record<string, unknown>);
+      }
+    });
+    loads.forEach((load, i) => {
+      if (load.order.length) rows[i]!.sort((a, b) => compareBy(load.order, a, b));
+      for (const row of rows[i]!) fill(load, row);
+    });
   }
 
   /** Writes the child attributes `item` has a value for (the object's own row is written). */
