@@ -57,6 +57,8 @@ export class Ml2Rpc {
   private readonly scheduling: Parameters<typeof rescheduleFromDownAgents>[1];
   private readonly notifyAdminDownAgents: boolean;
   private ovoConsumers?: { types: Set<string>; until: number };
+  /** until when a DHCP agent is known to be registered (consumers()) */
+  private dhcpAgentSeenUntil = 0;
   /** the l2population driver, when [ml2] mechanism_drivers names it */
   private readonly l2pop?: L2Population;
 
@@ -183,8 +185,12 @@ export class Ml2Rpc {
       for (const { resource_versions: versions } of rows) if (versions) for (const t of Object.keys(JSON.parse(versions))) types.add(t);
       this.ovoConsumers = { types, until: now + CONSUMERS_TTL_MS };
     }
-    const dhcp = await this.db.read((q) => anyAgentOfType.first(q, { type: AGENT_TYPE_DHCP }));
-    return { dhcp: !!dhcp, ovo: this.ovoConsumers.types };
+    // a DHCP agent seen is remembered as long as the types; none seen is asked again at the next write
+    if (!(this.dhcpAgentSeenUntil > now)) {
+      const dhcp = await this.db.read((q) => anyAgentOfType.first(q, { type: AGENT_TYPE_DHCP }));
+      this.dhcpAgentSeenUntil = dhcp ? now + CONSUMERS_TTL_MS : 0;
+    }
+    return { dhcp: this.dhcpAgentSeenUntil > now, ovo: this.ovoConsumers.types };
   }
 
   /** Ports that turned ACTIVE outside the L2 agent's own call (DHCP was the last to be ready). */
