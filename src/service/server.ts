@@ -8,7 +8,7 @@ import { authtokenOptions, KeystoneAuth } from '../auth/keystone.js';
 import { PolicyEngine } from '../auth/policy/engine.js';
 import { EventRegistry } from '../registry/events.js';
 import type { ResourceHandler } from '../registry/handler.js';
-import { createApp, type Authenticator } from '../api/app.js';
+import type { Authenticator } from '../api/app.js';
 import { Controller } from '../api/controller.js';
 import { allExtensions, apiExtensionAliases, coreResources } from '../api/definitions/index.js';
 import { buildApiModel, type ApiModel } from '../api/model.js';
@@ -139,6 +139,8 @@ export async function buildServer(opts: ServerOptions): Promise<NeutronServer> {
         await rt.close();
       },
     };
+    // loaded here, not at the top: the processes that serve no API (RPC and plugin workers, the supervisor) do without fastify
+    const { createApp } = await import('../api/app.js');
     server.app = createApp({
       api, controllers, policy, log, authenticate, authChallenge: keystone?.wwwAuthenticate,
       maxBodySize: config.oslo_middleware.max_request_body_size,

@@ -104,11 +104,7 @@ export class Supervisor {
         this.address = { host, port };
       }
       const here = fileURLToPath(import.meta.url);
-      // V8's young generation grows to two 16 MB semi-spaces in a worker streaming big lists; 8 MB
-      // ones keep it ~16 MB smaller at the same speed with list batches of 250 (db/resource.ts)
-      cluster.setupPrimary({
-        exec: join(dirname(here), `worker${extname(here)}`), args: [], execArgv: ['--max-semi-space-size=8', ...process.execArgv], silent: false,
-      });
+      cluster.setupPrimary({ exec: join(dirname(here), `worker${extname(here)}`), args: [], silent: false });
       this.current.slots = await this.startGeneration(loaded, plan);
     } catch (err) {
       if (this.stopping) return;
@@ -139,6 +135,10 @@ export class Supervisor {
   /** Forks the slot's worker; resolves when it is ready, rejects if it exits before. */
   private fork(slot: Slot): Promise<void> {
     const { group, index, loaded } = slot;
+    // V8's young generation grows to two 16 MB semi-spaces in a worker streaming big lists; 8 MB
+    // ones keep an API worker ~16 MB smaller at the same speed with list batches of 250
+    // (db/resource.ts); the other workers allocate little: 2 MB ones save them ~12 MB each
+    cluster.setupPrimary({ execArgv: [`--max-semi-space-size=${group.role === 'api' ? 8 : 2}`, ...process.execArgv] });
     // libuv then pauses after each connection it accepts, so that a burst of connections is
     // spread over the API workers instead of going to whichever woke up first
     const worker = cluster.fork({ UV_TCP_SINGLE_ACCEPT: '1' });
