@@ -174,3 +174,9 @@ export const ServicePortInUse = def<{ port_id: string; reason: string }>(409, 'S
 export function isNeutronError(e: unknown): e is NeutronError {
   return e instanceof NeutronError;
 }
+
+// RBAC policies (neutron/extensions/rbac.py, neutron/db/rbac_db_models.py) -----------------------
+export const RbacPolicyNotFound = def<{ id: string; object_type: string }>(404, 'RbacPolicyNotFound', (p) => `RBAC policy of type ${p.object_type} with ID ${p.id} not found`);
+export const RbacPolicyInUse = def<{ object_id: string; details: string }>(409, 'RbacPolicyInUse', (p) => `RBAC policy on object ${p.object_id} cannot be removed because other objects depend on it.\nDetails: ${p.details}`);
+export const DuplicateRbacPolicy = def<void>(409, 'DuplicateRbacPolicy', () => 'An RBAC policy already exists with those values.');
+export const InvalidActionForType = def<{ action: string; object_type: string; valid_actions: string }>(400, 'InvalidActionForType', (p) => `Invalid action '${p.action}' for object type '${p.object_type}'. Valid actions: ${p.valid_actions}`);
