@@ -4,6 +4,7 @@ import type { SqlResource } from '../../registry/resource.js';
 import type { Authorizer } from '../../api/controller.js';
 import type { SubRoutes } from '../../api/tags.js';
 import type { Plugin, PluginContext, RpcListener, WorkerSpec } from '../plugin.js';
+import { createAddressGroupResource, checkRuleAddressGroup } from './address-groups.js';
 import { createAddressScopeResource } from './address-scopes.js';
 import { createAgentResource, createAvailabilityZoneResource } from './agents.js';
 import { createNetworkResource } from './networks.js';
@@ -81,6 +82,7 @@ export class Ml2Plugin implements Plugin {
     bindPortsOnWrite(ctx.events, drivers, d.agent_down_time);
     registerMl2RbacTypes(ctx.rbac, new Set(api.extensions.map((e) => e.alias)));
     ctx.events.subscribe('port', 'before_create', (tx, { context, current }) => lockSharedNetwork(tx, context, current));
+    ctx.events.subscribe('security_group_rule', 'before_create', (tx, { context, current }) => checkRuleAddressGroup(tx, context, current));
     this.rpc = new Ml2Rpc(ctx, { networks, subnets, ports, agents }, new Set(this.types.drivers.keys()));
     return {
       networks,
@@ -92,6 +94,7 @@ export class Ml2Plugin implements Plugin {
       agents,
       availability_zones: createAvailabilityZoneResource(db),
       ...(api.resources.has('rbac_policies') ? { rbac_policies: createRbacPolicyResource(ctx, api, ctx.rbac) } : {}),
+      ...(api.resources.has('address_groups') ? { address_groups: createAddressGroupResource(ctx, api, ctx.rbac) } : {}),
     };
   }
 

@@ -215,4 +215,4 @@ async function portSecurityGroups(tx: Tx, ctx: RequestContext, port: Item, reque
 
 /** The aliases ML2 serves when [securitygroup] enable_security_group is on. */
 export const SECURITY_GROUP_ALIASES = ['security-group', 'stateful-security-group', 'security-groups-normalized-cidr', 'port-security-groups-filtering',
-  'rbac-security-groups', 'security-groups-shared-filtering'];
+  'rbac-security-groups', 'security-groups-shared-filtering', 'address-group', 'rbac-address-group', 'security-groups-remote-address-group'];

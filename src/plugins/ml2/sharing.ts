@@ -8,3 +8,4 @@ export const subnetSharing = new RbacSharing('network', { table: 'subnets', colu
 export const subnetPoolSharing = new RbacSharing('subnetpool', { table: 'subnetpools' });
 export const addressScopeSharing = new RbacSharing('address_scope', { table: 'address_scopes' });
 export const securityGroupSharing = new RbacSharing('security_group', { table: 'security_groups' });
+export const addressGroupSharing = new RbacSharing('address_group', { table: 'address_groups' });

@@ -49,3 +49,4 @@ const rbacType = (alias: string, name: string, updated: string, requires: string
 export const rbacSecurityGroups = rbacType('rbac-security-groups', 'Add security_group type to network RBAC', '2019-02-14T00:00:00-00:00', ['rbac-policies', 'security-group']);
 export const rbacAddressScope = rbacType('rbac-address-scope', 'Add address_scope type to RBAC', '2020-02-12T00:00:00-00:00', ['rbac-policies', 'address-scope']);
 export const rbacSubnetpool = rbacType('rbac-subnetpool', 'Add subnetpool type to RBAC', '2020-02-05T00:00:00-00:00', ['rbac-policies', 'rbac-address-scope']);
+export const rbacAddressGroup = rbacType('rbac-address-group', 'Add address_group type to RBAC', '2021-01-20T00:00:00-00:00', ['rbac-policies', 'address-group']);

@@ -165,7 +165,7 @@ function rulePrimitive(r: Record<string, any>): Primitive {
     id: r.id, project_id: r.project_id, security_group_id: r.security_group_id, remote_group_id: r.remote_group_id ?? null,
     direction: r.direction, ethertype: r.ethertype, protocol: r.protocol ?? null,
     port_range_min: num(r.port_range_min), port_range_max: num(r.port_range_max),
-    remote_ip_prefix: r.remote_ip_prefix ?? null, remote_address_group_id: null, normalized_cidr: r.normalized_cidr ?? r.remote_ip_prefix ?? null,
+    remote_ip_prefix: r.remote_ip_prefix ?? null, remote_address_group_id: r.remote_address_group_id ?? null, normalized_cidr: r.normalized_cidr ?? r.remote_ip_prefix ?? null,
     ...standard(r),
   });
 }
@@ -188,12 +188,30 @@ export async function securityGroupObjects(q: Queryable, filters: Filters): Prom
   }));
 }
 
-/** The loaders by resource type; AddressGroup has no table yet, so none exist. */
+/** AddressGroup 1.2: its addresses as AddressAssociation 1.0; `shared` is a wildcard entry, as without a caller. */
+export async function addressGroupObjects(q: Queryable, filters: Filters): Promise<Primitive[]> {
+  const rows = await select(q, 'address_groups', filters);
+  const ids = rows.map((r) => r.id as string);
+  const addresses = await byKey(q, 'address_associations', 'address_group_id', ids, 'address');
+  const shared = new Set<string>();
+  await inChunks(ids, async (chunk) => {
+    const entries = await q.selectFrom('rbac_entries').select('object_id').where('object_type', '=', 'address_group')
+      .where('action', '=', ACCESS_SHARED).where('target_project', '=', '*').where('object_id', 'in', chunk).execute();
+    for (const e of entries) shared.add(e.object_id);
+  });
+  return rows.map((g) => primitive('AddressGroup', '1.2', {
+    id: g.id, name: g.name, project_id: g.project_id, shared: shared.has(g.id),
+    addresses: (addresses.get(g.id) ?? []).map((a) => primitive('AddressAssociation', '1.0', { address: a.address, address_group_id: g.id })),
+    ...standard(g),
+  }));
+}
+
+/** The loaders by resource type. */
 export const OBJECT_LOADERS: Record<string, (q: Queryable, filters: Filters) => Promise<Primitive[]>> = {
   Port: portObjects,
   Network: networkObjects,
   Subnet: subnetObjects,
   SecurityGroup: securityGroupObjects,
   SecurityGroupRule: securityGroupRuleObjects,
-  AddressGroup: async () => [],
+  AddressGroup: addressGroupObjects,
 };
