@@ -26,7 +26,7 @@ describe('rbac-policies', () => {
   const subnet = (networkId: string, cidr: string, headers = OWNER) => post('subnets', 'subnet', { network_id: networkId, ip_version: 4, cidr }, headers);
 
   before(async () => {
-    s = await startServer({ quotas: { quota_rbac_policy: 10 } });
+    s = await startServer({ quotas: { quota_rbac_policy: 50 } });
   });
   after(() => s.close());
 
@@ -219,6 +219,27 @@ describe('rbac-policies', () => {
         assert.equal(delRes.status, 204, JSON.stringify(delRes.body));
         assert.equal(portRes.status, 404, JSON.stringify(portRes.body));
         assert.equal(ports.length, 0);
+      }
+    }
+  });
+
+  test('a pool\'s policy deleted while the target allocates a subnet from it: the subnet or the deletion is refused', async () => {
+    for (let round = 0; round < 6; round++) {
+      const pool = await post('subnetpools', 'subnetpool', { name: `pool${n++}`, prefixes: [`10.${80 + round}.0.0/16`], default_prefixlen: 24 }, OWNER);
+      const net = await network(TARGET);
+      const p = (await policy({ object_type: 'subnetpool', object_id: pool.id, action: 'access_as_shared', target_tenant: TARGET_ID })).body.rbac_policy;
+      const [subnetRes, delRes] = await Promise.all([
+        s.request('POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 4, subnetpool_id: pool.id } }, TARGET),
+        s.request('DELETE', `/v2.0/rbac-policies/${p.id}`, undefined, OWNER),
+      ]);
+      const subnets = (await get(`/v2.0/subnets?subnetpool_id=${pool.id}`, ADMIN)).body.subnets;
+      if (subnetRes.status === 201) {
+        assert.equal(delRes.status, 409, 'the subnet won: the deletion is refused');
+        assert.equal(subnets.length, 1);
+      } else {
+        assert.equal(delRes.status, 204, JSON.stringify(delRes.body));
+        assert.equal(subnetRes.status, 404, JSON.stringify(subnetRes.body));
+        assert.equal(subnets.length, 0);
       }
     }
   });

@@ -10,7 +10,7 @@ import { createAgentResource, createAvailabilityZoneResource } from './agents.js
 import { createNetworkResource } from './networks.js';
 import { bindPortsOnWrite, mechanismDrivers } from './port-binding.js';
 import { createPortResource } from './ports.js';
-import { createRbacPolicyResource, lockSharedNetwork, registerMl2RbacTypes } from './rbac-policies.js';
+import { createRbacPolicyResource, lockSharedOnUse, registerMl2RbacTypes } from './rbac-policies.js';
 import { dhcpAgentStatusCheckWorker, Ml2Rpc } from './rpc/ml2-rpc.js';
 import { createSecurityGroupResources, SECURITY_GROUP_ALIASES } from './security-groups.js';
 import { createSubnetPoolResource } from './subnetpools.js';
@@ -81,7 +81,7 @@ export class Ml2Plugin implements Plugin {
     if (unknown.length && ctx.role === 'api') ctx.log.warn(`[ml2] mechanism_drivers ${unknown.join(', ')} are not implemented by neutron-ts: ports are not bound by them`);
     bindPortsOnWrite(ctx.events, drivers, d.agent_down_time);
     registerMl2RbacTypes(ctx.rbac, new Set(api.extensions.map((e) => e.alias)));
-    ctx.events.subscribe('port', 'before_create', (tx, { context, current }) => lockSharedNetwork(tx, context, current));
+    lockSharedOnUse(ctx.events);
     ctx.events.subscribe('security_group_rule', 'before_create', (tx, { context, current }) => checkRuleAddressGroup(tx, context, current));
     this.rpc = new Ml2Rpc(ctx, { networks, subnets, ports, agents }, new Set(this.types.drivers.keys()));
     return {

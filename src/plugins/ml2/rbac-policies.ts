@@ -2,16 +2,18 @@ import { ACCESS_EXTERNAL, ACCESS_SHARED, DEVICE_OWNER_ROUTER_GW } from '../../li
 import type { RequestContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
 import {
-  DuplicateRbacPolicy, InvalidActionForType, InvalidInput, InvalidSharedSetting, NetworkNotFound, RbacPolicyInUse, RbacPolicyNotFound,
+  AddressScopeNotFound, DuplicateRbacPolicy, InvalidActionForType, InvalidInput, InvalidSharedSetting, NetworkNotFound, RbacPolicyInUse,
+  RbacPolicyNotFound, SubnetPoolNotFound, type NeutronError,
 } from '../../lib/errors.js';
 import { pyRepr } from '../../lib/attributes.js';
 import { forUpdate } from '../../db/database.js';
 import { dynamic, type Queryable, type Tx } from '../../db/schema.js';
-import type { RbacObjectTypeDef, RbacObjectTypes } from '../../registry/rbac.js';
+import type { EventRegistry } from '../../registry/events.js';
+import type { RbacObjectTypeDef, RbacObjectTypes, RbacSharing } from '../../registry/rbac.js';
 import { SqlResource, type Store } from '../../registry/resource.js';
 import { bumpRevision } from '../../registry/revisions.js';
 import type { ApiModel } from '../../api/model.js';
-import { networkSharing } from './sharing.js';
+import { addressScopeSharing, networkSharing, subnetPoolSharing } from './sharing.js';
 
 const WILDCARD = '*';
 
@@ -199,15 +201,28 @@ export function registerMl2RbacTypes(types: RbacObjectTypes, loaded: ReadonlySet
 }
 
 /**
- * A port of another project on a shared network, inside the port's transaction: the network's row
- * is locked and the sharing read again, so that a policy deleted meanwhile either waits for this
- * port (and sees it) or is seen gone here (NetworkNotFound, as for a network never shared).
+ * A write that makes `projectId` use another project's object (a port on its network, a subnet
+ * from its pool, a pool in its scope), inside the write's transaction: the object's row is locked
+ * and its sharing read again, so that a policy deleted meanwhile either waits for this write (and
+ * sees its result) or is seen gone here (the object's NotFound, as for one never shared).
  */
-export async function lockSharedNetwork(tx: Tx, ctx: RequestContext, port: Item): Promise<void> {
-  if (ctx.isAdmin || ctx.isAdvsvc) return;
-  const networkId = port.network_id as string;
-  const net = await forUpdate(tx, tx.selectFrom('networks').select(['id', 'project_id']).where('id', '=', networkId)).executeTakeFirst();
-  if (!net || net.project_id === port.project_id) return;
-  const shared = await networkSharing.sharedWith(tx, [networkId], port.project_id as string);
-  if (!shared.size) throw new NetworkNotFound({ net_id: networkId });
+async function lockShared(tx: Tx, ctx: RequestContext, sharing: RbacSharing, table: 'networks' | 'subnetpools' | 'address_scopes',
+  objectId: unknown, projectId: unknown, notFound: (id: string) => NeutronError): Promise<void> {
+  if (ctx.isAdmin || ctx.isAdvsvc || typeof objectId !== 'string' || !objectId) return;
+  const row = await forUpdate(tx, tx.selectFrom(table).select(['id', 'project_id']).where('id', '=', objectId)).executeTakeFirst();
+  if (!row || row.project_id === projectId) return;
+  if (!(await sharing.sharedWith(tx, [objectId], (projectId as string | null) ?? null)).size) throw notFound(objectId);
+}
+
+/** The subscribers that make the uses of shared objects take turns with the policy changes of those objects. */
+export function lockSharedOnUse(events: EventRegistry): void {
+  events.subscribe('port', 'before_create', (tx, { context, current: port }) =>
+    lockShared(tx, context, networkSharing, 'networks', port.network_id, port.project_id, (id) => new NetworkNotFound({ net_id: id })));
+  events.subscribe('subnet', 'before_create', (tx, { context, current: subnet }) =>
+    lockShared(tx, context, subnetPoolSharing, 'subnetpools', subnet.subnetpool_id, subnet.project_id, (id) => new SubnetPoolNotFound({ subnetpool_id: id })));
+  for (const op of ['create', 'update'] as const) {
+    events.subscribe('subnetpool', `before_${op}`, (tx, { context, current: pool, changes }) => (changes && !('address_scope_id' in changes) ? undefined
+      : lockShared(tx, context, addressScopeSharing, 'address_scopes', changes?.address_scope_id ?? pool.address_scope_id, pool.project_id,
+        (id) => new AddressScopeNotFound({ address_scope_id: id }))));
+  }
 }
