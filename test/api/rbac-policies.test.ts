@@ -243,4 +243,19 @@ describe('rbac-policies', () => {
       }
     }
   });
+
+  test('shared=False is refused only for projects that no entry of their own covers', async () => {
+    const net = await network();
+    await subnet(net.id, '10.90.0.0/24');
+    assert.equal((await s.request('PUT', `/v2.0/networks/${net.id}`, { network: { shared: true } }, ADMIN)).status, 200);
+    assert.equal((await policy({ object_type: 'network', object_id: net.id, action: 'access_as_shared', target_tenant: TARGET_ID })).status, 201);
+    await post('ports', 'port', { network_id: net.id }, TARGET);
+    const stray = await post('ports', 'port', { network_id: net.id }, BYSTANDER);
+    assert.deepEqual(errorOf(await s.request('PUT', `/v2.0/networks/${net.id}`, { network: { shared: false } }, ADMIN)), [409, 'InvalidSharedSetting']);
+    assert.equal((await s.request('DELETE', `/v2.0/ports/${stray.id}`, undefined, BYSTANDER)).status, 204);
+    const unshared = await s.request('PUT', `/v2.0/networks/${net.id}`, { network: { shared: false } }, ADMIN);
+    assert.equal(unshared.status, 200, JSON.stringify(unshared.body));
+    assert.equal((await get(`/v2.0/networks/${net.id}`, TARGET)).body.network.shared, true, 'still shared with the target');
+    assert.equal((await get(`/v2.0/networks/${net.id}`, BYSTANDER)).status, 404);
+  });
 });
