@@ -115,8 +115,6 @@ export interface RbacObjectTypeDef {
   inUseDetails?(objectId: string, targetProject: string, action: string): string;
   /** after the object's entries changed (networks: router:external follows access_as_external) */
   changed?(tx: Tx, objectId: string, action: string): Promise<void>;
-  /** a check of its own before an entry of `action` is removed or narrowed (networks: the default external network) */
-  beforeRemove?(tx: Tx, objectId: string, targetProject: string, action: string): Promise<void>;
 }
 
 /** The registry of shareable object types: one per process, filled by the plugins that own them. */

@@ -74,7 +74,6 @@ async function checkDuplicate(tx: Tx, entry: Entry): Promise<void> {
  */
 async function checkRemoval(tx: Tx, type: RbacObjectTypeDef, entry: Entry, ownerId: string | null): Promise<void> {
   const target = entry.target_tenant;
-  await type.beforeRemove?.(tx, entry.object_id, target, entry.action);
   if (target === ownerId) return;
   let qb = tx.selectFrom('rbac_entries').select('target_project').where('object_type', '=', type.type)
     .where('object_id', '=', entry.object_id).where('action', '=', entry.action);
