@@ -259,3 +259,50 @@ describe('rbac-policies', () => {
     assert.equal((await get(`/v2.0/networks/${net.id}`, BYSTANDER)).status, 404);
   });
 });
+
+describe('rbac-policies: access_as_external and routers', () => {
+  let s: TestServer;
+  before(async () => { s = await startServer({ DEFAULT: { service_plugins: ['router'] } }); });
+  after(() => s.close());
+
+  test('a target\'s router gateway keeps its access_as_external policy; a wildcard covers it', async () => {
+    const net = (await s.request('POST', '/v2.0/networks', { network: { name: 'ext' } }, ADMIN)).body.network;
+    assert.equal((await s.request('POST', '/v2.0/subnets', { subnet: { network_id: net.id, cidr: '203.0.113.0/24', ip_version: 4 } }, ADMIN)).status, 201);
+    const own = await s.request('POST', '/v2.0/rbac-policies', { rbac_policy: { object_type: 'network', object_id: net.id, action: 'access_as_external', target_tenant: TARGET_ID } }, ADMIN);
+    assert.equal(own.status, 201);
+    const router = await s.request('POST', '/v2.0/routers', { router: { name: 'r', external_gateway_info: { network_id: net.id } } }, TARGET);
+    assert.equal(router.status, 201, JSON.stringify(router.body));
+    assert.equal((await s.request('POST', '/v2.0/routers', { router: { name: 'r', external_gateway_info: { network_id: net.id } } }, BYSTANDER)).status, 404);
+    const inUse = await s.request('DELETE', `/v2.0/rbac-policies/${own.body.rbac_policy.id}`, undefined, ADMIN);
+    assert.deepEqual(errorOf(inUse), [409, 'RbacPolicyInUse']);
+    assert.match(inUse.body.NeutronError.message, /There are routers attached to this network that depend on this policy for access\.$/);
+    const wildcard = await s.request('POST', '/v2.0/rbac-policies', { rbac_policy: { object_type: 'network', object_id: net.id, action: 'access_as_external', target_tenant: '*' } }, ADMIN);
+    assert.equal(wildcard.status, 201);
+    assert.equal((await s.request('DELETE', `/v2.0/rbac-policies/${own.body.rbac_policy.id}`, undefined, ADMIN)).status, 204, 'the wildcard covers the router');
+    assert.deepEqual(errorOf(await s.request('DELETE', `/v2.0/rbac-policies/${wildcard.body.rbac_policy.id}`, undefined, ADMIN)), [409, 'RbacPolicyInUse']);
+    assert.equal((await s.request('PUT', `/v2.0/routers/${router.body.router.id}`, { router: { external_gateway_info: {} } }, TARGET)).status, 200);
+    assert.equal((await s.request('DELETE', `/v2.0/rbac-policies/${wildcard.body.rbac_policy.id}`, undefined, ADMIN)).status, 204);
+    assert.equal((await s.request('GET', `/v2.0/networks/${net.id}`, undefined, ADMIN)).body.network['router:external'], false);
+  });
+
+  test('an access_as_external policy deleted while the target sets a gateway: the router or the deletion is refused', async () => {
+    for (let round = 0; round < 5; round++) {
+      const net = (await s.request('POST', '/v2.0/networks', { network: { name: `ext${round}` } }, ADMIN)).body.network;
+      await s.request('POST', '/v2.0/subnets', { subnet: { network_id: net.id, cidr: `198.51.${round}.0/24`, ip_version: 4 } }, ADMIN);
+      const p = (await s.request('POST', '/v2.0/rbac-policies', { rbac_policy: { object_type: 'network', object_id: net.id, action: 'access_as_external', target_tenant: TARGET_ID } }, ADMIN)).body.rbac_policy;
+      const [routerRes, delRes] = await Promise.all([
+        s.request('POST', '/v2.0/routers', { router: { name: `r${round}`, external_gateway_info: { network_id: net.id } } }, TARGET),
+        s.request('DELETE', `/v2.0/rbac-policies/${p.id}`, undefined, ADMIN),
+      ]);
+      const gateways = (await s.request('GET', `/v2.0/ports?network_id=${net.id}&device_owner=network:router_gateway`, undefined, ADMIN)).body.ports;
+      if (routerRes.status === 201) {
+        assert.equal(delRes.status, 409, 'the router won: the deletion is refused');
+        assert.equal(gateways.length, 1);
+      } else {
+        assert.equal(delRes.status, 204, JSON.stringify(delRes.body));
+        assert.ok([400, 404].includes(routerRes.status), JSON.stringify(routerRes.body));
+        assert.equal(gateways.length, 0);
+      }
+    }
+  });
+});

@@ -206,11 +206,12 @@ export function registerMl2RbacTypes(types: RbacObjectTypes, loaded: ReadonlySet
  * sees its result) or is seen gone here (the object's NotFound, as for one never shared).
  */
 async function lockShared(tx: Tx, ctx: RequestContext, sharing: RbacSharing, table: 'networks' | 'subnetpools' | 'address_scopes',
-  objectId: unknown, projectId: unknown, notFound: (id: string) => NeutronError): Promise<void> {
+  objectId: unknown, projectId: unknown, notFound: (id: string) => NeutronError, actions: readonly string[] = [ACCESS_SHARED]): Promise<void> {
   if (ctx.isAdmin || ctx.isAdvsvc || typeof objectId !== 'string' || !objectId) return;
   const row = await forUpdate(tx, tx.selectFrom(table).select(['id', 'project_id']).where('id', '=', objectId)).executeTakeFirst();
   if (!row || row.project_id === projectId) return;
-  if (!(await sharing.sharedWith(tx, [objectId], (projectId as string | null) ?? null)).size) throw notFound(objectId);
+  const entry = await sharing.ids(tx, (projectId as string | null) ?? null, actions).where('object_id', '=', objectId).executeTakeFirst();
+  if (!entry) throw notFound(objectId);
 }
 
 /** The subscribers that make the uses of shared objects take turns with the policy changes of those objects. */
@@ -220,6 +221,13 @@ export function lockSharedOnUse(events: EventRegistry): void {
   events.subscribe('subnet', 'before_create', (tx, { context, current: subnet }) =>
     lockShared(tx, context, subnetPoolSharing, 'subnetpools', subnet.subnetpool_id, subnet.project_id, (id) => new SubnetPoolNotFound({ subnetpool_id: id })));
   for (const op of ['create', 'update'] as const) {
+    // a router's gateway: the external network must still be the router project's to use
+    events.subscribe('router', `before_${op}`, (tx, { context, current: router, changes }) => {
+      if (changes && !('external_gateway_info' in changes)) return undefined;
+      const info = (changes ?? router).external_gateway_info as Item | null | undefined;
+      return lockShared(tx, context, networkSharing, 'networks', info && typeof info === 'object' ? info.network_id : undefined, router.project_id,
+        (id) => new NetworkNotFound({ net_id: id }), [ACCESS_SHARED, ACCESS_EXTERNAL]);
+    });
     events.subscribe('subnetpool', `before_${op}`, (tx, { context, current: pool, changes }) => (changes && !('address_scope_id' in changes) ? undefined
       : lockShared(tx, context, addressScopeSharing, 'address_scopes', changes?.address_scope_id ?? pool.address_scope_id, pool.project_id,
         (id) => new AddressScopeNotFound({ address_scope_id: id }))));
