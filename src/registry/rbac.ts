@@ -128,8 +128,4 @@ export class RbacObjectTypes {
   get(type: string): RbacObjectTypeDef | undefined {
     return this.types.get(type);
   }
-
-  names(): string[] {
-    return [...this.types.keys()];
-  }
 }
