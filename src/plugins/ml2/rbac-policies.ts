@@ -1,3 +1,4 @@
+import { MysqlAdapter, sql, type Expression } from 'kysely';
 import { ACCESS_EXTERNAL, ACCESS_SHARED, DEVICE_OWNER_ROUTER_GW } from '../../lib/constants.js';
 import type { RequestContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
@@ -6,7 +7,7 @@ import {
   RbacPolicyNotFound, SubnetPoolNotFound, type NeutronError,
 } from '../../lib/errors.js';
 import { pyRepr } from '../../lib/attributes.js';
-import { forUpdate } from '../../db/database.js';
+import { forUpdate, onSqlite } from '../../db/database.js';
 import { dynamic, type Queryable, type Tx } from '../../db/schema.js';
 import type { EventRegistry } from '../../registry/events.js';
 import type { RbacObjectTypeDef, RbacObjectTypes, RbacSharing } from '../../registry/rbac.js';
@@ -200,15 +201,25 @@ export function registerMl2RbacTypes(types: RbacObjectTypes, loaded: ReadonlySet
 }
 
 /**
+ * A shared lock (MariaDB: LOCK IN SHARE MODE): the uses of one object by other projects (ports on
+ * a shared network) do not wait for each other, only for a policy change, which locks FOR UPDATE.
+ */
+function forShare<QB extends { forShare(): QB; modifyEnd(modifier: Expression<any>): QB }>(q: Queryable, qb: QB): QB {
+  if (onSqlite(q)) return qb;
+  return q.getExecutor().adapter instanceof MysqlAdapter ? qb.modifyEnd(sql`lock in share mode`) : qb.forShare();
+}
+
+/**
  * A write that makes `projectId` use another project's object (a port on its network, a subnet
- * from its pool, a pool in its scope), inside the write's transaction: the object's row is locked
- * and its sharing read again, so that a policy deleted meanwhile either waits for this write (and
- * sees its result) or is seen gone here (the object's NotFound, as for one never shared).
+ * from its pool, a pool in its scope, a router's gateway), inside the write's transaction: the
+ * object's row is locked (shared) and its sharing read again, so that a policy deleted meanwhile
+ * either waits for this write (and sees its result) or is seen gone here (the object's NotFound,
+ * as for one never shared).
  */
 async function lockShared(tx: Tx, ctx: RequestContext, sharing: RbacSharing, table: 'networks' | 'subnetpools' | 'address_scopes',
   objectId: unknown, projectId: unknown, notFound: (id: string) => NeutronError, actions: readonly string[] = [ACCESS_SHARED]): Promise<void> {
   if (ctx.isAdmin || ctx.isAdvsvc || typeof objectId !== 'string' || !objectId) return;
-  const row = await forUpdate(tx, tx.selectFrom(table).select(['id', 'project_id']).where('id', '=', objectId)).executeTakeFirst();
+  const row = await forShare(tx, tx.selectFrom(table).select(['id', 'project_id']).where('id', '=', objectId)).executeTakeFirst();
   if (!row || row.project_id === projectId) return;
   const entry = await sharing.ids(tx, (projectId as string | null) ?? null, actions).where('object_id', '=', objectId).executeTakeFirst();
   if (!entry) throw notFound(objectId);
