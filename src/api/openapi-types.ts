@@ -83,6 +83,9 @@ export const ATTRIBUTE_TYPES: Record<string, JsonSchema> = {
   'subnetpools.min_prefixlen': { type: ['integer', 'string'], pattern: '^[0-9]+$', minimum: 0 },
   'subnetpools.max_prefixlen': { type: ['integer', 'string'], pattern: '^[0-9]+$', minimum: 0 },
 
+  // address groups (null is taken as [])
+  'address_groups.addresses': nullable(arr(cidr)),
+
   // ports
   'ports.mac_address': mac,
   'ports.fixed_ips': arr(fixedIp),

@@ -248,6 +248,17 @@ export interface SecurityGroupRulesTable extends StandardColumns {
   port_range_max: number | null;
   remote_ip_prefix: string | null;
   normalized_cidr: string | null;
+  remote_address_group_id: Defaulted<string | null>;
+}
+
+export interface AddressGroupsTable extends StandardColumns {
+  project_id: string | null;
+  name: Defaulted<string>;
+}
+
+export interface AddressAssociationsTable {
+  address_group_id: string;
+  address: string;
 }
 
 export interface DefaultSecurityGroupsTable {
@@ -353,6 +364,8 @@ export interface Tables {
   provisioningblocks: ProvisioningBlocksTable;
   security_groups: SecurityGroupsTable;
   security_group_rules: SecurityGroupRulesTable;
+  address_groups: AddressGroupsTable;
+  address_associations: AddressAssociationsTable;
   default_security_groups: DefaultSecurityGroupsTable;
   quotas: QuotasTable;
   quota_locks: QuotaLocksTable;

@@ -174,3 +174,15 @@ export const ServicePortInUse = def<{ port_id: string; reason: string }>(409, 'S
 export function isNeutronError(e: unknown): e is NeutronError {
   return e instanceof NeutronError;
 }
+
+// RBAC policies (neutron/extensions/rbac.py, neutron/db/rbac_db_models.py) -----------------------
+export const RbacPolicyNotFound = def<{ id: string; object_type: string }>(404, 'RbacPolicyNotFound', (p) => `RBAC policy of type ${p.object_type} with ID ${p.id} not found`);
+export const RbacPolicyInUse = def<{ object_id: string; details: string }>(409, 'RbacPolicyInUse', (p) => `RBAC policy on object ${p.object_id} cannot be removed because other objects depend on it.\nDetails: ${p.details}`);
+export const DuplicateRbacPolicy = def<void>(409, 'DuplicateRbacPolicy', () => 'An RBAC policy already exists with those values.');
+export const InvalidActionForType = def<{ action: string; object_type: string; valid_actions: string }>(400, 'InvalidActionForType', (p) => `Invalid action '${p.action}' for object type '${p.object_type}'. Valid actions: ${p.valid_actions}`);
+
+// Address groups (neutron_lib/exceptions/address_group.py) ---------------------------------------
+export const AddressGroupNotFound = def<{ address_group_id: string }>(404, 'AddressGroupNotFound', (p) => `Address group ${p.address_group_id} could not be found.`);
+export const AddressGroupInUse = def<{ address_group_id: string }>(409, 'AddressGroupInUse', (p) => `Address group ${p.address_group_id} is in use on one or more security group rules.`);
+export const AddressesNotFound = def<{ addresses: string; address_group_id: string }>(404, 'AddressesNotFound', (p) => `Addresses ${p.addresses} not found in the address group ${p.address_group_id}.`);
+export const AddressesAlreadyExist = def<{ addresses: string; address_group_id: string }>(400, 'AddressesAlreadyExist', (p) => `Addresses ${p.addresses} already exist in the address group ${p.address_group_id}.`);

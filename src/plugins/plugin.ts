@@ -3,6 +3,7 @@ import type { Config } from '../config/index.js';
 import type { Database } from '../db/database.js';
 import type { EventRegistry } from '../registry/events.js';
 import type { ResourceHandler } from '../registry/handler.js';
+import type { RbacObjectTypes } from '../registry/rbac.js';
 import type { Authorizer } from '../api/controller.js';
 import type { ApiModel } from '../api/model.js';
 import type { SubRoutes } from '../api/tags.js';
@@ -30,6 +31,8 @@ export interface PluginContext {
    */
   transport: Transport;
   role: WorkerRole;
+  /** the shareable object types of /v2.0/rbac-policies: each plugin registers those it owns */
+  rbac: RbacObjectTypes;
 }
 
 /** One RPC server: consumes `topic`, `topic.<host>` and the `topic_fanout` exchange. */

@@ -91,3 +91,41 @@ export class RbacSharing {
     await qb.execute();
   }
 }
+
+/**
+ * A shareable object type as /v2.0/rbac-policies serves it (Neutron's RBAC db model of the type):
+ * the plugin that owns the objects registers it in its `start`, e.g.
+ * `ctx.rbac.register({ type: 'qos_policy', table: 'qos_policies', actions: [ACCESS_SHARED], ... })`.
+ */
+export interface RbacObjectTypeDef {
+  type: RbacObjectType;
+  /** the objects' table: its rows have `id` and `project_id` (and a revision_number, bumped on every RBAC change) */
+  table: string;
+  /** the actions a policy on this type may have, as Neutron lists them (get_valid_actions) */
+  actions: readonly string[];
+  /** whether the table has the standard attributes (revision_number); default true */
+  revisions?: boolean;
+  /**
+   * The projects, other than the object's owner, that use the object through an entry of `action`
+   * (get_bound_project_ids): ports on a network, subnets from a pool, ... Read in the policy
+   * write's transaction, with the object's row locked.
+   */
+  boundProjects(q: Queryable, objectId: string, action: string): Promise<Set<string>>;
+  /** the message of the in-use refusal, as the type's callback words it */
+  inUseDetails?(objectId: string, targetProject: string, action: string): string;
+  /** after the object's entries changed (networks: router:external follows access_as_external) */
+  changed?(tx: Tx, objectId: string, action: string): Promise<void>;
+}
+
+/** The registry of shareable object types: one per process, filled by the plugins that own them. */
+export class RbacObjectTypes {
+  private readonly types = new Map<string, RbacObjectTypeDef>();
+
+  register(def: RbacObjectTypeDef): void {
+    this.types.set(def.type, def);
+  }
+
+  get(type: string): RbacObjectTypeDef | undefined {
+    return this.types.get(type);
+  }
+}

@@ -7,6 +7,7 @@ import { pendingMigrations, upgrade } from '../db/migrate.js';
 import { authtokenOptions, KeystoneAuth } from '../auth/keystone.js';
 import { PolicyEngine } from '../auth/policy/engine.js';
 import { EventRegistry } from '../registry/events.js';
+import { RbacObjectTypes } from '../registry/rbac.js';
 import type { ResourceHandler } from '../registry/handler.js';
 import type { Authenticator } from '../api/app.js';
 import { Controller } from '../api/controller.js';
@@ -90,7 +91,7 @@ export async function startPlugins({ config, log, configDirs = [], role = 'api',
       logger: log,
     });
     const events = new EventRegistry(log);
-    const context: PluginContext = { config, api, db, events, log, plugins: new Map(candidates.map((p) => [p.name, p])), transport, role };
+    const context: PluginContext = { config, api, db, events, log, plugins: new Map(candidates.map((p) => [p.name, p])), transport, role, rbac: new RbacObjectTypes() };
     const handlers: Record<string, ResourceHandler> = {};
     for (const p of candidates) {
       Object.assign(handlers, await p.start(context));

@@ -176,6 +176,8 @@ describe('a representative run matches the document', () => {
       ['/v2.0/ports', (i) => ({ port: { network_id: i.networks, name: 'p1', dns_name: 'vm1', extra_dhcp_opts: [{ opt_name: 'mtu', opt_value: '1400' }] } }), A],
       ['/v2.0/routers', () => ({ router: { name: 'r1', external_gateway_info: { network_id: ext.network.id } } }), A],
       ['/v2.0/floatingips', () => ({ floatingip: { floating_network_id: ext.network.id } }), A],
+      ['/v2.0/address-groups', () => ({ address_group: { name: 'ag1', addresses: ['192.0.2.0/24'] } }), A],
+      ['/v2.0/rbac-policies', (i) => ({ rbac_policy: { object_type: 'network', object_id: i.networks, action: 'access_as_shared', target_tenant: 'project-b' } }), A],
     ];
     const posts = Object.keys(doc.paths).filter((p) => doc.paths[p].post && /^\/v2\.0\/[^/{]+$/.test(p) && p !== '/v2.0/quotas');
     assert.deepEqual(creates.map(([p]) => p).sort(), posts.sort(), 'a create for every resource the document says can be created');

@@ -189,3 +189,22 @@ test('security_group_info_for_devices: rules by group, remote group members with
   const member = await eventually(() => sgUpdates.of('security_groups_member_updated').find((m) => m.args.security_groups.includes(port.security_groups[0])), 5000, 'security_groups_member_updated');
   assert.equal(member.version, '1.1');
 });
+
+test('security group info: a rule with a remote address group brings the group\'s addresses', async () => {
+  const ag = (await ts.request('POST', '/v2.0/address-groups', { address_group: { name: 'ag-l2', addresses: ['198.51.100.0/24', '2001:db8::/64'] } })).body.address_group;
+  const g = (await ts.request('POST', '/v2.0/security-groups', { security_group: { name: 'ag-rules' } })).body.security_group;
+  const r = await ts.request('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: g.id, direction: 'ingress', protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_address_group_id: ag.id } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const net = await create('network', { name: 'ag-net' });
+  await create('subnet', { network_id: net.id, cidr: '10.77.0.0/24', ip_version: 4 });
+  const port = await create('port', { network_id: net.id, device_owner: 'compute:nova', device_id: 'vm-ag', 'binding:host_id': 'compute1', security_groups: [g.id] });
+
+  const info = await agent.call<any>('security_group_info_for_devices', '1.3', { devices: [port.id], call_version: '1.3' });
+  assert.deepEqual(info.devices[port.id].security_group_remote_address_groups, [ag.id]);
+  assert.ok(info.security_groups[g.id].some((x: any) => x.remote_address_group_id === ag.id && x.port_range_min === 22));
+  assert.deepEqual(info.sg_member_ips[ag.id], { IPv4: [['198.51.100.0/24', null]] }, 'only the ethertypes its rules have');
+
+  const legacy = await agent.call<any>('security_group_rules_for_devices', '1.1', { devices: [port.id] });
+  const expanded = legacy[port.id].security_group_rules.filter((x: any) => x.port_range_min === 22);
+  assert.deepEqual(expanded.map((x: any) => [x.source_ip_prefix, 'remote_address_group_id' in x]), [['198.51.100.0/24', false]]);
+});

@@ -137,3 +137,23 @@ test('security group rule changes push the rule and its group', async () => {
     await Promise.all([rules.stop(), groups.stop()]);
   }
 });
+
+test('address groups: pulled as AddressGroup 1.2, pushed on every change of their addresses', async () => {
+  const pushes = new Recorder(ts.server.transport, 'neutron-vo-AddressGroup-1.2', 'compute1', ['push'], '1.1');
+  await pushes.start();
+  try {
+    const ag = (await ts.request('POST', '/v2.0/address-groups', { address_group: { name: 'ag', addresses: ['10.9.0.1/24'] } })).body.address_group;
+    const created = await eventually(() => pushes.of('push').find((m) => data(m.args.resource_list[0]).id === ag.id), 5000, 'create push');
+    assert.deepEqual(Object.keys(data(created.args.resource_list[0])).sort(),
+      ['addresses', 'created_at', 'description', 'id', 'name', 'project_id', 'revision_number', 'shared', 'updated_at']);
+    assert.deepEqual(data(created.args.resource_list[0]).addresses.map((a: any) => data(a)), [{ address: '10.9.0.0/24', address_group_id: ag.id }]);
+    assert.equal((await ts.request('PUT', `/v2.0/address-groups/${ag.id}/add_addresses`, { addresses: ['10.8.0.0/16'] })).status, 200);
+    await eventually(() => pushes.of('push').find((m) => data(m.args.resource_list[0]).addresses.length === 2), 5000, 'push after add_addresses');
+    const [pulled] = await agent.call<any[]>('bulk_pull', '1.1', { resource_type: 'AddressGroup', version: '1.2', filter_kwargs: { id: [ag.id] } });
+    assert.deepEqual(data(pulled).addresses.map((a: any) => data(a).address), ['10.8.0.0/16', '10.9.0.0/24']);
+    assert.equal((await ts.request('DELETE', `/v2.0/address-groups/${ag.id}`)).status, 204);
+    await eventually(() => pushes.of('push').find((m) => m.args.event_type === 'deleted' && data(m.args.resource_list[0]).id === ag.id), 5000, 'deleted push');
+  } finally {
+    await pushes.stop();
+  }
+});

@@ -20,7 +20,7 @@ export const DHCP_STATE = (host: string, extra: Record<string, unknown> = {}) =>
 export const OVS_STATE = (host: string, extra: Record<string, unknown> = {}) => ({
   binary: 'neutron-openvswitch-agent', host, topic: 'N/A', agent_type: 'Open vSwitch agent', start_flag: true,
   configurations: { bridge_mappings: { physnet1: 'br-ex' }, tunnel_types: ['vxlan'], tunneling_ip: '192.0.2.11', l2_population: false, integration_bridge: 'br-int', datapath_type: 'system', ovs_hybrid_plug: false },
-  resource_versions: { Port: '1.7', Network: '1.1', Subnet: '1.1', SecurityGroup: '1.5', SecurityGroupRule: '1.2' },
+  resource_versions: { Port: '1.7', Network: '1.1', Subnet: '1.1', SecurityGroup: '1.5', SecurityGroupRule: '1.2', AddressGroup: '1.2' },
   ...extra,
 });
 

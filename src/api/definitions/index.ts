@@ -41,6 +41,9 @@ import { standardAttrTimestamp } from './extensions/standard-attr-timestamp.js';
 import { subnetServiceTypes } from './extensions/subnet-service-types.js';
 import { subnetAllocation } from './extensions/subnet_allocation.js';
 import { subnetpoolPrefixOps } from './extensions/subnetpool-prefix-ops.js';
+import { addressGroup, securityGroupsRemoteAddressGroup } from './extensions/address-group.js';
+import { rbacAddressGroup, rbacAddressScope, rbacPolicies, rbacSecurityGroups, rbacSubnetpool } from './extensions/rbac-policies.js';
+import { securityGroupsSharedFiltering } from './extensions/security-groups-shared-filtering.js';
 import { network } from './network.js';
 import { port } from './port.js';
 import { subnet } from './subnet.js';
@@ -58,6 +61,8 @@ export const allExtensions: ExtensionDef[] = [
   quotas, quotaDetails, quotaCheckLimit, statefulSecurityGroup, securityGroupsNormalizedCidr, portSecurityGroupsFiltering,
   router, extGwMode, extraroute, extrarouteAtomic, dvr, l3Ha, routerAvailabilityZone, fipPortDetails, routerAdminStateDownBeforeUpdate,
   l3AgentScheduler, dhcpAgentScheduler, floatingipPools,
+  rbacPolicies, rbacSecurityGroups, rbacAddressScope, rbacSubnetpool, securityGroupsSharedFiltering,
+  addressGroup, rbacAddressGroup, securityGroupsRemoteAddressGroup,
   ...Object.values(shims),
 ];
 

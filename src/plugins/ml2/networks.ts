@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { UNSET } from '../../lib/attributes.js';
-import { ACCESS_EXTERNAL, DEVICE_OWNER_ROUTER_GW } from '../../lib/constants.js';
+import { ACCESS_EXTERNAL, ACCESS_SHARED, DEVICE_OWNER_NETWORK_PREFIX, DEVICE_OWNER_ROUTER_GW } from '../../lib/constants.js';
 import type { Item } from '../../lib/definitions.js';
 import { ExternalNetworkInUse, InvalidInput, InvalidSharedSetting, NetworkNotFound } from '../../lib/errors.js';
 import { inChunks } from '../../db/chunks.js';
@@ -127,14 +127,20 @@ function checkMtu(requested: unknown, max: number): number {
   return mtu;
 }
 
-/** Un-sharing is refused while other projects have ports or subnets on the network (they would lose access). */
+/**
+ * Un-sharing is refused while other projects have ports (other than network:* ones) or subnets on
+ * the network that no entry of their own covers: they would lose access (_validate_shared_update).
+ */
 async function unshare(tx: Tx, net: Item): Promise<void> {
   const id = net.id as string;
-  for (const table of ['ports', 'subnets'] as const) {
-    const other = await tx.selectFrom(table).select('id').where('network_id', '=', id)
-      .where('project_id', '!=', net.project_id as string).limit(1).executeTakeFirst();
-    if (other) throw new InvalidSharedSetting({ network: id });
-  }
+  const covered = tx.selectFrom('rbac_entries').select('target_project').where('object_type', '=', 'network').where('object_id', '=', id)
+    .where('action', '=', ACCESS_SHARED).where('target_project', '!=', '*');
+  const owner = net.project_id as string;
+  const port = await tx.selectFrom('ports').select('id').where('network_id', '=', id).where('project_id', '!=', owner)
+    .where('device_owner', 'not like', `${DEVICE_OWNER_NETWORK_PREFIX}%`).where('project_id', 'not in', covered).limit(1).executeTakeFirst();
+  const subnet = port ? undefined : await tx.selectFrom('subnets').select('id').where('network_id', '=', id).where('project_id', '!=', owner)
+    .where('project_id', 'not in', covered).limit(1).executeTakeFirst();
+  if (port || subnet) throw new InvalidSharedSetting({ network: id });
   await networkSharing.unshare(tx, id);
 }
 

@@ -4,11 +4,13 @@ import type { SqlResource } from '../../registry/resource.js';
 import type { Authorizer } from '../../api/controller.js';
 import type { SubRoutes } from '../../api/tags.js';
 import type { Plugin, PluginContext, RpcListener, WorkerSpec } from '../plugin.js';
+import { createAddressGroupResource, checkRuleAddressGroup } from './address-groups.js';
 import { createAddressScopeResource } from './address-scopes.js';
 import { createAgentResource, createAvailabilityZoneResource } from './agents.js';
 import { createNetworkResource } from './networks.js';
 import { bindPortsOnWrite, mechanismDrivers } from './port-binding.js';
 import { createPortResource } from './ports.js';
+import { createRbacPolicyResource, lockSharedOnUse, registerMl2RbacTypes } from './rbac-policies.js';
 import { dhcpAgentStatusCheckWorker, Ml2Rpc } from './rpc/ml2-rpc.js';
 import { createSecurityGroupResources, SECURITY_GROUP_ALIASES } from './security-groups.js';
 import { createSubnetPoolResource } from './subnetpools.js';
@@ -25,6 +27,7 @@ export class Ml2Plugin implements Plugin {
     'subnet_allocation', 'default-subnetpools', 'subnetpool-prefix-ops', 'address-scope', 'subnet-service-types',
     'binding', 'allowed-address-pairs', 'extra_dhcp_opt', 'port-mac-address-regenerate', 'ip-substring-filtering',
     'dhcp_agent_scheduler',
+    'rbac-policies', 'rbac-address-scope', 'rbac-subnetpool',
   ];
   types?: TypeManager;
   /** the core resources, for service plugins that work on them (L3 creates and deletes ports) */
@@ -77,6 +80,9 @@ export class Ml2Plugin implements Plugin {
     const { drivers, unknown } = mechanismDrivers(config.ml2.mechanism_drivers);
     if (unknown.length && ctx.role === 'api') ctx.log.warn(`[ml2] mechanism_drivers ${unknown.join(', ')} are not implemented by neutron-ts: ports are not bound by them`);
     bindPortsOnWrite(ctx.events, drivers, d.agent_down_time);
+    registerMl2RbacTypes(ctx.rbac, new Set(api.extensions.map((e) => e.alias)));
+    lockSharedOnUse(ctx.events);
+    ctx.events.subscribe('security_group_rule', 'before_create', (tx, { context, current }) => checkRuleAddressGroup(tx, context, current));
     this.rpc = new Ml2Rpc(ctx, { networks, subnets, ports, agents }, new Set(this.types.drivers.keys()));
     return {
       networks,
@@ -87,6 +93,8 @@ export class Ml2Plugin implements Plugin {
       ...(api.resources.has('security_groups') ? createSecurityGroupResources(ctx, api) : {}),
       agents,
       availability_zones: createAvailabilityZoneResource(db),
+      ...(api.resources.has('rbac_policies') ? { rbac_policies: createRbacPolicyResource(ctx, api, ctx.rbac) } : {}),
+      ...(api.resources.has('address_groups') ? { address_groups: createAddressGroupResource(ctx, api, ctx.rbac) } : {}),
     };
   }
 

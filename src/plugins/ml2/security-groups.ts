@@ -138,7 +138,9 @@ export function createSecurityGroupResources(store: Store, api: ApiModel): { sec
   const groups = new SqlResource(store, api.resources.get('security_groups')!, {
     notFound: (id) => new SecurityGroupNotFound({ id }),
     scope: (qb, ctx) => securityGroupSharing.scope(qb, ctx.projectId),
-    async extend(q, items) {
+    filters: { shared: (qb, values, ctx) => securityGroupSharing.sharedFilter(qb, values, ctx.projectId) },
+    async extend(q, items, ctx) {
+      await securityGroupSharing.loadShared(q, items, ctx.projectId);
       const byGroup = new Map<string, Item[]>(items.map((g) => [g.id as string, []]));
       await inChunks([...byGroup.keys()], async (chunk) => {
         const rows = await q.selectFrom('security_group_rules').selectAll().where('security_group_id', 'in', chunk).orderBy('created_at').orderBy('id').execute();
@@ -168,6 +170,7 @@ export function createSecurityGroupResources(store: Store, api: ApiModel): { sec
     async beforeDelete(tx, { context, current: group }) {
       if (await boundPorts(tx, group.id as string)) throw new SecurityGroupInUse({ id: group.id as string });
       if (group.name === 'default' && !context.isAdmin) throw new SecurityGroupCannotRemoveDefault();
+      await securityGroupSharing.removeEntries(tx, group.id as string);
     },
   });
 
@@ -211,4 +214,5 @@ async function portSecurityGroups(tx: Tx, ctx: RequestContext, port: Item, reque
 }
 
 /** The aliases ML2 serves when [securitygroup] enable_security_group is on. */
-export const SECURITY_GROUP_ALIASES = ['security-group', 'stateful-security-group', 'security-groups-normalized-cidr', 'port-security-groups-filtering'];
+export const SECURITY_GROUP_ALIASES = ['security-group', 'stateful-security-group', 'security-groups-normalized-cidr', 'port-security-groups-filtering',
+  'rbac-security-groups', 'security-groups-shared-filtering', 'address-group', 'rbac-address-group', 'security-groups-remote-address-group'];

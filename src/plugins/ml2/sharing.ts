@@ -3,8 +3,9 @@ import { RbacSharing } from '../../registry/rbac.js';
 
 /** Networks are visible to the projects they are shared with and, if external, to everyone. */
 export const networkSharing = new RbacSharing('network', { table: 'networks', visibleWith: [ACCESS_SHARED, ACCESS_EXTERNAL] });
-/** Subnets are visible where their network is. */
-export const subnetSharing = new RbacSharing('network', { table: 'subnets', column: 'network_id', visibleWith: [ACCESS_SHARED, ACCESS_EXTERNAL] });
+/** Subnets are visible where their network is shared: those of a network that is only external are not. */
+export const subnetSharing = new RbacSharing('network', { table: 'subnets', column: 'network_id' });
 export const subnetPoolSharing = new RbacSharing('subnetpool', { table: 'subnetpools' });
 export const addressScopeSharing = new RbacSharing('address_scope', { table: 'address_scopes' });
 export const securityGroupSharing = new RbacSharing('security_group', { table: 'security_groups' });
+export const addressGroupSharing = new RbacSharing('address_group', { table: 'address_groups' });

@@ -150,6 +150,7 @@ export class Ml2Rpc {
         await this.pushChange(e.context, 'SecurityGroup', op, e.current.id as string);
         if (op === 'delete') await this.l2Notifier.securityGroupsRuleUpdated(e.context, [e.current.id as string]);
       }));
+      events.subscribe('address_group', `after_${op}`, (e) => background('address group push', () => this.pushChange(e.context, 'AddressGroup', op, e.current.id as string)));
       events.subscribe('security_group_rule', `after_${op}`, (e) => background('security group rule push', async () => {
         const groupId = e.current.security_group_id as string;
         await this.pushChange(e.context, 'SecurityGroupRule', op, e.current.id as string);

@@ -60,15 +60,18 @@ async function byKey(q: Queryable, table: TableName, key: string, ids: string[],
   return out;
 }
 
-async function sharedNetworks(q: Queryable, ids: string[]): Promise<Set<string>> {
+/** The objects of a type shared with everyone (`shared` of an object read without a caller). */
+async function sharedObjects(q: Queryable, objectType: string, ids: string[]): Promise<Set<string>> {
   const out = new Set<string>();
   await inChunks(ids, async (chunk) => {
-    const rows = await q.selectFrom('rbac_entries').select('object_id').where('object_type', '=', 'network')
+    const rows = await q.selectFrom('rbac_entries').select('object_id').where('object_type', '=', objectType)
       .where('action', '=', ACCESS_SHARED).where('target_project', '=', '*').where('object_id', 'in', chunk).execute();
     for (const r of rows) out.add(r.object_id);
   });
   return out;
 }
+
+const sharedNetworks = (q: Queryable, ids: string[]) => sharedObjects(q, 'network', ids);
 
 function segmentPrimitive(s: Record<string, any>, network: Record<string, any> | undefined): Primitive {
   return primitive('NetworkSegment', '1.0', {
@@ -165,7 +168,7 @@ function rulePrimitive(r: Record<string, any>): Primitive {
     id: r.id, project_id: r.project_id, security_group_id: r.security_group_id, remote_group_id: r.remote_group_id ?? null,
     direction: r.direction, ethertype: r.ethertype, protocol: r.protocol ?? null,
     port_range_min: num(r.port_range_min), port_range_max: num(r.port_range_max),
-    remote_ip_prefix: r.remote_ip_prefix ?? null, remote_address_group_id: null, normalized_cidr: r.normalized_cidr ?? r.remote_ip_prefix ?? null,
+    remote_ip_prefix: r.remote_ip_prefix ?? null, remote_address_group_id: r.remote_address_group_id ?? null, normalized_cidr: r.normalized_cidr ?? r.remote_ip_prefix ?? null,
     ...standard(r),
   });
 }
@@ -178,22 +181,36 @@ export async function securityGroupObjects(q: Queryable, filters: Filters): Prom
   const rows = await select(q, 'security_groups', filters);
   const ids = rows.map((r) => r.id as string);
   const rules = await byKey(q, 'security_group_rules', 'security_group_id', ids, 'id');
+  const shared = await sharedObjects(q, 'security_group', ids);
   const defaults = new Set<string>();
   await inChunks(ids, async (chunk) => {
     for (const d of await q.selectFrom('default_security_groups').select('security_group_id').where('security_group_id', 'in', chunk).execute()) defaults.add(d.security_group_id);
   });
   return rows.map((g) => primitive('SecurityGroup', '1.5', {
-    id: g.id, name: g.name, project_id: g.project_id, shared: false, stateful: g.stateful === null || g.stateful === undefined ? true : bool(g.stateful),
+    id: g.id, name: g.name, project_id: g.project_id, shared: shared.has(g.id), stateful: g.stateful === null || g.stateful === undefined ? true : bool(g.stateful),
     is_default: defaults.has(g.id), rules: (rules.get(g.id) ?? []).map(rulePrimitive), ...standard(g),
   }));
 }
 
-/** The loaders by resource type; AddressGroup has no table yet, so none exist. */
+/** AddressGroup 1.2: its addresses as AddressAssociation 1.0; `shared` is a wildcard entry, as without a caller. */
+export async function addressGroupObjects(q: Queryable, filters: Filters): Promise<Primitive[]> {
+  const rows = await select(q, 'address_groups', filters);
+  const ids = rows.map((r) => r.id as string);
+  const addresses = await byKey(q, 'address_associations', 'address_group_id', ids, 'address');
+  const shared = await sharedObjects(q, 'address_group', ids);
+  return rows.map((g) => primitive('AddressGroup', '1.2', {
+    id: g.id, name: g.name, project_id: g.project_id, shared: shared.has(g.id),
+    addresses: (addresses.get(g.id) ?? []).map((a) => primitive('AddressAssociation', '1.0', { address: a.address, address_group_id: g.id })),
+    ...standard(g),
+  }));
+}
+
+/** The loaders by resource type. */
 export const OBJECT_LOADERS: Record<string, (q: Queryable, filters: Filters) => Promise<Primitive[]>> = {
   Port: portObjects,
   Network: networkObjects,
   Subnet: subnetObjects,
   SecurityGroup: securityGroupObjects,
   SecurityGroupRule: securityGroupRuleObjects,
-  AddressGroup: async () => [],
+  AddressGroup: addressGroupObjects,
 };

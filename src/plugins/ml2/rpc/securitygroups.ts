@@ -58,15 +58,22 @@ export class SecurityGroupServerRpcCallback implements Endpoint {
       const rules = await rulesOfGroups(q, [...new Set(Object.values(devices).flatMap((p) => p.security_groups as string[]))]);
       const securityGroups: Record<string, Item[]> = {};
       const members: MemberIps = {};
+      const agMembers: MemberIps = {};
       for (const port of Object.values(devices)) {
         const sources = port.security_group_source_groups as string[];
+        const addressGroups = port.security_group_remote_address_groups as string[];
         for (const sg of port.security_groups as string[]) {
           securityGroups[sg] ??= [];
           for (const rule of rules.get(sg) ?? []) {
             const remote = rule.remote_group_id as string | null;
+            const remoteAg = rule.remote_address_group_id as string | null;
             if (remote) {
               if (!sources.includes(remote)) sources.push(remote);
               (members[remote] ??= {})[rule.ethertype as string] ??= [];
+            } else if (remoteAg) {
+              // an address group's addresses travel with the groups' members, as Neutron sends them
+              if (!addressGroups.includes(remoteAg)) addressGroups.push(remoteAg);
+              (agMembers[remoteAg] ??= {})[rule.ethertype as string] ??= [];
             }
             const dict = agentRule(rule);
             if (!securityGroups[sg]!.some((r) => JSON.stringify(r) === JSON.stringify(dict))) securityGroups[sg]!.push(dict);
@@ -75,7 +82,8 @@ export class SecurityGroupServerRpcCallback implements Endpoint {
       }
       for (const port of Object.values(devices)) (port.security_group_rules as Item[]).push(...providerRules(port.fixed_ips as string[]));
       await fillMemberIps(q, members, withMacs);
-      return { devices, security_groups: securityGroups, sg_member_ips: members };
+      await fillAddressGroupIps(q, agMembers, withMacs);
+      return { devices, security_groups: securityGroups, sg_member_ips: { ...members, ...agMembers } };
     });
   }
 
@@ -91,16 +99,18 @@ export class SecurityGroupServerRpcCallback implements Endpoint {
       for (const sg of port.security_groups as string[]) {
         for (const rule of groups[sg] ?? []) {
           const { stateful: _s, ...legacy }: Item = { security_group_id: sg, ...rule };
-          const remote = rule.remote_group_id as string | undefined;
+          const remote = (rule.remote_group_id ?? rule.remote_address_group_id) as string | undefined;
           if (!remote) {
             expanded.push(legacy);
             continue;
           }
-          const { remote_group_id: _r, ...rest }: Item = legacy;
+          const { remote_group_id: _r, remote_address_group_id: _a, ...rest }: Item = legacy;
           const bits = rule.ethertype === 'IPv6' ? 128 : 32;
           for (const ip of members[remote]?.[rule.ethertype as string] ?? []) {
             if ((port.fixed_ips as string[]).includes(ip as string)) continue;
-            expanded.push({ ...rest, [DIRECTION_IP_PREFIX[rule.direction as string]!]: `${String(ip)}/${bits}` });
+            // an address group's entries are CIDRs already
+            const prefix = String(ip).includes('/') ? String(ip) : `${String(ip)}/${bits}`;
+            expanded.push({ ...rest, [DIRECTION_IP_PREFIX[rule.direction as string]!]: prefix });
           }
         }
       }
@@ -123,6 +133,7 @@ export class SecurityGroupServerRpcCallback implements Endpoint {
         device: deviceOf.get(p.id as string),
         security_group_rules: [],
         security_group_source_groups: [],
+        security_group_remote_address_groups: [],
         fixed_ips: ((p.fixed_ips ?? []) as Item[]).map((f) => f.ip_address),
       };
     }
@@ -156,7 +167,7 @@ async function rulesOfGroups(q: Queryable, groupIds: string[]): Promise<Map<stri
 /** The rule as agents read it: remote_ip_prefix becomes source_ip_prefix (ingress) or dest_ip_prefix (egress). */
 function agentRule(r: Item): Item {
   const rule: Item = { direction: r.direction, ethertype: r.ethertype, stateful: r.stateful };
-  for (const key of ['protocol', 'port_range_min', 'port_range_max', 'remote_ip_prefix', 'remote_group_id']) {
+  for (const key of ['protocol', 'port_range_min', 'port_range_max', 'remote_ip_prefix', 'remote_group_id', 'remote_address_group_id']) {
     const v = r[key];
     if (v === null || v === undefined) continue;
     if (key === 'remote_ip_prefix') rule[DIRECTION_IP_PREFIX[r.direction as string]!] = r.normalized_cidr ?? v;
@@ -191,6 +202,17 @@ async function fillMemberIps(q: Queryable, members: MemberIps, withMacs: boolean
         const entry: [string, string] | string = withMacs ? [ip, mac] : ip;
         if (!list.some((e) => JSON.stringify(e) === JSON.stringify(entry))) list.push(entry);
       }
+    }
+  });
+}
+
+/** The addresses of each remote address group, without MAC (null from 1.3 on), as _select_ips_for_remote_address_group gives them. */
+async function fillAddressGroupIps(q: Queryable, members: MemberIps, withMacs: boolean): Promise<void> {
+  await inChunks(Object.keys(members), async (chunk) => {
+    const rows = await q.selectFrom('address_associations').select(['address_group_id', 'address']).where('address_group_id', 'in', chunk).orderBy('address').execute();
+    for (const r of rows) {
+      const list = members[r.address_group_id]![r.address.includes(':') ? 'IPv6' : 'IPv4'];
+      if (list) list.push(withMacs ? [r.address, null] as unknown as [string, string] : r.address);
     }
   });
 }
