@@ -41,6 +41,17 @@ import { standardAttrTimestamp } from './extensions/standard-attr-timestamp.js';
 import { subnetServiceTypes } from './extensions/subnet-service-types.js';
 import { subnetAllocation } from './extensions/subnet_allocation.js';
 import { subnetpoolPrefixOps } from './extensions/subnetpool-prefix-ops.js';
+import { qos } from './extensions/qos.js';
+import { qosBwLimitDirection } from './extensions/qos-bw-limit-direction.js';
+import { qosBwMinimumIngress } from './extensions/qos-bw-minimum-ingress.js';
+import { qosDefault } from './extensions/qos-default.js';
+import { qosPortNetworkPolicy } from './extensions/qos-port-network-policy.js';
+import { qosPps } from './extensions/qos-pps.js';
+import { qosPpsMinimum } from './extensions/qos-pps-minimum.js';
+import { qosPpsMinimumRuleAlias } from './extensions/qos-pps-minimum-rule-alias.js';
+import { qosRuleTypeDetails } from './extensions/qos-rule-type-details.js';
+import { qosRuleTypeFilter } from './extensions/qos-rule-type-filter.js';
+import { qosRulesAlias } from './extensions/qos-rules-alias.js';
 import { network } from './network.js';
 import { port } from './port.js';
 import { subnet } from './subnet.js';
@@ -59,6 +70,8 @@ export const allExtensions: ExtensionDef[] = [
   router, extGwMode, extraroute, extrarouteAtomic, dvr, l3Ha, routerAvailabilityZone, fipPortDetails, routerAdminStateDownBeforeUpdate,
   l3AgentScheduler, dhcpAgentScheduler, floatingipPools,
   ...Object.values(shims),
+  qos, qosBwLimitDirection, qosBwMinimumIngress, qosDefault, qosPortNetworkPolicy, qosPps, qosPpsMinimum, qosPpsMinimumRuleAlias,
+  qosRuleTypeDetails, qosRuleTypeFilter, qosRulesAlias,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

@@ -8,3 +8,8 @@ export const subnetSharing = new RbacSharing('network', { table: 'subnets', colu
 export const subnetPoolSharing = new RbacSharing('subnetpool', { table: 'subnetpools' });
 export const addressScopeSharing = new RbacSharing('address_scope', { table: 'address_scopes' });
 export const securityGroupSharing = new RbacSharing('security_group', { table: 'security_groups' });
+/**
+ * QoS policies (the qos service plugin, src/services/qos/): `shared` is the wildcard
+ * access_as_shared entry; the RBAC policy API registers object type qos_policy with this helper.
+ */
+export const qosPolicySharing = new RbacSharing('qos_policy', { table: 'qos_policies' });

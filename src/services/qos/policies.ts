@@ -1,0 +1,93 @@
+import type { RequestContext } from '../../lib/context.js';
+import type { Item } from '../../lib/definitions.js';
+import { QoSPolicyDefaultAlreadyExists, QosPolicyInUse, QosPolicyNotFound } from '../../lib/errors.js';
+import { inChunks } from '../../db/chunks.js';
+import type { Queryable, Select, Tx } from '../../db/schema.js';
+import { SqlResource, type Store } from '../../registry/resource.js';
+import type { ApiModel } from '../../api/model.js';
+import { qosPolicySharing } from '../../plugins/ml2/sharing.js';
+import { loadRules } from './rules.js';
+
+/** What a policy may be bound to, in the order Neutron looks for a binding before a delete (QosPolicy.binding_models). */
+const BINDINGS = [
+  { objectType: 'port', table: 'qos_port_policy_bindings', column: 'port_id' },
+  { objectType: 'network', table: 'qos_network_policy_bindings', column: 'network_id' },
+  { objectType: 'fip', table: 'qos_fip_policy_bindings', column: 'fip_id' },
+  { objectType: 'router', table: 'qos_router_gw_policy_bindings', column: 'router_id' },
+] as const;
+
+/** The policies of `ids` that the caller sees (its own, shared with it, or all for an admin). */
+export async function visiblePolicy(q: Queryable, ctx: RequestContext, id: string): Promise<boolean> {
+  let qb = q.selectFrom('qos_policies').select('qos_policies.id').where('qos_policies.id', '=', id);
+  if (!ctx.isAdmin) qb = qosPolicySharing.scope(qb, ctx.projectId);
+  return !!(await qb.executeTakeFirst());
+}
+
+/** The default policy of a project (qos-default), if it has one. */
+export async function defaultPolicyOf(q: Queryable, projectId: string): Promise<string | null> {
+  const row = await q.selectFrom('qos_policies_default').select('qos_policy_id').where('project_id', '=', projectId).executeTakeFirst();
+  return row?.qos_policy_id ?? null;
+}
+
+async function setDefault(tx: Tx, policy: Item): Promise<void> {
+  const projectId = policy.project_id as string;
+  const current = await defaultPolicyOf(tx, projectId);
+  if (current === policy.id) return;
+  if (current) throw new QoSPolicyDefaultAlreadyExists({ project_id: projectId });
+  await tx.insertInto('qos_policies_default').values({ project_id: projectId, qos_policy_id: policy.id as string }).execute();
+}
+
+function isDefaultFilter(qb: Select, values: unknown[]): Select {
+  const want = values.map(Boolean);
+  if (want.includes(true) && want.includes(false)) return qb;
+  return qb.where((eb) => eb('qos_policies.id', want[0] ? 'in' : 'not in', eb.selectFrom('qos_policies_default').select('qos_policy_id')));
+}
+
+/** /v2.0/qos/policies: shared through RBAC entries (object type qos_policy), one default per project. */
+export function createQosPolicyResource(store: Store, api: ApiModel): SqlResource {
+  return new SqlResource(store, api.resources.get('policies')!, {
+    notFound: (id) => new QosPolicyNotFound({ policy_id: id }),
+    scope: (qb, ctx) => qosPolicySharing.scope(qb, ctx.projectId),
+    filters: {
+      shared: (qb, values, ctx) => qosPolicySharing.sharedFilter(qb, values, ctx.projectId),
+      is_default: isDefaultFilter,
+    },
+    async extend(q, policies, ctx, wanted) {
+      if (!wanted || wanted.has('shared')) await qosPolicySharing.loadShared(q, policies, ctx.projectId);
+      if (!wanted || wanted.has('is_default')) {
+        const defaults = new Set<string>();
+        await inChunks(policies.map((p) => p.id as string), async (chunk) => {
+          for (const r of await q.selectFrom('qos_policies_default').select('qos_policy_id').where('qos_policy_id', 'in', chunk).execute()) defaults.add(r.qos_policy_id);
+        });
+        for (const p of policies) p.is_default = defaults.has(p.id as string);
+      }
+      if (!wanted || wanted.has('rules')) {
+        const rules = await loadRules(q, policies.map((p) => p.id as string));
+        for (const p of policies) p.rules = rules.get(p.id as string) ?? [];
+      }
+    },
+    async afterCreate(tx, { current: policy }) {
+      if (policy.shared === true) await qosPolicySharing.share(tx, policy);
+      if (policy.is_default === true) await setDefault(tx, policy);
+    },
+    async beforeUpdate(tx, { original: current, changes }) {
+      if ('shared' in changes && changes.shared !== current.shared) {
+        if (changes.shared) await qosPolicySharing.share(tx, current);
+        else await qosPolicySharing.unshare(tx, current.id as string);
+      }
+      if ('is_default' in changes && changes.is_default !== current.is_default) {
+        if (changes.is_default) await setDefault(tx, current);
+        else await tx.deleteFrom('qos_policies_default').where('qos_policy_id', '=', current.id as string).execute();
+      }
+      delete changes.shared;
+      delete changes.is_default;
+    },
+    async beforeDelete(tx, { current: policy }) {
+      for (const b of BINDINGS) {
+        const row = await (tx as Queryable).selectFrom(b.table).select(b.column as any).where('policy_id', '=', policy.id as string).limit(1).executeTakeFirst();
+        if (row) throw new QosPolicyInUse({ policy_id: policy.id as string, object_type: b.objectType, object_id: (row as Record<string, string>)[b.column]! });
+      }
+      await qosPolicySharing.removeEntries(tx, policy.id as string);
+    },
+  });
+}
