@@ -142,4 +142,151 @@ describe('QoS', () => {
     assert.equal(unset.body.policy.is_default, false);
     assert.equal((await network({}, C)).body.network.qos_policy_id, null);
   });
+
+  test('rules: create, list, show, update, delete under their policy; the policy lists them and its revision moves', async () => {
+    const p = (await policy({ project_id: 'project-a' })).body.policy;
+    const bw = await rule(p.id, 'bandwidth_limit', { max_kbps: 1000 });
+    assert.equal(bw.status, 201, JSON.stringify(bw.body));
+    const r = bw.body.bandwidth_limit_rule;
+    assert.deepEqual(Object.keys(r).sort(), ['direction', 'id', 'max_burst_kbps', 'max_kbps']);
+    assert.deepEqual([r.max_kbps, r.max_burst_kbps, r.direction], [1000, 0, 'egress']);
+    const ingress = (await rule(p.id, 'bandwidth_limit', { max_kbps: '2000', direction: 'ingress' })).body.bandwidth_limit_rule;
+    assert.equal(ingress.max_kbps, 2000);
+    const dscp = (await rule(p.id, 'dscp_marking', { dscp_mark: 16 })).body.dscp_marking_rule;
+    const minbw = (await rule(p.id, 'minimum_bandwidth', { min_kbps: 500 })).body.minimum_bandwidth_rule;
+    const pps = (await rule(p.id, 'packet_rate_limit', { max_kpps: 10 })).body.packet_rate_limit_rule;
+    const minpps = (await rule(p.id, 'minimum_packet_rate', { min_kpps: 5, direction: 'any' })).body.minimum_packet_rate_rule;
+    assert.deepEqual(pps, { id: pps.id, max_kpps: 10, max_burst_kpps: 0, direction: 'egress' });
+    assert.equal(minpps.direction, 'any');
+
+    const shown = (await s.request('GET', `/v2.0/qos/policies/${p.id}`, undefined, A)).body.policy;
+    assert.equal(shown.revision_number, 6);
+    assert.deepEqual(shown.rules.map((x: any) => x.type), ['bandwidth_limit', 'bandwidth_limit', 'dscp_marking', 'minimum_bandwidth', 'packet_rate_limit', 'minimum_packet_rate']);
+    const listed = shown.rules.find((x: any) => x.id === dscp.id);
+    assert.deepEqual(listed, { id: dscp.id, qos_policy_id: p.id, dscp_mark: 16, type: 'dscp_marking' });
+
+    const list = await s.request('GET', `/v2.0/qos/policies/${p.id}/bandwidth_limit_rules?direction=ingress`, undefined, A);
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body.bandwidth_limit_rules.map((x: any) => x.id), [ingress.id]);
+    assert.equal((await s.request('GET', `/v2.0/qos/policies/${p.id}/bandwidth_limit_rules/${r.id}`, undefined, A)).body.bandwidth_limit_rule.id, r.id);
+    const up = await s.request('PUT', `/v2.0/qos/policies/${p.id}/bandwidth_limit_rules/${r.id}`, { bandwidth_limit_rule: { max_kbps: 3000, max_burst_kbps: 300 } }, ADMIN);
+    assert.equal(up.status, 200, JSON.stringify(up.body));
+    assert.deepEqual([up.body.bandwidth_limit_rule.max_kbps, up.body.bandwidth_limit_rule.max_burst_kbps], [3000, 300]);
+
+    // a rule under another policy, or under no visible policy, is not found
+    const other = (await policy({ project_id: 'project-a' })).body.policy;
+    assert.deepEqual(errorOf(await s.request('GET', `/v2.0/qos/policies/${other.id}/bandwidth_limit_rules/${r.id}`, undefined, ADMIN)),
+      [404, 'QosRuleNotFound', `QoS rule ${r.id} for policy ${other.id} could not be found.`]);
+    const missing = '8ac8e9a4-0000-4000-8000-000000000002';
+    assert.deepEqual(errorOf(await s.request('GET', `/v2.0/qos/policies/${missing}/bandwidth_limit_rules`, undefined, ADMIN)),
+      [404, 'QosPolicyNotFound', `QoS policy ${missing} could not be found.`]);
+    assert.equal((await s.request('GET', `/v2.0/qos/policies/${p.id}/dscp_marking_rules`, undefined, B)).status, 404);
+    assert.equal((await s.request('DELETE', `/v2.0/qos/policies/${p.id}/dscp_marking_rules/${dscp.id}`, undefined, A)).status, 403);
+    assert.equal((await s.request('DELETE', `/v2.0/qos/policies/${p.id}/dscp_marking_rules/${dscp.id}`, undefined, ADMIN)).status, 204);
+    assert.equal((await s.request('GET', `/v2.0/qos/policies/${p.id}`, undefined, A)).body.policy.revision_number, 8);
+    assert.equal((await s.request('GET', `/v2.0/qos/policies/${p.id}/dscp_marking_rules/${dscp.id}`, undefined, ADMIN)).status, 404);
+    // rules go with their policy
+    assert.equal((await s.request('DELETE', `/v2.0/qos/policies/${p.id}`, undefined, ADMIN)).status, 204);
+    void minbw;
+  });
+
+  test('rules: validation and conflicts', async () => {
+    const p = (await policy({ project_id: 'project-a' })).body.policy;
+    const bad: Array<[string, Record<string, unknown>, string]> = [
+      ['bandwidth_limit', { max_kbps: -1 }, "Invalid input for max_kbps. Reason: '-1' is too small - must be at least '0'."],
+      ['bandwidth_limit', { max_kbps: 2 ** 31 }, "Invalid input for max_kbps. Reason: '2147483648' is too large - must be no larger than '2147483647'."],
+      ['bandwidth_limit', { max_kbps: 1, direction: 'up' }, "Invalid input for direction. Reason: up is not in ['ingress', 'egress']."],
+      ['dscp_marking', { dscp_mark: 9 }, "Invalid input for dscp_mark. Reason: 9 is not in [0, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 46, 48, 56]."],
+      ['minimum_packet_rate', { min_kpps: 1, direction: 'sideways' }, "Invalid input for direction. Reason: sideways is not in ['any', 'ingress', 'egress']."],
+    ];
+    for (const [type, body, message] of bad) {
+      const res = await rule(p.id, type, body);
+      assert.deepEqual([res.status, res.body.NeutronError.message], [400, message], type);
+    }
+    const first = (await rule(p.id, 'bandwidth_limit', { max_kbps: 100 })).body.bandwidth_limit_rule;
+    assert.deepEqual(errorOf(await rule(p.id, 'bandwidth_limit', { max_kbps: 200 })),
+      [409, 'QoSRulesConflict', `Rule bandwidth_limit conflicts with rule ${first.id} which already exists in QoS Policy ${p.id}.`]);
+    const dscp = (await rule(p.id, 'dscp_marking', { dscp_mark: 8 })).body.dscp_marking_rule;
+    assert.deepEqual(errorOf(await rule(p.id, 'dscp_marking', { dscp_mark: 10 })),
+      [409, 'QoSRulesConflict', `Rule dscp_marking conflicts with rule ${dscp.id} which already exists in QoS Policy ${p.id}.`]);
+    assert.deepEqual(errorOf(await rule(p.id, 'minimum_bandwidth', { min_kbps: 500 })),
+      [409, 'QoSRuleParameterConflict', `Unable to add the rule with value 500 to the policy ${p.id} as the existing rule of type bandwidth_limit has value 100.`]);
+    const min = (await rule(p.id, 'minimum_bandwidth', { min_kbps: 50 })).body.minimum_bandwidth_rule;
+    assert.ok(min.id);
+    assert.deepEqual(errorOf(await s.request('PUT', `/v2.0/qos/policies/${p.id}/bandwidth_limit_rules/${first.id}`, { bandwidth_limit_rule: { max_kbps: 10 } }, ADMIN)),
+      [409, 'QoSRuleParameterConflict', `Unable to add the rule with value 10 to the policy ${p.id} as the existing rule of type minimum_bandwidth has value 50.`]);
+    const ingress = (await rule(p.id, 'bandwidth_limit', { max_kbps: 100, direction: 'ingress' })).body.bandwidth_limit_rule;
+    assert.deepEqual(errorOf(await s.request('PUT', `/v2.0/qos/policies/${p.id}/bandwidth_limit_rules/${ingress.id}`, { bandwidth_limit_rule: { direction: 'egress' } }, ADMIN)),
+      [409, 'QoSRulesConflict', `Rule bandwidth_limit conflicts with rule ${first.id} which already exists in QoS Policy ${p.id}.`]);
+    await rule(p.id, 'minimum_packet_rate', { min_kpps: 1, direction: 'ingress' });
+    assert.deepEqual(errorOf(await rule(p.id, 'minimum_packet_rate', { min_kpps: 1, direction: 'any' })),
+      [409, 'QoSRuleParameterConflict', `Unable to add the rule with value any to the policy ${p.id} as the existing rule of type minimum_packet_rate has value ingress.`]);
+  });
+
+  test('the alias rule API reaches a rule without its policy', async () => {
+    const p = (await policy({ project_id: 'project-a' })).body.policy;
+    const r = (await rule(p.id, 'bandwidth_limit', { max_kbps: 100 })).body.bandwidth_limit_rule;
+    const shown = await s.request('GET', `/v2.0/qos/alias_bandwidth_limit_rules/${r.id}`, undefined, A);
+    assert.equal(shown.status, 200, JSON.stringify(shown.body));
+    assert.deepEqual(shown.body.alias_bandwidth_limit_rule, r);
+    const up = await s.request('PUT', `/v2.0/qos/alias_bandwidth_limit_rules/${r.id}`, { alias_bandwidth_limit_rule: { max_kbps: 7 } }, ADMIN);
+    assert.equal(up.body.alias_bandwidth_limit_rule.max_kbps, 7);
+    assert.equal((await s.request('GET', `/v2.0/qos/policies/${p.id}/bandwidth_limit_rules/${r.id}`, undefined, A)).body.bandwidth_limit_rule.max_kbps, 7);
+    assert.equal((await s.request('PUT', `/v2.0/qos/alias_bandwidth_limit_rules/${r.id}`, { alias_bandwidth_limit_rule: { max_kbps: 8 } }, A)).status, 403);
+    assert.equal((await s.request('GET', `/v2.0/qos/alias_bandwidth_limit_rules/${r.id}`, undefined, B)).status, 404);
+    // no create and no list through the alias
+    assert.equal((await s.request('POST', '/v2.0/qos/alias_bandwidth_limit_rules', { alias_bandwidth_limit_rule: {} }, ADMIN)).status, 405);
+    assert.equal((await s.request('GET', '/v2.0/qos/alias_bandwidth_limit_rules', undefined, ADMIN)).status, 404);
+    const minpps = (await rule(p.id, 'minimum_packet_rate', { min_kpps: 3 })).body.minimum_packet_rate_rule;
+    assert.equal((await s.request('DELETE', `/v2.0/qos/alias_minimum_packet_rate_rules/${minpps.id}`, undefined, ADMIN)).status, 204);
+    assert.deepEqual(errorOf(await s.request('DELETE', `/v2.0/qos/alias_minimum_packet_rate_rules/${minpps.id}`, undefined, ADMIN)),
+      [404, 'QosRuleNotFound', `QoS rule ${minpps.id} for policy  could not be found.`]);
+  });
+
+  test('rule types from the loaded mechanism drivers', async () => {
+    const list = await s.request('GET', '/v2.0/qos/rule-types', undefined, A);
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body.rule_types.map((t: any) => t.type),
+      ['bandwidth_limit', 'dscp_marking', 'minimum_bandwidth', 'packet_rate_limit', 'minimum_packet_rate']);
+    const detail = await s.request('GET', '/v2.0/qos/rule-types/dscp_marking', undefined, ADMIN);
+    assert.deepEqual(detail.body.rule_type, {
+      type: 'dscp_marking',
+      drivers: [{ name: 'openvswitch', supported_parameters: [{ parameter_name: 'dscp_mark', parameter_type: 'choices', parameter_values: [0, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 46, 48, 56] }] }],
+    });
+    const bw = (await s.request('GET', '/v2.0/qos/rule-types/bandwidth_limit', undefined, ADMIN)).body.rule_type;
+    assert.deepEqual(bw.drivers[0].supported_parameters[0], { parameter_name: 'max_kbps', parameter_type: 'range', parameter_values: { start: 0, end: 2147483647 } });
+    assert.deepEqual(errorOf(await s.request('GET', '/v2.0/qos/rule-types/dscp_marking', undefined, A)), [403, 'NotAuthorized', 'Not authorized.']);
+
+    const lb = await startServer({ DEFAULT: { service_plugins: ['qos'] }, ml2: { mechanism_drivers: ['linuxbridge', 'openvswitch'], extension_drivers: ['qos'] } });
+    try {
+      const types = async (q: string) => (await lb.request('GET', `/v2.0/qos/rule-types${q}`, undefined, ADMIN)).body.rule_types.map((t: any) => t.type);
+      assert.deepEqual(await types(''), ['bandwidth_limit', 'dscp_marking']);
+      assert.deepEqual(await types('?all_supported=true'), ['bandwidth_limit', 'dscp_marking', 'minimum_bandwidth', 'packet_rate_limit', 'minimum_packet_rate']);
+      assert.deepEqual(await types('?all_rules=true'), ['bandwidth_limit', 'dscp_marking', 'minimum_bandwidth', 'packet_rate_limit', 'minimum_packet_rate']);
+      const details = (await lb.request('GET', '/v2.0/qos/rule-types/bandwidth_limit', undefined, ADMIN)).body.rule_type;
+      assert.deepEqual(details.drivers.map((d: any) => d.name), ['linuxbridge', 'openvswitch']);
+      assert.deepEqual((await lb.request('GET', '/v2.0/qos/rule-types/minimum_bandwidth', undefined, ADMIN)).body.rule_type.drivers.map((d: any) => d.name), ['openvswitch']);
+    } finally {
+      await lb.close();
+    }
+  });
+
+  test('a policy whose rules the drivers cannot apply is refused', async () => {
+    const p = (await policy({ project_id: 'project-a' })).body.policy;
+    await rule(p.id, 'minimum_bandwidth', { min_kbps: 10 });
+    // openvswitch applies a minimum bandwidth only on a network whose first segment has a physnet
+    const vx = (await network()).body.network;
+    assert.deepEqual(errorOf(await s.request('PUT', `/v2.0/networks/${vx.id}`, { network: { qos_policy_id: p.id } }, A)),
+      [409, 'QosRuleNotSupportedByNetwork', `Rule minimum_bandwidth is not supported by network ${vx.id}`]);
+    const prt = (await port({ network_id: vx.id })).body.port;
+    assert.deepEqual(errorOf(await s.request('PUT', `/v2.0/ports/${prt.id}`, { port: { qos_policy_id: p.id } }, A)),
+      [409, 'QosRuleNotSupported', `Rule minimum_bandwidth is not supported by port ${prt.id}`]);
+    const flat = (await network({ 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1', qos_policy_id: p.id }, ADMIN));
+    assert.equal(flat.status, 201, JSON.stringify(flat.body));
+    // a VM's port keeps its minimum: the rule cannot change under it
+    const vm = (await port({ network_id: flat.body.network.id, device_owner: 'compute:nova', project_id: 'admin-project' }, ADMIN)).body.port;
+    assert.ok(vm.id);
+    assert.deepEqual(errorOf(await rule(p.id, 'minimum_packet_rate', { min_kpps: 1 })),
+      [501, 'NotImplementedError', 'Cannot update QoS policies/rules backed by resources tracked in Placement']);
+  });
 });
