@@ -20,7 +20,7 @@ describe('QoS', () => {
 
   before(async () => {
     s = await startServer({
-      DEFAULT: { service_plugins: ['neutron.services.qos.qos_plugin.QoSPlugin'] },
+      DEFAULT: { service_plugins: ['router', 'neutron.services.qos.qos_plugin.QoSPlugin'] },
       ml2: { mechanism_drivers: ['openvswitch'], extension_drivers: ['port_security', 'qos'], type_drivers: ['flat', 'vlan', 'vxlan'], tenant_network_types: ['vxlan'] },
       ml2_type_flat: { flat_networks: ['physnet1'] },
       ml2_type_vxlan: { vni_ranges: ['1000:1999'] },
@@ -31,7 +31,7 @@ describe('QoS', () => {
   test('the extensions are advertised', async () => {
     const aliases = (await s.request('GET', '/v2.0/extensions', undefined, ADMIN)).body.extensions.map((e: any) => e.alias);
     for (const a of ['qos', 'qos-bw-limit-direction', 'qos-default', 'qos-rule-type-details', 'qos-rule-type-filter', 'qos-bw-minimum-ingress',
-      'qos-rules-alias', 'qos-port-network-policy', 'qos-pps', 'qos-pps-minimum', 'qos-pps-minimum-rule-alias']) {
+      'qos-rules-alias', 'qos-port-network-policy', 'qos-pps', 'qos-pps-minimum', 'qos-pps-minimum-rule-alias', 'qos-fip']) {
       assert.ok(aliases.includes(a), a);
     }
   });
@@ -288,5 +288,24 @@ describe('QoS', () => {
     assert.ok(vm.id);
     assert.deepEqual(errorOf(await rule(p.id, 'minimum_packet_rate', { min_kpps: 1 })),
       [501, 'NotImplementedError', 'Cannot update QoS policies/rules backed by resources tracked in Placement']);
+  });
+
+  test('qos-fip: the policy of a floating IP', async () => {
+    const ext = (await network({ 'router:external': true }, ADMIN)).body.network;
+    assert.equal((await s.request('POST', '/v2.0/subnets', { subnet: { network_id: ext.id, cidr: '203.0.113.0/24', ip_version: 4 } }, ADMIN)).status, 201);
+    const p = (await policy({ project_id: 'project-a' })).body.policy;
+    const hidden = (await policy({ project_id: 'project-b' })).body.policy;
+    assert.deepEqual(errorOf(await s.request('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, qos_policy_id: hidden.id } }, A)),
+      [404, 'QosPolicyNotFound', `QoS policy ${hidden.id} could not be found.`]);
+    const fip = await s.request('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, qos_policy_id: p.id } }, A);
+    assert.equal(fip.status, 201, JSON.stringify(fip.body));
+    assert.equal(fip.body.floatingip.qos_policy_id, p.id);
+    const id = fip.body.floatingip.id;
+    assert.equal((await s.request('GET', `/v2.0/floatingips/${id}`, undefined, A)).body.floatingip.qos_policy_id, p.id);
+    assert.deepEqual(errorOf(await s.request('DELETE', `/v2.0/qos/policies/${p.id}`, undefined, ADMIN)),
+      [409, 'QosPolicyInUse', `QoS Policy ${p.id} is used by fip ${id}.`]);
+    const cleared = await s.request('PUT', `/v2.0/floatingips/${id}`, { floatingip: { qos_policy_id: null } }, A);
+    assert.equal(cleared.body.floatingip.qos_policy_id, null);
+    assert.equal((await s.request('DELETE', `/v2.0/qos/policies/${p.id}`, undefined, ADMIN)).status, 204);
   });
 });

@@ -52,6 +52,7 @@ import { qosPpsMinimumRuleAlias } from './extensions/qos-pps-minimum-rule-alias.
 import { qosRuleTypeDetails } from './extensions/qos-rule-type-details.js';
 import { qosRuleTypeFilter } from './extensions/qos-rule-type-filter.js';
 import { qosRulesAlias } from './extensions/qos-rules-alias.js';
+import { qosFip } from './extensions/qos-fip.js';
 import { network } from './network.js';
 import { port } from './port.js';
 import { subnet } from './subnet.js';
@@ -72,6 +73,7 @@ export const allExtensions: ExtensionDef[] = [
   ...Object.values(shims),
   qos, qosBwLimitDirection, qosBwMinimumIngress, qosDefault, qosPortNetworkPolicy, qosPps, qosPpsMinimum, qosPpsMinimumRuleAlias,
   qosRuleTypeDetails, qosRuleTypeFilter, qosRulesAlias,
+  qosFip,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

@@ -61,6 +61,16 @@ export function subscribeQosBindings(events: EventRegistry, validator: QosPolicy
     }
   });
 
+  // qos-fip: a floating IP's own policy
+  events.subscribe('floatingip', 'before_create', async (tx, { context, current: fip }) => {
+    if (given(fip.qos_policy_id)) await checkVisible(tx, context, fip.qos_policy_id);
+  });
+  events.subscribe('floatingip', 'before_update', async (tx, { context, original, changes }) => {
+    if (!('qos_policy_id' in changes) || changes.qos_policy_id === UNSET) return;
+    await checkRemovable(tx, context, original.qos_policy_id);
+    if (given(changes.qos_policy_id)) await checkVisible(tx, context, changes.qos_policy_id);
+  });
+
   events.extend('port', async (q, ports, _ctx, wanted) => {
     if (wanted && !wanted.has('qos_network_policy_id')) return;
     const byNetwork = new Map<string, string>();

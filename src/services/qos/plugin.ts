@@ -13,9 +13,11 @@ import { QosPolicyValidator } from './validation.js';
  */
 export class QosPlugin implements Plugin {
   readonly name = 'qos';
-  readonly supportedExtensionAliases = [
+  readonly supportedExtensionAliases: readonly string[] = [
     'qos', 'qos-bw-limit-direction', 'qos-default', 'qos-rule-type-details', 'qos-rule-type-filter', 'qos-bw-minimum-ingress',
     'qos-rules-alias', 'qos-port-network-policy', 'qos-pps', 'qos-pps-minimum', 'qos-pps-minimum-rule-alias',
+    // Neutron's L3 plugin serves it when qos is loaded; without routers it is not loaded (it requires router)
+    'qos-fip',
   ];
 
   async start(ctx: PluginContext): Promise<Record<string, ResourceHandler>> {
