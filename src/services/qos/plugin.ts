@@ -1,9 +1,11 @@
 import type { ResourceHandler } from '../../registry/handler.js';
+import type { WriteEvent, WriteOperation } from '../../registry/events.js';
+import type { Ml2Plugin } from '../../plugins/ml2/plugin.js';
 import type { Plugin, PluginContext } from '../../plugins/plugin.js';
 import { subscribeQosBindings } from './bindings.js';
 import { createQosPolicyResource } from './policies.js';
 import { createRuleTypeResource, qosDriversFor } from './rule-types.js';
-import { createQosRuleResources } from './rules.js';
+import { createQosRuleResources, RULE_TYPES } from './rules.js';
 import { QosPolicyValidator } from './validation.js';
 
 /**
@@ -28,10 +30,33 @@ export class QosPlugin implements Plugin {
       ctx.log.warn('the qos service plugin is loaded without [ml2] extension_drivers = qos: qos_policy_id of networks and ports is served anyway');
     }
     subscribeQosBindings(ctx.events, validator);
+    this.pushPolicies(ctx);
     return {
       policies: createQosPolicyResource(ctx, api),
       rule_types: createRuleTypeResource(drivers),
       ...createQosRuleResources(ctx, api, validator),
     };
+  }
+
+  /**
+   * The QoS RPC driver's pushes (QosServiceDriverManager.call): a policy updated, a rule of it
+   * written, or a policy deleted goes to the L2 agents' QoS extension as a QosPolicy object
+   * (a new policy has no rules: it is not pushed).
+   */
+  private pushPolicies(ctx: PluginContext): void {
+    const rpc = (ctx.plugins.get('ml2') as Ml2Plugin | undefined)?.rpc;
+    if (!rpc) return;
+    const push = (event: WriteEvent, op: WriteOperation, id: string) => {
+      rpc.pushObjectChange(event.context, 'QosPolicy', op, id).catch((err) => ctx.log.error({ err }, 'QosPolicy push failed'));
+    };
+    ctx.events.subscribe('policy', 'after_update', (e) => push(e, 'update', e.current.id as string));
+    ctx.events.subscribe('policy', 'after_delete', (e) => push(e, 'delete', e.current.id as string));
+    for (const type of RULE_TYPES) {
+      for (const op of ['create', 'update', 'delete'] as const) {
+        for (const resource of [`${type}_rule`, `alias_${type}_rule`]) {
+          ctx.events.subscribe(resource, `after_${op}`, (e) => push(e, 'update', e.current.qos_policy_id as string));
+        }
+      }
+    }
   }
 }
