@@ -23,6 +23,7 @@ describe('QoS', () => {
       DEFAULT: { service_plugins: ['router', 'neutron.services.qos.qos_plugin.QoSPlugin'] },
       ml2: { mechanism_drivers: ['openvswitch'], extension_drivers: ['port_security', 'qos'], type_drivers: ['flat', 'vlan', 'vxlan'], tenant_network_types: ['vxlan'] },
       ml2_type_flat: { flat_networks: ['physnet1'] },
+      ml2_type_vlan: { network_vlan_ranges: ['physnet2'] },
       ml2_type_vxlan: { vni_ranges: ['1000:1999'] },
     });
   });
@@ -31,7 +32,8 @@ describe('QoS', () => {
   test('the extensions are advertised', async () => {
     const aliases = (await s.request('GET', '/v2.0/extensions', undefined, ADMIN)).body.extensions.map((e: any) => e.alias);
     for (const a of ['qos', 'qos-bw-limit-direction', 'qos-default', 'qos-rule-type-details', 'qos-rule-type-filter', 'qos-bw-minimum-ingress',
-      'qos-rules-alias', 'qos-port-network-policy', 'qos-pps', 'qos-pps-minimum', 'qos-pps-minimum-rule-alias', 'qos-fip']) {
+      'qos-rules-alias', 'qos-port-network-policy', 'qos-pps', 'qos-pps-minimum', 'qos-pps-minimum-rule-alias', 'qos-fip',
+      'port-resource-request', 'port-resource-request-groups']) {
       assert.ok(aliases.includes(a), a);
     }
   });
@@ -288,6 +290,35 @@ describe('QoS', () => {
     assert.ok(vm.id);
     assert.deepEqual(errorOf(await rule(p.id, 'minimum_packet_rate', { min_kpps: 1 })),
       [501, 'NotImplementedError', 'Cannot update QoS policies/rules backed by resources tracked in Placement']);
+  });
+
+  test('resource_request: what the minimum rules of the effective policy ask Placement for, to admins', async () => {
+    const p = (await policy({ project_id: 'project-a' })).body.policy;
+    const bw = (await rule(p.id, 'minimum_bandwidth', { min_kbps: 1000 })).body.minimum_bandwidth_rule;
+    const bwIn = (await rule(p.id, 'minimum_bandwidth', { min_kbps: 2000, direction: 'ingress' })).body.minimum_bandwidth_rule;
+    const pps = (await rule(p.id, 'minimum_packet_rate', { min_kpps: 50, direction: 'any' })).body.minimum_packet_rate_rule;
+    const vlan = await network({ 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet2', 'provider:segmentation_id': 100, qos_policy_id: p.id }, ADMIN);
+    assert.equal(vlan.status, 201, JSON.stringify(vlan.body));
+    const prt = (await port({ network_id: vlan.body.network.id, project_id: 'project-a' }, ADMIN)).body.port;
+    const bwIds = [bw.id, bwIn.id].sort().join(':');
+    const rr = prt.resource_request;
+    assert.ok(rr, 'the create answer has it');
+    const [g1, g2] = rr.request_groups;
+    assert.deepEqual(g1.required, ['CUSTOM_PHYSNET_PHYSNET2', 'CUSTOM_VNIC_TYPE_NORMAL']);
+    assert.deepEqual(g1.resources, { NET_BW_EGR_KILOBIT_PER_SEC: 1000, NET_BW_IGR_KILOBIT_PER_SEC: 2000 });
+    assert.deepEqual(g2, { id: g2.id, required: ['CUSTOM_VNIC_TYPE_NORMAL'], resources: { NET_PACKET_RATE_KILOPACKET_PER_SEC: 50 } });
+    assert.deepEqual(rr.same_subtree, [g1.id, g2.id]);
+    // uuid5(port id, the rules' ids joined by ':'), computed as Python's uuid.uuid5
+    const { uuid5 } = await import('../../src/services/qos/resource-request.js');
+    assert.equal(g1.id, uuid5(prt.id, bwIds));
+    assert.equal(g2.id, uuid5(prt.id, pps.id));
+    assert.equal(uuid5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'r1:r2'), '1f9173fd-c316-5776-8645-29570b41b1f3');
+    const listed = (await s.request('GET', `/v2.0/ports?id=${prt.id}`, undefined, ADMIN)).body.ports[0];
+    assert.deepEqual(listed.resource_request, rr);
+    // hidden from non-admins; null without a policy or minimum rules
+    assert.equal('resource_request' in (await s.request('GET', `/v2.0/ports/${prt.id}`, undefined, A)).body.port, false);
+    const plain = (await port({ network_id: (await network()).body.network.id })).body.port;
+    assert.equal((await s.request('GET', `/v2.0/ports/${plain.id}`, undefined, ADMIN)).body.port.resource_request, null);
   });
 
   test('qos-fip: the policy of a floating IP', async () => {

@@ -53,6 +53,7 @@ import { qosRuleTypeDetails } from './extensions/qos-rule-type-details.js';
 import { qosRuleTypeFilter } from './extensions/qos-rule-type-filter.js';
 import { qosRulesAlias } from './extensions/qos-rules-alias.js';
 import { qosFip } from './extensions/qos-fip.js';
+import { portResourceRequest, portResourceRequestGroups } from './extensions/port-resource-request.js';
 import { network } from './network.js';
 import { port } from './port.js';
 import { subnet } from './subnet.js';
@@ -74,6 +75,7 @@ export const allExtensions: ExtensionDef[] = [
   qos, qosBwLimitDirection, qosBwMinimumIngress, qosDefault, qosPortNetworkPolicy, qosPps, qosPpsMinimum, qosPpsMinimumRuleAlias,
   qosRuleTypeDetails, qosRuleTypeFilter, qosRulesAlias,
   qosFip,
+  portResourceRequest, portResourceRequestGroups,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

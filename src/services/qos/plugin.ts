@@ -6,6 +6,7 @@ import { subscribeQosBindings } from './bindings.js';
 import { createQosPolicyResource } from './policies.js';
 import { createRuleTypeResource, qosDriversFor } from './rule-types.js';
 import { createQosRuleResources, RULE_TYPES } from './rules.js';
+import { extendResourceRequest } from './resource-request.js';
 import { QosPolicyValidator } from './validation.js';
 
 /**
@@ -20,6 +21,7 @@ export class QosPlugin implements Plugin {
     'qos-rules-alias', 'qos-port-network-policy', 'qos-pps', 'qos-pps-minimum', 'qos-pps-minimum-rule-alias',
     // Neutron's L3 plugin serves it when qos is loaded; without routers it is not loaded (it requires router)
     'qos-fip',
+    'port-resource-request', 'port-resource-request-groups',
   ];
 
   async start(ctx: PluginContext): Promise<Record<string, ResourceHandler>> {
@@ -30,6 +32,7 @@ export class QosPlugin implements Plugin {
       ctx.log.warn('the qos service plugin is loaded without [ml2] extension_drivers = qos: qos_policy_id of networks and ports is served anyway');
     }
     subscribeQosBindings(ctx.events, validator);
+    extendResourceRequest(ctx.events);
     this.pushPolicies(ctx);
     return {
       policies: createQosPolicyResource(ctx, api),
