@@ -33,7 +33,7 @@ describe('QoS', () => {
     const aliases = (await s.request('GET', '/v2.0/extensions', undefined, ADMIN)).body.extensions.map((e: any) => e.alias);
     for (const a of ['qos', 'qos-bw-limit-direction', 'qos-default', 'qos-rule-type-details', 'qos-rule-type-filter', 'qos-bw-minimum-ingress',
       'qos-rules-alias', 'qos-port-network-policy', 'qos-pps', 'qos-pps-minimum', 'qos-pps-minimum-rule-alias', 'qos-fip',
-      'port-resource-request', 'port-resource-request-groups']) {
+      'port-resource-request', 'port-resource-request-groups', 'qos-gateway-ip']) {
       assert.ok(aliases.includes(a), a);
     }
   });
@@ -337,6 +337,32 @@ describe('QoS', () => {
       [409, 'QosPolicyInUse', `QoS Policy ${p.id} is used by fip ${id}.`]);
     const cleared = await s.request('PUT', `/v2.0/floatingips/${id}`, { floatingip: { qos_policy_id: null } }, A);
     assert.equal(cleared.body.floatingip.qos_policy_id, null);
+    assert.equal((await s.request('DELETE', `/v2.0/qos/policies/${p.id}`, undefined, ADMIN)).status, 204);
+  });
+
+  test('qos-gateway-ip: the policy of a router gateway', async () => {
+    const ext = (await network({ 'router:external': true }, ADMIN)).body.network;
+    assert.equal((await s.request('POST', '/v2.0/subnets', { subnet: { network_id: ext.id, cidr: '198.51.100.0/24', ip_version: 4 } }, ADMIN)).status, 201);
+    const p = (await policy({ project_id: 'project-a' })).body.policy;
+    const hidden = (await policy({ project_id: 'project-b' })).body.policy;
+    assert.deepEqual(errorOf(await s.request('POST', '/v2.0/routers', { router: { external_gateway_info: { network_id: ext.id, qos_policy_id: hidden.id } } }, A)),
+      [404, 'QosPolicyNotFound', `QoS policy ${hidden.id} could not be found.`]);
+    assert.equal((await s.request('POST', '/v2.0/routers', { router: { external_gateway_info: { network_id: ext.id, qos_policy_id: 'x' } } }, A)).status, 400);
+    const created = await s.request('POST', '/v2.0/routers', { router: { external_gateway_info: { network_id: ext.id, qos_policy_id: p.id } } }, A);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const r = created.body.router;
+    assert.equal(r.external_gateway_info.qos_policy_id, p.id);
+    assert.deepEqual(errorOf(await s.request('DELETE', `/v2.0/qos/policies/${p.id}`, undefined, ADMIN)),
+      [409, 'QosPolicyInUse', `QoS Policy ${p.id} is used by router ${r.id}.`]);
+    // without the key the policy stays; null clears it (and then the key is not shown)
+    const kept = await s.request('PUT', `/v2.0/routers/${r.id}`, { router: { external_gateway_info: { network_id: ext.id } } }, A);
+    assert.equal(kept.body.router.external_gateway_info.qos_policy_id, p.id);
+    const cleared = await s.request('PUT', `/v2.0/routers/${r.id}`, { router: { external_gateway_info: { network_id: ext.id, qos_policy_id: null } } }, A);
+    assert.equal(cleared.status, 200);
+    assert.equal('qos_policy_id' in cleared.body.router.external_gateway_info, false);
+    await s.request('PUT', `/v2.0/routers/${r.id}`, { router: { external_gateway_info: { network_id: ext.id, qos_policy_id: p.id } } }, A);
+    // removing the gateway removes its policy
+    assert.equal((await s.request('PUT', `/v2.0/routers/${r.id}`, { router: { external_gateway_info: {} } }, A)).body.router.external_gateway_info, null);
     assert.equal((await s.request('DELETE', `/v2.0/qos/policies/${p.id}`, undefined, ADMIN)).status, 204);
   });
 });

@@ -54,6 +54,7 @@ import { qosRuleTypeFilter } from './extensions/qos-rule-type-filter.js';
 import { qosRulesAlias } from './extensions/qos-rules-alias.js';
 import { qosFip } from './extensions/qos-fip.js';
 import { portResourceRequest, portResourceRequestGroups } from './extensions/port-resource-request.js';
+import { qosGatewayIp } from './extensions/qos-gateway-ip.js';
 import { network } from './network.js';
 import { port } from './port.js';
 import { subnet } from './subnet.js';
@@ -76,6 +77,7 @@ export const allExtensions: ExtensionDef[] = [
   qosRuleTypeDetails, qosRuleTypeFilter, qosRulesAlias,
   qosFip,
   portResourceRequest, portResourceRequestGroups,
+  qosGatewayIp,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

@@ -6,6 +6,7 @@ import { subscribeQosBindings } from './bindings.js';
 import { createQosPolicyResource } from './policies.js';
 import { createRuleTypeResource, qosDriversFor } from './rule-types.js';
 import { createQosRuleResources, RULE_TYPES } from './rules.js';
+import { subscribeGatewayPolicy } from './gateway.js';
 import { extendResourceRequest } from './resource-request.js';
 import { QosPolicyValidator } from './validation.js';
 
@@ -19,8 +20,8 @@ export class QosPlugin implements Plugin {
   readonly supportedExtensionAliases: readonly string[] = [
     'qos', 'qos-bw-limit-direction', 'qos-default', 'qos-rule-type-details', 'qos-rule-type-filter', 'qos-bw-minimum-ingress',
     'qos-rules-alias', 'qos-port-network-policy', 'qos-pps', 'qos-pps-minimum', 'qos-pps-minimum-rule-alias',
-    // Neutron's L3 plugin serves it when qos is loaded; without routers it is not loaded (it requires router)
-    'qos-fip',
+    // Neutron's L3 plugin serves these when qos is loaded; without routers they are not loaded (they require router)
+    'qos-fip', 'qos-gateway-ip',
     'port-resource-request', 'port-resource-request-groups',
   ];
 
@@ -33,6 +34,7 @@ export class QosPlugin implements Plugin {
     }
     subscribeQosBindings(ctx.events, validator);
     extendResourceRequest(ctx.events);
+    if (api.hasExtension('qos-gateway-ip')) subscribeGatewayPolicy(ctx.events);
     this.pushPolicies(ctx);
     return {
       policies: createQosPolicyResource(ctx, api),
