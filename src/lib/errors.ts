@@ -188,3 +188,4 @@ export const QoSRulesConflict = def<{ new_rule_type: string; rule_id: string; po
   (p) => `Rule ${p.new_rule_type} conflicts with rule ${p.rule_id} which already exists in QoS Policy ${p.policy_id}.`);
 export const PolicyRemoveAuthorizationError = def<{ policy_id: string }>(403, 'PolicyRemoveAuthorizationError', (p) => `Failed to remove provided policy ${p.policy_id} because you are not authorized.`);
 export const NotAuthorized = def<void>(403, 'NotAuthorized', () => 'Not authorized.');
+export const RbacPolicyInUse = def<{ object_id: string; details: string }>(409, 'RbacPolicyInUse', (p) => `RBAC policy on object ${p.object_id} cannot be removed because other objects depend on it.\nDetails: ${p.details}`);

@@ -89,11 +89,17 @@ describe('QoS', () => {
     assert.equal((await s.request('PUT', `/v2.0/qos/policies/${p.id}`, { policy: { name: 'mine' } }, B)).status, 403);
     assert.equal((await rule(p.id, 'bandwidth_limit', { max_kbps: 100 }, B)).status, 403);
 
+    // it cannot be unshared while B uses it
+    assert.deepEqual(errorOf(await s.request('PUT', `/v2.0/qos/policies/${p.id}`, { policy: { shared: false } }, ADMIN)),
+      [409, 'RbacPolicyInUse', `RBAC policy on object ${p.id} cannot be removed because other objects depend on it.\nDetails: project_id=*`]);
+    assert.equal((await s.request('PUT', `/v2.0/networks/${net.body.network.id}`, { network: { qos_policy_id: null } }, B)).body.network.qos_policy_id, null);
     // unsharing removes the wildcard entry
     const unshared = await s.request('PUT', `/v2.0/qos/policies/${p.id}`, { policy: { shared: false } }, ADMIN);
     assert.equal(unshared.body.policy.shared, false);
     assert.equal((await s.request('GET', `/v2.0/qos/policies/${p.id}`, undefined, B)).status, 404);
-    // and B can no longer take it off its network
+    assert.deepEqual(errorOf(await network({ qos_policy_id: p.id }, B)), [404, 'QosPolicyNotFound', `QoS policy ${p.id} could not be found.`]);
+    // a policy B cannot see, put on its network by an admin, cannot be taken off by B
+    assert.equal((await s.request('PUT', `/v2.0/networks/${net.body.network.id}`, { network: { qos_policy_id: p.id } }, ADMIN)).status, 200);
     assert.deepEqual(errorOf(await s.request('PUT', `/v2.0/networks/${net.body.network.id}`, { network: { qos_policy_id: null } }, B)),
       [403, 'PolicyRemoveAuthorizationError', `Failed to remove provided policy ${p.id} because you are not authorized.`]);
   });

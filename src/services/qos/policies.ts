@@ -1,8 +1,9 @@
 import type { RequestContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
-import { QoSPolicyDefaultAlreadyExists, QosPolicyInUse, QosPolicyNotFound } from '../../lib/errors.js';
+import { ACCESS_SHARED } from '../../lib/constants.js';
+import { QoSPolicyDefaultAlreadyExists, QosPolicyInUse, QosPolicyNotFound, RbacPolicyInUse } from '../../lib/errors.js';
 import { inChunks } from '../../db/chunks.js';
-import type { Queryable, Select, Tx } from '../../db/schema.js';
+import { dynamic, type Queryable, type Select, type Tx } from '../../db/schema.js';
 import { SqlResource, type Store } from '../../registry/resource.js';
 import type { ApiModel } from '../../api/model.js';
 import { qosPolicySharing } from '../../plugins/ml2/sharing.js';
@@ -27,6 +28,32 @@ export async function visiblePolicy(q: Queryable, ctx: RequestContext, id: strin
 export async function defaultPolicyOf(q: Queryable, projectId: string): Promise<string | null> {
   const row = await q.selectFrom('qos_policies_default').select('qos_policy_id').where('project_id', '=', projectId).executeTakeFirst();
   return row?.qos_policy_id ?? null;
+}
+
+/** QosPolicy.get_bound_project_ids: the projects of the networks, ports, floating IPs and routers bound to the policy. */
+async function boundProjects(tx: Tx, policyId: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const b of BINDINGS) {
+    const table = ({ port: 'ports', network: 'networks', fip: 'floatingips', router: 'routers' } as const)[b.objectType];
+    const rows = await dynamic(tx).selectFrom(table).select('project_id')
+      .where('id', 'in', dynamic(tx).selectFrom(b.table).select(b.column).where('policy_id', '=', policyId)).execute();
+    for (const r of rows) if (r.project_id) out.add(r.project_id as string);
+  }
+  return out;
+}
+
+/**
+ * shared=False removes the wildcard entry, which rbac_db's _validate_rbac_policy_delete allows only
+ * when every project using the policy keeps an entry of its own (the owner included).
+ */
+async function unshare(tx: Tx, policyId: string): Promise<void> {
+  const entries = await tx.selectFrom('rbac_entries').select('target_project').where('object_type', '=', 'qos_policy')
+    .where('object_id', '=', policyId).where('action', '=', ACCESS_SHARED).where('target_project', '!=', '*').execute();
+  const targets = new Set(entries.map((e) => e.target_project));
+  for (const project of await boundProjects(tx, policyId)) {
+    if (!targets.has(project)) throw new RbacPolicyInUse({ object_id: policyId, details: 'project_id=*' });
+  }
+  await qosPolicySharing.unshare(tx, policyId);
 }
 
 async function setDefault(tx: Tx, policy: Item): Promise<void> {
@@ -73,7 +100,7 @@ export function createQosPolicyResource(store: Store, api: ApiModel): SqlResourc
     async beforeUpdate(tx, { original: current, changes }) {
       if ('shared' in changes && changes.shared !== current.shared) {
         if (changes.shared) await qosPolicySharing.share(tx, current);
-        else await qosPolicySharing.unshare(tx, current.id as string);
+        else await unshare(tx, current.id as string);
       }
       if ('is_default' in changes && changes.is_default !== current.is_default) {
         if (changes.is_default) await setDefault(tx, current);
@@ -84,8 +111,8 @@ export function createQosPolicyResource(store: Store, api: ApiModel): SqlResourc
     },
     async beforeDelete(tx, { current: policy }) {
       for (const b of BINDINGS) {
-        const row = await (tx as Queryable).selectFrom(b.table).select(b.column as any).where('policy_id', '=', policy.id as string).limit(1).executeTakeFirst();
-        if (row) throw new QosPolicyInUse({ policy_id: policy.id as string, object_type: b.objectType, object_id: (row as Record<string, string>)[b.column]! });
+        const row = await dynamic(tx).selectFrom(b.table).select(b.column).where('policy_id', '=', policy.id as string).limit(1).executeTakeFirst();
+        if (row) throw new QosPolicyInUse({ policy_id: policy.id as string, object_type: b.objectType, object_id: row[b.column] as string });
       }
       await qosPolicySharing.removeEntries(tx, policy.id as string);
     },
