@@ -289,6 +289,18 @@ describe('QoS', () => {
     const prt = (await port({ network_id: vx.id })).body.port;
     assert.deepEqual(errorOf(await s.request('PUT', `/v2.0/ports/${prt.id}`, { port: { qos_policy_id: p.id } }, A)),
       [409, 'QosRuleNotSupported', `Rule minimum_bandwidth is not supported by port ${prt.id}`]);
+    // a port whose vnic type no driver serves (openvswitch: normal, direct) refuses every rule, also through its network
+    const mac = (await network()).body.network;
+    const macPort = (await port({ network_id: mac.id, 'binding:vnic_type': 'macvtap' })).body.port;
+    const limit = (await policy({ project_id: 'project-a' })).body.policy;
+    assert.equal((await s.request('PUT', `/v2.0/networks/${mac.id}`, { network: { qos_policy_id: limit.id } }, A)).status, 200, 'no rules yet');
+    assert.deepEqual(errorOf(await rule(limit.id, 'bandwidth_limit', { max_kbps: 10 })),
+      [409, 'QosRuleNotSupported', `Rule bandwidth_limit is not supported by port ${macPort.id}`]);
+    assert.equal((await s.request('PUT', `/v2.0/networks/${mac.id}`, { network: { qos_policy_id: null } }, A)).status, 200);
+    const withRule = (await policy({ project_id: 'project-a' })).body.policy;
+    await rule(withRule.id, 'dscp_marking', { dscp_mark: 8 });
+    assert.deepEqual(errorOf(await s.request('PUT', `/v2.0/networks/${mac.id}`, { network: { qos_policy_id: withRule.id } }, A)),
+      [409, 'QosRuleNotSupported', `Rule dscp_marking is not supported by port ${macPort.id}`]);
     const flat = (await network({ 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1', qos_policy_id: p.id }, ADMIN));
     assert.equal(flat.status, 201, JSON.stringify(flat.body));
     // a VM's port keeps its minimum: the rule cannot change under it

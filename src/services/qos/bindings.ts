@@ -41,7 +41,7 @@ export function subscribeQosBindings(events: EventRegistry, validator: QosPolicy
     await checkRemovable(tx, context, original.qos_policy_id);
     if (given(changes.qos_policy_id)) {
       await checkVisible(tx, context, changes.qos_policy_id);
-      await validator.forNetwork(tx, changes.qos_policy_id, original.id as string);
+      if (changes.qos_policy_id !== original.qos_policy_id) await validator.forNetworkUpdate(tx, changes.qos_policy_id, original.id as string);
     }
   });
 

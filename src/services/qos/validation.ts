@@ -64,16 +64,33 @@ export class QosPolicyValidator {
     }
   }
 
-  /** QoSPlugin.validate_policy: after a rule change, every port and network the policy is bound to. */
+  /** QoSPlugin.validate_policy: after a rule change, every port that uses the policy (its own, or its network's). */
   async forBoundObjects(tx: Tx, policyId: string): Promise<void> {
-    const ports = await tx.selectFrom('qos_port_policy_bindings').innerJoin('ports', 'ports.id', 'qos_port_policy_bindings.port_id')
-      .leftJoin('ml2_port_bindings', 'ml2_port_bindings.port_id', 'ports.id')
-      .select(['ports.id', 'ports.network_id', 'ml2_port_bindings.vif_type', 'ml2_port_bindings.vnic_type'])
-      .where('qos_port_policy_bindings.policy_id', '=', policyId).execute();
-    for (const p of ports) {
-      await this.forPort(tx, policyId, { id: p.id, network_id: p.network_id, 'binding:vif_type': p.vif_type, 'binding:vnic_type': p.vnic_type });
-    }
-    const networks = await tx.selectFrom('qos_network_policy_bindings').select('network_id').where('policy_id', '=', policyId).execute();
-    for (const n of networks) await this.forNetwork(tx, policyId, n.network_id);
+    const ownPolicy = tx.selectFrom('qos_port_policy_bindings').select('port_id');
+    const ports = await this.ports(tx).where((eb) => eb.or([
+      eb('ports.id', 'in', ownPolicy.where('policy_id', '=', policyId)),
+      eb.and([
+        eb('ports.network_id', 'in', tx.selectFrom('qos_network_policy_bindings').select('network_id').where('policy_id', '=', policyId)),
+        eb('ports.id', 'not in', ownPolicy),
+      ]),
+    ])).execute();
+    for (const p of ports) await this.forPort(tx, policyId, portOf(p));
   }
+
+  /** _validate_update_network_callback: a network's new policy, for the network and its ports without a policy of their own. */
+  async forNetworkUpdate(tx: Tx, policyId: string, networkId: string): Promise<void> {
+    await this.forNetwork(tx, policyId, networkId);
+    const ports = await this.ports(tx).where('ports.network_id', '=', networkId)
+      .where('ports.id', 'not in', tx.selectFrom('qos_port_policy_bindings').select('port_id')).execute();
+    for (const p of ports) await this.forPort(tx, policyId, portOf(p));
+  }
+
+  private ports(tx: Tx) {
+    return tx.selectFrom('ports').leftJoin('ml2_port_bindings', 'ml2_port_bindings.port_id', 'ports.id')
+      .select(['ports.id', 'ports.network_id', 'ml2_port_bindings.vif_type', 'ml2_port_bindings.vnic_type']);
+  }
+}
+
+function portOf(p: { id: string; network_id: string; vif_type: string | null; vnic_type: string | null }): Item {
+  return { id: p.id, network_id: p.network_id, 'binding:vif_type': p.vif_type, 'binding:vnic_type': p.vnic_type };
 }
