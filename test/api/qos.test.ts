@@ -241,7 +241,8 @@ describe('QoS', () => {
     assert.equal(up.body.alias_bandwidth_limit_rule.max_kbps, 7);
     assert.equal((await s.request('GET', `/v2.0/qos/policies/${p.id}/bandwidth_limit_rules/${r.id}`, undefined, A)).body.bandwidth_limit_rule.max_kbps, 7);
     assert.equal((await s.request('PUT', `/v2.0/qos/alias_bandwidth_limit_rules/${r.id}`, { alias_bandwidth_limit_rule: { max_kbps: 8 } }, A)).status, 403);
-    assert.equal((await s.request('GET', `/v2.0/qos/alias_bandwidth_limit_rules/${r.id}`, undefined, B)).status, 404);
+    assert.deepEqual(errorOf(await s.request('GET', `/v2.0/qos/alias_bandwidth_limit_rules/${r.id}`, undefined, B)),
+      [404, 'QosPolicyNotFound', `QoS policy ${p.id} could not be found.`]);
     // no create and no list through the alias
     assert.equal((await s.request('POST', '/v2.0/qos/alias_bandwidth_limit_rules', { alias_bandwidth_limit_rule: {} }, ADMIN)).status, 405);
     assert.equal((await s.request('GET', '/v2.0/qos/alias_bandwidth_limit_rules', undefined, ADMIN)).status, 404);

@@ -1,7 +1,7 @@
 import { DEVICE_OWNER_COMPUTE_PREFIX } from '../../lib/constants.js';
 import type { RequestContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
-import { HTTPNotFound, NotImplementedErr, QoSRuleParameterConflict, QoSRulesConflict, QosRuleNotFound } from '../../lib/errors.js';
+import { HTTPNotFound, NotImplementedErr, QoSRuleParameterConflict, QoSRulesConflict, QosPolicyNotFound, QosRuleNotFound } from '../../lib/errors.js';
 import { fromDb } from '../../registry/children.js';
 import { inChunks } from '../../db/chunks.js';
 import { dynamic, type Queryable, type Select, type Tx } from '../../db/schema.js';
@@ -149,13 +149,23 @@ export function createQosRuleResources(store: Store, api: ApiModel, validator: Q
     const alias = api.resources.get(`alias_${type}_rules`);
     if (alias) {
       const rules = new SqlResource(store, alias, { ...ruleStrategy(type, alias.table, validator), unsupported: ['create'] });
+      // QoSPlugin._get_policy_id finds any rule; its policy may then be one the caller cannot see
+      const policyNotFound = async <T>(id: string, run: () => Promise<T>): Promise<T> => {
+        try {
+          return await run();
+        } catch (e) {
+          if (!(e instanceof QosRuleNotFound)) throw e;
+          const row = await store.db.read((q) => dynamic(q).selectFrom(alias.table).select('qos_policy_id').where('id', '=', id).executeTakeFirst());
+          throw row ? new QosPolicyNotFound({ policy_id: row.qos_policy_id as string }) : e;
+        }
+      };
       // the alias API reaches one rule: there is no list
       out[alias.collection] = {
         list: async () => { throw new HTTPNotFound(); },
-        get: (ctx, id) => rules.get(ctx, id),
+        get: (ctx, id) => policyNotFound(id, () => rules.get(ctx, id)),
         create: (ctx, items, opts) => rules.create(ctx, items, opts),
-        update: (ctx, id, changes, opts) => rules.update(ctx, id, changes, opts),
-        delete: (ctx, id, opts) => rules.delete(ctx, id, opts),
+        update: (ctx, id, changes, opts) => policyNotFound(id, () => rules.update(ctx, id, changes, opts)),
+        delete: (ctx, id, opts) => policyNotFound(id, () => rules.delete(ctx, id, opts)),
       };
     }
   }
