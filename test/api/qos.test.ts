@@ -195,7 +195,8 @@ describe('QoS', () => {
     assert.equal((await s.request('GET', `/v2.0/qos/policies/${p.id}/dscp_marking_rules/${dscp.id}`, undefined, ADMIN)).status, 404);
     // rules go with their policy
     assert.equal((await s.request('DELETE', `/v2.0/qos/policies/${p.id}`, undefined, ADMIN)).status, 204);
-    void minbw;
+    assert.deepEqual(errorOf(await s.request('GET', `/v2.0/qos/alias_minimum_bandwidth_rules/${minbw.id}`, undefined, ADMIN)),
+      [404, 'QosRuleNotFound', `QoS rule ${minbw.id} for policy  could not be found.`]);
   });
 
   test('rules: validation and conflicts', async () => {
