@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { ADMIN, asProject, startServer, type TestServer } from '../support/server.js';
 
 const A = asProject('project-a');
@@ -36,6 +37,16 @@ describe('QoS', () => {
       'port-resource-request', 'port-resource-request-groups', 'qos-gateway-ip']) {
       assert.ok(aliases.includes(a), a);
     }
+  });
+
+  test('the OpenAPI document describes policies, rules under their policy, rule types and aliases', async () => {
+    const doc = (await s.request('GET', '/v2.0/openapi.json', undefined, ADMIN)).body;
+    const result = await new Validator().validate(structuredClone(doc));
+    assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2)?.slice(0, 3000));
+    for (const path of ['/v2.0/qos/policies', '/v2.0/qos/policies/{parent_id}/bandwidth_limit_rules/{id}', '/v2.0/qos/rule-types', '/v2.0/qos/alias_dscp_marking_rules/{id}']) {
+      assert.ok(doc.paths[path], path);
+    }
+    assert.deepEqual(doc.paths['/v2.0/qos/policies/{parent_id}/minimum_packet_rate_rules'].post.parameters.map((p: any) => p.name), ['parent_id']);
   });
 
   test('policies: create, show, update, list filters, delete', async () => {
