@@ -113,22 +113,27 @@ function ruleStrategy(type: RuleType, table: string, validator: QosPolicyValidat
   return {
     notFound: (id, parentId) => new QosRuleNotFound({ rule_id: id, policy_id: parentId ?? '' }),
     scope: (qb, ctx) => scope(qb, ctx, table),
-    // a rule's rules read its policy's project
+    // the policy rules of a QoS rule read the project of its QoS policy
     async policyTarget(q, _ctx, rule) {
       const policy = await q.selectFrom('qos_policies').select('project_id').where('id', '=', rule.qos_policy_id as string).executeTakeFirst();
       return { ...rule, project_id: policy?.project_id ?? null, tenant_id: policy?.project_id ?? null };
     },
     async beforeCreate(tx, { current: rule }) {
+      await checkConflicts(tx, type, rule.qos_policy_id as string, rule, rule);
+    },
+    // with the rule written, as create_policy_rule: the ports using the policy, then Placement
+    async afterCreate(tx, { current: rule }) {
       const policyId = rule.qos_policy_id as string;
-      await checkConflicts(tx, type, policyId, rule, rule);
+      await validator.forBoundObjects(tx, policyId);
       await rejectForBoundPort(tx, type, policyId);
       await bumpRevision(tx, 'qos_policies', policyId);
     },
-    afterCreate: (tx, { current: rule }) => validator.forBoundObjects(tx, rule.qos_policy_id as string),
-    afterUpdate: (tx, { original }) => validator.forBoundObjects(tx, original.qos_policy_id as string),
     async beforeUpdate(tx, { original, changes, current }) {
+      await checkConflicts(tx, type, original.qos_policy_id as string, changes, current);
+    },
+    async afterUpdate(tx, { original }) {
       const policyId = original.qos_policy_id as string;
-      await checkConflicts(tx, type, policyId, changes, current);
+      await validator.forBoundObjects(tx, policyId);
       await rejectForBoundPort(tx, type, policyId);
       await bumpRevision(tx, 'qos_policies', policyId);
     },
