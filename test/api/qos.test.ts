@@ -396,4 +396,39 @@ describe('QoS', () => {
     assert.equal((await s.request('PUT', `/v2.0/routers/${r.id}`, { router: { external_gateway_info: {} } }, A)).body.router.external_gateway_info, null);
     assert.equal((await s.request('DELETE', `/v2.0/qos/policies/${p.id}`, undefined, ADMIN)).status, 204);
   });
+
+  test('failure paths a client meets', async () => {
+    const long = 'x'.repeat(256);
+    assert.equal((await policy({ name: long })).status, 400);
+    assert.equal((await policy({ description: long })).status, 400);
+    assert.equal((await policy({ shared: 'maybe' })).status, 400);
+    assert.equal((await policy({ rules: [] })).status, 400, 'rules are read-only');
+    const missing = '8ac8e9a4-0000-4000-8000-000000000003';
+    assert.deepEqual(errorOf(await s.request('PUT', `/v2.0/qos/policies/${missing}`, { policy: { name: 'x' } }, ADMIN)),
+      [404, 'QosPolicyNotFound', `QoS policy ${missing} could not be found.`]);
+    assert.deepEqual(errorOf(await s.request('DELETE', `/v2.0/qos/policies/${missing}`, undefined, ADMIN)),
+      [404, 'QosPolicyNotFound', `QoS policy ${missing} could not be found.`]);
+    assert.deepEqual(errorOf(await rule(missing, 'dscp_marking', { dscp_mark: 8 })),
+      [404, 'QosPolicyNotFound', `QoS policy ${missing} could not be found.`]);
+    // another project's policy is not found, its own is forbidden to change
+    const foreign = (await policy({ project_id: 'project-b' })).body.policy;
+    const own = (await policy({ project_id: 'project-a' })).body.policy;
+    assert.equal((await s.request('PUT', `/v2.0/qos/policies/${foreign.id}`, { policy: { name: 'x' } }, A)).status, 404);
+    assert.equal((await s.request('PUT', `/v2.0/qos/policies/${own.id}`, { policy: { name: 'x' } }, A)).status, 403);
+    assert.equal((await s.request('DELETE', `/v2.0/qos/policies/${own.id}`, undefined, A)).status, 403);
+    const r = (await rule(own.id, 'bandwidth_limit', { max_kbps: 5 })).body.bandwidth_limit_rule;
+    assert.equal((await s.request('PUT', `/v2.0/qos/policies/${own.id}/bandwidth_limit_rules/${r.id}`, { bandwidth_limit_rule: { max_kbps: 6 } }, A)).status, 403);
+    assert.equal((await s.request('GET', `/v2.0/qos/policies/${own.id}/bandwidth_limit_rules/${r.id}`, undefined, A)).status, 200);
+    assert.equal((await s.request('GET', `/v2.0/qos/policies/${foreign.id}/bandwidth_limit_rules`, undefined, A)).status, 404);
+    assert.equal((await rule(own.id, 'bandwidth_limit', {})).status, 400, 'max_kbps is required');
+    assert.equal((await rule(own.id, 'dscp_marking', { dscp_mark: 8, qos_policy_id: foreign.id })).status, 400);
+    // sorting and paging, as for any collection
+    const page = await s.request('GET', '/v2.0/qos/policies?sort_key=name&sort_dir=desc&limit=1', undefined, ADMIN);
+    assert.equal(page.status, 200);
+    assert.equal(page.body.policies.length, 1);
+    assert.ok(page.body.policies_links.some((l: any) => l.rel === 'next'));
+    // tags
+    assert.equal((await s.request('PUT', `/v2.0/qos/policies/${own.id}/tags/gold`, undefined, ADMIN)).status, 201);
+    assert.deepEqual((await s.request('GET', '/v2.0/qos/policies?tags=gold', undefined, ADMIN)).body.policies.map((x: any) => x.id), [own.id]);
+  });
 });
