@@ -43,16 +43,23 @@ async function boundProjects(tx: Tx, policyId: string): Promise<Set<string>> {
 }
 
 /**
- * shared=False removes the wildcard entry, which rbac_db's _validate_rbac_policy_delete allows only
- * when every project using the policy keeps an entry of its own (the owner included).
+ * rbac_db's _validate_rbac_policy_delete for a QoS policy's access_as_shared entry of
+ * `targetProject`: the wildcard one goes only when every project using the policy (the owner
+ * included) keeps an entry of its own; a project's own only when no object of that project uses
+ * the policy, or a wildcard entry stays. The RBAC policy API calls it for object type qos_policy.
  */
-async function unshare(tx: Tx, policyId: string): Promise<void> {
+export async function validateQosRbacEntryDelete(tx: Tx, policyId: string, targetProject: string): Promise<void> {
   const entries = await tx.selectFrom('rbac_entries').select('target_project').where('object_type', '=', 'qos_policy')
-    .where('object_id', '=', policyId).where('action', '=', ACCESS_SHARED).where('target_project', '!=', '*').execute();
+    .where('object_id', '=', policyId).where('action', '=', ACCESS_SHARED).execute();
   const targets = new Set(entries.map((e) => e.target_project));
-  for (const project of await boundProjects(tx, policyId)) {
-    if (!targets.has(project)) throw new RbacPolicyInUse({ object_id: policyId, details: 'project_id=*' });
-  }
+  const bound = await boundProjects(tx, policyId);
+  const inUse = targetProject === '*' ? [...bound].some((p) => !targets.has(p)) : !targets.has('*') && bound.has(targetProject);
+  if (inUse) throw new RbacPolicyInUse({ object_id: policyId, details: `project_id=${targetProject}` });
+}
+
+/** shared=False: the wildcard entry goes, if nothing depends on it. */
+async function unshare(tx: Tx, policyId: string): Promise<void> {
+  await validateQosRbacEntryDelete(tx, policyId, '*');
   await qosPolicySharing.unshare(tx, policyId);
 }
 
