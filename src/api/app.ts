@@ -173,40 +173,51 @@ export function createApp(opts: AppOptions): FastifyInstance {
 
   for (const controller of opts.controllers.values()) {
     const def = controller.def;
-    const path = `/v2.0/${urlPath(def)}`;
+    const parent = def.parent && opts.controllers.get(def.parent.collection);
+    if (def.parent && !parent) continue;
+    const path = parent ? `/v2.0/${urlPath(parent.def)}/:parent_id/${def.path ?? def.collection}` : `/v2.0/${urlPath(def)}`;
+    /** a sub-resource's parent id, once the caller is found to see the parent (its NotFound otherwise) */
+    const parentOf = async (req: FastifyRequest): Promise<string | undefined> => {
+      if (!parent) return undefined;
+      const id = (req.params as any).parent_id as string;
+      await parent.handler.get(req.neutronContext, id);
+      return id;
+    };
     methods(app, path, {
       GET: async (req, reply) => {
         const url = new URL(req.url, 'http://x');
-        const watch = url.searchParams.get('watch');
+        const parentId = await parentOf(req);
+        const watch = parent ? null : url.searchParams.get('watch');
         if (watch !== null) {
           url.searchParams.delete('watch');
           if (watchWanted(watch)) return watchChanges(req, reply, controller, url.searchParams);
         }
         // x-sql-statements is a header: with statement counting on, lists are not streamed
-        const batches = countingStatements ? null : await controller.listBatches(req.neutronContext, url.searchParams);
+        const batches = countingStatements ? null : await controller.listBatches(req.neutronContext, url.searchParams, parentId);
         // one batch buffered at most: the next is built once the socket has taken the previous one
         if (batches) return reply.type('application/json; charset=utf-8').send(Readable.from(jsonList(def.collection, batches), { highWaterMark: 1 }));
-        const { items, links } = await controller.list(req.neutronContext, url.searchParams, `${base(req)}${url.pathname}`);
+        const { items, links } = await controller.list(req.neutronContext, url.searchParams, `${base(req)}${url.pathname}`, parentId);
         const body: Item = { [def.collection]: items };
         if (links.length) body[`${def.collection}_links`] = links;
         return body;
       },
       POST: async (req, reply) => {
-        const { items, bulk } = await controller.create(req.neutronContext, parseJsonBody(req.body as string | undefined));
+        const parentId = await parentOf(req);
+        const { items, bulk } = await controller.create(req.neutronContext, parseJsonBody(req.body as string | undefined), parentId);
         reply.code(201);
         return bulk ? { [def.collection]: items } : { [def.name]: items[0] };
       },
     });
     methods(app, `${path}/:id`, {
       GET: async (req) => ({
-        [def.name]: await controller.show(req.neutronContext, (req.params as any).id, new URL(req.url, 'http://x').searchParams),
+        [def.name]: await controller.show(req.neutronContext, (req.params as any).id, new URL(req.url, 'http://x').searchParams, await parentOf(req)),
       }),
       PUT: async (req) => ({
-        [def.name]: await controller.update(req.neutronContext, (req.params as any).id, parseJsonBody(req.body as string | undefined), ifMatch(req)),
+        [def.name]: await controller.update(req.neutronContext, (req.params as any).id, parseJsonBody(req.body as string | undefined), ifMatch(req), await parentOf(req)),
       }),
       DELETE: async (req, reply) => {
         if (req.body !== undefined && req.body !== '') throw new HTTPBadRequest('Request body is not supported in DELETE.');
-        await controller.delete(req.neutronContext, (req.params as any).id, ifMatch(req));
+        await controller.delete(req.neutronContext, (req.params as any).id, ifMatch(req), await parentOf(req));
         reply.code(204);
         return reply.send();
       },

@@ -3,7 +3,7 @@ import type { RequestContext } from '../lib/context.js';
 import { attributeEntries, type ResourceDef, type Item } from '../lib/definitions.js';
 import { HTTPBadRequest, HTTPNotFound, isNeutronError, PolicyNotAuthorized } from '../lib/errors.js';
 import type { Tx } from '../db/schema.js';
-import type { ResourceHandler } from '../registry/handler.js';
+import type { ListQuery, ResourceHandler } from '../registry/handler.js';
 import { createItems, prepareCreate, prepareUpdate, updateItem } from './body.js';
 import { parseListQuery, paginationLinks, type QueryOptions } from './query.js';
 import type { WatchTarget } from './watch.js';
@@ -34,6 +34,8 @@ export interface ListResult {
  */
 export class Controller {
   private readonly visible: string[];
+  /** the name in policy actions (`get_<policyName>`) */
+  private readonly policyName: string;
 
   constructor(
     readonly def: ResourceDef,
@@ -43,12 +45,19 @@ export class Controller {
     private readonly quotas?: QuotaEnforcer,
   ) {
     this.visible = Object.entries(def.attributes).filter(([, a]) => a.isVisible).map(([n]) => n);
+    this.policyName = def.policyName ?? def.name;
   }
 
-  async list(ctx: RequestContext, params: URLSearchParams, baseUrl: string): Promise<ListResult> {
-    const q = parseListQuery(this.def, params, this.queryOptions);
+  /** A sub-resource's list is its parent's objects only (`parentId` from the URL). */
+  private underParent(q: ListQuery, parentId: string | undefined): ListQuery {
+    if (parentId === undefined || !this.def.parent) return q;
+    return { ...q, filters: new Map([...q.filters, [this.def.parent.attribute, [parentId]]]) };
+  }
+
+  async list(ctx: RequestContext, params: URLSearchParams, baseUrl: string, parentId?: string): Promise<ListResult> {
+    const q = this.underParent(parseListQuery(this.def, params, this.queryOptions), parentId);
     const rows = await this.handler.list(ctx, { ...q, fields: this.loadFields(ctx, q.fields) });
-    const getAction = `get_${this.def.name}`;
+    const getAction = `get_${this.policyName}`;
     const view = this.viewer(ctx, q.fields);
     const items: Item[] = [];
     for (const row of rows) {
@@ -66,7 +75,7 @@ export class Controller {
   watchTarget(ctx: RequestContext, params: URLSearchParams): WatchTarget {
     const q = parseListQuery(this.def, params, this.queryOptions);
     if (q.limit !== null || q.marker !== null || q.sorts.length) throw new HTTPBadRequest('A watch takes no limit, marker or sort.');
-    const getAction = `get_${this.def.name}`;
+    const getAction = `get_${this.policyName}`;
     const fields = this.loadFields(ctx, q.fields);
     const own = [...q.filters].filter(([attr]) => this.def.attributes[attr]?.column);
     return {
@@ -89,11 +98,11 @@ export class Controller {
    * be sent a batch at a time. The first batch is read before anything is sent, so that a bad
    * filter or a database failure still gets its error status.
    */
-  async listBatches(ctx: RequestContext, params: URLSearchParams): Promise<AsyncIterable<Item[]> | null> {
+  async listBatches(ctx: RequestContext, params: URLSearchParams, parentId?: string): Promise<AsyncIterable<Item[]> | null> {
     if (!this.handler.listBatches) return null;
-    const q = parseListQuery(this.def, params, this.queryOptions);
+    const q = this.underParent(parseListQuery(this.def, params, this.queryOptions), parentId);
     if (q.limit !== null) return null;
-    const getAction = `get_${this.def.name}`;
+    const getAction = `get_${this.policyName}`;
     const view = this.viewer(ctx, q.fields);
     const views = (rows: Item[]) => {
       const items: Item[] = [];
@@ -108,17 +117,18 @@ export class Controller {
     })();
   }
 
-  async show(ctx: RequestContext, id: string, params: URLSearchParams): Promise<Item> {
-    const item = await this.handler.get(ctx, id);
-    if (!this.policy.check(ctx, `get_${this.def.name}`, item)) throw new HTTPNotFound();
+  async show(ctx: RequestContext, id: string, params: URLSearchParams, parentId?: string): Promise<Item> {
+    const item = await this.handler.get(ctx, id, parentId);
+    if (!this.policy.check(ctx, `get_${this.policyName}`, item)) throw new HTTPNotFound();
     const fields = params.getAll('fields').filter(Boolean);
     return this.view(ctx, item, fields.length ? fields : null);
   }
 
-  async create(ctx: RequestContext, body: Item | undefined): Promise<{ items: Item[]; bulk: boolean }> {
+  async create(ctx: RequestContext, body: Item | undefined, parentId?: string): Promise<{ items: Item[]; bulk: boolean }> {
     const { items: raw, bulk } = createItems(this.def, body);
     const items = raw.map((r) => prepareCreate(this.def, r, ctx));
-    const action = `create_${this.def.name}`;
+    if (parentId !== undefined && this.def.parent) for (const item of items) item[this.def.parent.attribute] = parentId;
+    const action = `create_${this.policyName}`;
     const created = await this.handler.create(ctx, items, {
       authorize: (target) => this.policy.enforce(ctx, this.composedActions(action, target, null), target),
       checkQuota: this.quotas && ((tx, list) => this.quotas!.enforce(tx, this.def.name, list)),
@@ -127,11 +137,11 @@ export class Controller {
     return { items: created.map(view), bulk };
   }
 
-  async update(ctx: RequestContext, id: string, body: Item | undefined, ifMatch: number | null): Promise<Item> {
+  async update(ctx: RequestContext, id: string, body: Item | undefined, ifMatch: number | null, parentId?: string): Promise<Item> {
     const changes = prepareUpdate(this.def, updateItem(this.def, body), ctx);
     const updated = await this.handler.update(ctx, id, changes, {
-      ifMatch,
-      authorize: (target) => this.authorizeWrite(ctx, `update_${this.def.name}`, target, changes),
+      ifMatch, parentId,
+      authorize: (target) => this.authorizeWrite(ctx, `update_${this.policyName}`, target, changes),
     });
     return this.view(ctx, updated, null);
   }
@@ -144,10 +154,10 @@ export class Controller {
     return action(ctx, id, body, { authorize: (current) => this.authorizeWrite(ctx, name, current, {}) });
   }
 
-  async delete(ctx: RequestContext, id: string, ifMatch: number | null): Promise<void> {
+  async delete(ctx: RequestContext, id: string, ifMatch: number | null, parentId?: string): Promise<void> {
     await this.handler.delete(ctx, id, {
-      ifMatch,
-      authorize: (current) => this.authorizeWrite(ctx, `delete_${this.def.name}`, current, {}),
+      ifMatch, parentId,
+      authorize: (current) => this.authorizeWrite(ctx, `delete_${this.policyName}`, current, {}),
     });
   }
 
@@ -156,7 +166,7 @@ export class Controller {
     try {
       this.policy.enforce(ctx, this.composedActions(action, target, changes), target);
     } catch (e) {
-      if (isNeutronError(e) && e instanceof PolicyNotAuthorized && !this.policy.check(ctx, `get_${this.def.name}`, target)) {
+      if (isNeutronError(e) && e instanceof PolicyNotAuthorized && !this.policy.check(ctx, `get_${this.policyName}`, target)) {
         throw new HTTPNotFound();
       }
       throw e;
@@ -201,7 +211,7 @@ export class Controller {
    * policy rules deciding on the object and its attributes may read.
    */
   private loadFields(ctx: RequestContext, fields: readonly string[] | null): string[] {
-    const action = `get_${this.def.name}`;
+    const action = `get_${this.policyName}`;
     const wanted = new Set(fields ?? this.visible);
     const rules: string[] = [action];
     for (const name of this.attributeRules(action)) {
@@ -224,7 +234,7 @@ export class Controller {
    * whose answer depends on the caller only (rule:admin_only) is asked once, not per object.
    */
   private viewer(ctx: RequestContext, fields: readonly string[] | null): (item: Item) => Item {
-    const action = `get_${this.def.name}`;
+    const action = `get_${this.policyName}`;
     const wanted = fields ? new Set(fields) : null;
     let names = wanted ? this.visible.filter((n) => wanted.has(n)) : this.visible;
     const perObject: string[] = [];

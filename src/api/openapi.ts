@@ -102,6 +102,8 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
 
   for (const controller of input.controllers.values()) {
     const def = controller.def;
+    const parentDef = def.parent && input.controllers.get(def.parent.collection)?.def;
+    if (def.parent && !parentDef) continue;
     const name = schemaName(def.name);
     const attrs = Object.entries(def.attributes).map(([attr, a]) => {
       const base = attributeSchema(def, attr, a, untyped);
@@ -139,7 +141,7 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
 
     const tag = def.collection;
     tags.push({ name: tag });
-    const base = `/v2.0/${urlPath(def)}`;
+    const base = parentDef ? `/v2.0/${urlPath(parentDef)}/{parent_id}/${def.path ?? def.collection}` : `/v2.0/${urlPath(def)}`;
     const one = (s: JsonSchema) => obj({ [def.name]: s }, { required: [def.name] });
     const many = (s: JsonSchema) => obj({ [def.collection]: arr(s), [`${def.collection}_links`]: arr(ref('Link')) }, { required: [def.collection] });
     const id = pathParam('id', def.attributes.id ? uuid : str(), `the ${def.name}'s id`);
@@ -147,7 +149,7 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
       tags: [tag], operationId: `list${pascal(def.collection)}`, summary: `List ${def.collection.replace(/_/g, ' ')}`,
       parameters: [
         ...listParameters(def, attrs.map(({ attr, a, input: schema }) => ({ attr, a, schema })), input.paginationMaxLimit),
-        ...(input.changeStream ? [WATCH_PARAMETER] : []),
+        ...(input.changeStream && !parentDef ? [WATCH_PARAMETER] : []),
       ],
       responses: {
         200: input.changeStream
@@ -210,6 +212,13 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
       add(`${base}/{id}/tags/{tag}`, 'get', sub('checkTagOf', `Whether a ${def.name} has a tag`, { parameters: [id, tagParam], responses: { 204: { description: 'It has' }, 404: ERROR_REF, default: ERROR_REF } }));
       add(`${base}/{id}/tags/{tag}`, 'put', sub('addTagTo', `Add a tag to a ${def.name}`, { parameters: [id, tagParam], responses: { 201: { description: 'Added' }, 400: ERROR_REF, 404: ERROR_REF, default: ERROR_REF } }));
       add(`${base}/{id}/tags/{tag}`, 'delete', sub('removeTagFrom', `Remove a tag from a ${def.name}`, { parameters: [id, tagParam], responses: { 204: { description: 'Removed' }, 404: ERROR_REF, default: ERROR_REF } }));
+    }
+    // a sub-resource's every operation takes its parent's id
+    if (parentDef) {
+      const parentId = pathParam('parent_id', uuid, `the ${parentDef.name}'s id`);
+      for (const [path, item] of Object.entries(paths)) {
+        if (path === base || path.startsWith(`${base}/`)) for (const op of Object.values(item)) op.parameters = [parentId, ...((op.parameters as unknown[] | undefined) ?? [])];
+      }
     }
   }
 

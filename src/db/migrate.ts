@@ -9,6 +9,7 @@ import * as m0006 from './migrations/0006_l3.js';
 import * as m0007 from './migrations/0007_locks.js';
 import * as m0008 from './migrations/0008_changes.js';
 import * as m0009 from './migrations/0009_rbac_address_groups.js';
+import * as m0010 from './migrations/0010_qos.js';
 
 /** Every schema version, in order. A new migration is a new module added at the end. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007_locks': m0007,
   '0008_changes': m0008,
   '0009_rbac_address_groups': m0009,
+  '0010_qos': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -336,6 +336,52 @@ export interface ChangeWatchTable {
   watched_until: string;
 }
 
+export interface QosPoliciesTable extends StandardColumns {
+  project_id: string | null;
+  name: Defaulted<string>;
+}
+
+export interface QosPoliciesDefaultTable {
+  project_id: string;
+  qos_policy_id: string;
+}
+
+interface QosRuleColumns {
+  id: string;
+  qos_policy_id: string;
+}
+
+export interface QosBandwidthLimitRulesTable extends QosRuleColumns {
+  max_kbps: number | null;
+  max_burst_kbps: number | null;
+  direction: Defaulted<string>;
+}
+
+export interface QosDscpMarkingRulesTable extends QosRuleColumns {
+  dscp_mark: number;
+}
+
+export interface QosMinimumBandwidthRulesTable extends QosRuleColumns {
+  min_kbps: number;
+  direction: Defaulted<string>;
+}
+
+export interface QosMinimumPacketRateRulesTable extends QosRuleColumns {
+  min_kpps: number;
+  direction: Defaulted<string>;
+}
+
+export interface QosPacketRateLimitRulesTable extends QosRuleColumns {
+  max_kpps: number;
+  max_burst_kpps: Defaulted<number>;
+  direction: Defaulted<string>;
+}
+
+export interface QosNetworkPolicyBindingsTable { network_id: string; policy_id: string }
+export interface QosPortPolicyBindingsTable { port_id: string; policy_id: string }
+export interface QosFipPolicyBindingsTable { fip_id: string; policy_id: string }
+export interface QosRouterGwPolicyBindingsTable { router_id: string; policy_id: string }
+
 export interface Tables {
   networks: NetworksTable;
   network_segments: NetworkSegmentsTable;
@@ -376,6 +422,17 @@ export interface Tables {
   locks: LocksTable;
   changes: ChangesTable;
   change_watch: ChangeWatchTable;
+  qos_policies: QosPoliciesTable;
+  qos_policies_default: QosPoliciesDefaultTable;
+  qos_bandwidth_limit_rules: QosBandwidthLimitRulesTable;
+  qos_dscp_marking_rules: QosDscpMarkingRulesTable;
+  qos_minimum_bandwidth_rules: QosMinimumBandwidthRulesTable;
+  qos_minimum_packet_rate_rules: QosMinimumPacketRateRulesTable;
+  qos_packet_rate_limit_rules: QosPacketRateLimitRulesTable;
+  qos_network_policy_bindings: QosNetworkPolicyBindingsTable;
+  qos_port_policy_bindings: QosPortPolicyBindingsTable;
+  qos_fip_policy_bindings: QosFipPolicyBindingsTable;
+  qos_router_gw_policy_bindings: QosRouterGwPolicyBindingsTable;
 }
 
 export type TableName = keyof Tables;

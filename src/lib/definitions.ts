@@ -22,8 +22,13 @@ export interface ResourceDef {
   taggable?: boolean;
   /** whether POST accepts a bulk body */
   allowBulk?: boolean;
-  /** parent for sub-resources: /v2.0/<parent collection>/<parent_id>/<path> */
+  /**
+   * parent for sub-resources: /v2.0/<parent collection>/<parent_id>/<path>; `attribute` is the
+   * column holding the parent's id (set on create, filtered on list, checked on the rest)
+   */
   parent?: { collection: string; attribute: string };
+  /** the name in its policy actions, when not `name` (a QoS policy's rules: policy_bandwidth_limit_rule) */
+  policyName?: string;
   /** member actions: PUT /v2.0/<path>/<id>/<action> (GET for those listed as 'GET') */
   memberActions?: Record<string, 'PUT' | 'GET'>;
   /** whether limit/marker are honoured (rbac-policies turns pagination off) */

@@ -186,3 +186,16 @@ export const AddressGroupNotFound = def<{ address_group_id: string }>(404, 'Addr
 export const AddressGroupInUse = def<{ address_group_id: string }>(409, 'AddressGroupInUse', (p) => `Address group ${p.address_group_id} is in use on one or more security group rules.`);
 export const AddressesNotFound = def<{ addresses: string; address_group_id: string }>(404, 'AddressesNotFound', (p) => `Addresses ${p.addresses} not found in the address group ${p.address_group_id}.`);
 export const AddressesAlreadyExist = def<{ addresses: string; address_group_id: string }>(400, 'AddressesAlreadyExist', (p) => `Addresses ${p.addresses} already exist in the address group ${p.address_group_id}.`);
+// QoS (neutron_lib.exceptions.qos) -------------------------------------------------------
+export const QosPolicyNotFound = def<{ policy_id: string }>(404, 'QosPolicyNotFound', (p) => `QoS policy ${p.policy_id} could not be found.`);
+export const QosRuleNotFound = def<{ rule_id: string; policy_id: string }>(404, 'QosRuleNotFound', (p) => `QoS rule ${p.rule_id} for policy ${p.policy_id} could not be found.`);
+export const QoSPolicyDefaultAlreadyExists = def<{ project_id: string }>(409, 'QoSPolicyDefaultAlreadyExists', (p) => `A default QoS policy exists for project ${p.project_id}.`);
+export const QosPolicyInUse = def<{ policy_id: string; object_type: string; object_id: string }>(409, 'QosPolicyInUse', (p) => `QoS Policy ${p.policy_id} is used by ${p.object_type} ${p.object_id}.`);
+export const QosRuleNotSupported = def<{ rule_type: string; port_id: string }>(409, 'QosRuleNotSupported', (p) => `Rule ${p.rule_type} is not supported by port ${p.port_id}`);
+export const QosRuleNotSupportedByNetwork = def<{ rule_type: string; network_id: string }>(409, 'QosRuleNotSupportedByNetwork', (p) => `Rule ${p.rule_type} is not supported by network ${p.network_id}`);
+export const QoSRuleParameterConflict = def<{ rule_value: unknown; policy_id: string; existing_rule: string; existing_value: unknown }>(409, 'QoSRuleParameterConflict',
+  (p) => `Unable to add the rule with value ${p.rule_value} to the policy ${p.policy_id} as the existing rule of type ${p.existing_rule} has value ${p.existing_value}.`);
+export const QoSRulesConflict = def<{ new_rule_type: string; rule_id: string; policy_id: string }>(409, 'QoSRulesConflict',
+  (p) => `Rule ${p.new_rule_type} conflicts with rule ${p.rule_id} which already exists in QoS Policy ${p.policy_id}.`);
+export const PolicyRemoveAuthorizationError = def<{ policy_id: string }>(403, 'PolicyRemoveAuthorizationError', (p) => `Failed to remove provided policy ${p.policy_id} because you are not authorized.`);
+export const NotAuthorized = def<void>(403, 'NotAuthorized', () => 'Not authorized.');

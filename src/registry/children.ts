@@ -178,6 +178,8 @@ export class ChildAttributes {
   async insert(tx: Tx, item: Item): Promise<void> {
     for (const group of this.groups) {
       const children = group.children.filter((c) => !c.def.readOnly && isValue(group, item[c.attr]));
+      // a one-row table gets its row when one of its values is not null (as on update)
+      if (group.single && children.every((c) => item[c.attr] === null)) continue;
       if (children.length) await this.insertRows(tx, group, item.id, children, item);
     }
   }

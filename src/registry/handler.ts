@@ -44,6 +44,8 @@ export interface WriteOpts {
   ifMatch?: number | null;
   /** the policy check of the stored object, given its policy target (with `changes` applied), inside the transaction */
   authorize?(target: Item, changes?: Item): void | Promise<void>;
+  /** a sub-resource's parent id from the URL: an object of another parent is not found */
+  parentId?: string;
 }
 
 /** What a plugin provides for each resource it serves (SqlResource implements it). */
@@ -51,7 +53,8 @@ export interface ResourceHandler {
   list(ctx: RequestContext, q: ListQuery): Promise<Item[]>;
   /** the same unpaginated list handed over in batches (see SqlResource.listBatches) */
   listBatches?(ctx: RequestContext, q: ListQuery): AsyncIterable<Item[]>;
-  get(ctx: RequestContext, id: string): Promise<Item>;
+  /** `parentId`: a sub-resource's parent from the URL (an object of another parent is not found) */
+  get(ctx: RequestContext, id: string, parentId?: string): Promise<Item>;
   /** must call opts.authorize for each item, and opts.checkQuota first thing in its transaction */
   create(ctx: RequestContext, items: Item[], opts?: CreateOpts): Promise<Item[]>;
   update(ctx: RequestContext, id: string, changes: Item, opts: WriteOpts): Promise<Item>;

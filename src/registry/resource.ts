@@ -20,8 +20,8 @@ import { loadTags, SqlTags, tagFilters } from './tags.js';
  * when it runs. Other modules join a resource's writes through the event registry, not here.
  */
 export interface ResourceStrategy {
-  /** the resource's NotFound error */
-  notFound(id: string): NeutronError;
+  /** the resource's NotFound error (`parentId`: a sub-resource's parent from the URL) */
+  notFound(id: string, parentId?: string): NeutronError;
   /** rows visible to callers who are neither admin nor advsvc */
   scope?(qb: Select, ctx: RequestContext): Select;
   /** filters on attributes that have no column of their own */
@@ -122,8 +122,14 @@ export class SqlResource implements ResourceHandler {
     return !!this.def.taggable && 'tags' in this.def.attributes;
   }
 
-  notFound(id: string): NeutronError {
-    return this.strategy.notFound(id);
+  notFound(id: string, parentId?: string): NeutronError {
+    return this.strategy.notFound(id, parentId);
+  }
+
+  /** A sub-resource's object reached under another parent than its own is not found there. */
+  private checkParent(item: Item, parentId: string | undefined): void {
+    const attr = this.def.parent?.attribute;
+    if (attr && parentId !== undefined && item[attr] !== parentId) throw this.notFound(item.id as string, parentId);
   }
 
   /**
@@ -272,8 +278,10 @@ export class SqlResource implements ResourceHandler {
   }
 
   /** The object, or the resource's NotFound when it does not exist or the caller may not see it. */
-  async get(ctx: RequestContext, id: string): Promise<Item> {
-    return this.db.read((q) => this.load(q, id, ctx));
+  async get(ctx: RequestContext, id: string, parentId?: string): Promise<Item> {
+    const item = await this.db.read((q) => this.load(q, id, ctx, false, parentId));
+    this.checkParent(item, parentId);
+    return item;
   }
 
   /** Several objects as the caller sees them, in the order of `ids`, set-based. */
@@ -291,11 +299,11 @@ export class SqlResource implements ResourceHandler {
     return items;
   }
 
-  async load(q: Queryable, id: string, ctx: RequestContext, forUpdate = false): Promise<Item> {
+  async load(q: Queryable, id: string, ctx: RequestContext, forUpdate = false, parentId?: string): Promise<Item> {
     let qb = this.base(q, ctx).where(`${this.table}.id`, '=', id);
     if (forUpdate && this.db.dialect !== 'sqlite') qb = qb.forUpdate();
     const row = await noMatchOnDataError(qb.executeTakeFirst(), undefined);
-    if (!row) throw this.notFound(id);
+    if (!row) throw this.notFound(id, parentId);
     const item = this.fromRow(row);
     await this.extend(q, [item], ctx);
     return item;
@@ -312,7 +320,8 @@ export class SqlResource implements ResourceHandler {
    * policy target (with `changes` applied) and against If-Match.
    */
   async loadForWrite(tx: Tx, ctx: RequestContext, id: string, opts: WriteOpts, changes?: Item): Promise<Item> {
-    const current = await this.load(tx, id, ctx, true);
+    const current = await this.load(tx, id, ctx, true, opts.parentId);
+    this.checkParent(current, opts.parentId);
     if (opts.authorize) await opts.authorize(await this.policyTarget(tx, ctx, changes ? { ...current, ...changes } : current), changes);
     checkRevision(current, opts.ifMatch);
     return current;
@@ -374,6 +383,8 @@ export class SqlResource implements ResourceHandler {
     for (const attr of this.children.attributes) item[attr] = written[attr] ?? null;
     if (this.isTagged) item.tags = [];
     this.strategy.created(item, written);
+    // what other modules add to the resource (ctx.events.extend) is not among what was written
+    for (const extender of this.events.extendersOf(this.def.name)) await extender(tx, [item], ctx, null);
     return item;
   }
 

@@ -3,6 +3,7 @@ import { Ml2Plugin } from '../plugins/ml2/plugin.js';
 import type { Plugin } from '../plugins/plugin.js';
 import { L3RouterPlugin } from '../services/l3/plugin.js';
 import { NetworkIpAvailabilityPlugin } from '../services/network-ip-availability.js';
+import { QosPlugin } from '../services/qos/plugin.js';
 import { TagPlugin } from '../services/tag/plugin.js';
 
 /** Names operators use for the core plugin: the alias and Neutron's class path. */
@@ -75,3 +76,5 @@ export function loadPlugins(config: Config): LoadedPlugins {
   }
   return { core: makeCore(config), services, unavailable };
 }
+
+registerServicePlugin('qos', () => new QosPlugin());

@@ -306,3 +306,37 @@ describe('rbac-policies: access_as_external and routers', () => {
     }
   });
 });
+
+describe('rbac-policies: qos_policy', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startServer({ DEFAULT: { service_plugins: ['qos'] }, ml2: { extension_drivers: ['qos'] } });
+  });
+  after(() => s.close());
+
+  // QoS policies are made by admins (Neutron's create_policy default); this one belongs to the owner's project
+  const OWNER_ADMIN = asProject('rbac-owner', 'admin,member');
+
+  test('a QoS policy shared with a target: seen and bound by it, refused to the bystander, in use while bound', async () => {
+    const created = await s.request('POST', '/v2.0/qos/policies', { policy: { name: 'gold' } }, OWNER_ADMIN);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const qp = created.body.policy;
+    const netOf = async (headers: Record<string, string>, extra: Record<string, unknown> = {}) =>
+      s.request('POST', '/v2.0/networks', { network: { name: 'q', ...extra } }, headers);
+    assert.deepEqual(errorOf(await netOf(TARGET, { qos_policy_id: qp.id })), [404, 'QosPolicyNotFound']);
+    const p = await s.request('POST', '/v2.0/rbac-policies', { rbac_policy: { object_type: 'qos_policy', object_id: qp.id, action: 'access_as_shared', target_tenant: TARGET_ID } }, OWNER_ADMIN);
+    assert.equal(p.status, 201, JSON.stringify(p.body));
+    assert.equal((await s.request('GET', `/v2.0/qos/policies/${qp.id}`, undefined, OWNER)).body.policy.revision_number, qp.revision_number + 1);
+    const seen = await s.request('GET', `/v2.0/qos/policies/${qp.id}`, undefined, TARGET);
+    assert.equal(seen.status, 200);
+    assert.equal(seen.body.policy.shared, true);
+    assert.equal((await s.request('GET', `/v2.0/qos/policies/${qp.id}`, undefined, BYSTANDER)).status, 404);
+    const net = await netOf(TARGET, { qos_policy_id: qp.id });
+    assert.equal(net.status, 201, JSON.stringify(net.body));
+    assert.deepEqual(errorOf(await s.request('DELETE', `/v2.0/rbac-policies/${p.body.rbac_policy.id}`, undefined, OWNER_ADMIN)), [409, 'RbacPolicyInUse']);
+    assert.equal((await s.request('DELETE', `/v2.0/networks/${net.body.network.id}`, undefined, TARGET)).status, 204);
+    assert.equal((await s.request('DELETE', `/v2.0/rbac-policies/${p.body.rbac_policy.id}`, undefined, OWNER_ADMIN)).status, 204);
+    assert.equal((await s.request('GET', `/v2.0/qos/policies/${qp.id}`, undefined, TARGET)).status, 404);
+    assert.deepEqual(errorOf(await s.request('POST', '/v2.0/rbac-policies', { rbac_policy: { object_type: 'qos_policy', object_id: qp.id, action: 'access_as_external', target_tenant: TARGET_ID } }, OWNER_ADMIN)), [400, 'InvalidActionForType']);
+  });
+});

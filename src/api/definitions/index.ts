@@ -44,6 +44,20 @@ import { subnetpoolPrefixOps } from './extensions/subnetpool-prefix-ops.js';
 import { addressGroup, securityGroupsRemoteAddressGroup } from './extensions/address-group.js';
 import { rbacAddressGroup, rbacAddressScope, rbacPolicies, rbacSecurityGroups, rbacSubnetpool } from './extensions/rbac-policies.js';
 import { securityGroupsSharedFiltering } from './extensions/security-groups-shared-filtering.js';
+import { qos } from './extensions/qos.js';
+import { qosBwLimitDirection } from './extensions/qos-bw-limit-direction.js';
+import { qosBwMinimumIngress } from './extensions/qos-bw-minimum-ingress.js';
+import { qosDefault } from './extensions/qos-default.js';
+import { qosPortNetworkPolicy } from './extensions/qos-port-network-policy.js';
+import { qosPps } from './extensions/qos-pps.js';
+import { qosPpsMinimum } from './extensions/qos-pps-minimum.js';
+import { qosPpsMinimumRuleAlias } from './extensions/qos-pps-minimum-rule-alias.js';
+import { qosRuleTypeDetails } from './extensions/qos-rule-type-details.js';
+import { qosRuleTypeFilter } from './extensions/qos-rule-type-filter.js';
+import { qosRulesAlias } from './extensions/qos-rules-alias.js';
+import { qosFip } from './extensions/qos-fip.js';
+import { portResourceRequest, portResourceRequestGroups } from './extensions/port-resource-request.js';
+import { qosGatewayIp } from './extensions/qos-gateway-ip.js';
 import { network } from './network.js';
 import { port } from './port.js';
 import { subnet } from './subnet.js';
@@ -64,6 +78,11 @@ export const allExtensions: ExtensionDef[] = [
   rbacPolicies, rbacSecurityGroups, rbacAddressScope, rbacSubnetpool, securityGroupsSharedFiltering,
   addressGroup, rbacAddressGroup, securityGroupsRemoteAddressGroup,
   ...Object.values(shims),
+  qos, qosBwLimitDirection, qosBwMinimumIngress, qosDefault, qosPortNetworkPolicy, qosPps, qosPpsMinimum, qosPpsMinimumRuleAlias,
+  qosRuleTypeDetails, qosRuleTypeFilter, qosRulesAlias,
+  qosFip,
+  portResourceRequest, portResourceRequestGroups,
+  qosGatewayIp,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

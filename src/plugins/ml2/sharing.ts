@@ -9,3 +9,8 @@ export const subnetPoolSharing = new RbacSharing('subnetpool', { table: 'subnetp
 export const addressScopeSharing = new RbacSharing('address_scope', { table: 'address_scopes' });
 export const securityGroupSharing = new RbacSharing('security_group', { table: 'security_groups' });
 export const addressGroupSharing = new RbacSharing('address_group', { table: 'address_groups' });
+/**
+ * QoS policies (the qos service plugin, src/services/qos/): `shared` is the wildcard
+ * access_as_shared entry; the RBAC policy API registers object type qos_policy with this helper.
+ */
+export const qosPolicySharing = new RbacSharing('qos_policy', { table: 'qos_policies' });

@@ -66,6 +66,8 @@ L2_TOPICS = {
     'q-agent-notifier-port-delete': ['port_delete'],
     'q-agent-notifier-network-delete': ['network_delete'],
     'q-agent-notifier-network-update': ['network_update'],
+    # the QoS agent extension's object pushes (ResourcesPushRpcCallback)
+    'neutron-vo-QosPolicy-1.10': ['push'],
 }
 
 

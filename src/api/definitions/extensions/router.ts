@@ -36,8 +36,8 @@ export function dictOrNodata(specs: Record<string, KeySpec>): { convert: (v: unk
   };
 }
 
-/** external_gateway_info; ext-gw-mode adds enable_snat to the keys it accepts. */
-export function externalGatewayInfo(withSnat: boolean): AttributeDef {
+/** external_gateway_info; ext-gw-mode adds enable_snat to the keys it accepts, qos-gateway-ip qos_policy_id. */
+export function externalGatewayInfo(withSnat: boolean, withQos = false): AttributeDef {
   const specs: Record<string, KeySpec> = {
     network_id: { required: true, validate: validateUuid },
     ...(withSnat ? {
@@ -54,6 +54,7 @@ export function externalGatewayInfo(withSnat: boolean): AttributeDef {
       },
     } : {}),
     external_fixed_ips: { validate: validateFixedIps },
+    ...(withQos ? { qos_policy_id: { validate: validateUuidOrNone } } : {}),
   };
   return {
     allowPost: true, allowPut: true, isVisible: true, default: null, enforcePolicy: true,

@@ -208,6 +208,11 @@ export class Ml2Rpc {
     if ((await this.consumers()).ovo.has(type)) await this.resourcesPush.pushCurrent(ctx, type, ids);
   }
 
+  /** For service plugins (QoS): pushes an object's change to the agents that consume its type. */
+  pushObjectChange(ctx: RequestContext, type: string, event: WriteOperation, id: string): Promise<void> {
+    return this.pushChange(ctx, type, event, id);
+  }
+
   private async pushChange(ctx: RequestContext, type: string, event: WriteOperation, id: string, ovo?: Set<string>): Promise<void> {
     if (!(ovo ?? (await this.consumers()).ovo).has(type)) return;
     if (event === 'delete') await this.resourcesPush.pushDeleted(ctx, type, id);

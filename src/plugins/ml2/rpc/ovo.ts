@@ -14,6 +14,7 @@ export type Primitive = Record<string, unknown>;
 /** LOCAL_RESOURCE_VERSIONS of the types this server can pull and push. */
 export const RESOURCE_VERSIONS: Record<string, string> = {
   Port: '1.7', Network: '1.1', Subnet: '1.1', SecurityGroup: '1.5', SecurityGroupRule: '1.2', AddressGroup: '1.2',
+  QosPolicy: '1.10',
 };
 
 export function primitive(name: string, version: string, data: Record<string, unknown>): Primitive {
@@ -86,14 +87,16 @@ function segmentPrimitive(s: Record<string, any>, network: Record<string, any> |
 export async function networkObjects(q: Queryable, filters: Filters): Promise<Primitive[]> {
   const rows = await select(q, 'networks', filters);
   const ids = rows.map((r) => r.id as string);
-  const [segments, shared] = await Promise.all([byKey(q, 'network_segments', 'network_id', ids, 'segment_index'), sharedNetworks(q, ids)]);
+  const [segments, shared, qos] = await Promise.all([
+    byKey(q, 'network_segments', 'network_id', ids, 'segment_index'), sharedNetworks(q, ids), byKey(q, 'qos_network_policy_bindings', 'network_id', ids),
+  ]);
   return rows.map((n) => primitive('Network', '1.1', {
     id: n.id, project_id: n.project_id, name: n.name, status: n.status, admin_state_up: bool(n.admin_state_up),
     vlan_transparent: n.vlan_transparent === null || n.vlan_transparent === undefined ? null : bool(n.vlan_transparent),
     availability_zone_hints: JSON.parse(n.availability_zone_hints || '[]'), shared: shared.has(n.id), mtu: num(n.mtu) ?? 1500,
     security: primitive('NetworkPortSecurity', '1.0', { id: n.id, port_security_enabled: n.port_security_enabled === null ? true : bool(n.port_security_enabled) }),
     segments: (segments.get(n.id) ?? []).map((s) => segmentPrimitive(s, n)),
-    dns_domain: null, qos_policy_id: null, ...standard(n),
+    dns_domain: null, qos_policy_id: qos.get(n.id)?.[0]?.policy_id ?? null, ...standard(n),
   }));
 }
 
@@ -125,13 +128,15 @@ export async function portObjects(q: Queryable, filters: Filters): Promise<Primi
     security_group_ids: (qb, values) => qb.where('ports.id', 'in', (eb: any) => eb.selectFrom('port_security_group_bindings').select('port_id').where('security_group_id', 'in', values)),
   });
   const ids = rows.map((r) => r.id as string);
-  const [ips, bindings, levels, groups, pairs, opts] = await Promise.all([
+  const [ips, bindings, levels, groups, pairs, opts, qos, networkQos] = await Promise.all([
     byKey(q, 'ipallocations', 'port_id', ids),
     byKey(q, 'ml2_port_bindings', 'port_id', ids),
     byKey(q, 'ml2_port_binding_levels', 'port_id', ids, 'level'),
     byKey(q, 'port_security_group_bindings', 'port_id', ids),
     byKey(q, 'port_allowed_address_pairs', 'port_id', ids),
     byKey(q, 'port_extra_dhcp_opts', 'port_id', ids),
+    byKey(q, 'qos_port_policy_bindings', 'port_id', ids),
+    byKey(q, 'qos_network_policy_bindings', 'network_id', [...new Set(rows.map((r) => r.network_id as string))]),
   ]);
   const segmentIds = [...new Set([...levels.values()].flat().map((l) => l.segment_id as string).filter(Boolean))];
   const segments = new Map<string, Record<string, any>>();
@@ -158,7 +163,8 @@ export async function portObjects(q: Queryable, filters: Filters): Promise<Primi
     fixed_ips: (ips.get(p.id) ?? []).map((a) => primitive('IPAllocation', '1.0', { port_id: p.id, subnet_id: a.subnet_id, network_id: a.network_id, ip_address: a.ip_address })),
     security: primitive('PortSecurity', '1.0', { id: p.id, port_security_enabled: p.port_security_enabled === null ? true : bool(p.port_security_enabled) }),
     security_group_ids: (groups.get(p.id) ?? []).map((g) => g.security_group_id).sort(),
-    qos_policy_id: null, qos_network_policy_id: null, numa_affinity_policy: null, device_profile: null,
+    qos_policy_id: qos.get(p.id)?.[0]?.policy_id ?? null, qos_network_policy_id: networkQos.get(p.network_id)?.[0]?.policy_id ?? null,
+    numa_affinity_policy: null, device_profile: null,
     ...standard(p),
   }));
 }
@@ -205,6 +211,29 @@ export async function addressGroupObjects(q: Queryable, filters: Filters): Promi
   }));
 }
 
+/** QoS rules as QosPolicy 1.10 holds them: each type its own class, all at QosRule's version 1.5. */
+const QOS_RULES: Array<[table: TableName, name: string, fields: string[]]> = [
+  ['qos_bandwidth_limit_rules', 'QosBandwidthLimitRule', ['max_kbps', 'max_burst_kbps', 'direction']],
+  ['qos_dscp_marking_rules', 'QosDscpMarkingRule', ['dscp_mark']],
+  ['qos_minimum_bandwidth_rules', 'QosMinimumBandwidthRule', ['min_kbps', 'direction']],
+  ['qos_packet_rate_limit_rules', 'QosPacketRateLimitRule', ['max_kpps', 'max_burst_kpps', 'direction']],
+  ['qos_minimum_packet_rate_rules', 'QosMinimumPacketRateRule', ['min_kpps', 'direction']],
+];
+
+export async function qosPolicyObjects(q: Queryable, filters: Filters): Promise<Primitive[]> {
+  const rows = await select(q, 'qos_policies', filters);
+  const ids = rows.map((r) => r.id as string);
+  const rules = await Promise.all(QOS_RULES.map(([table]) => byKey(q, table, 'qos_policy_id', ids, 'id')));
+  const [defaults, shared] = await Promise.all([byKey(q, 'qos_policies_default', 'qos_policy_id', ids), sharedObjects(q, 'qos_policy', ids)]);
+  return rows.map((p) => primitive('QosPolicy', '1.10', {
+    id: p.id, project_id: p.project_id, name: p.name, shared: shared.has(p.id), is_default: defaults.has(p.id),
+    rules: QOS_RULES.flatMap(([, name, fields], i) => (rules[i]!.get(p.id) ?? []).map((r) => primitive(name, '1.5', {
+      id: r.id, qos_policy_id: p.id, ...Object.fromEntries(fields.map((f) => [f, f === 'direction' ? r[f] : num(r[f])])),
+    }))),
+    ...standard(p),
+  }));
+}
+
 /** The loaders by resource type. */
 export const OBJECT_LOADERS: Record<string, (q: Queryable, filters: Filters) => Promise<Primitive[]>> = {
   Port: portObjects,
@@ -213,4 +242,5 @@ export const OBJECT_LOADERS: Record<string, (q: Queryable, filters: Filters) => 
   SecurityGroup: securityGroupObjects,
   SecurityGroupRule: securityGroupRuleObjects,
   AddressGroup: addressGroupObjects,
+  QosPolicy: qosPolicyObjects,
 };
