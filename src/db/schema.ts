@@ -385,3 +385,26 @@ export function dynamic(q: Queryable): DynamicQueryable {
 
 /** A SELECT being built, as the store's scope and filter hooks refine it. */
 export type Select = SelectQueryBuilder<AnyTables, string, Record<string, unknown>>;
+
+// trunks (migrations/0011_trunks_segments.ts) ----------------------------------------------
+
+export interface TrunksTable extends StandardColumns {
+  project_id: string | null;
+  name: Defaulted<string>;
+  admin_state_up: Flag;
+  port_id: string;
+  status: string;
+}
+
+export interface SubportsTable {
+  port_id: string;
+  trunk_id: string;
+  segmentation_type: string;
+  segmentation_id: number;
+}
+
+/** declaration merging: the tables of later migrations join the interface above */
+export interface Tables {
+  trunks: TrunksTable;
+  subports: SubportsTable;
+}

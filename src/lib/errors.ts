@@ -171,6 +171,20 @@ export const NetworkHostedByDHCPAgent = def<{ network_id: string; agent_id: stri
 export const NetworkNotHostedByDhcpAgent = def<{ network_id: string; agent_id: string }>(409, 'NetworkNotHostedByDhcpAgent', (p) => `The network ${p.network_id} is not hosted by the DHCP Agent ${p.agent_id}.`);
 export const ServicePortInUse = def<{ port_id: string; reason: string }>(409, 'ServicePortInUse', (p) => `Port ${p.port_id} cannot be deleted directly via the port API: ${p.reason}.`);
 
+// Trunks (neutron/services/trunk/exceptions.py) ---------------------------------------------
+export const TrunkNotFound = def<{ trunk_id: string }>(404, 'TrunkNotFound', (p) => `Trunk ${p.trunk_id} could not be found.`);
+export const SubPortNotFound = def<{ trunk_id: string; port_id: string }>(404, 'SubPortNotFound', (p) => `SubPort ${p.port_id} on trunk ${p.trunk_id} could not be found.`);
+export const TrunkPortInUse = def<{ port_id: string }>(409, 'TrunkPortInUse', (p) => `Port ${p.port_id} is in use by another trunk.`);
+export const DuplicateSubPort = def<{ segmentation_type: string; segmentation_id: number; trunk_id: string }>(409, 'DuplicateSubPort', (p) => `segmentation_type ${p.segmentation_type} and segmentation_id ${p.segmentation_id} already in use on trunk ${p.trunk_id}.`);
+export const ParentPortInUse = def<{ port_id: string }>(409, 'ParentPortInUse', (p) => `Port ${p.port_id} is currently in use and is not eligible for use as a parent port.`);
+export const SubPortMtuGreaterThanTrunkPortMtu = def<{ port_id: string; port_mtu: number; trunk_id: string; trunk_mtu: number }>(409, 'SubPortMtuGreaterThanTrunkPortMtu', (p) => `MTU ${p.port_mtu} of subport ${p.port_id} cannot be greater than MTU ${p.trunk_mtu} of trunk ${p.trunk_id}.`);
+export const PortInUseAsTrunkParent = def<{ port_id: string; trunk_id: string }>(409, 'PortInUseAsTrunkParent', (p) => `Port ${p.port_id} is currently a parent port for trunk ${p.trunk_id}.`);
+export const PortInUseAsSubPort = def<{ port_id: string; trunk_id: string }>(409, 'PortInUseAsSubPort', (p) => `Port ${p.port_id} is currently a subport for trunk ${p.trunk_id}.`);
+export const TrunkInUse = def<{ trunk_id: string }>(409, 'TrunkInUse', (p) => `Trunk ${p.trunk_id} is currently in use.`);
+export const TrunkDisabled = def<{ trunk_id: string }>(409, 'TrunkDisabled', (p) => `Trunk ${p.trunk_id} is currently disabled.`);
+export const TrunkInErrorState = def<{ trunk_id: string }>(409, 'TrunkInErrorState', (p) => `Trunk ${p.trunk_id} is in error state. Attempt to resolve the error condition before proceeding.`);
+export const TrunkPluginDriverConflict = def<void>(409, 'TrunkPluginDriverConflict', () => 'A misconfiguration in the environment prevents the operation from completing, please, contact the admin.');
+
 export function isNeutronError(e: unknown): e is NeutronError {
   return e instanceof NeutronError;
 }

@@ -41,6 +41,7 @@ import { standardAttrTimestamp } from './extensions/standard-attr-timestamp.js';
 import { subnetServiceTypes } from './extensions/subnet-service-types.js';
 import { subnetAllocation } from './extensions/subnet_allocation.js';
 import { subnetpoolPrefixOps } from './extensions/subnetpool-prefix-ops.js';
+import { trunk, trunkDetails } from './extensions/trunk.js';
 import { network } from './network.js';
 import { port } from './port.js';
 import { subnet } from './subnet.js';
@@ -58,6 +59,7 @@ export const allExtensions: ExtensionDef[] = [
   quotas, quotaDetails, quotaCheckLimit, statefulSecurityGroup, securityGroupsNormalizedCidr, portSecurityGroupsFiltering,
   router, extGwMode, extraroute, extrarouteAtomic, dvr, l3Ha, routerAvailabilityZone, fipPortDetails, routerAdminStateDownBeforeUpdate,
   l3AgentScheduler, dhcpAgentScheduler, floatingipPools,
+  trunk, trunkDetails,
   ...Object.values(shims),
 ];
 

@@ -1,0 +1,26 @@
+import type { Kysely } from 'kysely';
+import { standardColumns } from './columns.js';
+
+/**
+ * Trunks and their subports (the trunk service plugin). A port is the parent of one trunk at most
+ * (unique port_id) and the subport of one trunk at most (port_id is the key); a segmentation
+ * (type, id) is used once per trunk. Both go with their port.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await standardColumns(db.schema.createTable('trunks'))
+    .addColumn('project_id', 'varchar(255)')
+    .addColumn('name', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+    .addColumn('admin_state_up', 'boolean', (c) => c.notNull().defaultTo(true))
+    .addColumn('port_id', 'varchar(36)', (c) => c.notNull().unique().references('ports.id').onDelete('cascade'))
+    .addColumn('status', 'varchar(16)', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('ix_trunks_project_id').on('trunks').column('project_id').execute();
+
+  await db.schema.createTable('subports')
+    .addColumn('port_id', 'varchar(36)', (c) => c.primaryKey().references('ports.id').onDelete('cascade'))
+    .addColumn('trunk_id', 'varchar(36)', (c) => c.notNull().references('trunks.id').onDelete('cascade'))
+    .addColumn('segmentation_type', 'varchar(32)', (c) => c.notNull())
+    .addColumn('segmentation_id', 'integer', (c) => c.notNull())
+    .addUniqueConstraint('uniq_subport0trunk_id0segmentation_type0segmentation_id', ['trunk_id', 'segmentation_type', 'segmentation_id'])
+    .execute();
+}
