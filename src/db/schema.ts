@@ -38,6 +38,12 @@ export interface NetworkSegmentsTable {
   segmentation_id: number | null;
   segment_index: Defaulted<number>;
   is_dynamic: Defaulted<Flag>;
+  // the segments resource (migrations/0011_trunks_segments.ts)
+  name: Defaulted<string | null>;
+  description: Defaulted<string>;
+  created_at: Defaulted<string | null>;
+  updated_at: Defaulted<string | null>;
+  revision_number: Defaulted<number>;
 }
 
 /** one row per segmentation id in use ('' physical network for tunnels, 0 for flat networks) */

@@ -185,6 +185,15 @@ export const TrunkDisabled = def<{ trunk_id: string }>(409, 'TrunkDisabled', (p)
 export const TrunkInErrorState = def<{ trunk_id: string }>(409, 'TrunkInErrorState', (p) => `Trunk ${p.trunk_id} is in error state. Attempt to resolve the error condition before proceeding.`);
 export const TrunkPluginDriverConflict = def<void>(409, 'TrunkPluginDriverConflict', () => 'A misconfiguration in the environment prevents the operation from completing, please, contact the admin.');
 
+// Segments (neutron/services/segments/exceptions.py) ----------------------------------------
+export const SegmentNotFound = def<{ segment_id: string }>(404, 'SegmentNotFound', (p) => `Segment ${p.segment_id} could not be found.`);
+export const SegmentInUse = def<{ segment_id: string; reason: string }>(409, 'SegmentInUse', (p) => `Segment '${p.segment_id}' cannot be deleted: ${p.reason}.`);
+export const NoUpdateSubnetWhenMultipleSegmentsOnNetwork = def<{ network_id: string }>(400, 'NoUpdateSubnetWhenMultipleSegmentsOnNetwork', (p) => `The network '${p.network_id}' has multiple segments, it is only possible to associate an existing subnet with a segment on networks with a single segment.`);
+export const SubnetsNotAllAssociatedWithSegments = def<{ network_id: string }>(400, 'SubnetsNotAllAssociatedWithSegments', (p) => `All of the subnets on network '${p.network_id}' must either all be associated with segments or all not associated with any segment.`);
+export const SubnetCantAssociateToDynamicSegment = def<void>(400, 'SubnetCantAssociateToDynamicSegment', () => 'A subnet cannot be associated with a dynamic segment.');
+export const SubnetSegmentAssociationChangeNotAllowed = def<void>(400, 'SubnetSegmentAssociationChangeNotAllowed', () => 'A subnet that is already associated with a segment cannot have its segment association changed.');
+export const NetworkIdsDontMatch = def<{ subnet_network: string; segment_id: string }>(400, 'NetworkIdsDontMatch', (p) => `The subnet's network id, '${p.subnet_network}', doesn't match the network_id of segment '${p.segment_id}'`);
+
 export function isNeutronError(e: unknown): e is NeutronError {
   return e instanceof NeutronError;
 }

@@ -4,6 +4,7 @@ import type { Plugin } from '../plugins/plugin.js';
 import { L3RouterPlugin } from '../services/l3/plugin.js';
 import { NetworkIpAvailabilityPlugin } from '../services/network-ip-availability.js';
 import { TagPlugin } from '../services/tag/plugin.js';
+import { SegmentsPlugin } from '../services/segments/plugin.js';
 import { TrunkPlugin } from '../services/trunk/plugin.js';
 
 /** Names operators use for the core plugin: the alias and Neutron's class path. */
@@ -78,3 +79,4 @@ export function loadPlugins(config: Config): LoadedPlugins {
 }
 
 registerServicePlugin('trunk', () => new TrunkPlugin());
+registerServicePlugin('segments', () => new SegmentsPlugin());

@@ -1,10 +1,13 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { standardColumns } from './columns.js';
 
 /**
  * Trunks and their subports (the trunk service plugin). A port is the parent of one trunk at most
  * (unique port_id) and the subport of one trunk at most (port_id is the key); a segmentation
  * (type, id) is used once per trunk. Both go with their port.
+ *
+ * Segments become a resource of their own (the segments service plugin): a name and the standard
+ * attributes; the segments made so far get their network's creation time.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await standardColumns(db.schema.createTable('trunks'))
@@ -23,4 +26,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('segmentation_id', 'integer', (c) => c.notNull())
     .addUniqueConstraint('uniq_subport0trunk_id0segmentation_type0segmentation_id', ['trunk_id', 'segmentation_type', 'segmentation_id'])
     .execute();
+
+  // segments as a resource (/v2.0/segments): a name and the standard attributes
+  await db.schema.alterTable('network_segments').addColumn('name', 'varchar(255)').execute();
+  await db.schema.alterTable('network_segments').addColumn('description', 'varchar(255)', (c) => c.notNull().defaultTo('')).execute();
+  await db.schema.alterTable('network_segments').addColumn('created_at', 'varchar(20)').execute();
+  await db.schema.alterTable('network_segments').addColumn('updated_at', 'varchar(20)').execute();
+  await db.schema.alterTable('network_segments').addColumn('revision_number', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+  await sql`UPDATE network_segments SET
+    created_at = (SELECT created_at FROM networks WHERE networks.id = network_segments.network_id),
+    updated_at = (SELECT created_at FROM networks WHERE networks.id = network_segments.network_id)`.execute(db);
 }
