@@ -193,6 +193,10 @@ export const SubnetsNotAllAssociatedWithSegments = def<{ network_id: string }>(4
 export const SubnetCantAssociateToDynamicSegment = def<void>(400, 'SubnetCantAssociateToDynamicSegment', () => 'A subnet cannot be associated with a dynamic segment.');
 export const SubnetSegmentAssociationChangeNotAllowed = def<void>(400, 'SubnetSegmentAssociationChangeNotAllowed', () => 'A subnet that is already associated with a segment cannot have its segment association changed.');
 export const NetworkIdsDontMatch = def<{ subnet_network: string; segment_id: string }>(400, 'NetworkIdsDontMatch', (p) => `The subnet's network id, '${p.subnet_network}', doesn't match the network_id of segment '${p.segment_id}'`);
+export const HostConnectedToMultipleSegments = def<{ host: string; network_id: string }>(409, 'HostConnectedToMultipleSegments', (p) => `Host ${p.host} is connected to multiple segments on routed provider network '${p.network_id}'.  It should be connected to one.`);
+export const HostNotConnectedToAnySegment = def<{ host: string; network_id: string }>(409, 'HostNotConnectedToAnySegment', (p) => `Host ${p.host} is not connected to any segments on routed provider network '${p.network_id}'.  It should be connected to one.`);
+export const HostNotCompatibleWithFixedIps = def<{ host: string; port_id: string }>(409, 'HostNotCompatibleWithFixedIps', (p) => `Host ${p.host} is not connected to a segment where the existing fixed_ips on port ${p.port_id} will function given the routed network topology.`);
+export const FixedIpsSubnetsNotOnSameSegment = def<void>(400, 'FixedIpsSubnetsNotOnSameSegment', () => 'Cannot allocate addresses from different segments.');
 
 export function isNeutronError(e: unknown): e is NeutronError {
   return e instanceof NeutronError;

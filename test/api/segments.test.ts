@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ADMIN, asProject, startServer, type TestServer } from '../support/server.js';
+import { FakeAgent, OVS_STATE } from '../rpc-server/support.js';
 
 const A = asProject('project-a');
 
@@ -154,5 +155,58 @@ describe('segments and routed networks', () => {
     assert.deepEqual(results.map((r) => r.status).sort(), [201, 400]);
     const subnets = (await get(`/v2.0/subnets?network_id=${net.id}`)).body.subnets;
     assert.equal(subnets.length, 1);
+  });
+
+  test('ip_allocation on a routed network: deferred without a host, from the host\'s segment once bound', async () => {
+    const agent = new FakeAgent(s.server.transport);
+    const mapped = (host: string, mappings: Record<string, string>) => agent.reportState(OVS_STATE(host, {
+      configurations: { ...OVS_STATE(host).configurations, bridge_mappings: mappings },
+    }));
+    await mapped('rack1', { physnet1: 'br-1' });
+    await mapped('rack2', { physnet2: 'br-2' });
+    await mapped('both', { physnet1: 'br-1', physnet2: 'br-2' });
+    await mapped('nowhere', {});
+    const net = await post('/v2.0/networks', { network: { name: 'routed-ip', shared: true } });
+    const [seg1] = (await get(`/v2.0/segments?network_id=${net.id}`)).body.segments;
+    assert.equal(seg1.physical_network, 'physnet1');
+    const seg2 = await post('/v2.0/segments', { segment: { network_id: net.id, network_type: 'vlan', physical_network: 'physnet2' } });
+    const sub1 = await post('/v2.0/subnets', { subnet: { network_id: net.id, cidr: '10.21.0.0/24', ip_version: 4, segment_id: seg1.id } });
+    const sub2 = await post('/v2.0/subnets', { subnet: { network_id: net.id, cidr: '10.22.0.0/24', ip_version: 4, segment_id: seg2.id } });
+
+    const deferred = await post('/v2.0/ports', { port: { network_id: net.id } }, A);
+    assert.equal(deferred.ip_allocation, 'deferred');
+    assert.deepEqual(deferred.fixed_ips, []);
+    assert.deepEqual((await get(`/v2.0/ports?ip_allocation=deferred&network_id=${net.id}`)).body.ports.map((p: any) => p.id), [deferred.id]);
+    const bound = await put(`/v2.0/ports/${deferred.id}`, { port: { 'binding:host_id': 'rack2' } });
+    assert.equal(bound.status, 200, JSON.stringify(bound.body));
+    assert.deepEqual(bound.body.port.fixed_ips.map((f: any) => f.subnet_id), [sub2.id]);
+
+    const onRack1 = await post('/v2.0/ports', { port: { network_id: net.id, 'binding:host_id': 'rack1' } });
+    assert.equal(onRack1.ip_allocation, 'immediate');
+    assert.deepEqual(onRack1.fixed_ips.map((f: any) => f.subnet_id), [sub1.id]);
+    const moved = await put(`/v2.0/ports/${onRack1.id}`, { port: { 'binding:host_id': 'rack2' } });
+    assert.equal(moved.status, 409);
+    assert.equal(type(moved), 'HostNotCompatibleWithFixedIps');
+    assert.equal(message(moved), `Host rack2 is not connected to a segment where the existing fixed_ips on port ${onRack1.id} will function given the routed network topology.`);
+
+    const nowhere = await s.request('POST', '/v2.0/ports', { port: { network_id: net.id, 'binding:host_id': 'nowhere' } }, ADMIN);
+    assert.equal(nowhere.status, 409);
+    assert.equal(type(nowhere), 'HostNotConnectedToAnySegment');
+    assert.equal(message(nowhere), `Host nowhere is not connected to any segments on routed provider network '${net.id}'.  It should be connected to one.`);
+    const both = await s.request('POST', '/v2.0/ports', { port: { network_id: net.id, 'binding:host_id': 'both' } }, ADMIN);
+    assert.equal(type(both), 'HostConnectedToMultipleSegments');
+    const split = await s.request('POST', '/v2.0/ports', { port: { network_id: net.id, fixed_ips: [{ subnet_id: sub1.id }, { subnet_id: sub2.id }] } }, ADMIN);
+    assert.equal(split.status, 400);
+    assert.equal(message(split), 'Cannot allocate addresses from different segments.');
+    const named = await post('/v2.0/ports', { port: { network_id: net.id, fixed_ips: [{ subnet_id: sub2.id }] } });
+    assert.equal(named.ip_allocation, 'immediate');
+    assert.deepEqual(named.fixed_ips.map((f: any) => f.subnet_id), [sub2.id]);
+    const unaddressed = await post('/v2.0/ports', { port: { network_id: net.id, fixed_ips: [] } });
+    assert.equal(unaddressed.ip_allocation, 'none');
+    const plainNet = await post('/v2.0/networks', { network: { name: 'plain' } });
+    await post('/v2.0/subnets', { subnet: { network_id: plainNet.id, cidr: '10.23.0.0/24', ip_version: 4 } });
+    const plain = await post('/v2.0/ports', { port: { network_id: plainNet.id } });
+    assert.equal(plain.ip_allocation, 'immediate');
+    assert.equal(plain.fixed_ips.length, 1);
   });
 });

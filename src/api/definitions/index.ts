@@ -15,6 +15,7 @@ import { extrarouteAtomic } from './extensions/extraroute-atomic.js';
 import { extraroute } from './extensions/extraroute.js';
 import { fipPortDetails } from './extensions/fip-port-details.js';
 import { floatingipPools } from './extensions/floatingip-pools.js';
+import { ipAllocation } from './extensions/ip_allocation.js';
 import { ipSubstringFiltering } from './extensions/ip-substring-filtering.js';
 import { l2Adjacency } from './extensions/l2_adjacency.js';
 import { l3Ha } from './extensions/l3-ha.js';
@@ -60,7 +61,7 @@ export const allExtensions: ExtensionDef[] = [
   router, extGwMode, extraroute, extrarouteAtomic, dvr, l3Ha, routerAvailabilityZone, fipPortDetails, routerAdminStateDownBeforeUpdate,
   l3AgentScheduler, dhcpAgentScheduler, floatingipPools,
   trunk, trunkDetails,
-  standardAttrSegment, subnetSegmentidWritable,
+  standardAttrSegment, subnetSegmentidWritable, ipAllocation,
   ...Object.values(shims),
 ];
 

@@ -51,7 +51,7 @@ const setValue = (v: unknown): string | null => (v === undefined || v === UNSET 
  */
 export class SegmentsPlugin implements Plugin {
   readonly name = 'segments';
-  readonly supportedExtensionAliases = ['segment', 'standard-attr-segment', 'subnet-segmentid-writable', 'l2_adjacency'];
+  readonly supportedExtensionAliases = ['segment', 'standard-attr-segment', 'subnet-segmentid-writable', 'l2_adjacency', 'ip_allocation'];
 
   async start(ctx: PluginContext): Promise<Record<string, ResourceHandler>> {
     const { db, events, api } = ctx;
