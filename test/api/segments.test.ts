@@ -209,4 +209,32 @@ describe('segments and routed networks', () => {
     assert.equal(plain.ip_allocation, 'immediate');
     assert.equal(plain.fixed_ips.length, 1);
   });
+
+  test('segments-peer-subnet-host-routes: each subnet routes to the other segments\' subnets through its gateway', async () => {
+    const net = await post('/v2.0/networks', { network: { name: 'routes' } });
+    const [seg1] = (await get(`/v2.0/segments?network_id=${net.id}`)).body.segments;
+    const seg2 = await post('/v2.0/segments', { segment: { network_id: net.id, network_type: 'vlan', physical_network: 'physnet2' } });
+    const sub1 = await post('/v2.0/subnets', { subnet: { network_id: net.id, cidr: '10.31.0.0/24', ip_version: 4, segment_id: seg1.id } });
+    assert.deepEqual(sub1.host_routes, []);
+    const sub2 = await post('/v2.0/subnets', { subnet: {
+      network_id: net.id, cidr: '10.32.0.0/24', ip_version: 4, segment_id: seg2.id, allocation_pools: [{ start: '10.32.0.2', end: '10.32.0.200' }],
+    } });
+    assert.deepEqual(sub2.host_routes, [{ destination: '10.31.0.0/24', nexthop: '10.32.0.1' }]);
+    const peer = (await get(`/v2.0/subnets/${sub1.id}`)).body.subnet;
+    assert.deepEqual(peer.host_routes, [{ destination: '10.32.0.0/24', nexthop: '10.31.0.1' }]);
+    assert.equal(peer.revision_number, sub1.revision_number + 1);
+    // a summary route given by the user covers a peer: none is added for it
+    const sub3 = await post('/v2.0/subnets', { subnet: {
+      network_id: net.id, cidr: '10.33.0.0/24', ip_version: 4, segment_id: seg2.id, host_routes: [{ destination: '10.0.0.0/8', nexthop: '10.33.0.254' }],
+    } });
+    assert.deepEqual(sub3.host_routes, [{ destination: '10.0.0.0/8', nexthop: '10.33.0.254' }]);
+    assert.deepEqual((await get(`/v2.0/subnets/${sub1.id}`)).body.subnet.host_routes.map((r: any) => r.destination).sort(), ['10.32.0.0/24', '10.33.0.0/24']);
+    // a new gateway moves the routes
+    const moved = await put(`/v2.0/subnets/${sub2.id}`, { subnet: { gateway_ip: '10.32.0.254' } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    assert.deepEqual(moved.body.subnet.host_routes, [{ destination: '10.31.0.0/24', nexthop: '10.32.0.254' }]);
+    // a subnet deleted: the routes to it go
+    assert.equal((await s.request('DELETE', `/v2.0/subnets/${sub3.id}`, undefined, ADMIN)).status, 204);
+    assert.deepEqual((await get(`/v2.0/subnets/${sub1.id}`)).body.subnet.host_routes, [{ destination: '10.32.0.0/24', nexthop: '10.31.0.1' }]);
+  });
 });

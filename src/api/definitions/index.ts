@@ -33,7 +33,7 @@ import { routerAdminStateDownBeforeUpdate } from './extensions/router-admin-stat
 import { router } from './extensions/router.js';
 import { routerAvailabilityZone } from './extensions/router_availability_zone.js';
 import { portSecurityGroupsFiltering, securityGroup, securityGroupsNormalizedCidr, statefulSecurityGroup } from './extensions/security-group.js';
-import { segment, standardAttrSegment, subnetSegmentidWritable } from './extensions/segment.js';
+import { segment, segmentsPeerSubnetHostRoutes, standardAttrSegment, subnetSegmentidWritable } from './extensions/segment.js';
 import * as shims from './extensions/shims.js';
 import { standardAttrDescription } from './extensions/standard-attr-description.js';
 import { standardAttrRevisions } from './extensions/standard-attr-revisions.js';
@@ -61,7 +61,7 @@ export const allExtensions: ExtensionDef[] = [
   router, extGwMode, extraroute, extrarouteAtomic, dvr, l3Ha, routerAvailabilityZone, fipPortDetails, routerAdminStateDownBeforeUpdate,
   l3AgentScheduler, dhcpAgentScheduler, floatingipPools,
   trunk, trunkDetails,
-  standardAttrSegment, subnetSegmentidWritable, ipAllocation,
+  standardAttrSegment, subnetSegmentidWritable, ipAllocation, segmentsPeerSubnetHostRoutes,
   ...Object.values(shims),
 ];
 

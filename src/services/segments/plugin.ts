@@ -9,6 +9,7 @@ import { inChunks } from '../../db/chunks.js';
 import type { ResourceHandler } from '../../registry/handler.js';
 import type { Ml2Plugin } from '../../plugins/ml2/plugin.js';
 import type { Plugin, PluginContext } from '../../plugins/plugin.js';
+import { peerSubnetHostRoutes } from './host-routes.js';
 import { createSegmentResource } from './segments.js';
 
 /** Subnets of this service type belong to a routed network without a segment of their own. */
@@ -51,12 +52,15 @@ const setValue = (v: unknown): string | null => (v === undefined || v === UNSET 
  */
 export class SegmentsPlugin implements Plugin {
   readonly name = 'segments';
-  readonly supportedExtensionAliases = ['segment', 'standard-attr-segment', 'subnet-segmentid-writable', 'l2_adjacency', 'ip_allocation'];
+  readonly supportedExtensionAliases = [
+    'segment', 'standard-attr-segment', 'subnet-segmentid-writable', 'l2_adjacency', 'ip_allocation',
+    'segments-peer-subnet-host-routes',
+  ];
 
   async start(ctx: PluginContext): Promise<Record<string, ResourceHandler>> {
     const { db, events, api } = ctx;
     const ml2 = ctx.plugins.get('ml2') as Ml2Plugin | undefined;
-    if (!ml2?.types) throw new Error('the segments service plugin needs the ml2 core plugin');
+    if (!ml2?.types || !ml2.resources) throw new Error('the segments service plugin needs the ml2 core plugin');
 
     // the segments ML2 makes with a network get the network's timestamps
     events.subscribe('network', 'precommit_create', async (tx, { current: net }) => {
@@ -90,6 +94,7 @@ export class SegmentsPlugin implements Plugin {
       for (const n of networks) n.l2_adjacency = !routed.has(n.id as string);
     });
 
+    peerSubnetHostRoutes(events, ml2.resources.subnets);
     return { segments: createSegmentResource({ db, events, api }, ml2.types) };
   }
 }

@@ -68,3 +68,12 @@ export const subnetSegmentidWritable: ExtensionDef = {
     },
   },
 };
+
+/** Subnets of a routed network get host routes to the subnets of its other segments. */
+export const segmentsPeerSubnetHostRoutes: ExtensionDef = {
+  alias: 'segments-peer-subnet-host-routes',
+  name: 'Segments peer-subnet host routes',
+  description: 'Add host routes to subnets on a routed network (segments)',
+  updated: '2018-06-12T10:00:00-00:00',
+  requires: ['segment'],
+};
