@@ -409,8 +409,20 @@ export interface SubportsTable {
   segmentation_id: number;
 }
 
+export interface NetworkSegmentRangesTable extends StandardColumns {
+  project_id: string | null;
+  name: Defaulted<string>;
+  default: Defaulted<Flag>;
+  shared: Defaulted<Flag>;
+  network_type: string;
+  physical_network: string | null;
+  minimum: number;
+  maximum: number;
+}
+
 /** declaration merging: the tables of later migrations join the interface above */
 export interface Tables {
   trunks: TrunksTable;
   subports: SubportsTable;
+  network_segment_ranges: NetworkSegmentRangesTable;
 }

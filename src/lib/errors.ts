@@ -198,6 +198,16 @@ export const HostNotConnectedToAnySegment = def<{ host: string; network_id: stri
 export const HostNotCompatibleWithFixedIps = def<{ host: string; port_id: string }>(409, 'HostNotCompatibleWithFixedIps', (p) => `Host ${p.host} is not connected to a segment where the existing fixed_ips on port ${p.port_id} will function given the routed network topology.`);
 export const FixedIpsSubnetsNotOnSameSegment = def<void>(400, 'FixedIpsSubnetsNotOnSameSegment', () => 'Cannot allocate addresses from different segments.');
 
+// Network segment ranges (neutron_lib/exceptions/network_segment_range.py) -----------------
+export const NetworkSegmentRangeNetTypeNotSupported = def<{ type: string }>(400, 'NetworkSegmentRangeNetTypeNotSupported', (p) => `Network type ${p.type} does not support network segment ranges.`);
+export const NetworkSegmentRangeNotFound = def<{ range_id: string }>(404, 'NetworkSegmentRangeNotFound', (p) => `Network Segment Range ${p.range_id} could not be found.`);
+export const NetworkSegmentRangeReferencedByProject = def<{ range_id: string }>(409, 'NetworkSegmentRangeReferencedByProject', (p) => `Network Segment Range ${p.range_id} is referenced by one or more tenant networks.`);
+export const NetworkSegmentRangeDefaultReadOnly = def<{ range_id: string }>(400, 'NetworkSegmentRangeDefaultReadOnly', (p) => `Network Segment Range ${p.range_id} is a default segment range which could not be updated or deleted.`);
+export const NetworkSegmentRangeOverlaps = def<{ range_id: string }>(409, 'NetworkSegmentRangeOverlaps', (p) => `Network segment range overlaps with range(s) with id ${p.range_id}`);
+// neutron-lib raises these as plain NeutronExceptions (a 500); neutron-ts answers 400
+export const NetworkVlanRangeError = def<{ vlan_range: string; error: string }>(400, 'NetworkVlanRangeError', (p) => `Invalid network VLAN range: '${p.vlan_range}' - '${p.error}'.`);
+export const NetworkTunnelRangeError = def<{ tunnel_range: string; error: string }>(400, 'NetworkTunnelRangeError', (p) => `Invalid network tunnel range: '${p.tunnel_range}' - ${p.error}.`);
+
 export function isNeutronError(e: unknown): e is NeutronError {
   return e instanceof NeutronError;
 }

@@ -4,6 +4,7 @@ import type { Plugin } from '../plugins/plugin.js';
 import { L3RouterPlugin } from '../services/l3/plugin.js';
 import { NetworkIpAvailabilityPlugin } from '../services/network-ip-availability.js';
 import { TagPlugin } from '../services/tag/plugin.js';
+import { NetworkSegmentRangePlugin } from '../services/network-segment-range/plugin.js';
 import { SegmentsPlugin } from '../services/segments/plugin.js';
 import { TrunkPlugin } from '../services/trunk/plugin.js';
 
@@ -80,3 +81,4 @@ export function loadPlugins(config: Config): LoadedPlugins {
 
 registerServicePlugin('trunk', () => new TrunkPlugin());
 registerServicePlugin('segments', () => new SegmentsPlugin());
+registerServicePlugin('network_segment_range', () => new NetworkSegmentRangePlugin());

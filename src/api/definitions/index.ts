@@ -24,6 +24,7 @@ import { multiProvider } from './extensions/multi-provider.js';
 import { netMtuWritable } from './extensions/net-mtu-writable.js';
 import { netMtu } from './extensions/net-mtu.js';
 import { networkIpAvailability } from './extensions/network-ip-availability.js';
+import { networkSegmentRange } from './extensions/network-segment-range.js';
 import { networkAvailabilityZone } from './extensions/network_availability_zone.js';
 import { portMacAddressRegenerate } from './extensions/port-mac-address-regenerate.js';
 import { portSecurity } from './extensions/port-security.js';
@@ -61,7 +62,7 @@ export const allExtensions: ExtensionDef[] = [
   router, extGwMode, extraroute, extrarouteAtomic, dvr, l3Ha, routerAvailabilityZone, fipPortDetails, routerAdminStateDownBeforeUpdate,
   l3AgentScheduler, dhcpAgentScheduler, floatingipPools,
   trunk, trunkDetails,
-  standardAttrSegment, subnetSegmentidWritable, ipAllocation, segmentsPeerSubnetHostRoutes,
+  standardAttrSegment, subnetSegmentidWritable, ipAllocation, segmentsPeerSubnetHostRoutes, networkSegmentRange,
   ...Object.values(shims),
 ];
 

@@ -7,7 +7,8 @@ import { standardColumns } from './columns.js';
  * (type, id) is used once per trunk. Both go with their port.
  *
  * Segments become a resource of their own (the segments service plugin): a name and the standard
- * attributes; the segments made so far get their network's creation time.
+ * attributes; the segments made so far get their network's creation time. Network segment ranges
+ * (the network_segment_range plugin) are rows of their own.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await standardColumns(db.schema.createTable('trunks'))
@@ -36,4 +37,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`UPDATE network_segments SET
     created_at = (SELECT created_at FROM networks WHERE networks.id = network_segments.network_id),
     updated_at = (SELECT created_at FROM networks WHERE networks.id = network_segments.network_id)`.execute(db);
+
+  // network segment ranges (the network_segment_range plugin): the defaults mirror the ML2 config
+  await standardColumns(db.schema.createTable('network_segment_ranges'))
+    .addColumn('project_id', 'varchar(255)')
+    .addColumn('name', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+    .addColumn('default', 'boolean', (c) => c.notNull().defaultTo(false))
+    .addColumn('shared', 'boolean', (c) => c.notNull().defaultTo(true))
+    .addColumn('network_type', 'varchar(32)', (c) => c.notNull())
+    .addColumn('physical_network', 'varchar(64)')
+    .addColumn('minimum', 'bigint', (c) => c.notNull())
+    .addColumn('maximum', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('ix_network_segment_ranges_type').on('network_segment_ranges').columns(['network_type', 'physical_network']).execute();
 }
