@@ -238,7 +238,10 @@ describe('trunks', () => {
 
     const parent = await port({}, ADMIN);
     const t = (await trunk({ port_id: parent.id }, ADMIN)).body.trunk;
-    assert.equal((await put(`/v2.0/ports/${parent.id}`, { port: { 'binding:host_id': 'compute1' } }, ADMIN)).body.port['binding:vif_type'], 'ovs');
+    const boundParent = (await put(`/v2.0/ports/${parent.id}`, { port: { 'binding:host_id': 'compute1' } }, ADMIN)).body.port;
+    assert.equal(boundParent['binding:vif_type'], 'ovs');
+    assert.equal(boundParent['binding:vif_details'].bridge_name, `tbr-${t.id.slice(0, 10)}`, 'Nova plugs a trunk parent into its trunk bridge');
+    assert.equal(bound['binding:vif_details'].bridge_name, 'br-int');
     const refused = await s.request('DELETE', `/v2.0/trunks/${t.id}`, undefined, ADMIN);
     assert.equal(refused.status, 409);
     assert.equal(type(refused), 'TrunkInUse');

@@ -31,6 +31,11 @@ async function extendTrunkDetails(q: Queryable, ports: Item[]): Promise<void> {
   }
 }
 
+/** gen_trunk_br_name: `tbr-` and the trunk id, cut to an interface name's 14 characters. */
+export function trunkBridgeName(trunkId: string): string {
+  return `tbr-${trunkId}`.slice(0, 14);
+}
+
 /**
  * Neutron's `trunk` service plugin (TrunkPlugin): /v2.0/trunks, trunk_details on parent ports,
  * the port deletion rules, and the agents' trunk RPC when an agent-based driver is loaded.
@@ -57,6 +62,15 @@ export class TrunkPlugin implements Plugin {
       const trunk = await tx.selectFrom('trunks').select('id').where('port_id', '=', id).executeTakeFirst();
       if (trunk) throw new PortInUseAsTrunkParent({ port_id: id, trunk_id: trunk.id });
     });
+    // the OVS trunk driver's vif_details_bridge_name_handler: Nova plugs a parent into its trunk bridge
+    events.subscribe('port', 'precommit_update', async (tx, event) => {
+      if (!event.rebound || event.current['binding:vif_type'] !== 'ovs') return;
+      const trunk = await tx.selectFrom('trunks').select('id').where('port_id', '=', event.current.id as string).executeTakeFirst();
+      if (!trunk) return;
+      const details = { ...(event.current['binding:vif_details'] as Item), bridge_name: trunkBridgeName(trunk.id) };
+      await tx.updateTable('ml2_port_bindings').set({ vif_details: JSON.stringify(details) }).where('port_id', '=', event.current.id as string).execute();
+      event.current['binding:vif_details'] = details;
+    }, 150);
     // _trigger_trunk_status_change: a parent that becomes unbound takes its trunk DOWN (after ML2's binding)
     events.subscribe('port', 'precommit_update', async (tx, { original, current }) => {
       const vifType = current['binding:vif_type'];
