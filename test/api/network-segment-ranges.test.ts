@@ -139,4 +139,15 @@ describe('network segment ranges', () => {
       await again.close();
     }
   });
+  test('the OpenAPI document gives every attribute of the ranges a type', async () => {
+    const doc = (await s.request('GET', '/v2.0/openapi.json', undefined, ADMIN)).body;
+    const untyped: string[] = [];
+    for (const [name, schema] of Object.entries<any>(doc.components.schemas)) {
+      for (const [attr, p] of Object.entries<any>(schema.properties ?? {})) {
+        if (p.type === undefined && p.$ref === undefined && p.oneOf === undefined && p.anyOf === undefined) untyped.push(`${name}.${attr}`);
+      }
+    }
+    assert.deepEqual(untyped, []);
+    assert.ok(doc.components.schemas.NetworkSegmentRange);
+  });
 });

@@ -237,4 +237,15 @@ describe('segments and routed networks', () => {
     assert.equal((await s.request('DELETE', `/v2.0/subnets/${sub3.id}`, undefined, ADMIN)).status, 204);
     assert.deepEqual((await get(`/v2.0/subnets/${sub1.id}`)).body.subnet.host_routes, [{ destination: '10.32.0.0/24', nexthop: '10.31.0.1' }]);
   });
+  test('the OpenAPI document gives every attribute of segments a type', async () => {
+    const doc = (await s.request('GET', '/v2.0/openapi.json', undefined, ADMIN)).body;
+    const untyped: string[] = [];
+    for (const [name, schema] of Object.entries<any>(doc.components.schemas)) {
+      for (const [attr, p] of Object.entries<any>(schema.properties ?? {})) {
+        if (p.type === undefined && p.$ref === undefined && p.oneOf === undefined && p.anyOf === undefined) untyped.push(`${name}.${attr}`);
+      }
+    }
+    assert.deepEqual(untyped, []);
+    assert.ok(doc.components.schemas.Segment);
+  });
 });

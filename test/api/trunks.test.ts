@@ -266,4 +266,15 @@ describe('trunks', () => {
     assert.equal(trunks.filter((t: any) => t.port_id === parent.id).length, 1);
     assert.equal(trunks.filter((t: any) => t.port_id === p1.id || t.port_id === p2.id).length, 1);
   });
+  test('the OpenAPI document gives every attribute of trunks and trunk_details a type', async () => {
+    const doc = (await s.request('GET', '/v2.0/openapi.json', undefined, ADMIN)).body;
+    const untyped: string[] = [];
+    for (const [name, schema] of Object.entries<any>(doc.components.schemas)) {
+      for (const [attr, p] of Object.entries<any>(schema.properties ?? {})) {
+        if (p.type === undefined && p.$ref === undefined && p.oneOf === undefined && p.anyOf === undefined) untyped.push(`${name}.${attr}`);
+      }
+    }
+    assert.deepEqual(untyped, []);
+    assert.ok(doc.components.schemas.Trunk);
+  });
 });
