@@ -9,8 +9,8 @@ import type { RequestContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
 import {
   AddressPairAndPortSecurityRequired, AllocationOnAutoAddressSubnet, AllowedAddressPairExhausted, DeviceIDNotOwnedByTenant,
-  InvalidInput, InvalidIpForNetwork, InvalidIpForSubnet, IpAddressAlreadyAllocated, IpAddressGenerationFailure,
-  HostNotCompatibleWithFixedIps, IpAddressGenerationFailureNoMatchingSubnet, MacAddressInUse, NetworkInUse, NetworkNotFound, PortBound, PortNotFound,
+  HostNotCompatibleWithFixedIps, InvalidInput, InvalidIpForNetwork, InvalidIpForSubnet, IpAddressAlreadyAllocated, IpAddressGenerationFailure,
+  IpAddressGenerationFailureNoMatchingSubnet, MacAddressInUse, NetworkInUse, NetworkNotFound, PortBound, PortNotFound,
   SubnetNotFound, UnsupportedPortDeviceOwner,
 } from '../../lib/errors.js';
 import { eui64Address, randomMac } from '../../lib/mac.js';
