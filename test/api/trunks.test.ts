@@ -252,6 +252,25 @@ describe('trunks', () => {
     assert.equal((await s.request('DELETE', `/v2.0/trunks/${t.id}`, undefined, ADMIN)).status, 204);
   });
 
+  test('a bound Linux bridge parent can be trunked and untrunked', async () => {
+    const lb = await startServer({ DEFAULT: { service_plugins: ['trunk'] }, ml2: { mechanism_drivers: ['linuxbridge'] } });
+    try {
+      const agent = new FakeAgent(lb.server.transport);
+      await agent.reportState({
+        binary: 'neutron-linuxbridge-agent', host: 'lbhost', topic: 'N/A', agent_type: 'Linux bridge agent', start_flag: true,
+        configurations: { interface_mappings: {}, bridge_mappings: {}, extensions: [], devices: 0 },
+      });
+      const n = (await lb.request('POST', '/v2.0/networks', { network: { name: 'lb' } }, ADMIN)).body.network;
+      const p = (await lb.request('POST', '/v2.0/ports', { port: { network_id: n.id, 'binding:host_id': 'lbhost', device_owner: 'compute:nova' } }, ADMIN)).body.port;
+      assert.equal(p['binding:vif_type'], 'bridge');
+      const t = await lb.request('POST', '/v2.0/trunks', { trunk: { port_id: p.id } }, ADMIN);
+      assert.equal(t.status, 201, JSON.stringify(t.body));
+      assert.equal((await lb.request('DELETE', `/v2.0/trunks/${t.body.trunk.id}`, undefined, ADMIN)).status, 204);
+    } finally {
+      await lb.close();
+    }
+  });
+
   test('two trunks claiming one port: one wins', async () => {
     const parent = await port();
     const [p1, p2] = [await port(), await port()];
