@@ -45,8 +45,9 @@ function memberOf(def: ResourceDef, body: Item): Item {
 /** tenant_id and project_id: copy one to the other, check they agree and that the caller may name them. */
 function populateProject(def: ResourceDef, item: Item, ctx: RequestContext, isCreate: boolean): void {
   if ('tenant_id' in item && !('project_id' in item)) item.project_id = item.tenant_id;
-  else if ('project_id' in item && !('tenant_id' in item)) item.tenant_id = item.project_id;
-  if (item.project_id !== item.tenant_id) throw new HTTPBadRequest("'project_id' and 'tenant_id' do not match");
+  // network segment ranges have a project_id and no tenant_id
+  else if ('project_id' in item && !('tenant_id' in item) && 'tenant_id' in def.attributes) item.tenant_id = item.project_id;
+  if ('tenant_id' in item && item.project_id !== item.tenant_id) throw new HTTPBadRequest("'project_id' and 'tenant_id' do not match");
   if ('project_id' in item && item.project_id !== ctx.projectId && !ctx.isAdmin && !ctx.isAdvsvc) {
     throw new HTTPBadRequest("Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin or advsvc privileges");
   }

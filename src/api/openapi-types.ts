@@ -155,6 +155,16 @@ export const ATTRIBUTE_TYPES: Record<string, JsonSchema> = {
   'floatingip_pools.network_id': uuid,
   'floatingip_pools.cidr': cidr,
   'floatingip_pools.project_id': str(),
+
+  // trunks, segments, network segment ranges
+  'trunks.sub_ports': arr(obj({ port_id: uuid, segmentation_type: str({ description: 'vlan, or inherit on input' }), segmentation_id: int() }, { required: ['port_id'] })),
+  'ports.trunk_details': obj({
+    trunk_id: uuid, sub_ports: arr(obj({ port_id: uuid, segmentation_type: str(), segmentation_id: int(), mac_address: mac })),
+  }),
+  'segments.tenant_id': str({ maxLength: 255 }),
+  'segments.project_id': str({ maxLength: 255 }),
+  'network_segment_ranges.used': obj({}, { description: 'segmentation id → project id of its network', additionalProperties: nullable(str()) }),
+  'network_segment_ranges.available': arr(int()),
 };
 
 /** Collections Neutron serves as lists only: GET /v2.0/<collection>/<id> answers 404. */

@@ -10,6 +10,7 @@ import * as m0007 from './migrations/0007_locks.js';
 import * as m0008 from './migrations/0008_changes.js';
 import * as m0009 from './migrations/0009_rbac_address_groups.js';
 import * as m0010 from './migrations/0010_qos.js';
+import * as m0011 from './migrations/0011_trunks_segments.js';
 
 /** Every schema version, in order. A new migration is a new module added at the end. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008_changes': m0008,
   '0009_rbac_address_groups': m0009,
   '0010_qos': m0010,
+  '0011_trunks_segments': m0011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

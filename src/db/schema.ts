@@ -38,6 +38,12 @@ export interface NetworkSegmentsTable {
   segmentation_id: number | null;
   segment_index: Defaulted<number>;
   is_dynamic: Defaulted<Flag>;
+  // the segments resource (migrations/0011_trunks_segments.ts)
+  name: Defaulted<string | null>;
+  description: Defaulted<string>;
+  created_at: Defaulted<string | null>;
+  updated_at: Defaulted<string | null>;
+  revision_number: Defaulted<number>;
 }
 
 /** one row per segmentation id in use ('' physical network for tunnels, 0 for flat networks) */
@@ -455,3 +461,38 @@ export function dynamic(q: Queryable): DynamicQueryable {
 
 /** A SELECT being built, as the store's scope and filter hooks refine it. */
 export type Select = SelectQueryBuilder<AnyTables, string, Record<string, unknown>>;
+
+// trunks (migrations/0011_trunks_segments.ts) ----------------------------------------------
+
+export interface TrunksTable extends StandardColumns {
+  project_id: string | null;
+  name: Defaulted<string>;
+  admin_state_up: Flag;
+  port_id: string;
+  status: string;
+}
+
+export interface SubportsTable {
+  port_id: string;
+  trunk_id: string;
+  segmentation_type: string;
+  segmentation_id: number;
+}
+
+export interface NetworkSegmentRangesTable extends StandardColumns {
+  project_id: string | null;
+  name: Defaulted<string>;
+  default: Defaulted<Flag>;
+  shared: Defaulted<Flag>;
+  network_type: string;
+  physical_network: string | null;
+  minimum: number;
+  maximum: number;
+}
+
+/** declaration merging: the tables of later migrations join the interface above */
+export interface Tables {
+  trunks: TrunksTable;
+  subports: SubportsTable;
+  network_segment_ranges: NetworkSegmentRangesTable;
+}

@@ -171,6 +171,43 @@ export const NetworkHostedByDHCPAgent = def<{ network_id: string; agent_id: stri
 export const NetworkNotHostedByDhcpAgent = def<{ network_id: string; agent_id: string }>(409, 'NetworkNotHostedByDhcpAgent', (p) => `The network ${p.network_id} is not hosted by the DHCP Agent ${p.agent_id}.`);
 export const ServicePortInUse = def<{ port_id: string; reason: string }>(409, 'ServicePortInUse', (p) => `Port ${p.port_id} cannot be deleted directly via the port API: ${p.reason}.`);
 
+// Trunks (neutron/services/trunk/exceptions.py) ---------------------------------------------
+export const TrunkNotFound = def<{ trunk_id: string }>(404, 'TrunkNotFound', (p) => `Trunk ${p.trunk_id} could not be found.`);
+export const SubPortNotFound = def<{ trunk_id: string; port_id: string }>(404, 'SubPortNotFound', (p) => `SubPort ${p.port_id} on trunk ${p.trunk_id} could not be found.`);
+export const TrunkPortInUse = def<{ port_id: string }>(409, 'TrunkPortInUse', (p) => `Port ${p.port_id} is in use by another trunk.`);
+export const DuplicateSubPort = def<{ segmentation_type: string; segmentation_id: number; trunk_id: string }>(409, 'DuplicateSubPort', (p) => `segmentation_type ${p.segmentation_type} and segmentation_id ${p.segmentation_id} already in use on trunk ${p.trunk_id}.`);
+export const ParentPortInUse = def<{ port_id: string }>(409, 'ParentPortInUse', (p) => `Port ${p.port_id} is currently in use and is not eligible for use as a parent port.`);
+export const SubPortMtuGreaterThanTrunkPortMtu = def<{ port_id: string; port_mtu: number; trunk_id: string; trunk_mtu: number }>(409, 'SubPortMtuGreaterThanTrunkPortMtu', (p) => `MTU ${p.port_mtu} of subport ${p.port_id} cannot be greater than MTU ${p.trunk_mtu} of trunk ${p.trunk_id}.`);
+export const PortInUseAsTrunkParent = def<{ port_id: string; trunk_id: string }>(409, 'PortInUseAsTrunkParent', (p) => `Port ${p.port_id} is currently a parent port for trunk ${p.trunk_id}.`);
+export const PortInUseAsSubPort = def<{ port_id: string; trunk_id: string }>(409, 'PortInUseAsSubPort', (p) => `Port ${p.port_id} is currently a subport for trunk ${p.trunk_id}.`);
+export const TrunkInUse = def<{ trunk_id: string }>(409, 'TrunkInUse', (p) => `Trunk ${p.trunk_id} is currently in use.`);
+export const TrunkDisabled = def<{ trunk_id: string }>(409, 'TrunkDisabled', (p) => `Trunk ${p.trunk_id} is currently disabled.`);
+export const TrunkInErrorState = def<{ trunk_id: string }>(409, 'TrunkInErrorState', (p) => `Trunk ${p.trunk_id} is in error state. Attempt to resolve the error condition before proceeding.`);
+export const TrunkPluginDriverConflict = def<void>(409, 'TrunkPluginDriverConflict', () => 'A misconfiguration in the environment prevents the operation from completing, please, contact the admin.');
+
+// Segments (neutron/services/segments/exceptions.py) ----------------------------------------
+export const SegmentNotFound = def<{ segment_id: string }>(404, 'SegmentNotFound', (p) => `Segment ${p.segment_id} could not be found.`);
+export const SegmentInUse = def<{ segment_id: string; reason: string }>(409, 'SegmentInUse', (p) => `Segment '${p.segment_id}' cannot be deleted: ${p.reason}.`);
+export const NoUpdateSubnetWhenMultipleSegmentsOnNetwork = def<{ network_id: string }>(400, 'NoUpdateSubnetWhenMultipleSegmentsOnNetwork', (p) => `The network '${p.network_id}' has multiple segments, it is only possible to associate an existing subnet with a segment on networks with a single segment.`);
+export const SubnetsNotAllAssociatedWithSegments = def<{ network_id: string }>(400, 'SubnetsNotAllAssociatedWithSegments', (p) => `All of the subnets on network '${p.network_id}' must either all be associated with segments or all not associated with any segment.`);
+export const SubnetCantAssociateToDynamicSegment = def<void>(400, 'SubnetCantAssociateToDynamicSegment', () => 'A subnet cannot be associated with a dynamic segment.');
+export const SubnetSegmentAssociationChangeNotAllowed = def<void>(400, 'SubnetSegmentAssociationChangeNotAllowed', () => 'A subnet that is already associated with a segment cannot have its segment association changed.');
+export const NetworkIdsDontMatch = def<{ subnet_network: string; segment_id: string }>(400, 'NetworkIdsDontMatch', (p) => `The subnet's network id, '${p.subnet_network}', doesn't match the network_id of segment '${p.segment_id}'`);
+export const HostConnectedToMultipleSegments = def<{ host: string; network_id: string }>(409, 'HostConnectedToMultipleSegments', (p) => `Host ${p.host} is connected to multiple segments on routed provider network '${p.network_id}'.  It should be connected to one.`);
+export const HostNotConnectedToAnySegment = def<{ host: string; network_id: string }>(409, 'HostNotConnectedToAnySegment', (p) => `Host ${p.host} is not connected to any segments on routed provider network '${p.network_id}'.  It should be connected to one.`);
+export const HostNotCompatibleWithFixedIps = def<{ host: string; port_id: string }>(409, 'HostNotCompatibleWithFixedIps', (p) => `Host ${p.host} is not connected to a segment where the existing fixed_ips on port ${p.port_id} will function given the routed network topology.`);
+export const FixedIpsSubnetsNotOnSameSegment = def<void>(400, 'FixedIpsSubnetsNotOnSameSegment', () => 'Cannot allocate addresses from different segments.');
+
+// Network segment ranges (neutron_lib/exceptions/network_segment_range.py) -----------------
+export const NetworkSegmentRangeNetTypeNotSupported = def<{ type: string }>(400, 'NetworkSegmentRangeNetTypeNotSupported', (p) => `Network type ${p.type} does not support network segment ranges.`);
+export const NetworkSegmentRangeNotFound = def<{ range_id: string }>(404, 'NetworkSegmentRangeNotFound', (p) => `Network Segment Range ${p.range_id} could not be found.`);
+export const NetworkSegmentRangeReferencedByProject = def<{ range_id: string }>(409, 'NetworkSegmentRangeReferencedByProject', (p) => `Network Segment Range ${p.range_id} is referenced by one or more tenant networks.`);
+export const NetworkSegmentRangeDefaultReadOnly = def<{ range_id: string }>(400, 'NetworkSegmentRangeDefaultReadOnly', (p) => `Network Segment Range ${p.range_id} is a default segment range which could not be updated or deleted.`);
+export const NetworkSegmentRangeOverlaps = def<{ range_id: string }>(409, 'NetworkSegmentRangeOverlaps', (p) => `Network segment range overlaps with range(s) with id ${p.range_id}`);
+// neutron-lib raises these as plain NeutronExceptions (a 500); neutron-ts answers 400
+export const NetworkVlanRangeError = def<{ vlan_range: string; error: string }>(400, 'NetworkVlanRangeError', (p) => `Invalid network VLAN range: '${p.vlan_range}' - '${p.error}'.`);
+export const NetworkTunnelRangeError = def<{ tunnel_range: string; error: string }>(400, 'NetworkTunnelRangeError', (p) => `Invalid network tunnel range: '${p.tunnel_range}' - ${p.error}.`);
+
 export function isNeutronError(e: unknown): e is NeutronError {
   return e instanceof NeutronError;
 }

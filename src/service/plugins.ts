@@ -5,6 +5,9 @@ import { L3RouterPlugin } from '../services/l3/plugin.js';
 import { NetworkIpAvailabilityPlugin } from '../services/network-ip-availability.js';
 import { QosPlugin } from '../services/qos/plugin.js';
 import { TagPlugin } from '../services/tag/plugin.js';
+import { NetworkSegmentRangePlugin } from '../services/network-segment-range/plugin.js';
+import { SegmentsPlugin } from '../services/segments/plugin.js';
+import { TrunkPlugin } from '../services/trunk/plugin.js';
 
 /** Names operators use for the core plugin: the alias and Neutron's class path. */
 const CORE_PLUGINS: Record<string, (config: Config) => Plugin> = {
@@ -78,3 +81,6 @@ export function loadPlugins(config: Config): LoadedPlugins {
 }
 
 registerServicePlugin('qos', () => new QosPlugin());
+registerServicePlugin('trunk', () => new TrunkPlugin());
+registerServicePlugin('segments', () => new SegmentsPlugin());
+registerServicePlugin('network_segment_range', () => new NetworkSegmentRangePlugin());

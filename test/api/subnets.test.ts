@@ -317,7 +317,7 @@ describe('subnets', () => {
       assert.equal(asOwner.status, 200);
       assert.equal('segment_id' in asOwner.body.subnet, false, 'get_subnet:segment_id is admin only');
       const wrong = await seg.request('POST', '/v2.0/subnets', { subnet: { network_id: net.id, cidr: '10.50.1.0/24', ip_version: 4, segment_id: theirs } }, ADMIN);
-      assert.deepEqual(errorOf(wrong).slice(0, 2), [400, 'InvalidInput']);
+      assert.deepEqual(errorOf(wrong).slice(0, 2), [400, 'NetworkIdsDontMatch']);
       const plain = await s.request('POST', '/v2.0/subnets', { subnet: { network_id: (await network()).id, cidr: '10.50.2.0/24', ip_version: 4, segment_id: mine } }, A);
       assert.deepEqual(errorOf(plain), [400, 'HTTPBadRequest', "Unrecognized attribute(s) 'segment_id'"], 'no segment_id without the segments plugin');
     } finally {

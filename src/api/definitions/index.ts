@@ -15,6 +15,7 @@ import { extrarouteAtomic } from './extensions/extraroute-atomic.js';
 import { extraroute } from './extensions/extraroute.js';
 import { fipPortDetails } from './extensions/fip-port-details.js';
 import { floatingipPools } from './extensions/floatingip-pools.js';
+import { ipAllocation } from './extensions/ip_allocation.js';
 import { ipSubstringFiltering } from './extensions/ip-substring-filtering.js';
 import { l2Adjacency } from './extensions/l2_adjacency.js';
 import { l3Ha } from './extensions/l3-ha.js';
@@ -23,6 +24,7 @@ import { multiProvider } from './extensions/multi-provider.js';
 import { netMtuWritable } from './extensions/net-mtu-writable.js';
 import { netMtu } from './extensions/net-mtu.js';
 import { networkIpAvailability } from './extensions/network-ip-availability.js';
+import { networkSegmentRange } from './extensions/network-segment-range.js';
 import { networkAvailabilityZone } from './extensions/network_availability_zone.js';
 import { portMacAddressRegenerate } from './extensions/port-mac-address-regenerate.js';
 import { portSecurity } from './extensions/port-security.js';
@@ -32,7 +34,7 @@ import { routerAdminStateDownBeforeUpdate } from './extensions/router-admin-stat
 import { router } from './extensions/router.js';
 import { routerAvailabilityZone } from './extensions/router_availability_zone.js';
 import { portSecurityGroupsFiltering, securityGroup, securityGroupsNormalizedCidr, statefulSecurityGroup } from './extensions/security-group.js';
-import { segment } from './extensions/segment.js';
+import { segment, segmentsPeerSubnetHostRoutes, standardAttrSegment, subnetSegmentidWritable } from './extensions/segment.js';
 import * as shims from './extensions/shims.js';
 import { standardAttrDescription } from './extensions/standard-attr-description.js';
 import { standardAttrRevisions } from './extensions/standard-attr-revisions.js';
@@ -58,6 +60,7 @@ import { qosRulesAlias } from './extensions/qos-rules-alias.js';
 import { qosFip } from './extensions/qos-fip.js';
 import { portResourceRequest, portResourceRequestGroups } from './extensions/port-resource-request.js';
 import { qosGatewayIp } from './extensions/qos-gateway-ip.js';
+import { trunk, trunkDetails } from './extensions/trunk.js';
 import { network } from './network.js';
 import { port } from './port.js';
 import { subnet } from './subnet.js';
@@ -77,6 +80,8 @@ export const allExtensions: ExtensionDef[] = [
   l3AgentScheduler, dhcpAgentScheduler, floatingipPools,
   rbacPolicies, rbacSecurityGroups, rbacAddressScope, rbacSubnetpool, securityGroupsSharedFiltering,
   addressGroup, rbacAddressGroup, securityGroupsRemoteAddressGroup,
+  trunk, trunkDetails,
+  standardAttrSegment, subnetSegmentidWritable, ipAllocation, segmentsPeerSubnetHostRoutes, networkSegmentRange,
   ...Object.values(shims),
   qos, qosBwLimitDirection, qosBwMinimumIngress, qosDefault, qosPortNetworkPolicy, qosPps, qosPpsMinimum, qosPpsMinimumRuleAlias,
   qosRuleTypeDetails, qosRuleTypeFilter, qosRulesAlias,

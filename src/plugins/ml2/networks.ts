@@ -64,7 +64,7 @@ export function createNetworkResource(store: Store, api: ApiModel, types: TypeMa
 
     async beforeCreate(tx, event) {
       const net = event.current;
-      const segments = event.segments = await types.createSegments(tx, net.id as string, types.requestedSegments(net));
+      const segments = event.segments = await types.createSegments(tx, net.id as string, types.requestedSegments(net), net.project_id as string);
       net.mtu = checkMtu(net.mtu, types.maxMtu(segments));
       net.status = 'ACTIVE';
     },

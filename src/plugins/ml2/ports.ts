@@ -9,7 +9,7 @@ import type { RequestContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
 import {
   AddressPairAndPortSecurityRequired, AllocationOnAutoAddressSubnet, AllowedAddressPairExhausted, DeviceIDNotOwnedByTenant,
-  InvalidInput, InvalidIpForNetwork, InvalidIpForSubnet, IpAddressAlreadyAllocated, IpAddressGenerationFailure,
+  HostNotCompatibleWithFixedIps, InvalidInput, InvalidIpForNetwork, InvalidIpForSubnet, IpAddressAlreadyAllocated, IpAddressGenerationFailure,
   IpAddressGenerationFailureNoMatchingSubnet, MacAddressInUse, NetworkInUse, NetworkNotFound, PortBound, PortNotFound,
   SubnetNotFound, UnsupportedPortDeviceOwner,
 } from '../../lib/errors.js';
@@ -21,6 +21,7 @@ import { SqlResource, type Store } from '../../registry/resource.js';
 import { bumpRevision } from '../../registry/revisions.js';
 import type { ApiModel } from '../../api/model.js';
 import { addNetworkFields, networkAccess, networkPolicyTarget } from './network-access.js';
+import { DeferIpam, subnetsForHost } from './routed-networks.js';
 import { isAutoAddress, networkSubnets, subnetInfo, type SubnetInfo } from './subnets.js';
 
 export interface PortOptions {
@@ -58,9 +59,20 @@ function isEui64(address: string): boolean {
  * owner, and for DHCP ports any subnet with DHCP on; service-typed subnets first.
  */
 function candidateSubnets(subnets: SubnetInfo[], networkId: string, owner: string): SubnetInfo[] {
-  const eligible = subnets.filter((s) => !s.serviceTypes.length || s.serviceTypes.includes(owner) || (owner === DEVICE_OWNER_DHCP && s.enableDhcp));
+  const eligible = eligibleSubnets(subnets, owner);
   if (!eligible.length && subnets.length) throw new IpAddressGenerationFailureNoMatchingSubnet({ network_id: networkId, service_type: owner });
+  return eligible;
+}
+
+function eligibleSubnets(subnets: SubnetInfo[], owner: string): SubnetInfo[] {
+  const eligible = subnets.filter((s) => !s.serviceTypes.length || s.serviceTypes.includes(owner) || (owner === DEVICE_OWNER_DHCP && s.enableDhcp));
   return [...eligible.filter((s) => s.serviceTypes.length), ...eligible.filter((s) => !s.serviceTypes.length)];
+}
+
+/** The subnets a port may get addresses from, on its host's segment of a routed network (DeferIpam without a host). */
+function subnetsForPort(q: Queryable, all: SubnetInfo[], port: Item, fixedIps: Item[] | null): Promise<SubnetInfo[]> {
+  const owner = port.device_owner as string;
+  return subnetsForHost(q, all, port.network_id as string, owner, (port['binding:host_id'] ?? '') as string, fixedIps, (l) => eligibleSubnets(l, owner));
 }
 
 /** _get_subnet_for_fixed_ip */
@@ -131,10 +143,16 @@ async function allocate(tx: Tx, port: Item, requests: IpRequest[]): Promise<Fixe
 }
 
 /** _allocate_ips_for_port: explicit fixed_ips, or one IPv4 and one stateful IPv6 address; SLAAC addresses always. */
-async function allocateForNewPort(tx: Tx, port: Item): Promise<FixedIp[]> {
+async function allocateForNewPort(tx: Tx, port: Item): Promise<FixedIp[] | null> {
   const owner = port.device_owner as string;
   const networkId = port.network_id as string;
-  const subnets = candidateSubnets(await networkSubnets(tx, networkId), networkId, owner);
+  let subnets: SubnetInfo[];
+  try {
+    subnets = await subnetsForPort(tx, await networkSubnets(tx, networkId), port, port.fixed_ips !== UNSET ? port.fixed_ips as Item[] : null);
+  } catch (e) {
+    if (e instanceof DeferIpam) return null;
+    throw e;
+  }
   let requests: IpRequest[];
   if (port.fixed_ips !== UNSET) {
     requests = await fixedIpRequests(tx, port.fixed_ips as Item[], subnets, networkId, owner);
@@ -145,6 +163,24 @@ async function allocateForNewPort(tx: Tx, port: Item): Promise<FixedIp[]> {
   }
   requests.push(...autoAddressRequests(subnets, owner, port.mac_address as string, new Set()));
   return allocate(tx, port, requests);
+}
+
+/**
+ * A port given a host (IpamBackendMixin.update_port): a deferred port without addresses gets them
+ * now, from its host's segment; on a routed network, the addresses it has must be on that segment.
+ */
+async function addressesForNewHost(tx: Tx, port: Item, current: Item): Promise<void> {
+  const all = await networkSubnets(tx, port.network_id as string);
+  if (!all.some((s) => s.segmentId)) return;
+  const ips = current.fixed_ips as FixedIp[];
+  const row = await tx.selectFrom('ports').select('ip_allocation').where('id', '=', port.id as string).executeTakeFirst();
+  if (row?.ip_allocation === 'deferred' && !current['binding:host_id'] && !ips.length) {
+    await allocateForNewPort(tx, { ...port, fixed_ips: UNSET });
+    return;
+  }
+  if (!ips.length) return;
+  const valid = new Set((await subnetsForPort(tx, all, port, null)).map((s) => s.id));
+  if (ips.some((ip) => !valid.has(ip.subnet_id))) throw new HostNotCompatibleWithFixedIps({ host: port['binding:host_id'] as string, port_id: port.id as string });
 }
 
 /**
@@ -369,7 +405,13 @@ export function createPortResource(store: Store, api: ApiModel, opts: PortOption
 
     // last: on PostgreSQL and MariaDB the free range it takes stays locked until the commit
     async afterCreate(tx, { current: p }) {
-      p.fixed_ips = await allocateForNewPort(tx, p);
+      const ips = await allocateForNewPort(tx, p);
+      // fixed_ips [] asked for an unaddressed port: ip_allocation none, whatever the network
+      if (!ips && p.ip_allocation !== 'none') {
+        p.ip_allocation = 'deferred';
+        await tx.updateTable('ports').set({ ip_allocation: 'deferred' }).where('id', '=', p.id as string).execute();
+      }
+      p.fixed_ips = ips ?? [];
     },
 
     async beforeUpdate(tx, { context: ctx, original: current, changes: ch }) {
@@ -401,6 +443,8 @@ export function createPortResource(store: Store, api: ApiModel, opts: PortOption
       if ('fixed_ips' in ch) {
         await updateFixedIps(tx, port, current.fixed_ips as FixedIp[], ch.fixed_ips as Item[], mac);
         ch.ip_allocation = 'immediate';
+      } else if (ch['binding:host_id'] && ch['binding:host_id'] !== current['binding:host_id']) {
+        await addressesForNewHost(tx, port, current);
       }
       if (mac !== current.mac_address) {
         // EUI-64 addresses follow the MAC

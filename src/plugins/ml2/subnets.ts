@@ -341,10 +341,6 @@ export function createSubnetResource(store: Store, api: ApiModel, opts: SubnetOp
       }
       const cidr = toCidr(s.cidr as string);
       await checkPlacement(tx, opts, s, cidr, pool);
-      if (isSet(s.segment_id)) {
-        const seg = await tx.selectFrom('network_segments').select('network_id').where('id', '=', s.segment_id as string).executeTakeFirst();
-        if (!seg || seg.network_id !== s.network_id) throw new InvalidInput({ error_message: `Segment ${s.segment_id} is not on network ${s.network_id}` });
-      }
       s.subnetpool_id = pool?.id ?? null;
       const v6dhcp = cidr.version === 6 && s.enable_dhcp === true;
       if (!v6dhcp || s.ipv6_ra_mode === UNSET) s.ipv6_ra_mode = null;

@@ -2,7 +2,7 @@ import { UNSET } from '../../lib/attributes.js';
 import type { Item } from '../../lib/definitions.js';
 import { HTTPBadRequest, InvalidInput, NoNetworkAvailable } from '../../lib/errors.js';
 import type { Tx } from '../../db/schema.js';
-import { invalid, parsePhysnetRanges, parseRange, type Segment, type TypeDriver } from './type_drivers/driver.js';
+import { invalid, parsePhysnetRanges, parseRange, type Segment, type SegmentRange, type TypeDriver } from './type_drivers/driver.js';
 import { FlatTypeDriver } from './type_drivers/flat.js';
 import { GeneveTypeDriver } from './type_drivers/geneve.js';
 import { GreTypeDriver } from './type_drivers/gre.js';
@@ -28,11 +28,19 @@ export interface TypeOptions {
 
 const PROVIDER_KEYS = ['provider:network_type', 'provider:physical_network', 'provider:segmentation_id'] as const;
 
+/**
+ * The ranges a project's tenant networks of a type are allocated from, in order, when network
+ * segment ranges are managed (the network_segment_range plugin); undefined: the configured ones.
+ */
+export type TenantRanges = (tx: Tx, networkType: string, projectId: string | null) => Promise<SegmentRange[] | undefined>;
+
 /** ML2's TypeManager: the loaded type drivers, provider-segment processing, tenant allocation, MTU. */
 export class TypeManager {
   readonly drivers = new Map<string, TypeDriver>();
   private readonly tenantTypes: string[];
   private readonly globalMtu: number;
+  /** set by the network_segment_range plugin */
+  tenantRanges?: TenantRanges;
 
   constructor(o: TypeOptions) {
     const physnetMtus = new Map<string, number>();
@@ -105,7 +113,7 @@ export class TypeManager {
   }
 
   /** Reserves the requested segments, or allocates one of the first tenant type that has room. */
-  async createSegments(tx: Tx, networkId: string, requested: Segment[] | null): Promise<Segment[]> {
+  async createSegments(tx: Tx, networkId: string, requested: Segment[] | null, projectId: string | null = null): Promise<Segment[]> {
     if (requested) {
       const out: Segment[] = [];
       for (const s of requested) out.push(await this.driver(s.network_type).reserveProviderSegment(tx, s, networkId));
@@ -113,7 +121,8 @@ export class TypeManager {
     }
     if (!this.tenantTypes.length) throw new HTTPBadRequest('No tenant network types are configured ([ml2] tenant_network_types).');
     for (const type of this.tenantTypes) {
-      const seg = await this.drivers.get(type)!.allocateTenantSegment(tx, networkId);
+      const ranges = await this.tenantRanges?.(tx, type, projectId);
+      const seg = await this.drivers.get(type)!.allocateTenantSegment(tx, networkId, ranges);
       if (seg) return [seg];
     }
     throw new NoNetworkAvailable();

@@ -244,3 +244,13 @@ export const OBJECT_LOADERS: Record<string, (q: Queryable, filters: Filters) => 
   AddressGroup: addressGroupObjects,
   QosPolicy: qosPolicyObjects,
 };
+
+/** The field a pull's resource_id names, for types whose provider looks them up by another (a Trunk by its parent port). */
+export const PULL_KEYS: Record<string, string> = {};
+
+/** Serves a service plugin's type on the object channel (the trunk plugin's Trunk and SubPort). */
+export function registerObjectType(name: string, version: string, load: (q: Queryable, filters: Filters) => Promise<Primitive[]>, pullKey = 'id'): void {
+  RESOURCE_VERSIONS[name] = version;
+  OBJECT_LOADERS[name] = load;
+  if (pullKey !== 'id') PULL_KEYS[name] = pullKey;
+}

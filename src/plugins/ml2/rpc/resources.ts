@@ -8,7 +8,7 @@ import type { Database } from '../../../db/database.js';
 import { RpcClient } from '../../../rpc/client.js';
 import type { Endpoint } from '../../../rpc/server.js';
 import type { Transport } from '../../../rpc/transport.js';
-import { OBJECT_LOADERS, primitive, RESOURCE_VERSIONS, type Primitive } from './ovo.js';
+import { OBJECT_LOADERS, primitive, PULL_KEYS, RESOURCE_VERSIONS, type Primitive } from './ovo.js';
 
 /** neutron.api.rpc.callbacks.exceptions.InvalidResourceTypeClass */
 export class InvalidResourceTypeClass extends Error {
@@ -33,7 +33,8 @@ export class ResourcesPullRpcCallback implements Endpoint {
   /** One object, or null (the agent then raises ResourceNotFound). */
   async pull(_ctx: RequestContext, kw: Record<string, any>): Promise<Primitive | null> {
     const load = loader(kw.resource_type);
-    const [obj] = await this.db.read((q) => load(q, { id: [kw.resource_id] }));
+    const key = PULL_KEYS[kw.resource_type as string] ?? 'id';
+    const [obj] = await this.db.read((q) => load(q, { [key]: [kw.resource_id] }));
     return obj ?? null;
   }
 

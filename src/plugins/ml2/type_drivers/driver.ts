@@ -16,14 +16,20 @@ export interface TypeDriver {
   validateProviderSegment(segment: Segment): void;
   /** reserves a provider segment; a partial one (no id) gets an id allocated */
   reserveProviderSegment(tx: Tx, segment: Segment, networkId: string): Promise<Segment>;
-  /** a segment for a tenant network, or null when the configured ranges are exhausted */
-  allocateTenantSegment(tx: Tx, networkId: string): Promise<Segment | null>;
+  /**
+   * a segment for a tenant network, or null when the ranges are exhausted: the configured ranges,
+   * or `ranges` in their order (the network segment ranges a project may use)
+   */
+  allocateTenantSegment(tx: Tx, networkId: string, ranges?: readonly SegmentRange[]): Promise<Segment | null>;
   releaseSegment(tx: Tx, segment: Segment): Promise<void>;
   /** the largest MTU a network of this type can have (0 = no limit of its own) */
   mtu(physicalNetwork: string | null): number;
 }
 
 export interface Range { min: number; max: number }
+
+/** A range of segmentation ids on a physical network (null for tunnels): a network segment range. */
+export interface SegmentRange { physicalNetwork: string | null; min: number; max: number }
 
 export function invalid(message: string): NeutronError {
   return new InvalidInput({ error_message: message });
@@ -77,7 +83,7 @@ export async function releaseAllocation(tx: Tx, type: string, physnet: string, i
  * The lowest free id in the ranges: the range minimum if free, else the first id after an
  * allocated one whose successor is free. Two queries per range, whatever the number of allocations.
  */
-export async function lowestFree(tx: Tx, type: string, physnet: string, ranges: Range[]): Promise<number | null> {
+export async function lowestFree(tx: Tx, type: string, physnet: string, ranges: readonly Range[]): Promise<number | null> {
   // allocators of one range take turns: racing for the same lowest id, a long transaction (a bulk
   // create) could lose to a shorter one every time it ran again
   await lockNamed(tx, `segment:${type}:${physnet}`);

@@ -1,7 +1,7 @@
 import { NoNetworkAvailable, TunnelIdInUse } from '../../../lib/errors.js';
 import type { Tx } from '../../../db/schema.js';
 import {
-  invalid, isAllocated, lowestFree, recordAllocation, releaseAllocation, type Range, type Segment, type TypeDriver,
+  invalid, isAllocated, lowestFree, recordAllocation, releaseAllocation, type Range, type Segment, type SegmentRange, type TypeDriver,
 } from './driver.js';
 
 export interface TunnelMtuOptions {
@@ -40,8 +40,8 @@ export abstract class TunnelTypeDriver implements TypeDriver {
     return { network_type: this.type, physical_network: null, segmentation_id: id };
   }
 
-  async allocateTenantSegment(tx: Tx, networkId: string): Promise<Segment | null> {
-    const id = await lowestFree(tx, this.type, '', this.ranges);
+  async allocateTenantSegment(tx: Tx, networkId: string, ranges?: readonly SegmentRange[]): Promise<Segment | null> {
+    const id = await lowestFree(tx, this.type, '', ranges ?? this.ranges);
     if (id === null) return null;
     await recordAllocation(tx, this.type, '', id, networkId);
     return { network_type: this.type, physical_network: null, segmentation_id: id };

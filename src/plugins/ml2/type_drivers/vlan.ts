@@ -1,7 +1,7 @@
 import { NoNetworkAvailable, VlanIdInUse } from '../../../lib/errors.js';
 import type { Tx } from '../../../db/schema.js';
 import {
-  invalid, isAllocated, lowestFree, recordAllocation, releaseAllocation, type Range, type Segment, type TypeDriver,
+  invalid, isAllocated, lowestFree, recordAllocation, releaseAllocation, type Range, type Segment, type SegmentRange, type TypeDriver,
 } from './driver.js';
 
 export const MIN_VLAN_TAG = 1;
@@ -38,8 +38,16 @@ export class VlanTypeDriver implements TypeDriver {
     return seg;
   }
 
-  allocateTenantSegment(tx: Tx, networkId: string): Promise<Segment | null> {
-    return this.allocateFrom(tx, [...this.ranges.keys()], networkId);
+  async allocateTenantSegment(tx: Tx, networkId: string, ranges?: readonly SegmentRange[]): Promise<Segment | null> {
+    if (!ranges) return this.allocateFrom(tx, [...this.ranges.keys()], networkId);
+    for (const r of ranges) {
+      const id = r.physicalNetwork ? await lowestFree(tx, this.type, r.physicalNetwork, [r]) : null;
+      if (id !== null) {
+        await recordAllocation(tx, this.type, r.physicalNetwork!, id, networkId);
+        return { network_type: this.type, physical_network: r.physicalNetwork, segmentation_id: id };
+      }
+    }
+    return null;
   }
 
   private async allocateFrom(tx: Tx, physnets: string[], networkId: string): Promise<Segment | null> {
