@@ -363,6 +363,12 @@ export interface Tables {
   locks: LocksTable;
   changes: ChangesTable;
   change_watch: ChangeWatchTable;
+  portdnses: PortDnsesTable;
+  portdataplanestatuses: PortDataPlaneStatusesTable;
+  portuplinkstatuspropagation: PortUplinkStatusPropagationTable;
+  portdeviceprofiles: PortDeviceProfilesTable;
+  portnumaaffinitypolicies: PortNumaAffinityPoliciesTable;
+  subnet_dns_publish_fixed_ips: SubnetDnsPublishFixedIpsTable;
 }
 
 export type TableName = keyof Tables;
@@ -385,3 +391,11 @@ export function dynamic(q: Queryable): DynamicQueryable {
 
 /** A SELECT being built, as the store's scope and filter hooks refine it. */
 export type Select = SelectQueryBuilder<AnyTables, string, Record<string, unknown>>;
+
+/** ML2 extension drivers' per-port rows (0013) */
+export interface PortDnsesTable { port_id: string; dns_domain: Defaulted<string> }
+export interface PortDataPlaneStatusesTable { port_id: string; data_plane_status: string | null }
+export interface PortUplinkStatusPropagationTable { port_id: string; propagate: Flag }
+export interface PortDeviceProfilesTable { port_id: string; device_profile: string | null }
+export interface PortNumaAffinityPoliciesTable { port_id: string; numa_affinity_policy: string | null }
+export interface SubnetDnsPublishFixedIpsTable { subnet_id: string; dns_publish_fixed_ip: Flag }

@@ -174,3 +174,4 @@ export const ServicePortInUse = def<{ port_id: string; reason: string }>(409, 'S
 export function isNeutronError(e: unknown): e is NeutronError {
   return e instanceof NeutronError;
 }
+export const PortBoundNUMAAffinityPolicy = def<{ port_id: string; host_id: string; numa_affinity_policy: string | null }>(409, 'PortBoundNUMAAffinityPolicy', (p) => `Unable to complete operation on port ${p.port_id}, port is already bound to host ${p.host_id}, numa_affinity_policy value given ${p.numa_affinity_policy ?? 'None'}.`);

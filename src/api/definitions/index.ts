@@ -41,6 +41,12 @@ import { standardAttrTimestamp } from './extensions/standard-attr-timestamp.js';
 import { subnetServiceTypes } from './extensions/subnet-service-types.js';
 import { subnetAllocation } from './extensions/subnet_allocation.js';
 import { subnetpoolPrefixOps } from './extensions/subnetpool-prefix-ops.js';
+import { dataPlaneStatus } from './extensions/data-plane-status.js';
+import { dnsDomainPorts } from './extensions/dns-domain-ports.js';
+import { portDeviceProfile } from './extensions/port-device-profile.js';
+import { portNumaAffinityPolicy } from './extensions/port-numa-affinity-policy.js';
+import { subnetDnsPublishFixedIp } from './extensions/subnet-dns-publish-fixed-ip.js';
+import { uplinkStatusPropagation } from './extensions/uplink-status-propagation.js';
 import { network } from './network.js';
 import { port } from './port.js';
 import { subnet } from './subnet.js';
@@ -59,6 +65,7 @@ export const allExtensions: ExtensionDef[] = [
   router, extGwMode, extraroute, extrarouteAtomic, dvr, l3Ha, routerAvailabilityZone, fipPortDetails, routerAdminStateDownBeforeUpdate,
   l3AgentScheduler, dhcpAgentScheduler, floatingipPools,
   ...Object.values(shims),
+  dnsDomainPorts, subnetDnsPublishFixedIp, dataPlaneStatus, uplinkStatusPropagation, portDeviceProfile, portNumaAffinityPolicy,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

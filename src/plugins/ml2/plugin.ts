@@ -6,6 +6,10 @@ import type { SubRoutes } from '../../api/tags.js';
 import type { Plugin, PluginContext, RpcListener, WorkerSpec } from '../plugin.js';
 import { createAddressScopeResource } from './address-scopes.js';
 import { createAgentResource, createAvailabilityZoneResource } from './agents.js';
+import { extensionDriverAliases } from './extension_drivers/aliases.js';
+import { dnsExtensionDriver } from './extension_drivers/dns.js';
+import { portNumaAffinityPolicyDriver } from './extension_drivers/port-numa-affinity-policy.js';
+import { uplinkStatusPropagationDriver } from './extension_drivers/uplink-status-propagation.js';
 import { createNetworkResource } from './networks.js';
 import { bindPortsOnWrite, mechanismDrivers } from './port-binding.js';
 import { createPortResource } from './ports.js';
@@ -41,10 +45,8 @@ export class Ml2Plugin implements Plugin {
     if (config?.DEFAULT?.service_plugins.some((p) => p === 'segments' || p === 'neutron.services.segments.plugin.Plugin')) {
       this.supportedExtensionAliases = [...this.supportedExtensionAliases, 'segment'];
     }
-    // dns-integration comes with ML2's dns extension drivers, as in Neutron
-    if (config?.ml2.extension_drivers.some((d) => d === 'dns' || d === 'dns_domain_ports')) {
-      this.supportedExtensionAliases = [...this.supportedExtensionAliases, 'dns-integration'];
-    }
+    // the attributes of ML2's extension drivers (dns, data_plane_status, ...), as in Neutron
+    this.supportedExtensionAliases = [...this.supportedExtensionAliases, ...extensionDriverAliases(config?.ml2.extension_drivers ?? [])];
   }
 
   async start(ctx: PluginContext): Promise<Record<string, ResourceHandler>> {
@@ -77,6 +79,9 @@ export class Ml2Plugin implements Plugin {
     const { drivers, unknown } = mechanismDrivers(config.ml2.mechanism_drivers);
     if (unknown.length && ctx.role === 'api') ctx.log.warn(`[ml2] mechanism_drivers ${unknown.join(', ')} are not implemented by neutron-ts: ports are not bound by them`);
     bindPortsOnWrite(ctx.events, drivers, d.agent_down_time);
+    dnsExtensionDriver(ctx.events, api, d.dns_domain);
+    portNumaAffinityPolicyDriver(ctx.events, api);
+    uplinkStatusPropagationDriver(ctx.events, api);
     this.rpc = new Ml2Rpc(ctx, { networks, subnets, ports, agents }, new Set(this.types.drivers.keys()));
     return {
       networks,
