@@ -9,6 +9,7 @@ import { createAgentResource, createAvailabilityZoneResource } from './agents.js
 import { extensionDriverAliases } from './extension_drivers/aliases.js';
 import { dnsExtensionDriver } from './extension_drivers/dns.js';
 import { portNumaAffinityPolicyDriver } from './extension_drivers/port-numa-affinity-policy.js';
+import { tagPortsDuringBulkCreationDriver } from './extension_drivers/tag-ports-during-bulk-creation.js';
 import { uplinkStatusPropagationDriver } from './extension_drivers/uplink-status-propagation.js';
 import { createNetworkResource } from './networks.js';
 import { bindPortsOnWrite, mechanismDrivers } from './port-binding.js';
@@ -28,7 +29,7 @@ export class Ml2Plugin implements Plugin {
     'standard-attr-description', 'standard-attr-timestamp', 'standard-attr-revisions',
     'subnet_allocation', 'default-subnetpools', 'subnetpool-prefix-ops', 'address-scope', 'subnet-service-types',
     'binding', 'allowed-address-pairs', 'extra_dhcp_opt', 'port-mac-address-regenerate', 'ip-substring-filtering',
-    'dhcp_agent_scheduler',
+    'dhcp_agent_scheduler', 'port-mac-override',
   ];
   types?: TypeManager;
   /** the core resources, for service plugins that work on them (L3 creates and deletes ports) */
@@ -78,10 +79,11 @@ export class Ml2Plugin implements Plugin {
     this.resources = { networks, subnets, ports, agents };
     const { drivers, unknown } = mechanismDrivers(config.ml2.mechanism_drivers);
     if (unknown.length && ctx.role === 'api') ctx.log.warn(`[ml2] mechanism_drivers ${unknown.join(', ')} are not implemented by neutron-ts: ports are not bound by them`);
-    bindPortsOnWrite(ctx.events, drivers, d.agent_down_time);
+    bindPortsOnWrite(ctx.events, drivers, d.agent_down_time, d.base_mac);
     dnsExtensionDriver(ctx.events, api, d.dns_domain);
     portNumaAffinityPolicyDriver(ctx.events, api);
     uplinkStatusPropagationDriver(ctx.events, api);
+    tagPortsDuringBulkCreationDriver(ctx.events, api);
     this.rpc = new Ml2Rpc(ctx, { networks, subnets, ports, agents }, new Set(this.types.drivers.keys()));
     return {
       networks,

@@ -11,6 +11,8 @@ import {
   DEVICE_OWNER_AGENT_GW, DEVICE_OWNER_DHCP, DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_HA_INTF, ROUTER_PORT_OWNERS,
 } from '../../lib/constants.js';
 import type { Item } from '../../lib/definitions.js';
+import { MacAddressInUse } from '../../lib/errors.js';
+import { randomMac } from '../../lib/mac.js';
 import { noteChange } from '../../db/changes.js';
 import { timestamp } from '../../db/database.js';
 import type { Queryable, Tx } from '../../db/schema.js';
@@ -51,16 +53,16 @@ declare module '../../registry/events.js' {
  * Binds a port as a create or update of it is written, before the API answers: the answer carries
  * the binding (Nova reads binding:vif_type from it).
  */
-export function bindPortsOnWrite(events: EventRegistry, drivers: AgentMechanismDriver[], agentDownTime: number): void {
+export function bindPortsOnWrite(events: EventRegistry, drivers: AgentMechanismDriver[], agentDownTime: number, baseMac?: string): void {
   if (!drivers.length) return;
   const bind = async (tx: Tx, event: WriteEvent) => {
     if (!bindingNeeded(event.current, event.original)) return;
-    const result = await bindPort(tx, event.current.id as string, drivers, agentDownTime);
+    const result = await bindPort(tx, event.current.id as string, drivers, agentDownTime, baseMac);
     if (!result) return;
     event.rebound = true;
     // a create answers from what it wrote (an update reads its port back after this)
     Object.assign(event.current, {
-      'binding:vif_type': result.vifType, 'binding:vif_details': result.vifDetails,
+      'binding:vif_type': result.vifType, 'binding:vif_details': result.vifDetails, mac_address: result.macAddress,
       revision_number: (event.current.revision_number as number) + 1,
     });
   };
@@ -82,15 +84,17 @@ export interface BindResult {
   segment: BindableSegment | null;
   vifType: string;
   vifDetails: Item;
+  /** the port's MAC once bound: a direct-physical port takes its device's (port-mac-override) */
+  macAddress: string;
 }
 
 /**
  * Binds (or unbinds) the port to a segment an alive agent on its host can reach. The binding is a
  * change of its own, as in Neutron where it commits apart from the port: it counts one revision.
  */
-export async function bindPort(tx: Tx, portId: string, drivers: AgentMechanismDriver[], agentDownTime: number): Promise<BindResult | null> {
+export async function bindPort(tx: Tx, portId: string, drivers: AgentMechanismDriver[], agentDownTime: number, baseMac?: string): Promise<BindResult | null> {
   const port = await tx.selectFrom('ports').innerJoin('ml2_port_bindings as b', 'b.port_id', 'ports.id')
-    .select(['ports.id', 'ports.network_id', 'ports.status', 'ports.device_owner', 'b.host', 'b.vnic_type'])
+    .select(['ports.id', 'ports.network_id', 'ports.status', 'ports.device_owner', 'ports.mac_address', 'b.host', 'b.vnic_type', 'b.profile'])
     .where('ports.id', '=', portId).executeTakeFirst();
   if (!port) return null;
   await tx.deleteFrom('ml2_port_binding_levels').where('port_id', '=', portId).execute();
@@ -101,9 +105,25 @@ export async function bindPort(tx: Tx, portId: string, drivers: AgentMechanismDr
     await tx.insertInto('ml2_port_binding_levels').values({ port_id: portId, host: port.host, level: 0, driver: result.driver, segment_id: result.segment.id }).execute();
     if (port.status !== 'ACTIVE' && !NO_PBLOCKS_OWNERS.includes(port.device_owner)) await addProvisioningComponent(tx, portId, L2_AGENT_ENTITY);
   }
-  await tx.updateTable('ports').set({ revision_number: sql`revision_number + 1`, updated_at: timestamp() }).where('id', '=', portId).execute();
+  const macAddress = port.vnic_type === 'direct-physical' && baseMac ? await physicalDeviceMac(tx, port, baseMac) : port.mac_address;
+  await tx.updateTable('ports').set({ revision_number: sql`revision_number + 1`, updated_at: timestamp(), mac_address: macAddress }).where('id', '=', portId).execute();
   noteChange(tx, 'ports', portId, 'updated');
-  return { segment: result.segment, vifType: result.vifType, vifDetails: result.vifDetails };
+  return { segment: result.segment, vifType: result.vifType, vifDetails: result.vifDetails, macAddress };
+}
+
+/**
+ * port-mac-override: the MAC of a direct-physical port is its physical function's, which Nova puts in
+ * the binding profile as device_mac_address; without one (unbound) a new MAC frees the device's.
+ */
+async function physicalDeviceMac(tx: Tx, port: { id: string; network_id: string; profile: string }, baseMac: string): Promise<string> {
+  let profile: Item = {};
+  try { profile = JSON.parse(port.profile || '{}') ?? {}; } catch { /* a profile is a dict, checked on write */ }
+  const device = typeof profile.device_mac_address === 'string' ? profile.device_mac_address.toLowerCase() : '';
+  if (!device) return randomMac(baseMac);
+  const used = await tx.selectFrom('ports').select('id').where('network_id', '=', port.network_id).where('mac_address', '=', device)
+    .where('id', '!=', port.id).executeTakeFirst();
+  if (used) throw new MacAddressInUse({ net_id: port.network_id, mac: device });
+  return device;
 }
 
 async function chooseBinding(q: Queryable, networkId: string, host: string, vnicType: string, drivers: AgentMechanismDriver[], agentDownTime: number) {
