@@ -63,6 +63,8 @@ export interface ChildTable {
   position?: string;
   /** loaded by the store but written by the resource's own code (addresses by IPAM) */
   readOnly?: boolean;
+  /** only the rows with these column values hold the attribute (a port's ACTIVE binding); rows written get them */
+  where?: Readonly<Record<string, string>>;
 }
 
 export class ConversionError extends Error {}

@@ -175,3 +175,7 @@ export function isNeutronError(e: unknown): e is NeutronError {
   return e instanceof NeutronError;
 }
 export const PortBoundNUMAAffinityPolicy = def<{ port_id: string; host_id: string; numa_affinity_policy: string | null }>(409, 'PortBoundNUMAAffinityPolicy', (p) => `Unable to complete operation on port ${p.port_id}, port is already bound to host ${p.host_id}, numa_affinity_policy value given ${p.numa_affinity_policy ?? 'None'}.`);
+export const PortBindingNotFound = def<{ port_id: string; host: string }>(404, 'PortBindingNotFound', (p) => `Binding for port ${p.port_id} for host ${p.host} could not be found.`);
+export const PortBindingAlreadyActive = def<{ port_id: string; host: string }>(409, 'PortBindingAlreadyActive', (p) => `Binding for port ${p.port_id} on host ${p.host} is already active.`);
+export const PortBindingAlreadyExists = def<{ port_id: string; host: string }>(409, 'PortBindingAlreadyExists', (p) => `Binding for port ${p.port_id} on host ${p.host} already exists.`);
+export const PortBindingError = def<{ port_id: string; host: string }>(500, 'PortBindingError', (p) => `Binding for port ${p.port_id} on host ${p.host} could not be created or updated.`);

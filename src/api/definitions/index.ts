@@ -41,6 +41,7 @@ import { standardAttrTimestamp } from './extensions/standard-attr-timestamp.js';
 import { subnetServiceTypes } from './extensions/subnet-service-types.js';
 import { subnetAllocation } from './extensions/subnet_allocation.js';
 import { subnetpoolPrefixOps } from './extensions/subnetpool-prefix-ops.js';
+import { bindingExtended } from './extensions/binding-extended.js';
 import { dataPlaneStatus } from './extensions/data-plane-status.js';
 import { dnsDomainPorts } from './extensions/dns-domain-ports.js';
 import { portDeviceProfile } from './extensions/port-device-profile.js';
@@ -66,6 +67,7 @@ export const allExtensions: ExtensionDef[] = [
   l3AgentScheduler, dhcpAgentScheduler, floatingipPools,
   ...Object.values(shims),
   dnsDomainPorts, subnetDnsPublishFixedIp, dataPlaneStatus, uplinkStatusPropagation, portDeviceProfile, portNumaAffinityPolicy,
+  bindingExtended,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

@@ -13,6 +13,7 @@ import { tagPortsDuringBulkCreationDriver } from './extension_drivers/tag-ports-
 import { uplinkStatusPropagationDriver } from './extension_drivers/uplink-status-propagation.js';
 import { createNetworkResource } from './networks.js';
 import { bindPortsOnWrite, mechanismDrivers } from './port-binding.js';
+import { portBindingRoutes, type PortBindingsOptions } from './port-bindings-api.js';
 import { createPortResource } from './ports.js';
 import { dhcpAgentStatusCheckWorker, Ml2Rpc } from './rpc/ml2-rpc.js';
 import { createSecurityGroupResources, SECURITY_GROUP_ALIASES } from './security-groups.js';
@@ -29,13 +30,17 @@ export class Ml2Plugin implements Plugin {
     'standard-attr-description', 'standard-attr-timestamp', 'standard-attr-revisions',
     'subnet_allocation', 'default-subnetpools', 'subnetpool-prefix-ops', 'address-scope', 'subnet-service-types',
     'binding', 'allowed-address-pairs', 'extra_dhcp_opt', 'port-mac-address-regenerate', 'ip-substring-filtering',
-    'dhcp_agent_scheduler', 'port-mac-override',
+    'dhcp_agent_scheduler', 'port-mac-override', 'binding-extended',
   ];
   types?: TypeManager;
   /** the core resources, for service plugins that work on them (L3 creates and deletes ports) */
   resources?: { networks: SqlResource; subnets: SqlResource; ports: SqlResource; agents: SqlResource };
   /** the agents' RPC: endpoints, port binding, DHCP and L2 agent notifications */
   rpc?: Ml2Rpc;
+  /** binding-extended's routes need the drivers that bind */
+  private bindings?: PortBindingsOptions;
+  private db?: PluginContext['db'];
+  private api?: PluginContext['api'];
 
   constructor(config?: { DEFAULT?: { service_plugins: string[] }; ml2: { extension_drivers: string[] }; securitygroup?: { enable_security_group: boolean } }) {
     // [securitygroup] enable_security_group = False: no security groups at all, as in Neutron
@@ -80,6 +85,9 @@ export class Ml2Plugin implements Plugin {
     const { drivers, unknown } = mechanismDrivers(config.ml2.mechanism_drivers);
     if (unknown.length && ctx.role === 'api') ctx.log.warn(`[ml2] mechanism_drivers ${unknown.join(', ')} are not implemented by neutron-ts: ports are not bound by them`);
     bindPortsOnWrite(ctx.events, drivers, d.agent_down_time, d.base_mac);
+    this.bindings = { drivers, agentDownTime: d.agent_down_time, baseMac: d.base_mac };
+    this.db = db;
+    this.api = api;
     dnsExtensionDriver(ctx.events, api, d.dns_domain);
     portNumaAffinityPolicyDriver(ctx.events, api);
     uplinkStatusPropagationDriver(ctx.events, api);
@@ -98,7 +106,9 @@ export class Ml2Plugin implements Plugin {
   }
 
   routes(policy: Authorizer): SubRoutes {
-    return this.rpc?.routes(policy) ?? {};
+    const bindings = this.api?.hasExtension('binding-extended') && this.rpc && this.resources && this.bindings && this.db
+      ? portBindingRoutes(this.db, policy, this.resources.ports, this.rpc.l2Notifier, this.bindings) : {};
+    return { ...(this.rpc?.routes(policy) ?? {}), ...bindings };
   }
 
   /** The DHCP agent status check (allow_automatic_dhcp_failover), when agents can reach the server. */

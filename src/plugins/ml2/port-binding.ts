@@ -95,12 +95,14 @@ export interface BindResult {
 export async function bindPort(tx: Tx, portId: string, drivers: AgentMechanismDriver[], agentDownTime: number, baseMac?: string): Promise<BindResult | null> {
   const port = await tx.selectFrom('ports').innerJoin('ml2_port_bindings as b', 'b.port_id', 'ports.id')
     .select(['ports.id', 'ports.network_id', 'ports.status', 'ports.device_owner', 'ports.mac_address', 'b.host', 'b.vnic_type', 'b.profile'])
-    .where('ports.id', '=', portId).executeTakeFirst();
+    .where('ports.id', '=', portId).where('b.status', '=', 'ACTIVE').executeTakeFirst();
   if (!port) return null;
-  await tx.deleteFrom('ml2_port_binding_levels').where('port_id', '=', portId).execute();
+  // the levels of the active binding, whichever host it had; an inactive binding keeps its own
+  await tx.deleteFrom('ml2_port_binding_levels').where('port_id', '=', portId)
+    .where('host', 'not in', (eb) => eb.selectFrom('ml2_port_bindings').select('host').where('port_id', '=', portId).where('status', '=', 'INACTIVE')).execute();
   const result = await chooseBinding(tx, port.network_id, port.host, port.vnic_type, drivers, agentDownTime);
   await tx.updateTable('ml2_port_bindings').set({ vif_type: result.vifType, vif_details: JSON.stringify(result.vifDetails) })
-    .where('port_id', '=', portId).execute();
+    .where('port_id', '=', portId).where('status', '=', 'ACTIVE').execute();
   if (result.segment) {
     await tx.insertInto('ml2_port_binding_levels').values({ port_id: portId, host: port.host, level: 0, driver: result.driver, segment_id: result.segment.id }).execute();
     if (port.status !== 'ACTIVE' && !NO_PBLOCKS_OWNERS.includes(port.device_owner)) await addProvisioningComponent(tx, portId, L2_AGENT_ENTITY);
@@ -126,7 +128,8 @@ async function physicalDeviceMac(tx: Tx, port: { id: string; network_id: string;
   return device;
 }
 
-async function chooseBinding(q: Queryable, networkId: string, host: string, vnicType: string, drivers: AgentMechanismDriver[], agentDownTime: number) {
+/** The driver, agent and segment that can bind a port on `host`, or unbound / binding_failed. */
+export async function chooseBinding(q: Queryable, networkId: string, host: string, vnicType: string, drivers: AgentMechanismDriver[], agentDownTime: number) {
   const none = { segment: null, driver: null, vifDetails: {} };
   if (!host) return { ...none, vifType: 'unbound' };
   const segments = (await q.selectFrom('network_segments').selectAll().where('network_id', '=', networkId).orderBy('segment_index').execute())
@@ -163,7 +166,7 @@ export async function boundPorts(q: Queryable, portIds: string[]): Promise<Map<s
     .leftJoin('ml2_port_binding_levels as l', (j) => j.onRef('l.port_id', '=', 'b.port_id').onRef('l.host', '=', 'b.host'))
     .leftJoin('network_segments as s', 's.id', 'l.segment_id')
     .select(['b.port_id', 'b.host', 'b.vif_type', 'l.level', 's.id as segment_id', 's.network_type', 's.physical_network', 's.segmentation_id'])
-    .where('b.port_id', 'in', portIds).orderBy('l.level').execute();
+    .where('b.port_id', 'in', portIds).where('b.status', '=', 'ACTIVE').orderBy('l.level').execute();
   for (const r of rows) {
     const segment = r.segment_id && !UNBOUND_VIF_TYPES.includes(r.vif_type) ? segmentFromRow({ ...r, id: r.segment_id }) : null;
     // the last level (the bottom one) wins
