@@ -4,6 +4,7 @@ import type { SqlResource } from '../../registry/resource.js';
 import type { Authorizer } from '../../api/controller.js';
 import type { SubRoutes } from '../../api/tags.js';
 import type { Plugin, PluginContext, RpcListener, WorkerSpec } from '../plugin.js';
+import { QuotaEngine } from '../../quota/engine.js';
 import { createAddressScopeResource } from './address-scopes.js';
 import { createAgentResource, createAvailabilityZoneResource } from './agents.js';
 import { extensionDriverAliases } from './extension_drivers/aliases.js';
@@ -92,6 +93,7 @@ export class Ml2Plugin implements Plugin {
     portNumaAffinityPolicyDriver(ctx.events, api);
     uplinkStatusPropagationDriver(ctx.events, api);
     tagPortsDuringBulkCreationDriver(ctx.events, api);
+    const ruleQuota = new QuotaEngine(db, config, api);
     this.rpc = new Ml2Rpc(ctx, { networks, subnets, ports, agents }, new Set(this.types.drivers.keys()));
     return {
       networks,
@@ -99,7 +101,7 @@ export class Ml2Plugin implements Plugin {
       subnetpools: createSubnetPoolResource(ctx, api),
       ports,
       ...(api.resources.has('address_scopes') ? { address_scopes: createAddressScopeResource(ctx, api) } : {}),
-      ...(api.resources.has('security_groups') ? createSecurityGroupResources(ctx, api) : {}),
+      ...(api.resources.has('security_groups') ? createSecurityGroupResources(ctx, api, (tx, project, delta) => ruleQuota.limitCheck(tx, project, 'security_group_rule', delta)) : {}),
       agents,
       availability_zones: createAvailabilityZoneResource(db),
     };

@@ -1,0 +1,103 @@
+// Behaviours a real client found different from Neutron (issue 19, item 6), one test each.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ADMIN, asProject, startServer, type TestServer } from '../support/server.js';
+
+const A = asProject('project-a');
+
+function errorOf(res: { status: number; body: any }): [number, string, string] {
+  return [res.status, res.body?.NeutronError?.type, res.body?.NeutronError?.message];
+}
+
+describe('behaviours clients found different', () => {
+  let s: TestServer;
+  let ext: any;
+  before(async () => {
+    s = await startServer({ DEFAULT: { service_plugins: ['router'] } });
+    ext = await post('/v2.0/networks', { network: { name: 'public', 'router:external': true } }, ADMIN);
+    await post('/v2.0/subnets', { subnet: { network_id: ext.id, cidr: '172.24.4.0/24', ip_version: 4 } }, ADMIN);
+  });
+  after(() => s.close());
+
+  async function post(path: string, body: unknown, headers: Record<string, string> = A) {
+    const r = await s.request('POST', path, body, headers);
+    assert.equal(r.status, 201, `${path}: ${JSON.stringify(r.body)}`);
+    return r.body[Object.keys(r.body)[0]!];
+  }
+  const put = (path: string, body: unknown, headers: Record<string, string> = A) => s.request('PUT', path, body, headers);
+
+  /** a VM port on a network routed to the external one */
+  async function routedPort(cidr: string) {
+    const net = await post('/v2.0/networks', { network: { name: `n-${cidr}` } });
+    const sub = await post('/v2.0/subnets', { subnet: { network_id: net.id, cidr, ip_version: 4 } });
+    const r = await post('/v2.0/routers', { router: { external_gateway_info: { network_id: ext.id } } });
+    assert.equal((await put(`/v2.0/routers/${r.id}/add_router_interface`, { subnet_id: sub.id })).status, 200);
+    return post('/v2.0/ports', { port: { network_id: net.id } });
+  }
+
+  test('floating IPs: an empty update disassociates; other attributes alone keep the association', async () => {
+    const vm = await routedPort('10.31.0.0/24');
+    const fip = await post('/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, port_id: vm.id } });
+    assert.equal(fip.port_id, vm.id);
+    const described = await put(`/v2.0/floatingips/${fip.id}`, { floatingip: { description: 'web' } });
+    assert.equal(described.status, 200, JSON.stringify(described.body));
+    assert.equal(described.body.floatingip.port_id, vm.id, 'a description alone keeps the association');
+    assert.equal(described.body.floatingip.description, 'web');
+    const blank = await put(`/v2.0/floatingips/${fip.id}`, { floatingip: {} });
+    assert.equal(blank.status, 200, JSON.stringify(blank.body));
+    assert.deepEqual([blank.body.floatingip.port_id, blank.body.floatingip.fixed_ip_address, blank.body.floatingip.router_id], [null, null, null]);
+    assert.equal(blank.body.floatingip.description, 'web');
+    // the fixed IP is free again at once, for this floating IP or another one
+    const other = await post('/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, port_id: vm.id } });
+    assert.equal(other.port_id, vm.id);
+  });
+
+  test('deleting an external network takes its floating IPs; any other port still refuses', async () => {
+    const net = await post('/v2.0/networks', { network: { name: 'public2', 'router:external': true } }, ADMIN);
+    await post('/v2.0/subnets', { subnet: { network_id: net.id, cidr: '172.25.4.0/24', ip_version: 4 } }, ADMIN);
+    const fips = [
+      await post('/v2.0/floatingips', { floatingip: { floating_network_id: net.id } }),
+      await post('/v2.0/floatingips', { floatingip: { floating_network_id: net.id } }, ADMIN),
+    ];
+    const other = await post('/v2.0/ports', { port: { network_id: net.id, device_owner: 'compute:nova' } }, ADMIN);
+    assert.deepEqual(errorOf(await s.request('DELETE', `/v2.0/networks/${net.id}`, undefined, ADMIN)).slice(0, 2), [409, 'NetworkInUse']);
+    assert.equal((await s.request('GET', `/v2.0/floatingips/${fips[0].id}`, undefined, A)).status, 200, 'a refused delete keeps them');
+    assert.equal((await s.request('DELETE', `/v2.0/ports/${other.id}`, undefined, ADMIN)).status, 204);
+    const deleted = await s.request('DELETE', `/v2.0/networks/${net.id}`, undefined, ADMIN);
+    assert.equal(deleted.status, 204, JSON.stringify(deleted.body));
+    for (const f of fips) assert.deepEqual(errorOf(await s.request('GET', `/v2.0/floatingips/${f.id}`, undefined, ADMIN)).slice(0, 2), [404, 'FloatingIPNotFound']);
+    assert.deepEqual((await s.request('GET', `/v2.0/ports?network_id=${net.id}`, undefined, ADMIN)).body.ports, []);
+  });
+
+  test('quotas: a security group whose egress rules would pass the rule quota is refused', async () => {
+    const P = asProject('project-quota');
+    const groups = (await s.request('GET', '/v2.0/security-groups', undefined, P)).body.security_groups;
+    assert.equal(groups.length, 1, 'the default group, made on first need');
+    const used = (await s.request('GET', '/v2.0/quotas/project-quota/details', undefined, P)).body.quota.security_group_rule.used;
+    assert.equal(used, 4);
+    assert.equal((await put('/v2.0/quotas/project-quota', { quota: { security_group_rule: 5 } }, ADMIN)).status, 200);
+    assert.deepEqual(errorOf(await s.request('POST', '/v2.0/security-groups', { security_group: { name: 'x' } }, P)),
+      [409, 'OverQuota', "Quota exceeded for resources: ['security_group_rule']."]);
+    assert.equal((await s.request('GET', '/v2.0/security-groups', undefined, P)).body.security_groups.length, 1, 'nothing left behind');
+    assert.equal((await put('/v2.0/quotas/project-quota', { quota: { security_group_rule: 6, security_group: 2 } }, ADMIN)).status, 200);
+    await post('/v2.0/security-groups', { security_group: { name: 'y' } }, P);
+    // lowered to the usage exactly: the next create is refused
+    assert.deepEqual(errorOf(await s.request('POST', '/v2.0/security-groups', { security_group: { name: 'z' } }, P)).slice(0, 2), [409, 'OverQuota']);
+    // a new project whose default group's rules would not fit
+    assert.equal((await put('/v2.0/quotas/project-tiny', { quota: { security_group_rule: 3 } }, ADMIN)).status, 200);
+    const T = asProject('project-tiny');
+    const net = await post('/v2.0/networks', { network: {} }, T);
+    assert.deepEqual(errorOf(await s.request('POST', '/v2.0/ports', { port: { network_id: net.id } }, T)),
+      [409, 'OverQuota', "Quota exceeded for resources: ['security_group_rule']."]);
+  });
+
+  test('quotas: ports refused at a limit lowered to their usage', async () => {
+    const P = asProject('project-ports');
+    const net = await post('/v2.0/networks', { network: {} }, P);
+    await post('/v2.0/ports', { port: { network_id: net.id } }, P);
+    await post('/v2.0/ports', { port: { network_id: net.id } }, P);
+    assert.equal((await put('/v2.0/quotas/project-ports', { quota: { port: 2 } }, ADMIN)).status, 200);
+    assert.deepEqual(errorOf(await s.request('POST', '/v2.0/ports', { port: { network_id: net.id } }, P)).slice(0, 2), [409, 'OverQuota']);
+    assert.deepEqual(errorOf(await s.request('POST', '/v2.0/ports', { ports: [{ network_id: net.id }] }, P)).slice(0, 2), [409, 'OverQuota']);
+  });
+});
