@@ -136,3 +136,36 @@ describe('If-Match as Neutron parses it (webob, then int())', () => {
     assert.deepEqual(errorOf(await s.request('DELETE', `/v2.0/networks/${net.id}`, undefined, { ...A, 'if-match': 'revision_number=-5' })).slice(0, 2), [412, 'RevisionNumberConstraintFailed']);
   });
 });
+
+describe('subnet service types as Neutron accepts them', () => {
+  let s: TestServer;
+  before(async () => { s = await startServer(); });
+  after(() => s.close());
+
+  test("any value Neutron's validator lets through, and ports from the subnet of their owner", async () => {
+    const net = (await s.request('POST', '/v2.0/networks', { network: {} }, ADMIN)).body.network;
+    const subnet = (cidr: string, service_types: unknown) =>
+      s.request('POST', '/v2.0/subnets', { subnet: { network_id: net.id, cidr, ip_version: 4, service_types } }, ADMIN);
+    const typed = await subnet('10.40.1.0/24', ['test:foo', 'compute:*', 'network:*', 'compute:nova-az', 'ml2:x']);
+    assert.equal(typed.status, 201, JSON.stringify(typed.body));
+    assert.deepEqual([...typed.body.subnet.service_types].sort(), ['compute:*', 'compute:nova-az', 'ml2:x', 'network:*', 'test:foo']);
+    for (const bad of ['foo:bar', 'baremetal:none', 'nova']) {
+      assert.deepEqual(errorOf(await subnet('10.40.9.0/24', [bad])),
+        [400, 'InvalidSubnetServiceType', `Subnet service type ${bad} does not correspond to a valid device owner.`]);
+    }
+    const plain = (await subnet('10.40.2.0/24', [])).body.subnet;
+    const port = async (device_owner: string) =>
+      s.request('POST', '/v2.0/ports', { port: { network_id: net.id, device_owner } }, ADMIN);
+    for (const owner of ['test:foo', 'compute:nova-az', 'compute:*']) {
+      const p = await port(owner);
+      assert.equal(p.status, 201, JSON.stringify(p.body));
+      assert.deepEqual(p.body.port.fixed_ips.map((f: any) => f.subnet_id), [typed.body.subnet.id], owner);
+    }
+    const other = await port('compute:nova');
+    assert.deepEqual(other.body.port.fixed_ips.map((f: any) => f.subnet_id), [plain.id], 'an owner no subnet lists: the untyped subnet');
+    const onlyTyped = (await s.request('POST', '/v2.0/networks', { network: {} }, ADMIN)).body.network;
+    await s.request('POST', '/v2.0/subnets', { subnet: { network_id: onlyTyped.id, cidr: '10.41.0.0/24', ip_version: 4, service_types: ['test:foo'] } }, ADMIN);
+    assert.deepEqual(errorOf(await s.request('POST', '/v2.0/ports', { port: { network_id: onlyTyped.id, device_owner: 'compute:nova' } }, ADMIN)).slice(0, 2),
+      [409, 'IpAddressGenerationFailureNoMatchingSubnet']);
+  });
+});
