@@ -169,3 +169,43 @@ describe('subnet service types as Neutron accepts them', () => {
       [409, 'IpAddressGenerationFailureNoMatchingSubnet']);
   });
 });
+
+describe("subnets of another project's external network", () => {
+  let s: TestServer;
+  before(async () => { s = await startServer(); });
+  after(() => s.close());
+
+  test('are neither listed nor shown to other projects, and pages count only what is seen', async () => {
+    const ext = (await s.request('POST', '/v2.0/networks', { network: { name: 'public', 'router:external': true } }, ADMIN)).body.network;
+    const extSubnets = [];
+    for (const cidr of ['172.30.0.0/24', '172.30.1.0/24', '172.30.2.0/24']) {
+      extSubnets.push((await s.request('POST', '/v2.0/subnets', { subnet: { network_id: ext.id, cidr, ip_version: 4 } }, ADMIN)).body.subnet);
+    }
+    const net = (await s.request('POST', '/v2.0/networks', { network: {} }, A)).body.network;
+    const own = [];
+    for (const cidr of ['10.50.0.0/24', '10.50.1.0/24', '10.50.2.0/24']) {
+      own.push((await s.request('POST', '/v2.0/subnets', { subnet: { network_id: net.id, cidr, ip_version: 4 } }, A)).body.subnet);
+    }
+    assert.equal((await s.request('GET', `/v2.0/networks/${ext.id}`, undefined, A)).status, 200, 'the network itself is visible');
+    const listed = (await s.request('GET', '/v2.0/subnets', undefined, A)).body.subnets.map((x: any) => x.id).sort();
+    assert.deepEqual(listed, own.map((x) => x.id).sort());
+    assert.deepEqual(errorOf(await s.request('GET', `/v2.0/subnets/${extSubnets[0].id}`, undefined, A)).slice(0, 2), [404, 'SubnetNotFound']);
+    assert.deepEqual((await s.request('GET', `/v2.0/subnets?network_id=${ext.id}`, undefined, A)).body.subnets, []);
+    assert.equal((await s.request('GET', '/v2.0/subnets', undefined, ADMIN)).body.subnets.length, 6, 'an admin sees them all');
+
+    // pages of 2 sorted by cidr: the external subnets (172.30...) sort after the own ones (10.50...)
+    const seen: string[] = [];
+    let url: string | null = '/v2.0/subnets?limit=2&sort_key=cidr&sort_dir=asc';
+    let pages = 0;
+    while (url) {
+      const page: any = (await s.request('GET', url, undefined, A)).body;
+      assert.ok(page.subnets.length <= 2);
+      seen.push(...page.subnets.map((x: any) => x.cidr));
+      const next = (page.subnets_links ?? []).find((l: any) => l.rel === 'next');
+      url = next ? new URL(next.href).pathname + new URL(next.href).search : null;
+      assert.ok(++pages <= 3, 'next links stop');
+    }
+    assert.deepEqual(seen, ['10.50.0.0/24', '10.50.1.0/24', '10.50.2.0/24']);
+    assert.equal(pages, 2);
+  });
+});
