@@ -179,3 +179,4 @@ export const PortBindingNotFound = def<{ port_id: string; host: string }>(404, '
 export const PortBindingAlreadyActive = def<{ port_id: string; host: string }>(409, 'PortBindingAlreadyActive', (p) => `Binding for port ${p.port_id} on host ${p.host} is already active.`);
 export const PortBindingAlreadyExists = def<{ port_id: string; host: string }>(409, 'PortBindingAlreadyExists', (p) => `Binding for port ${p.port_id} on host ${p.host} already exists.`);
 export const PortBindingError = def<{ port_id: string; host: string }>(500, 'PortBindingError', (p) => `Binding for port ${p.port_id} on host ${p.host} could not be created or updated.`);
+export const NotAuthorized = def<void>(403, 'NotAuthorized', () => 'Not authorized.');

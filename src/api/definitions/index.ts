@@ -41,12 +41,15 @@ import { standardAttrTimestamp } from './extensions/standard-attr-timestamp.js';
 import { subnetServiceTypes } from './extensions/subnet-service-types.js';
 import { subnetAllocation } from './extensions/subnet_allocation.js';
 import { subnetpoolPrefixOps } from './extensions/subnetpool-prefix-ops.js';
+import { agentResourcesSynced } from './extensions/agent-resources-synced.js';
+import { availabilityZoneFilter } from './extensions/availability_zone_filter.js';
 import { bindingExtended } from './extensions/binding-extended.js';
 import { dataPlaneStatus } from './extensions/data-plane-status.js';
 import { dnsDomainPorts } from './extensions/dns-domain-ports.js';
 import { portDeviceProfile } from './extensions/port-device-profile.js';
 import { portNumaAffinityPolicy } from './extensions/port-numa-affinity-policy.js';
 import { subnetDnsPublishFixedIp } from './extensions/subnet-dns-publish-fixed-ip.js';
+import { subnetOnboard } from './extensions/subnet_onboard.js';
 import { uplinkStatusPropagation } from './extensions/uplink-status-propagation.js';
 import { network } from './network.js';
 import { port } from './port.js';
@@ -67,7 +70,7 @@ export const allExtensions: ExtensionDef[] = [
   l3AgentScheduler, dhcpAgentScheduler, floatingipPools,
   ...Object.values(shims),
   dnsDomainPorts, subnetDnsPublishFixedIp, dataPlaneStatus, uplinkStatusPropagation, portDeviceProfile, portNumaAffinityPolicy,
-  bindingExtended,
+  bindingExtended, subnetOnboard, availabilityZoneFilter, agentResourcesSynced,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

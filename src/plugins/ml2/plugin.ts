@@ -31,7 +31,8 @@ export class Ml2Plugin implements Plugin {
     'standard-attr-description', 'standard-attr-timestamp', 'standard-attr-revisions',
     'subnet_allocation', 'default-subnetpools', 'subnetpool-prefix-ops', 'address-scope', 'subnet-service-types',
     'binding', 'allowed-address-pairs', 'extra_dhcp_opt', 'port-mac-address-regenerate', 'ip-substring-filtering',
-    'dhcp_agent_scheduler', 'port-mac-override', 'binding-extended',
+    'dhcp_agent_scheduler', 'port-mac-override', 'binding-extended', 'subnet_onboard', 'availability_zone_filter',
+    'agent-resources-synced',
   ];
   types?: TypeManager;
   /** the core resources, for service plugins that work on them (L3 creates and deletes ports) */
