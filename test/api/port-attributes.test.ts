@@ -113,6 +113,9 @@ describe('port extension attributes', () => {
     // another binding profile (an instance moved to another physical function)
     const moved = await update(p.id, { 'binding:host_id': 'compute2', 'binding:profile': { device_mac_address: 'fa:16:3e:aa:bb:02' } }, ADMIN);
     assert.equal(moved.body.port.mac_address, 'fa:16:3e:aa:bb:02');
+    // Nova updating the profile of a bound port (a new physical function)
+    const reprofiled = await update(p.id, { 'binding:profile': { device_mac_address: 'fa:16:3e:aa:bb:03' } }, ADMIN);
+    assert.equal(reprofiled.body.port.mac_address, 'fa:16:3e:aa:bb:03');
     // unbound, the profile cleared as Nova does: the device's MAC is freed
     const unbound = await update(p.id, { 'binding:host_id': '', 'binding:profile': {} }, ADMIN);
     assert.ok(!unbound.body.port.mac_address.startsWith('fa:16:3e:aa:bb'), unbound.body.port.mac_address);

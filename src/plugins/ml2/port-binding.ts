@@ -6,6 +6,7 @@
  * the commit. The binding gets its vif_type and details, a binding level names the segment, and an
  * L2 provisioning block keeps the port DOWN until the agent reports the device up.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { sql } from 'kysely';
 import {
   DEVICE_OWNER_AGENT_GW, DEVICE_OWNER_DHCP, DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_HA_INTF, ROUTER_PORT_OWNERS,
@@ -75,8 +76,10 @@ export function bindingNeeded(port: Item, previous?: Item): boolean {
   const host = (port['binding:host_id'] ?? '') as string;
   const prevHost = (previous?.['binding:host_id'] ?? '') as string;
   if (!host) return !!prevHost;
+  // a new profile is a new binding request too (_process_port_binding_attributes)
   return UNBOUND_VIF_TYPES.includes(port['binding:vif_type'] as string) || host !== prevHost
-    || (!!previous && previous['binding:vnic_type'] !== port['binding:vnic_type']);
+    || (!!previous && previous['binding:vnic_type'] !== port['binding:vnic_type'])
+    || (!!previous && !isDeepStrictEqual(previous['binding:profile'] ?? {}, port['binding:profile'] ?? {}));
 }
 
 export interface BindResult {
