@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { adminContext } from '../../src/lib/context.js';
+import { FakeAgent } from '../rpc-server/support.js';
 import { ADMIN, asProject, startServer, type TestServer } from '../support/server.js';
 
 const A = asProject('project-a');
@@ -96,6 +97,10 @@ describe('DNS integration (dns_domain_ports, subnet_dns_publish_fixed_ip)', () =
     const off = await s.request('PUT', `/v2.0/subnets/${on.body.subnet.id}`, { subnet: { dns_publish_fixed_ip: false } }, A);
     assert.equal(off.body.subnet.dns_publish_fixed_ip, false);
     assert.equal((await s.request('GET', `/v2.0/subnets/${on.body.subnet.id}`, undefined, A)).body.subnet.dns_publish_fixed_ip, false);
+    const pull = (id: string) => new FakeAgent(s.server.transport).call<any[]>('bulk_pull', '1.1', { resource_type: 'Subnet', version: '1.1', filter_kwargs: { id: [id] } });
+    assert.equal((await pull(on.body.subnet.id))[0]['versioned_object.data'].dns_publish_fixed_ip, false);
+    await s.request('PUT', `/v2.0/subnets/${on.body.subnet.id}`, { subnet: { dns_publish_fixed_ip: true } }, A);
+    assert.equal((await pull(on.body.subnet.id))[0]['versioned_object.data'].dns_publish_fixed_ip, true, "the agents' Subnet object");
     assert.deepEqual(errorOf(await s.request('PUT', `/v2.0/subnets/${sub.id}`, { subnet: { dns_publish_fixed_ip: 'maybe' } }, A)).slice(0, 2), [400, 'InvalidInput']);
   });
 

@@ -83,6 +83,20 @@ describe('port extension attributes', () => {
     assert.equal((await show(p.id)).data_plane_status, null);
   });
 
+  test("the OVS agent's Port objects carry data_plane_status, numa_affinity_policy and device_profile", async () => {
+    const p = (await port({ numa_affinity_policy: 'legacy', device_profile: 'dp-9' })).body.port;
+    await update(p.id, { data_plane_status: 'DOWN' }, ADMIN);
+    const agent = new FakeAgent(s.server.transport);
+    const [o] = await agent.call<any[]>('bulk_pull', '1.1', { resource_type: 'Port', version: '1.7', filter_kwargs: { id: [p.id] } });
+    const d = o['versioned_object.data'];
+    assert.equal(d.numa_affinity_policy, 'legacy');
+    assert.equal(d.device_profile, 'dp-9');
+    assert.equal(d.data_plane_status['versioned_object.name'], 'PortDataPlaneStatus');
+    assert.deepEqual(d.data_plane_status['versioned_object.data'], { port_id: p.id, data_plane_status: 'DOWN' });
+    const [plain] = await agent.call<any[]>('bulk_pull', '1.1', { resource_type: 'Port', version: '1.7', filter_kwargs: { id: [(await port({})).body.port.id] } });
+    assert.deepEqual([plain['versioned_object.data'].data_plane_status, plain['versioned_object.data'].numa_affinity_policy], [null, null]);
+  });
+
   test('propagate_uplink_status and device_profile are set on create only; values are checked', async () => {
     const p = (await port({})).body.port;
     assert.deepEqual(errorOf(await update(p.id, { propagate_uplink_status: false })), [400, 'HTTPBadRequest', 'Cannot update read-only attribute propagate_uplink_status']);
