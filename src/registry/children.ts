@@ -107,8 +107,7 @@ export class ChildAttributes {
       const order = children.flatMap((c) => c.def.orderBy ?? (c.def.position ? [c.def.position] : []));
       const columns = [...new Set([group.parent, ...children.flatMap((c) => c.columns)])];
       await inChunks([...byId.keys()], async (chunk) => {
-        let qb = dynamic(q).selectFrom(group.table).select(columns).where(group.parent, 'in', chunk);
-        for (const [column, value] of group.where) qb = qb.where(column, '=', value);
+        let qb = ofGroup(group, dynamic(q).selectFrom(group.table).select(columns).where(group.parent, 'in', chunk));
         for (const column of order) qb = qb.orderBy(column);
         for (const row of await qb.execute()) {
           const item = byId.get(row[group.parent])!;

@@ -369,7 +369,7 @@ export class SqlResource implements ResourceHandler {
   /** A created object as the API shows it: built from what was written (strategy.created), or read back. */
   private async answer(tx: Tx, ctx: RequestContext, written: Item): Promise<Item> {
     if (!this.strategy.created) return this.load(tx, written.id as string, ctx);
-    // the columns as they read back, the child attributes as written, no tags yet
+    // the columns as they read back, the child attributes and the tags as written
     const item = this.fromRow(this.toRow(written));
     for (const attr of this.children.attributes) item[attr] = written[attr] ?? null;
     if (this.isTagged) item.tags = Array.isArray(written.tags) ? [...written.tags as string[]].sort() : [];
