@@ -439,6 +439,12 @@ export interface Tables {
   qos_port_policy_bindings: QosPortPolicyBindingsTable;
   qos_fip_policy_bindings: QosFipPolicyBindingsTable;
   qos_router_gw_policy_bindings: QosRouterGwPolicyBindingsTable;
+  portdnses: PortDnsesTable;
+  portdataplanestatuses: PortDataPlaneStatusesTable;
+  portuplinkstatuspropagation: PortUplinkStatusPropagationTable;
+  portdeviceprofiles: PortDeviceProfilesTable;
+  portnumaaffinitypolicies: PortNumaAffinityPoliciesTable;
+  subnet_dns_publish_fixed_ips: SubnetDnsPublishFixedIpsTable;
 }
 
 export type TableName = keyof Tables;
@@ -496,3 +502,10 @@ export interface Tables {
   subports: SubportsTable;
   network_segment_ranges: NetworkSegmentRangesTable;
 }
+/** ML2 extension drivers' per-port rows (0013) */
+export interface PortDnsesTable { port_id: string; dns_domain: Defaulted<string> }
+export interface PortDataPlaneStatusesTable { port_id: string; data_plane_status: string | null }
+export interface PortUplinkStatusPropagationTable { port_id: string; propagate: Flag }
+export interface PortDeviceProfilesTable { port_id: string; device_profile: string | null }
+export interface PortNumaAffinityPoliciesTable { port_id: string; numa_affinity_policy: string | null }
+export interface SubnetDnsPublishFixedIpsTable { subnet_id: string; dns_publish_fixed_ip: Flag }

@@ -244,9 +244,14 @@ export function validateAllowedAddressPairs(data: unknown): string | undefined {
   return undefined;
 }
 
-const SERVICE_TYPE_PREFIXES = ['network:', 'neutron:', 'compute:'];
+/**
+ * neutron-lib's validate_subnet_service_types adds DEVICE_OWNER_COMPUTE_PREFIX to a list with +=,
+ * which adds its characters: any value starting with one of 'compute:' 's letters passes (tempest
+ * relies on it with 'test:...' types), and so do the network: and neutron: owners.
+ */
+const SERVICE_TYPE_PREFIXES = ['network:', 'neutron:', ...'compute:'];
 
-/** service_types: device-owner patterns. (Neutron also lets through a few other strings by accident.) */
+/** service_types: device-owner patterns, as Neutron accepts them. */
 export function validateSubnetServiceTypes(data: unknown): string | undefined {
   if (!data) return undefined;
   if (!Array.isArray(data)) throw new HTTPBadRequest('Subnet service types must be a list.');

@@ -63,6 +63,8 @@ export interface ChildTable {
   position?: string;
   /** loaded by the store but written by the resource's own code (addresses by IPAM) */
   readOnly?: boolean;
+  /** only the rows with these column values hold the attribute (a port's ACTIVE binding); rows written get them */
+  where?: Readonly<Record<string, string>>;
 }
 
 export class ConversionError extends Error {}
@@ -307,6 +309,45 @@ export function validateDnsDomain(maxLen: number): Validator {
     }
     return undefined;
   };
+}
+
+/** A floating IP's dns_name: empty, or a PQDN that a domain can still be added to. */
+export function validateFipDnsName(maxLen: number): Validator {
+  return (v) => {
+    const msg = validateString()(v);
+    if (msg || !v) return msg;
+    const data = v as string;
+    if (data.endsWith('.')) return `'${data}' is a FQDN. It should be a relative domain name`;
+    const bad = dnsFormatError(data, maxLen);
+    if (bad) return bad;
+    if (data.length > maxLen - 3) {
+      return `'${data}' contains ${data.length} characters. Adding a domain name will cause it to exceed the maximum length of a FQDN of '${maxLen}'`;
+    }
+    return undefined;
+  };
+}
+
+/**
+ * _validate_dns_name_with_dns_domain: a port's PQDN must fit with [DEFAULT] dns_domain (`domain`,
+ * ending in a dot; `configured` as written in the config) appended, and an FQDN must end with it.
+ */
+export function dnsNameWithDomainError(name: string, domain: string, configured: string, maxLen: number): string | undefined {
+  const higher = domain ? `.${domain}` : domain;
+  if (!name.endsWith('.')) {
+    if (name.length + higher.length <= maxLen) return undefined;
+    return `The dns_name passed is a PQDN and its size is '${name.length}'. The dns_domain option in neutron.conf is set to ${configured}, `
+      + `with a length of '${higher.length}'. When the two are concatenated to form a FQDN (with a '.' at the end), `
+      + `the resulting length exceeds the maximum size of '${maxLen}'`;
+  }
+  if (name.length > higher.length && name.endsWith(higher)) return undefined;
+  return `The dns_name passed is a FQDN. Its higher level labels must be equal to the dns_domain option in neutron.conf, `
+    + `that has been set to '${configured}'. It must also include one or more valid DNS labels to the left of '${configured}'`;
+}
+
+/** convert_string_to_case_insensitive */
+export function toLowerCaseString(v: unknown): string {
+  if (typeof v !== 'string') throw new ConversionError(`Input value ${pyStr(v)} must be string type`);
+  return v.toLowerCase();
 }
 
 const BLANK_DHCP_OPTS = ['router', 'classless-static-route'];

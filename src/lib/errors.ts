@@ -235,4 +235,9 @@ export const QoSRuleParameterConflict = def<{ rule_value: unknown; policy_id: st
 export const QoSRulesConflict = def<{ new_rule_type: string; rule_id: string; policy_id: string }>(409, 'QoSRulesConflict',
   (p) => `Rule ${p.new_rule_type} conflicts with rule ${p.rule_id} which already exists in QoS Policy ${p.policy_id}.`);
 export const PolicyRemoveAuthorizationError = def<{ policy_id: string }>(403, 'PolicyRemoveAuthorizationError', (p) => `Failed to remove provided policy ${p.policy_id} because you are not authorized.`);
+export const PortBoundNUMAAffinityPolicy = def<{ port_id: string; host_id: string; numa_affinity_policy: string | null }>(409, 'PortBoundNUMAAffinityPolicy', (p) => `Unable to complete operation on port ${p.port_id}, port is already bound to host ${p.host_id}, numa_affinity_policy value given ${p.numa_affinity_policy ?? 'None'}.`);
+export const PortBindingNotFound = def<{ port_id: string; host: string }>(404, 'PortBindingNotFound', (p) => `Binding for port ${p.port_id} for host ${p.host} could not be found.`);
+export const PortBindingAlreadyActive = def<{ port_id: string; host: string }>(409, 'PortBindingAlreadyActive', (p) => `Binding for port ${p.port_id} on host ${p.host} is already active.`);
+export const PortBindingAlreadyExists = def<{ port_id: string; host: string }>(409, 'PortBindingAlreadyExists', (p) => `Binding for port ${p.port_id} on host ${p.host} already exists.`);
+export const PortBindingError = def<{ port_id: string; host: string }>(500, 'PortBindingError', (p) => `Binding for port ${p.port_id} on host ${p.host} could not be created or updated.`);
 export const NotAuthorized = def<void>(403, 'NotAuthorized', () => 'Not authorized.');

@@ -158,6 +158,16 @@ export class QuotaEngine {
     };
   }
 
+  /**
+   * quota_limit_check: OverQuota unless the project's usage plus `delta` stays within its limit,
+   * for objects the server adds along with another (a new security group's rules).
+   */
+  async limitCheck(tx: Tx, projectId: string, resource: string, delta: number): Promise<void> {
+    if (!this.resources.has(resource)) return;
+    const limit = (await this.limits(tx, projectId))[resource]!;
+    if (limit >= 0 && (await this.count(tx, projectId, resource)) + delta > limit) throw new OverQuota({ overs: [resource] });
+  }
+
   private async lock(tx: Tx, projectId: string, resource: string): Promise<void> {
     const r = await tx.updateTable('quota_locks').set({ generation: sql`generation + 1` })
       .where('project_id', '=', projectId).where('resource', '=', resource).executeTakeFirst();

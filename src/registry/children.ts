@@ -43,6 +43,8 @@ interface ChildGroup {
   table: string;
   parent: string;
   single: boolean;
+  /** ChildTable.where: the rows that are the object's */
+  where: Array<[string, string]>;
   children: Child[];
 }
 
@@ -81,10 +83,10 @@ interface GroupLoad {
  */
 function unionOfRows(q: Queryable, loads: GroupLoad[], ids: unknown[]) {
   const jsonObject = q.getExecutor().adapter instanceof PostgresAdapter ? 'json_build_object' : 'json_object';
-  const branch = (load: GroupLoad, i: number) => dynamic(q).selectFrom(load.group.table).select([
+  const branch = (load: GroupLoad, i: number) => ofGroup(load.group, dynamic(q).selectFrom(load.group.table).select([
     sql.lit(i).as('g'),
     sql`${sql.raw(jsonObject)}(${sql.join(load.columns.flatMap((c) => [sql.lit(c), sql.ref(c)]))})`.as('v'),
-  ]).where(load.group.parent, 'in', ids);
+  ]).where(load.group.parent, 'in', ids));
   return loads.slice(1).reduce((qb, load, i) => qb.unionAll(branch(load, i + 1)), branch(loads[0]!, 0));
 }
 
@@ -104,6 +106,12 @@ const given = (v: unknown) => v !== undefined && v !== UNSET;
 /** a value to write: a list for a list attribute */
 const isValue = (group: ChildGroup, v: unknown) => (group.single ? given(v) : Array.isArray(v));
 
+/** A statement narrowed to the rows of `group` (ChildTable.where); the values are constants of the definition. */
+function ofGroup<Q extends { where(column: string, op: '=', value: unknown): Q }>(group: ChildGroup, qb: Q): Q {
+  for (const [column, value] of group.where) qb = qb.where(column, '=', value);
+  return qb;
+}
+
 export class ChildAttributes {
   private readonly groups: ChildGroup[] = [];
   private readonly byAttr = new Map<string, { group: ChildGroup; child: Child }>();
@@ -113,7 +121,7 @@ export class ChildAttributes {
     for (const [attr, a] of Object.entries(def.attributes)) {
       if (!a.child) continue;
       let group = this.groups.find((g) => g.table === a.child!.table);
-      if (!group) this.groups.push(group = { table: a.child.table, parent: a.child.parent, single: !!a.child.single, children: [] });
+      if (!group) this.groups.push(group = { table: a.child.table, parent: a.child.parent, single: !!a.child.single, where: Object.entries(a.child.where ?? {}), children: [] });
       const c = child(attr, a.child);
       group.children.push(c);
       this.byAttr.set(attr, { group, child: c });
@@ -154,7 +162,7 @@ export class ChildAttributes {
     if (loads.length === 1 || onSqlite(q)) {
       for (const load of loads) {
         await inChunks(ids, async (chunk) => {
-          let qb = dynamic(q).selectFrom(load.group.table).select(load.columns).where(load.group.parent, 'in', chunk);
+          let qb = ofGroup(load.group, dynamic(q).selectFrom(load.group.table).select(load.columns).where(load.group.parent, 'in', chunk));
           for (const column of load.order) qb = qb.orderBy(column);
           for (const row of await qb.execute()) fill(load, row);
         });
@@ -194,7 +202,7 @@ export class ChildAttributes {
       if (!children.length) continue;
       const id = original.id;
       if (!group.single) {
-        await this.statement(`delete:${group.table}`, (q, p) => dynamic(q).deleteFrom(group.table).where(group.parent, '=', p.id)).run(tx, { id });
+        await this.statement(`delete:${group.table}`, (q, p) => ofGroup(group, dynamic(q).deleteFrom(group.table).where(group.parent, '=', p.id))).run(tx, { id });
         await this.insertRows(tx, group, id, children, changes);
         continue;
       }
@@ -205,10 +213,10 @@ export class ChildAttributes {
       if (hadRow && keepsRow) {
         const set = Object.assign({}, ...children.map((c) => columnsOf(c, changes[c.attr]))) as Record<string, unknown>;
         const names = Object.keys(set);
-        await this.statement(`update:${group.table}:${names}`, (q, p) => dynamic(q).updateTable(group.table)
-          .set(Object.fromEntries(names.map((n) => [n, p[n]]))).where(group.parent, '=', p.__id)).run(tx, { ...set, __id: id });
+        await this.statement(`update:${group.table}:${names}`, (q, p) => ofGroup(group, dynamic(q).updateTable(group.table)
+          .set(Object.fromEntries(names.map((n) => [n, p[n]]))).where(group.parent, '=', p.__id))).run(tx, { ...set, __id: id });
       } else if (hadRow) {
-        await this.statement(`delete:${group.table}`, (q, p) => dynamic(q).deleteFrom(group.table).where(group.parent, '=', p.id)).run(tx, { id });
+        await this.statement(`delete:${group.table}`, (q, p) => ofGroup(group, dynamic(q).deleteFrom(group.table).where(group.parent, '=', p.id))).run(tx, { id });
       } else if (keepsRow) {
         await this.insertRows(tx, group, id, group.children.filter((c) => given(next[c.attr])), next);
       }
@@ -227,7 +235,7 @@ export class ChildAttributes {
   private async insertRows(tx: Tx, group: ChildGroup, id: unknown, children: Child[], values: Item): Promise<void> {
     const rows: Array<Record<string, unknown>> = [];
     if (group.single) {
-      rows.push(Object.assign({ [group.parent]: id }, ...children.map((c) => columnsOf(c, values[c.attr]))));
+      rows.push(Object.assign({ [group.parent]: id }, ...children.map((c) => columnsOf(c, values[c.attr])), Object.fromEntries(group.where)));
     } else {
       for (const c of children) {
         (values[c.attr] as unknown[]).forEach((v, i) => {

@@ -32,7 +32,7 @@ export async function provisioningComplete(db: Database, portId: string, entity:
     await removeProvisioningComponent(tx, portId, entity);
     if (await isBlocked(tx, portId)) return null;
     const port = await tx.selectFrom('ports').innerJoin('ml2_port_bindings as b', 'b.port_id', 'ports.id')
-      .select(['ports.status', 'ports.admin_state_up', 'b.vif_type']).where('ports.id', '=', portId).executeTakeFirst();
+      .select(['ports.status', 'ports.admin_state_up', 'b.vif_type']).where('ports.id', '=', portId).where('b.status', '=', 'ACTIVE').executeTakeFirst();
     if (!port || ['unbound', 'binding_failed'].includes(port.vif_type)) return null;
     if (!(port.admin_state_up === true || Number(port.admin_state_up) === 1) || port.status === 'ACTIVE') return null;
     await bumpRevision(tx, 'ports', portId, { status: 'ACTIVE' });

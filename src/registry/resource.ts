@@ -378,10 +378,10 @@ export class SqlResource implements ResourceHandler {
   /** A created object as the API shows it: built from what was written (strategy.created), or read back. */
   private async answer(tx: Tx, ctx: RequestContext, written: Item): Promise<Item> {
     if (!this.strategy.created) return this.load(tx, written.id as string, ctx);
-    // the columns as they read back, the child attributes as written, no tags yet
+    // the columns as they read back, the child attributes and the tags as written
     const item = this.fromRow(this.toRow(written));
     for (const attr of this.children.attributes) item[attr] = written[attr] ?? null;
-    if (this.isTagged) item.tags = [];
+    if (this.isTagged) item.tags = Array.isArray(written.tags) ? [...written.tags as string[]].sort() : [];
     this.strategy.created(item, written);
     // what other modules add to the resource (ctx.events.extend) is not among what was written
     for (const extender of this.events.extendersOf(this.def.name)) await extender(tx, [item], ctx, null);
@@ -401,6 +401,10 @@ export class SqlResource implements ResourceHandler {
     await this.events.publish('before_create', tx, event);
     await insertRows(tx, this.table, [this.toRow(item)]);
     await this.children.insert(tx, item);
+    // tags given in the POST, where the definition takes them (a port's: tag-ports-during-bulk-creation)
+    if (this.isTagged && this.def.attributes.tags!.allowPost && Array.isArray(item.tags) && item.tags.length) {
+      await tx.insertInto('tags').values((item.tags as string[]).map((tag) => ({ resource_type: this.def.name, resource_id: item.id as string, tag }))).execute();
+    }
     noteChange(tx, this.table, item.id as string, 'created');
     await this.strategy.afterCreate?.(tx, event);
     await this.events.publish('precommit_create', tx, event);

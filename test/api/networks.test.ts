@@ -238,8 +238,8 @@ describe('networks', () => {
     assert.equal(right.status, 200);
     const malformed = await s.request('DELETE', `/v2.0/networks/${net.id}`, undefined, { ...A, 'if-match': 'revision_number=abc' });
     assert.equal(malformed.status, 400);
-    const two = await s.request('DELETE', `/v2.0/networks/${net.id}`, undefined, { ...A, 'if-match': 'revision_number=1, revision_number=2' });
-    assert.equal(two.body.NeutronError.message, 'Multiple revision_number etags are not supported.');
+    const two = await s.request('DELETE', `/v2.0/networks/${net.id}`, undefined, { ...A, 'if-match': '"revision_number=1", "revision_number=2"' });
+    assert.equal(two.body.NeutronError.message, 'Bad if-match request: Multiple revision_number etags are not supported..');
     const staleDelete = await s.request('DELETE', `/v2.0/networks/${net.id}`, undefined, { ...A, 'if-match': `revision_number=${net.revision_number}` });
     assert.equal(staleDelete.status, 412);
     assert.equal((await s.request('DELETE', `/v2.0/networks/${net.id}`, undefined, A)).status, 204);

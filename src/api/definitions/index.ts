@@ -61,6 +61,16 @@ import { qosFip } from './extensions/qos-fip.js';
 import { portResourceRequest, portResourceRequestGroups } from './extensions/port-resource-request.js';
 import { qosGatewayIp } from './extensions/qos-gateway-ip.js';
 import { trunk, trunkDetails } from './extensions/trunk.js';
+import { agentResourcesSynced } from './extensions/agent-resources-synced.js';
+import { availabilityZoneFilter } from './extensions/availability_zone_filter.js';
+import { bindingExtended } from './extensions/binding-extended.js';
+import { dataPlaneStatus } from './extensions/data-plane-status.js';
+import { dnsDomainPorts } from './extensions/dns-domain-ports.js';
+import { portDeviceProfile } from './extensions/port-device-profile.js';
+import { portNumaAffinityPolicy } from './extensions/port-numa-affinity-policy.js';
+import { subnetDnsPublishFixedIp } from './extensions/subnet-dns-publish-fixed-ip.js';
+import { subnetOnboard } from './extensions/subnet_onboard.js';
+import { uplinkStatusPropagation } from './extensions/uplink-status-propagation.js';
 import { network } from './network.js';
 import { port } from './port.js';
 import { subnet } from './subnet.js';
@@ -88,6 +98,8 @@ export const allExtensions: ExtensionDef[] = [
   qosFip,
   portResourceRequest, portResourceRequestGroups,
   qosGatewayIp,
+  dnsDomainPorts, subnetDnsPublishFixedIp, dataPlaneStatus, uplinkStatusPropagation, portDeviceProfile, portNumaAffinityPolicy,
+  bindingExtended, subnetOnboard, availabilityZoneFilter, agentResourcesSynced,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

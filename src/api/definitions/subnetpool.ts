@@ -19,7 +19,7 @@ export const subnetpool: ResourceDef = {
   taggable: true,
   allowBulk: true,
   // subnetpool-prefix-ops; the body and answer are {"prefixes": [...]}
-  memberActions: { add_prefixes: 'PUT', remove_prefixes: 'PUT' },
+  memberActions: { add_prefixes: 'PUT', remove_prefixes: 'PUT', onboard_network_subnets: 'PUT' },
   attributes: {
     id: idAttribute,
     name: {

@@ -5,10 +5,17 @@ import type { Authorizer } from '../../api/controller.js';
 import type { SubRoutes } from '../../api/tags.js';
 import type { Plugin, PluginContext, RpcListener, WorkerSpec } from '../plugin.js';
 import { createAddressGroupResource, checkRuleAddressGroup } from './address-groups.js';
+import { QuotaEngine } from '../../quota/engine.js';
 import { createAddressScopeResource } from './address-scopes.js';
 import { createAgentResource, createAvailabilityZoneResource } from './agents.js';
+import { extensionDriverAliases } from './extension_drivers/aliases.js';
+import { dnsExtensionDriver } from './extension_drivers/dns.js';
+import { portNumaAffinityPolicyDriver } from './extension_drivers/port-numa-affinity-policy.js';
+import { tagPortsDuringBulkCreationDriver } from './extension_drivers/tag-ports-during-bulk-creation.js';
+import { uplinkStatusPropagationDriver } from './extension_drivers/uplink-status-propagation.js';
 import { createNetworkResource } from './networks.js';
 import { bindPortsOnWrite, mechanismDrivers } from './port-binding.js';
+import { portBindingRoutes, type PortBindingsOptions } from './port-bindings-api.js';
 import { createPortResource } from './ports.js';
 import { createRbacPolicyResource, lockSharedOnUse, registerMl2RbacTypes } from './rbac-policies.js';
 import { dhcpAgentStatusCheckWorker, Ml2Rpc } from './rpc/ml2-rpc.js';
@@ -26,7 +33,8 @@ export class Ml2Plugin implements Plugin {
     'standard-attr-description', 'standard-attr-timestamp', 'standard-attr-revisions',
     'subnet_allocation', 'default-subnetpools', 'subnetpool-prefix-ops', 'address-scope', 'subnet-service-types',
     'binding', 'allowed-address-pairs', 'extra_dhcp_opt', 'port-mac-address-regenerate', 'ip-substring-filtering',
-    'dhcp_agent_scheduler',
+    'dhcp_agent_scheduler', 'port-mac-override', 'binding-extended', 'subnet_onboard', 'availability_zone_filter',
+    'agent-resources-synced',
     'rbac-policies', 'rbac-address-scope', 'rbac-subnetpool',
   ];
   types?: TypeManager;
@@ -34,6 +42,10 @@ export class Ml2Plugin implements Plugin {
   resources?: { networks: SqlResource; subnets: SqlResource; ports: SqlResource; agents: SqlResource };
   /** the agents' RPC: endpoints, port binding, DHCP and L2 agent notifications */
   rpc?: Ml2Rpc;
+  /** binding-extended's routes need the drivers that bind */
+  private bindings?: PortBindingsOptions;
+  private db?: PluginContext['db'];
+  private api?: PluginContext['api'];
 
   constructor(config?: { DEFAULT?: { service_plugins: string[] }; ml2: { extension_drivers: string[] }; securitygroup?: { enable_security_group: boolean } }) {
     // [securitygroup] enable_security_group = False: no security groups at all, as in Neutron
@@ -44,10 +56,8 @@ export class Ml2Plugin implements Plugin {
     if (config?.DEFAULT?.service_plugins.some((p) => p === 'segments' || p === 'neutron.services.segments.plugin.Plugin')) {
       this.supportedExtensionAliases = [...this.supportedExtensionAliases, 'segment'];
     }
-    // dns-integration comes with ML2's dns extension drivers, as in Neutron
-    if (config?.ml2.extension_drivers.some((d) => d === 'dns' || d === 'dns_domain_ports')) {
-      this.supportedExtensionAliases = [...this.supportedExtensionAliases, 'dns-integration'];
-    }
+    // the attributes of ML2's extension drivers (dns, data_plane_status, ...), as in Neutron
+    this.supportedExtensionAliases = [...this.supportedExtensionAliases, ...extensionDriverAliases(config?.ml2.extension_drivers ?? [])];
   }
 
   async start(ctx: PluginContext): Promise<Record<string, ResourceHandler>> {
@@ -83,6 +93,15 @@ export class Ml2Plugin implements Plugin {
     registerMl2RbacTypes(ctx.rbac, new Set(api.extensions.map((e) => e.alias)));
     lockSharedOnUse(ctx.events);
     ctx.events.subscribe('security_group_rule', 'before_create', (tx, { context, current }) => checkRuleAddressGroup(tx, context, current));
+    bindPortsOnWrite(ctx.events, drivers, d.agent_down_time, d.base_mac);
+    this.bindings = { drivers, agentDownTime: d.agent_down_time, baseMac: d.base_mac };
+    this.db = db;
+    this.api = api;
+    dnsExtensionDriver(ctx.events, api, d.dns_domain);
+    portNumaAffinityPolicyDriver(ctx.events, api);
+    uplinkStatusPropagationDriver(ctx.events, api);
+    tagPortsDuringBulkCreationDriver(ctx.events, api);
+    const ruleQuota = new QuotaEngine(db, config, api);
     this.rpc = new Ml2Rpc(ctx, { networks, subnets, ports, agents }, new Set(this.types.drivers.keys()));
     return {
       networks,
@@ -90,7 +109,7 @@ export class Ml2Plugin implements Plugin {
       subnetpools: createSubnetPoolResource(ctx, api),
       ports,
       ...(api.resources.has('address_scopes') ? { address_scopes: createAddressScopeResource(ctx, api) } : {}),
-      ...(api.resources.has('security_groups') ? createSecurityGroupResources(ctx, api) : {}),
+      ...(api.resources.has('security_groups') ? createSecurityGroupResources(ctx, api, (tx, project, delta) => ruleQuota.limitCheck(tx, project, 'security_group_rule', delta)) : {}),
       agents,
       availability_zones: createAvailabilityZoneResource(db),
       ...(api.resources.has('rbac_policies') ? { rbac_policies: createRbacPolicyResource(ctx, api, ctx.rbac) } : {}),
@@ -99,7 +118,9 @@ export class Ml2Plugin implements Plugin {
   }
 
   routes(policy: Authorizer): SubRoutes {
-    return this.rpc?.routes(policy) ?? {};
+    const bindings = this.api?.hasExtension('binding-extended') && this.rpc && this.resources && this.bindings && this.db
+      ? portBindingRoutes(this.db, policy, this.resources.ports, this.rpc.l2Notifier, this.bindings) : {};
+    return { ...(this.rpc?.routes(policy) ?? {}), ...bindings };
   }
 
   /** The DHCP agent status check (allow_automatic_dhcp_failover), when agents can reach the server. */

@@ -427,7 +427,8 @@ export function createPortResource(store: Store, api: ApiModel, opts: PortOption
         if (requested !== mac) {
           if (owner.startsWith(DEVICE_OWNER_NETWORK_PREFIX)) throw new UnsupportedPortDeviceOwner({ op: 'mac address update', port_id: id, device_owner: owner });
           const vifType = current['binding:vif_type'] as string;
-          if (!['unbound', 'binding_failed'].includes(vifType) && current['binding:vnic_type'] !== 'direct-physical') {
+          // a bound direct-physical port takes its MAC from the binding profile instead (port-binding.ts)
+          if (!['unbound', 'binding_failed'].includes(vifType)) {
             throw new PortBound({ port_id: id, vif_type: vifType, old_mac: mac, new_mac: requested });
           }
           const used = await tx.selectFrom('ports').select('id').where('network_id', '=', current.network_id as string).where('mac_address', '=', requested).executeTakeFirst();
@@ -435,6 +436,10 @@ export function createPortResource(store: Store, api: ApiModel, opts: PortOption
         }
         ch.mac_address = requested;
         mac = requested;
+      }
+      // _reset_mac_for_direct_physical: a port released by its instance frees its physical device's MAC
+      if (current['binding:vnic_type'] === 'direct-physical' && ch.device_id === '' && ch.device_owner === '' && current.device_id !== '') {
+        ch.mac_address = mac = randomMac(opts.baseMac);
       }
       const port: Item = { ...current, ...ch };
       if ('allowed_address_pairs' in ch || 'port_security_enabled' in ch) {

@@ -37,6 +37,9 @@ async function insertRules(tx: Tx, group: { id: string; project_id: string | nul
   await bumpRevision(tx, 'security_groups', group.id);
 }
 
+/** Neutron's quota_limit_check of security_group_rule for the rules a new group comes with */
+export type RuleQuotaCheck = (tx: Tx, projectId: string, delta: number) => Promise<void>;
+
 const egressRules = (): RuleSpec[] => ['IPv4', 'IPv6'].map((ethertype) => ({ direction: 'egress', ethertype }));
 
 /**
@@ -47,10 +50,11 @@ const egressRules = (): RuleSpec[] => ['IPv4', 'IPv6'].map((ethertype) => ({ dir
  */
 const defaultGroupOf = prepared<{ projectId: string }>((q, p) => q.selectFrom('default_security_groups').select('security_group_id').where('project_id', '=', p.projectId));
 
-export async function ensureDefaultSecurityGroup(tx: Tx, ctx: RequestContext, projectId: unknown): Promise<string | null> {
+export async function ensureDefaultSecurityGroup(tx: Tx, ctx: RequestContext, projectId: unknown, checkRuleQuota?: RuleQuotaCheck): Promise<string | null> {
   if (typeof projectId !== 'string' || !projectId || (projectId !== ctx.projectId && !ctx.isAdmin)) return null;
   const existing = await defaultGroupOf.first(tx, { projectId });
   if (existing) return existing.security_group_id as string;
+  await checkRuleQuota?.(tx, projectId, 4);
   const id = randomUUID();
   const now = timestamp();
   await tx.insertInto('security_groups').values({
@@ -67,11 +71,11 @@ export async function ensureDefaultSecurityGroup(tx: Tx, ctx: RequestContext, pr
 }
 
 /** Outside a transaction: a read first, so that the common case writes nothing. */
-async function ensureDefault(db: Database, ctx: RequestContext, projectIds: Iterable<unknown>): Promise<void> {
+async function ensureDefault(db: Database, ctx: RequestContext, projectIds: Iterable<unknown>, checkRuleQuota?: RuleQuotaCheck): Promise<void> {
   for (const p of new Set(projectIds)) {
     if (typeof p !== 'string' || !p || (p !== ctx.projectId && !ctx.isAdmin)) continue;
     const known = await db.read((q) => defaultGroupOf.first(q, { projectId: p }));
-    if (!known) await db.write((tx) => ensureDefaultSecurityGroup(tx, ctx, p));
+    if (!known) await db.write((tx) => ensureDefaultSecurityGroup(tx, ctx, p, checkRuleQuota));
   }
 }
 
@@ -89,13 +93,13 @@ async function boundPorts(q: Queryable, groupId: string): Promise<boolean> {
  * /v2.0/security-groups and /v2.0/security-group-rules; the groups of ports (ML2's port-security
  * and security-group processing, as before_create and before_update subscribers of ports).
  */
-export function createSecurityGroupResources(store: Store, api: ApiModel): { security_groups: SqlResource; security_group_rules: SqlResource } {
+export function createSecurityGroupResources(store: Store, api: ApiModel, checkRuleQuota?: RuleQuotaCheck): { security_groups: SqlResource; security_group_rules: SqlResource } {
   const { db } = store;
   const ruleDef = api.resources.get('security_group_rules')!;
   const ruleVisible = Object.entries(ruleDef.attributes).filter(([, a]) => a.isVisible).map(([n]) => n);
 
   store.events.subscribe('port', 'before_create', async (tx, { context, current: port }) => {
-    port.security_groups = await portSecurityGroups(tx, context, port, port.security_groups ?? UNSET);
+    port.security_groups = await portSecurityGroups(tx, context, port, port.security_groups ?? UNSET, undefined, checkRuleQuota);
   });
   store.events.subscribe('port', 'before_update', async (tx, { context, original, changes }) => {
     const port = { ...original, ...changes };
@@ -124,7 +128,7 @@ export function createSecurityGroupResources(store: Store, api: ApiModel): { sec
       });
       for (const r of items) r['security_group:tenant_id'] = owners.get(r.security_group_id as string) ?? null;
     },
-    beforeList: (ctx, query) => ensureDefault(db, ctx, [listedProject(ctx, query)]),
+    beforeList: (ctx, query) => ensureDefault(db, ctx, [listedProject(ctx, query)], checkRuleQuota),
     prepareCreate: (_ctx, items) => prepareRules(items),
     async beforeCreate(tx, { context, current: rule }) {
       await checkRules(tx, context, rule);
@@ -152,11 +156,14 @@ export function createSecurityGroupResources(store: Store, api: ApiModel): { sec
       for (const g of items) g.security_group_rules = byGroup.get(g.id as string);
     },
     async beforeList(ctx, query) {
-      if (ctx.projectId) await ensureDefault(db, ctx, [listedProject(ctx, query)]);
+      if (ctx.projectId) await ensureDefault(db, ctx, [listedProject(ctx, query)], checkRuleQuota);
     },
     async prepareCreate(ctx, items) {
-      await ensureDefault(db, ctx, items.map((g) => g.project_id));
+      await ensureDefault(db, ctx, items.map((g) => g.project_id), checkRuleQuota);
       return items;
+    },
+    async beforeCreate(tx, { current: group }) {
+      if (typeof group.project_id === 'string') await checkRuleQuota?.(tx, group.project_id, egressRules().length);
     },
     async afterCreate(tx, { current: group }) {
       await insertRules(tx, group as { id: string; project_id: string | null }, egressRules());
@@ -188,11 +195,11 @@ export function createSecurityGroupResources(store: Store, api: ApiModel): { sec
  *   any), and be all stateful or all stateless. Their rows are locked, so that a group deleted
  *   meanwhile is either seen gone here or sees this port's binding.
  */
-async function portSecurityGroups(tx: Tx, ctx: RequestContext, port: Item, requested: unknown, current?: string[]): Promise<string[]> {
+async function portSecurityGroups(tx: Tx, ctx: RequestContext, port: Item, requested: unknown, current?: string[], checkRuleQuota?: RuleQuotaCheck): Promise<string[]> {
   const projectId = port.project_id as string;
   const isCreate = current === undefined;
   // Neutron ensures the default group whenever a port is created, whatever its port security
-  const defaultId = isCreate ? await ensureDefaultSecurityGroup(tx, ctx, projectId) : null;
+  const defaultId = isCreate ? await ensureDefaultSecurityGroup(tx, ctx, projectId, checkRuleQuota) : null;
   const networkOwned = String(port.device_owner ?? '').startsWith(DEVICE_OWNER_NETWORK_PREFIX);
   if (port.port_security_enabled === false) {
     if (requested !== UNSET && (requested as string[]).length) throw new PortSecurityAndIPRequiredForSecurityGroups();

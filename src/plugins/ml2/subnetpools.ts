@@ -12,7 +12,7 @@ import {
   IllegalSubnetPoolIpVersionAssociationToAddressScope, IllegalSubnetPoolPrefixBounds, IllegalSubnetPoolPrefixUpdate,
   IllegalSubnetPoolUpdate, InvalidInput, MaxPrefixSubnetAllocationError, MinPrefixSubnetAllocationError,
   NetworkAddressScopeAffinityError, PrefixVersionMismatch, SubnetAllocationError, SubnetPoolDeleteError,
-  SubnetPoolNotFound, SubnetPoolQuotaExceeded,
+  SubnetPoolNotFound, SubnetPoolQuotaExceeded, NetworkNotFound, NotAuthorized,
 } from '../../lib/errors.js';
 import { inChunks } from '../../db/chunks.js';
 import { forUpdate } from '../../db/database.js';
@@ -22,6 +22,7 @@ import type { MemberAction } from '../../registry/handler.js';
 import { SqlResource, type Store } from '../../registry/resource.js';
 import { bumpRevision } from '../../registry/revisions.js';
 import type { ApiModel } from '../../api/model.js';
+import { networkAccess } from './network-access.js';
 import { addressScopeSharing, subnetPoolSharing } from './sharing.js';
 
 /** A subnet pool as the allocator reads it. */
@@ -221,6 +222,43 @@ function prefixAction(resource: () => SqlResource, op: 'add' | 'remove'): Member
   };
 }
 
+/**
+ * subnet_onboard: PUT /v2.0/subnetpools/<id>/onboard_network_subnets {"network_id"}: the network's
+ * subnets of the pool's IP version join the pool, their CIDRs added to its prefixes, unless one
+ * overlaps a subnet the pool already allocated. Answers [{id, cidr}] of the subnets onboarded.
+ */
+function onboardAction(resource: () => SqlResource): MemberAction {
+  return async (ctx, id, body, opts) => {
+    const networkId = body?.network_id;
+    return resource().db.write(async (tx) => {
+      const current = await resource().loadForWrite(tx, ctx, id, opts);
+      if (networkId === undefined || networkId === null) throw new InvalidInput({ error_message: 'network_id must be specified.' });
+      const network = await networkAccess(tx, ctx, String(networkId));
+      if (!network?.visible) throw new NetworkNotFound({ net_id: String(networkId) });
+      // no one else's subnets move into a caller's pool
+      if (!ctx.isAdmin && network.projectId !== ctx.projectId) throw new NotAuthorized();
+      const subnets = await tx.selectFrom('subnets').select(['id', 'cidr']).where('network_id', '=', network.id)
+        .where('ip_version', '=', Number(current.ip_version)).orderBy('id').execute();
+      const allocated = (await tx.selectFrom('subnets').select('cidr').where('subnetpool_id', '=', id).execute()).map((s) => cidrRange(toCidr(s.cidr)));
+      for (const s of subnets) {
+        if (allocated.some((a) => rangesOverlap(a, cidrRange(toCidr(s.cidr))))) {
+          throw new IllegalSubnetPoolUpdate({ reason: `Onboarding subnet ${s.id}: ${s.cidr} conflicts with allocated prefixes in subnet pool ${id}` });
+        }
+      }
+      const updated: Item = {
+        ...current, prefixes: compactCidrs([...(current.prefixes as string[]), ...subnets.map((s) => s.cidr)]).map(cidrToString),
+        min_prefixlen: Number(current.min_prefixlen), max_prefixlen: Number(current.max_prefixlen), default_prefixlen: Number(current.default_prefixlen),
+      };
+      readPool(updated);
+      await checkAddressScope(tx, ctx, updated);
+      await storePrefixes(tx, id, updated.prefixes as string[]);
+      await bumpRevision(tx, 'subnetpools', id);
+      for (const s of subnets) await bumpRevision(tx, 'subnets', s.id, { subnetpool_id: id });
+      return subnets.map((s) => ({ id: s.id, cidr: s.cidr }));
+    });
+  };
+}
+
 export function createSubnetPoolResource(store: Store, api: ApiModel): SqlResource {
   const resource: SqlResource = new SqlResource(store, api.resources.get('subnetpools')!, {
     notFound: (id) => new SubnetPoolNotFound({ subnetpool_id: id }),
@@ -288,7 +326,10 @@ export function createSubnetPoolResource(store: Store, api: ApiModel): SqlResour
       if (used) throw new SubnetPoolDeleteError({ reason: 'Subnet pool has existing allocations' });
       await subnetPoolSharing.removeEntries(tx, sp.id as string);
     },
-    actions: { add_prefixes: prefixAction(() => resource, 'add'), remove_prefixes: prefixAction(() => resource, 'remove') },
+    actions: {
+      add_prefixes: prefixAction(() => resource, 'add'), remove_prefixes: prefixAction(() => resource, 'remove'),
+      ...(api.hasExtension('subnet_onboard') ? { onboard_network_subnets: onboardAction(() => resource) } : {}),
+    },
   });
   return resource;
 }

@@ -132,9 +132,11 @@ export function createFloatingIpResource(core: L3Core): SqlResource {
     },
 
     async beforeUpdate(tx, { context: ctx, original: current, changes }) {
-      // without port_id in the request, an associated floating IP is associated again (Neutron's bug #1610045 fix)
-      const portId = 'port_id' in changes ? changes.port_id : current.port_id;
-      const fixedIp = 'fixed_ip_address' in changes ? changes.fixed_ip_address : ('port_id' in changes ? null : current.fixed_ip_address);
+      // without port_id in the request, an associated floating IP is associated again (Neutron's bug #1610045 fix);
+      // a blank update ({"floatingip": {}}) disassociates, as it always did in Neutron
+      const blank = Object.keys(changes).length === 0;
+      const portId = 'port_id' in changes ? changes.port_id : blank ? null : current.port_id;
+      const fixedIp = 'fixed_ip_address' in changes ? changes.fixed_ip_address : ('port_id' in changes || blank ? null : current.fixed_ip_address);
       if (changes.fixed_ip_address && !changes.port_id) throw fipBadRequest('fixed_ip_address cannot be specified without a port_id');
       const assoc = await association(tx, ctx, current, portId, fixedIp);
       Object.assign(changes, { port_id: assoc.portId, fixed_ip_address: assoc.fixedIp, router_id: assoc.routerId });

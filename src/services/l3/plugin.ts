@@ -1,5 +1,7 @@
 import { DEVICE_OWNER_FLOATINGIP } from '../../lib/constants.js';
+import { adminContext } from '../../lib/context.js';
 import { ServicePortInUse } from '../../lib/errors.js';
+import { PRIORITY_DEFAULT } from '../../registry/events.js';
 import type { ResourceHandler } from '../../registry/handler.js';
 import type { Authorizer } from '../../api/controller.js';
 import type { SubRoutes } from '../../api/tags.js';
@@ -51,6 +53,14 @@ export class L3RouterPlugin implements Plugin {
       enableSnatByDefault: d.enable_snat_by_default, routerDistributed: d.router_distributed, l3Ha: d.l3_ha, maxRoutes: d.max_routes,
     }, rpc);
     const floatingips = createFloatingIpResource(core);
+    // external_net_db's _before_network_delete_handler: the network's disassociated floating IPs go
+    // with it, before ML2 looks for ports still in use (an associated one's port still is one)
+    events.subscribe('network', 'before_delete', async (tx, { current: network }) => {
+      const ids = await tx.selectFrom('floatingips').select('id').where('floating_network_id', '=', network.id as string)
+        .where('fixed_port_id', 'is', null).orderBy('id').execute();
+      const admin = adminContext();
+      for (const { id } of ids) await floatingips.remove(tx, admin, await floatingips.load(tx, id, admin));
+    }, PRIORITY_DEFAULT - 10);
     rpc.attach({ routers, floatingips, ports, networks });
     this.schedulerRoutes = (policy) => l3AgentSchedulerRoutes(db, policy, routers, agents, rpc, d.agent_down_time);
     return { routers, floatingips, floatingip_pools: createFloatingIpPoolResource(db) };

@@ -6,8 +6,8 @@ export const VNIC_TYPES = [
   'accelerator-direct', 'accelerator-direct-physical', 'remote-managed',
 ] as const;
 
-/** A column of the port's row of ML2's port bindings. */
-const bound = (value: string, kind?: StorageKind): ChildTable => ({ table: 'ml2_port_bindings', parent: 'port_id', value, kind, single: true });
+/** A column of the port's ACTIVE row of ML2's port bindings (binding-extended adds INACTIVE ones). */
+const bound = (value: string, kind?: StorageKind): ChildTable => ({ table: 'ml2_port_bindings', parent: 'port_id', value, kind, single: true, where: { status: 'ACTIVE' } });
 
 export const binding: ExtensionDef = {
   alias: 'binding',

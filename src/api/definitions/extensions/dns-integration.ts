@@ -1,13 +1,7 @@
-import { ConversionError, pyStr, validateDnsDomain, validateDnsName } from '../../../lib/attributes.js';
+import { toLowerCaseString as lowerCase, validateDnsDomain, validateDnsName, validateFipDnsName } from '../../../lib/attributes.js';
 import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const FQDN_FIELD_SIZE = 255;
-
-/** convert_string_to_case_insensitive */
-function lowerCase(v: unknown): string {
-  if (typeof v !== 'string') throw new ConversionError(`Input value ${pyStr(v)} must be string type`);
-  return v.toLowerCase();
-}
 
 /**
  * Neutron's definition requires the router extension; here the floating-IP attributes merge in
@@ -35,7 +29,7 @@ export const dnsIntegration: ExtensionDef = {
     floatingips: {
       dns_name: {
         allowPost: true, allowPut: false, isVisible: true, default: '', convert: lowerCase,
-        validate: validateDnsName(FQDN_FIELD_SIZE), column: 'dns_name', kind: 'string',
+        validate: validateFipDnsName(FQDN_FIELD_SIZE), column: 'dns_name', kind: 'string',
       },
       dns_domain: {
         allowPost: true, allowPut: false, isVisible: true, default: '', convert: lowerCase,

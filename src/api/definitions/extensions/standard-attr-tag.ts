@@ -1,5 +1,8 @@
-import type { AttributeDef } from '../../../lib/attributes.js';
+import { validateListOfUniqueStrings, type AttributeDef } from '../../../lib/attributes.js';
 import { TAGGABLE_RESOURCES, type ExtensionDef } from '../../../lib/definitions.js';
+
+/** tagging's MAX_TAG_LEN */
+const MAX_TAG_LEN = 255;
 
 /** The four tag filters: all of, any of, not all of, none of (values may also be comma-separated). */
 const filterOnly: AttributeDef = { allowPost: false, allowPut: false, isVisible: false, isFilter: true };
@@ -15,6 +18,10 @@ export const standardAttrTag: ExtensionDef = {
       'tags-any': filterOnly,
       'not-tags': filterOnly,
       'not-tags-any': filterOnly,
+    },
+    // Neutron's TAG_ATTRIBUTE_MAP_PORTS: tags in a port's POST (kept with tag_ports_during_bulk_creation)
+    ports: {
+      tags: { allowPost: true, allowPut: false, isVisible: true, isFilter: true, default: [], validate: validateListOfUniqueStrings(MAX_TAG_LEN) },
     },
   },
 };

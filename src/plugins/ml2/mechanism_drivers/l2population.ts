@@ -57,7 +57,7 @@ export class L2Population {
   private async activePorts(q: Queryable, networkId: string): Promise<Array<WiredPort & { host: string; ip: string }>> {
     const rows = await q.selectFrom('ports').innerJoin('ml2_port_bindings as b', 'b.port_id', 'ports.id')
       .select(['ports.id', 'ports.network_id', 'ports.mac_address', 'ports.device_owner', 'b.host'])
-      .where('ports.network_id', '=', networkId).where('ports.status', '=', 'ACTIVE')
+      .where('ports.network_id', '=', networkId).where('ports.status', '=', 'ACTIVE').where('b.status', '=', 'ACTIVE')
       .where('ports.device_owner', '!=', DEVICE_OWNER_DVR_INTERFACE).execute();
     if (!rows.length) return [];
     const hosts = [...new Set(rows.map((r) => r.host as string))];

@@ -59,6 +59,16 @@ export class L2AgentNotifier {
     return this.fanout(ctx, 'tunnel', 'delete', 'tunnel_delete', { tunnel_ip: tunnelIp, tunnel_type: tunnelType });
   }
 
+  /** binding-extended: the port's binding on `host` is no longer the active one (live migration) */
+  bindingDeactivate(ctx: RequestContext, portId: string, host: string, networkId: string): Promise<void> {
+    return this.fanout(ctx, 'port_binding', 'deactivate', 'binding_deactivate', { port_id: portId, host, network_id: networkId }, '1.5');
+  }
+
+  /** binding-extended: the port's binding on `host` became the active one */
+  bindingActivate(ctx: RequestContext, portId: string, host: string): Promise<void> {
+    return this.fanout(ctx, 'port_binding', 'activate', 'binding_activate', { port_id: portId, host }, '1.5');
+  }
+
   securityGroupsRuleUpdated(ctx: RequestContext, securityGroups: string[]): Promise<void> {
     if (!securityGroups.length) return Promise.resolve();
     return this.fanout(ctx, 'security_group', 'update', 'security_groups_rule_updated', { security_groups: securityGroups }, '1.1');

@@ -83,7 +83,7 @@ export class Ml2Rpc {
       agentDownTime: d.agent_down_time, enableNewAgents: d.enable_new_agents, dhcpLoadType: d.dhcp_load_type,
     }, transport, this.log);
     const { l2population, drivers } = mechanismDrivers(config.ml2.mechanism_drivers);
-    const rebind = drivers.length ? (portId: string) => db.write((tx) => bindPort(tx, portId, drivers, d.agent_down_time)) : undefined;
+    const rebind = drivers.length ? (portId: string) => db.write((tx) => bindPort(tx, portId, drivers, d.agent_down_time, d.base_mac)) : undefined;
     this.l2pop = l2population ? new L2Population(transport, db) : undefined;
     const portsActivated = (c: RequestContext, ids: string[]) => {
       portsChanged(c, ids);

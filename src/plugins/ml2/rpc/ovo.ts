@@ -96,19 +96,20 @@ export async function networkObjects(q: Queryable, filters: Filters): Promise<Pr
     availability_zone_hints: JSON.parse(n.availability_zone_hints || '[]'), shared: shared.has(n.id), mtu: num(n.mtu) ?? 1500,
     security: primitive('NetworkPortSecurity', '1.0', { id: n.id, port_security_enabled: n.port_security_enabled === null ? true : bool(n.port_security_enabled) }),
     segments: (segments.get(n.id) ?? []).map((s) => segmentPrimitive(s, n)),
-    dns_domain: null, qos_policy_id: qos.get(n.id)?.[0]?.policy_id ?? null, ...standard(n),
+    dns_domain: n.dns_domain || null, qos_policy_id: qos.get(n.id)?.[0]?.policy_id ?? null, ...standard(n),
   }));
 }
 
 export async function subnetObjects(q: Queryable, filters: Filters): Promise<Primitive[]> {
   const rows = await select(q, 'subnets', filters);
   const ids = rows.map((r) => r.id as string);
-  const [pools, dns, routes, types, shared] = await Promise.all([
+  const [pools, dns, routes, types, shared, publish] = await Promise.all([
     byKey(q, 'subnet_allocation_pools', 'subnet_id', ids, 'pool_index'),
     byKey(q, 'subnet_dns_nameservers', 'subnet_id', ids, 'order'),
     byKey(q, 'subnet_routes', 'subnet_id', ids),
     byKey(q, 'subnet_service_types', 'subnet_id', ids),
     sharedNetworks(q, [...new Set(rows.map((r) => r.network_id as string))]),
+    byKey(q, 'subnet_dns_publish_fixed_ips', 'subnet_id', ids),
   ]);
   return rows.map((s) => primitive('Subnet', '1.1', {
     id: s.id, project_id: s.project_id, name: s.name, network_id: s.network_id, segment_id: s.segment_id ?? null,
@@ -116,7 +117,7 @@ export async function subnetObjects(q: Queryable, filters: Filters): Promise<Pri
     allocation_pools: (pools.get(s.id) ?? []).map((p) => primitive('IPAllocationPool', '1.0', { id: rowId(s.id, p.pool_index), subnet_id: s.id, start: p.first_ip, end: p.last_ip })),
     enable_dhcp: bool(s.enable_dhcp), shared: shared.has(s.network_id),
     dns_nameservers: (dns.get(s.id) ?? []).map((d) => primitive('DNSNameServer', '1.0', { address: d.address, subnet_id: s.id, order: Number(d.order) })),
-    dns_publish_fixed_ip: false,
+    dns_publish_fixed_ip: bool(publish.get(s.id)?.[0]?.dns_publish_fixed_ip ?? false),
     host_routes: (routes.get(s.id) ?? []).map((r) => primitive('Route', '1.0', { subnet_id: s.id, destination: r.destination, nexthop: r.nexthop })),
     ipv6_ra_mode: s.ipv6_ra_mode ?? null, ipv6_address_mode: s.ipv6_address_mode ?? null,
     service_types: (types.get(s.id) ?? []).map((t) => t.service_type), ...standard(s),
@@ -128,7 +129,7 @@ export async function portObjects(q: Queryable, filters: Filters): Promise<Primi
     security_group_ids: (qb, values) => qb.where('ports.id', 'in', (eb: any) => eb.selectFrom('port_security_group_bindings').select('port_id').where('security_group_id', 'in', values)),
   });
   const ids = rows.map((r) => r.id as string);
-  const [ips, bindings, levels, groups, pairs, opts, qos, networkQos] = await Promise.all([
+  const [ips, bindings, levels, groups, pairs, opts, qos, networkQos, dataPlane, numa, profiles] = await Promise.all([
     byKey(q, 'ipallocations', 'port_id', ids),
     byKey(q, 'ml2_port_bindings', 'port_id', ids),
     byKey(q, 'ml2_port_binding_levels', 'port_id', ids, 'level'),
@@ -137,6 +138,9 @@ export async function portObjects(q: Queryable, filters: Filters): Promise<Primi
     byKey(q, 'port_extra_dhcp_opts', 'port_id', ids),
     byKey(q, 'qos_port_policy_bindings', 'port_id', ids),
     byKey(q, 'qos_network_policy_bindings', 'network_id', [...new Set(rows.map((r) => r.network_id as string))]),
+    byKey(q, 'portdataplanestatuses', 'port_id', ids),
+    byKey(q, 'portnumaaffinitypolicies', 'port_id', ids),
+    byKey(q, 'portdeviceprofiles', 'port_id', ids),
   ]);
   const segmentIds = [...new Set([...levels.values()].flat().map((l) => l.segment_id as string).filter(Boolean))];
   const segments = new Map<string, Record<string, any>>();
@@ -155,7 +159,9 @@ export async function portObjects(q: Queryable, filters: Filters): Promise<Primi
       port_id: p.id, host: l.host, level: Number(l.level), driver: l.driver ?? null, segment_id: l.segment_id ?? null,
       segment: segments.has(l.segment_id) ? segmentPrimitive(segments.get(l.segment_id)!, undefined) : null,
     })),
-    data_plane_status: null, dns: null,
+    data_plane_status: dataPlane.get(p.id)?.[0]?.data_plane_status
+      ? primitive('PortDataPlaneStatus', '1.0', { port_id: p.id, data_plane_status: dataPlane.get(p.id)![0]!.data_plane_status }) : null,
+    dns: null,
     dhcp_options: (opts.get(p.id) ?? []).map((o) => primitive('ExtraDhcpOpt', '1.1', {
       id: rowId(p.id, o.opt_name, o.ip_version), port_id: p.id, opt_name: o.opt_name, opt_value: o.opt_value, ip_version: Number(o.ip_version),
     })),
@@ -164,7 +170,7 @@ export async function portObjects(q: Queryable, filters: Filters): Promise<Primi
     security: primitive('PortSecurity', '1.0', { id: p.id, port_security_enabled: p.port_security_enabled === null ? true : bool(p.port_security_enabled) }),
     security_group_ids: (groups.get(p.id) ?? []).map((g) => g.security_group_id).sort(),
     qos_policy_id: qos.get(p.id)?.[0]?.policy_id ?? null, qos_network_policy_id: networkQos.get(p.network_id)?.[0]?.policy_id ?? null,
-    numa_affinity_policy: null, device_profile: null,
+    numa_affinity_policy: numa.get(p.id)?.[0]?.numa_affinity_policy ?? null, device_profile: profiles.get(p.id)?.[0]?.device_profile ?? null,
     ...standard(p),
   }));
 }
