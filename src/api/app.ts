@@ -14,7 +14,7 @@ import { parseJsonBody } from './body.js';
 import { applyRoleRules, noauthContext, type RoleRules } from './context-middleware.js';
 import type { Authorizer, Controller } from './controller.js';
 import { coreResources } from './definitions/index.js';
-import { urlPath, type ApiModel } from './model.js';
+import { collectionPath, urlPath, type ApiModel } from './model.js';
 import { tagRoutes, type SubRoutes } from './tags.js';
 import type { ChangeFeed } from './watch.js';
 
@@ -173,10 +173,21 @@ export function createApp(opts: AppOptions): FastifyInstance {
 
   for (const controller of opts.controllers.values()) {
     const def = controller.def;
-    const path = `/v2.0/${urlPath(def)}`;
+    const parent = def.parent && opts.controllers.get(def.parent.collection);
+    const route = collectionPath(opts.api, def);
+    if (def.parent && !parent) continue;
+    if (parent) controller.attachParent(parent);
+    if (route === null) continue;
+    const path = `/v2.0/${route}`;
+    // a parent-scoped resource's parent id, checked by the controller (undefined for the others)
+    const parentId = (req: FastifyRequest) => (req.params as any).parent_id as string | undefined;
     methods(app, path, {
       GET: async (req, reply) => {
         const url = new URL(req.url, 'http://x');
+        if (parent) {
+          const { items, links } = await controller.list(req.neutronContext, url.searchParams, `${base(req)}${url.pathname}`, parentId(req));
+          return links.length ? { [def.collection]: items, [`${def.collection}_links`]: links } : { [def.collection]: items };
+        }
         const watch = url.searchParams.get('watch');
         if (watch !== null) {
           url.searchParams.delete('watch');
@@ -192,21 +203,21 @@ export function createApp(opts: AppOptions): FastifyInstance {
         return body;
       },
       POST: async (req, reply) => {
-        const { items, bulk } = await controller.create(req.neutronContext, parseJsonBody(req.body as string | undefined));
+        const { items, bulk } = await controller.create(req.neutronContext, parseJsonBody(req.body as string | undefined), parentId(req));
         reply.code(201);
         return bulk ? { [def.collection]: items } : { [def.name]: items[0] };
       },
     });
     methods(app, `${path}/:id`, {
       GET: async (req) => ({
-        [def.name]: await controller.show(req.neutronContext, (req.params as any).id, new URL(req.url, 'http://x').searchParams),
+        [def.name]: await controller.show(req.neutronContext, (req.params as any).id, new URL(req.url, 'http://x').searchParams, parentId(req)),
       }),
       PUT: async (req) => ({
-        [def.name]: await controller.update(req.neutronContext, (req.params as any).id, parseJsonBody(req.body as string | undefined), ifMatch(req)),
+        [def.name]: await controller.update(req.neutronContext, (req.params as any).id, parseJsonBody(req.body as string | undefined), ifMatch(req), parentId(req)),
       }),
       DELETE: async (req, reply) => {
         if (req.body !== undefined && req.body !== '') throw new HTTPBadRequest('Request body is not supported in DELETE.');
-        await controller.delete(req.neutronContext, (req.params as any).id, ifMatch(req));
+        await controller.delete(req.neutronContext, (req.params as any).id, ifMatch(req), parentId(req));
         reply.code(204);
         return reply.send();
       },

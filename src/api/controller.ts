@@ -23,6 +23,17 @@ export interface QuotaEnforcer {
   enforce(tx: Tx, resource: string, items: Item[]): Promise<(() => Promise<void>) | undefined>;
 }
 
+/**
+ * The parent of a parent-scoped resource as one request resolved it: seen by the caller, its id
+ * in the child's parent attribute, and the keys its owner adds to the child's policy target.
+ */
+interface ParentScope {
+  attribute: string;
+  id: string;
+  /** `ext_parent:tenant_id`, read by rules such as `rule:ext_parent_owner` */
+  target: Item;
+}
+
 export interface ListResult {
   items: Item[];
   links: Array<{ rel: string; href: string }>;
@@ -34,6 +45,9 @@ export interface ListResult {
  */
 export class Controller {
   private readonly visible: string[];
+  /** the resource's name in policy rules: `<parent>_<name>` for a parent-scoped resource (Neutron's sub-resource actions) */
+  private policyName: string;
+  private parent?: Controller;
 
   constructor(
     readonly def: ResourceDef,
@@ -43,16 +57,50 @@ export class Controller {
     private readonly quotas?: QuotaEnforcer,
   ) {
     this.visible = Object.entries(def.attributes).filter(([, a]) => a.isVisible).map(([n]) => n);
+    this.policyName = def.name;
   }
 
-  async list(ctx: RequestContext, params: URLSearchParams, baseUrl: string): Promise<ListResult> {
+  /** Serves this parent-scoped resource under `parent`'s members (def.parent names its collection). */
+  attachParent(parent: Controller): void {
+    this.parent = parent;
+    this.policyName = `${parent.def.name}_${this.def.name}`;
+  }
+
+  /**
+   * The object as the caller may see it, raw (for a child's scope): the handler's NotFound when
+   * it is hidden by scope, 404 when by policy.
+   */
+  async visibleObject(ctx: RequestContext, id: string): Promise<Item> {
+    const item = await this.handler.get(ctx, id);
+    if (!this.policy.check(ctx, `get_${this.policyName}`, item)) throw new HTTPNotFound();
+    return item;
+  }
+
+  /** A parent-scoped request's parent, checked first as Neutron's plugins do (FloatingIPNotFound before anything else). */
+  private async scope(ctx: RequestContext, parentId: string | undefined): Promise<ParentScope | null> {
+    if (!this.parent || !this.def.parent) return null;
+    const parent = await this.parent.visibleObject(ctx, parentId ?? '');
+    return { attribute: this.def.parent.attribute, id: parentId!, target: { 'ext_parent:tenant_id': parent.tenant_id ?? parent.project_id } };
+  }
+
+  /** A child of another parent is not found under this one. */
+  private async inScope(ctx: RequestContext, id: string, scope: ParentScope | null): Promise<Item | null> {
+    if (!scope) return null;
+    const item = await this.handler.get(ctx, id);
+    if (item[scope.attribute] !== scope.id) throw this.handler.notFound?.(id) ?? new HTTPNotFound();
+    return item;
+  }
+
+  async list(ctx: RequestContext, params: URLSearchParams, baseUrl: string, parentId?: string): Promise<ListResult> {
+    const scope = await this.scope(ctx, parentId);
     const q = parseListQuery(this.def, params, this.queryOptions);
+    if (scope) q.filters.set(scope.attribute, [scope.id]);
     const rows = await this.handler.list(ctx, { ...q, fields: this.loadFields(ctx, q.fields) });
-    const getAction = `get_${this.def.name}`;
+    const getAction = `get_${this.policyName}`;
     const view = this.viewer(ctx, q.fields);
     const items: Item[] = [];
     for (const row of rows) {
-      if (!this.policy.check(ctx, getAction, row)) continue;
+      if (!this.policy.check(ctx, getAction, scope ? { ...row, ...scope.target } : row)) continue;
       items.push(view(row));
     }
     return { items, links: paginationLinks(baseUrl, params, q, rows) };
@@ -66,7 +114,7 @@ export class Controller {
   watchTarget(ctx: RequestContext, params: URLSearchParams): WatchTarget {
     const q = parseListQuery(this.def, params, this.queryOptions);
     if (q.limit !== null || q.marker !== null || q.sorts.length) throw new HTTPBadRequest('A watch takes no limit, marker or sort.');
-    const getAction = `get_${this.def.name}`;
+    const getAction = `get_${this.policyName}`;
     const fields = this.loadFields(ctx, q.fields);
     const own = [...q.filters].filter(([attr]) => this.def.attributes[attr]?.column);
     return {
@@ -92,8 +140,8 @@ export class Controller {
   async listBatches(ctx: RequestContext, params: URLSearchParams): Promise<AsyncIterable<Item[]> | null> {
     if (!this.handler.listBatches) return null;
     const q = parseListQuery(this.def, params, this.queryOptions);
-    if (q.limit !== null) return null;
-    const getAction = `get_${this.def.name}`;
+    if (q.limit !== null || this.parent) return null;
+    const getAction = `get_${this.policyName}`;
     const view = this.viewer(ctx, q.fields);
     const views = (rows: Item[]) => {
       const items: Item[] = [];
@@ -108,30 +156,38 @@ export class Controller {
     })();
   }
 
-  async show(ctx: RequestContext, id: string, params: URLSearchParams): Promise<Item> {
-    const item = await this.handler.get(ctx, id);
-    if (!this.policy.check(ctx, `get_${this.def.name}`, item)) throw new HTTPNotFound();
+  async show(ctx: RequestContext, id: string, params: URLSearchParams, parentId?: string): Promise<Item> {
+    const scope = await this.scope(ctx, parentId);
+    const item = (await this.inScope(ctx, id, scope)) ?? await this.handler.get(ctx, id);
+    if (!this.policy.check(ctx, `get_${this.policyName}`, scope ? { ...item, ...scope.target } : item)) throw new HTTPNotFound();
     const fields = params.getAll('fields').filter(Boolean);
     return this.view(ctx, item, fields.length ? fields : null);
   }
 
-  async create(ctx: RequestContext, body: Item | undefined): Promise<{ items: Item[]; bulk: boolean }> {
+  async create(ctx: RequestContext, body: Item | undefined, parentId?: string): Promise<{ items: Item[]; bulk: boolean }> {
+    const scope = await this.scope(ctx, parentId);
     const { items: raw, bulk } = createItems(this.def, body);
     const items = raw.map((r) => prepareCreate(this.def, r, ctx));
-    const action = `create_${this.def.name}`;
+    if (scope) for (const item of items) item[scope.attribute] = scope.id;
+    const action = `create_${this.policyName}`;
     const created = await this.handler.create(ctx, items, {
-      authorize: (target) => this.policy.enforce(ctx, this.composedActions(action, target, null), target),
+      authorize: (target) => {
+        const full = scope ? { ...target, ...scope.target } : target;
+        this.policy.enforce(ctx, this.composedActions(action, full, null), full);
+      },
       checkQuota: this.quotas && ((tx, list) => this.quotas!.enforce(tx, this.def.name, list)),
     });
     const view = this.viewer(ctx, null);
     return { items: created.map(view), bulk };
   }
 
-  async update(ctx: RequestContext, id: string, body: Item | undefined, ifMatch: number | null): Promise<Item> {
+  async update(ctx: RequestContext, id: string, body: Item | undefined, ifMatch: number | null, parentId?: string): Promise<Item> {
+    const scope = await this.scope(ctx, parentId);
+    await this.inScope(ctx, id, scope);
     const changes = prepareUpdate(this.def, updateItem(this.def, body), ctx);
     const updated = await this.handler.update(ctx, id, changes, {
       ifMatch,
-      authorize: (target) => this.authorizeWrite(ctx, `update_${this.def.name}`, target, changes),
+      authorize: (target) => this.authorizeWrite(ctx, `update_${this.policyName}`, scope ? { ...target, ...scope.target } : target, changes),
     });
     return this.view(ctx, updated, null);
   }
@@ -144,10 +200,12 @@ export class Controller {
     return action(ctx, id, body, { authorize: (current) => this.authorizeWrite(ctx, name, current, {}) });
   }
 
-  async delete(ctx: RequestContext, id: string, ifMatch: number | null): Promise<void> {
+  async delete(ctx: RequestContext, id: string, ifMatch: number | null, parentId?: string): Promise<void> {
+    const scope = await this.scope(ctx, parentId);
+    await this.inScope(ctx, id, scope);
     await this.handler.delete(ctx, id, {
       ifMatch,
-      authorize: (current) => this.authorizeWrite(ctx, `delete_${this.def.name}`, current, {}),
+      authorize: (current) => this.authorizeWrite(ctx, `delete_${this.policyName}`, scope ? { ...current, ...scope.target } : current, {}),
     });
   }
 
@@ -156,7 +214,7 @@ export class Controller {
     try {
       this.policy.enforce(ctx, this.composedActions(action, target, changes), target);
     } catch (e) {
-      if (isNeutronError(e) && e instanceof PolicyNotAuthorized && !this.policy.check(ctx, `get_${this.def.name}`, target)) {
+      if (isNeutronError(e) && e instanceof PolicyNotAuthorized && !this.policy.check(ctx, `get_${this.policyName}`, target)) {
         throw new HTTPNotFound();
       }
       throw e;
@@ -201,7 +259,7 @@ export class Controller {
    * policy rules deciding on the object and its attributes may read.
    */
   private loadFields(ctx: RequestContext, fields: readonly string[] | null): string[] {
-    const action = `get_${this.def.name}`;
+    const action = `get_${this.policyName}`;
     const wanted = new Set(fields ?? this.visible);
     const rules: string[] = [action];
     for (const name of this.attributeRules(action)) {
@@ -224,7 +282,7 @@ export class Controller {
    * whose answer depends on the caller only (rule:admin_only) is asked once, not per object.
    */
   private viewer(ctx: RequestContext, fields: readonly string[] | null): (item: Item) => Item {
-    const action = `get_${this.def.name}`;
+    const action = `get_${this.policyName}`;
     const wanted = fields ? new Set(fields) : null;
     let names = wanted ? this.visible.filter((n) => wanted.has(n)) : this.visible;
     const perObject: string[] = [];

@@ -102,6 +102,8 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
 
   for (const controller of input.controllers.values()) {
     const def = controller.def;
+    // parent-scoped resources (/floatingips/{id}/port_forwardings) are not described yet
+    if (def.parent) continue;
     const name = schemaName(def.name);
     const attrs = Object.entries(def.attributes).map(([attr, a]) => {
       const base = attributeSchema(def, attr, a, untyped);
