@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005_security_groups_quotas.js';
 import * as m0006 from './migrations/0006_l3.js';
 import * as m0007 from './migrations/0007_locks.js';
 import * as m0008 from './migrations/0008_changes.js';
+import * as m0012 from './migrations/0012_l3_services.js';
 
 /** Every schema version, in order. A new migration is a new module added at the end. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006_l3': m0006,
   '0007_locks': m0007,
   '0008_changes': m0008,
+  '0012_l3_services': m0012,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -325,6 +325,20 @@ export interface ChangeWatchTable {
   watched_until: string;
 }
 
+/** floating IP port forwardings (port_forwarding service plugin) */
+export interface PortforwardingsTable {
+  id: string;
+  floatingip_id: string;
+  internal_port_id: string;
+  protocol: string;
+  internal_ip_address: string;
+  internal_port_start: number;
+  internal_port_end: number;
+  external_port_start: number;
+  external_port_end: number;
+  description: Defaulted<string>;
+}
+
 export interface Tables {
   networks: NetworksTable;
   network_segments: NetworkSegmentsTable;
@@ -363,6 +377,7 @@ export interface Tables {
   locks: LocksTable;
   changes: ChangesTable;
   change_watch: ChangeWatchTable;
+  portforwardings: PortforwardingsTable;
 }
 
 export type TableName = keyof Tables;

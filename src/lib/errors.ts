@@ -174,3 +174,8 @@ export const ServicePortInUse = def<{ port_id: string; reason: string }>(409, 'S
 export function isNeutronError(e: unknown): e is NeutronError {
   return e instanceof NeutronError;
 }
+
+// Floating IP port forwarding (neutron.services.portforwarding.common.exceptions) ---------------
+export const PortForwardingNotFound = def<{ id: string }>(404, 'PortForwardingNotFound', (p) => `Port Forwarding ${p.id} could not be found.`);
+export const FipInUseByPortForwarding = def<{ id: string }>(409, 'FipInUseByPortForwarding', (p) => `Floating IP ${p.id} in use by Port Forwarding resources.`);
+export const PortHasBindingFloatingIP = def<{ floating_ip_address: string; fip_id: string; port_id: string; fixed_ip: string }>(409, 'PortHasBindingFloatingIP', (p) => `Cannot create port forwarding to floating IP ${p.floating_ip_address} (${p.fip_id}) with port ${p.port_id} using fixed IP ${p.fixed_ip}, as that port already has a binding floating IP.`);

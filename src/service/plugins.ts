@@ -4,6 +4,7 @@ import type { Plugin } from '../plugins/plugin.js';
 import { L3RouterPlugin } from '../services/l3/plugin.js';
 import { NetworkIpAvailabilityPlugin } from '../services/network-ip-availability.js';
 import { TagPlugin } from '../services/tag/plugin.js';
+import { PortForwardingPlugin } from '../services/portforwarding/plugin.js';
 
 /** Names operators use for the core plugin: the alias and Neutron's class path. */
 const CORE_PLUGINS: Record<string, (config: Config) => Plugin> = {
@@ -75,3 +76,5 @@ export function loadPlugins(config: Config): LoadedPlugins {
   }
   return { core: makeCore(config), services, unavailable };
 }
+
+registerServicePlugin('port_forwarding', () => new PortForwardingPlugin());

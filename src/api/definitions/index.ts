@@ -45,6 +45,11 @@ import { network } from './network.js';
 import { port } from './port.js';
 import { subnet } from './subnet.js';
 import { subnetpool } from './subnetpool.js';
+import { floatingIpPortForwarding } from './extensions/floating-ip-port-forwarding.js';
+import { fipPfDescription } from './extensions/fip-pf-description.js';
+import { fipPfDetail } from './extensions/fip-pf-detail.js';
+import { fipPfPortRanges } from './extensions/fip-pf-port-ranges.js';
+import { exposePortForwardingInFip } from './extensions/expose-port-forwarding-in-fip.js';
 
 /** The core resources, always served; they have no extension descriptor. */
 export const coreResources: ResourceDef[] = [network, subnet, subnetpool, port];
@@ -59,6 +64,7 @@ export const allExtensions: ExtensionDef[] = [
   router, extGwMode, extraroute, extrarouteAtomic, dvr, l3Ha, routerAvailabilityZone, fipPortDetails, routerAdminStateDownBeforeUpdate,
   l3AgentScheduler, dhcpAgentScheduler, floatingipPools,
   ...Object.values(shims),
+  floatingIpPortForwarding, fipPfDescription, fipPfDetail, fipPfPortRanges, exposePortForwardingInFip,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */
