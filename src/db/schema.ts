@@ -339,6 +339,25 @@ export interface PortforwardingsTable {
   description: Defaulted<string>;
 }
 
+/** metering labels and their rules (metering service plugin) */
+export interface MeteringLabelsTable {
+  id: string;
+  project_id: string | null;
+  name: Defaulted<string>;
+  description: Defaulted<string>;
+  shared: Defaulted<Flag>;
+}
+
+export interface MeteringLabelRulesTable {
+  id: string;
+  metering_label_id: string;
+  direction: string;
+  excluded: Defaulted<Flag>;
+  remote_ip_prefix: string | null;
+  source_ip_prefix: string | null;
+  destination_ip_prefix: string | null;
+}
+
 export interface Tables {
   networks: NetworksTable;
   network_segments: NetworkSegmentsTable;
@@ -378,6 +397,8 @@ export interface Tables {
   changes: ChangesTable;
   change_watch: ChangeWatchTable;
   portforwardings: PortforwardingsTable;
+  metering_labels: MeteringLabelsTable;
+  metering_label_rules: MeteringLabelRulesTable;
 }
 
 export type TableName = keyof Tables;

@@ -179,3 +179,9 @@ export function isNeutronError(e: unknown): e is NeutronError {
 export const PortForwardingNotFound = def<{ id: string }>(404, 'PortForwardingNotFound', (p) => `Port Forwarding ${p.id} could not be found.`);
 export const FipInUseByPortForwarding = def<{ id: string }>(409, 'FipInUseByPortForwarding', (p) => `Floating IP ${p.id} in use by Port Forwarding resources.`);
 export const PortHasBindingFloatingIP = def<{ floating_ip_address: string; fip_id: string; port_id: string; fixed_ip: string }>(409, 'PortHasBindingFloatingIP', (p) => `Cannot create port forwarding to floating IP ${p.floating_ip_address} (${p.fip_id}) with port ${p.port_id} using fixed IP ${p.fixed_ip}, as that port already has a binding floating IP.`);
+
+// Metering (neutron_lib.exceptions.metering) --------------------------------------------------
+export const Invalid = def<string>(400, 'Invalid', (m) => m);
+export const MeteringLabelNotFound = def<{ label_id: string }>(404, 'MeteringLabelNotFound', (p) => `Metering label '${p.label_id}' does not exist.`);
+export const MeteringLabelRuleNotFound = def<{ rule_id: string }>(404, 'MeteringLabelRuleNotFound', (p) => `Metering label rule '${p.rule_id}' does not exist.`);
+export const MeteringLabelRuleOverlaps = def<{ remote_ip_prefix: string }>(409, 'MeteringLabelRuleOverlaps', (p) => `Metering label rule with remote_ip_prefix '${p.remote_ip_prefix}' overlaps another.`);

@@ -5,6 +5,7 @@ import { L3RouterPlugin } from '../services/l3/plugin.js';
 import { NetworkIpAvailabilityPlugin } from '../services/network-ip-availability.js';
 import { TagPlugin } from '../services/tag/plugin.js';
 import { PortForwardingPlugin } from '../services/portforwarding/plugin.js';
+import { MeteringPlugin } from '../services/metering/plugin.js';
 
 /** Names operators use for the core plugin: the alias and Neutron's class path. */
 const CORE_PLUGINS: Record<string, (config: Config) => Plugin> = {
@@ -78,3 +79,4 @@ export function loadPlugins(config: Config): LoadedPlugins {
 }
 
 registerServicePlugin('port_forwarding', () => new PortForwardingPlugin());
+registerServicePlugin('metering', () => new MeteringPlugin());

@@ -50,6 +50,8 @@ import { fipPfDescription } from './extensions/fip-pf-description.js';
 import { fipPfDetail } from './extensions/fip-pf-detail.js';
 import { fipPfPortRanges } from './extensions/fip-pf-port-ranges.js';
 import { exposePortForwardingInFip } from './extensions/expose-port-forwarding-in-fip.js';
+import { metering } from './extensions/metering.js';
+import { meteringSourceAndDestinationFields } from './extensions/metering-source-and-destination-fields.js';
 
 /** The core resources, always served; they have no extension descriptor. */
 export const coreResources: ResourceDef[] = [network, subnet, subnetpool, port];
@@ -65,6 +67,7 @@ export const allExtensions: ExtensionDef[] = [
   l3AgentScheduler, dhcpAgentScheduler, floatingipPools,
   ...Object.values(shims),
   floatingIpPortForwarding, fipPfDescription, fipPfDetail, fipPfPortRanges, exposePortForwardingInFip,
+  metering, meteringSourceAndDestinationFields,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

@@ -1,8 +1,7 @@
 import type { Kysely } from 'kysely';
 
 /**
- * L3 service plugins' tables: floating IP port forwardings, router conntrack helpers, metering
- * labels and their rules.
+ * L3 service plugins' tables: floating IP port forwardings, metering labels and their rules.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   // Neutron's two unique keys: one forwarding per external port range and protocol on a floating
@@ -22,4 +21,23 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint('uniq_portforwardings_internal', ['protocol', 'internal_port_id', 'internal_ip_address', 'internal_port_start', 'internal_port_end'])
     .execute();
   await db.schema.createIndex('ix_portforwardings_internal_port_id').on('portforwardings').column('internal_port_id').execute();
+
+  await db.schema.createTable('metering_labels')
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('project_id', 'varchar(255)')
+    .addColumn('name', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+    .addColumn('description', 'varchar(1024)', (c) => c.notNull().defaultTo(''))
+    .addColumn('shared', 'boolean', (c) => c.notNull().defaultTo(false))
+    .execute();
+  await db.schema.createIndex('ix_metering_labels_project_id').on('metering_labels').column('project_id').execute();
+  await db.schema.createTable('metering_label_rules')
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('metering_label_id', 'varchar(36)', (c) => c.notNull().references('metering_labels.id').onDelete('cascade'))
+    .addColumn('direction', 'varchar(16)', (c) => c.notNull())
+    .addColumn('excluded', 'boolean', (c) => c.notNull().defaultTo(false))
+    .addColumn('remote_ip_prefix', 'varchar(64)')
+    .addColumn('source_ip_prefix', 'varchar(64)')
+    .addColumn('destination_ip_prefix', 'varchar(64)')
+    .execute();
+  await db.schema.createIndex('ix_metering_label_rules_label').on('metering_label_rules').column('metering_label_id').execute();
 }
