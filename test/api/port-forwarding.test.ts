@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { eventually, Recorder } from '../rpc-server/support.js';
 import { ADMIN, asProject, startServer, type TestServer } from '../support/server.js';
 
 const A = asProject('project-a');
@@ -14,8 +15,11 @@ describe('floating IP port forwarding (port_forwarding service plugin)', () => {
   let router: any;
   let net: any;
   let subnet: any;
+  let l3Agent: Recorder;
   before(async () => {
     s = await startServer({ DEFAULT: { service_plugins: ['router', 'port_forwarding'] } });
+    l3Agent = new Recorder(s.server.transport, 'neutron-vo-PortForwarding-1.3', 'l3-1', ['push'], '1.1');
+    await l3Agent.start();
     ext = await post('/v2.0/networks', { network: { name: 'public', 'router:external': true } }, ADMIN);
     await post('/v2.0/subnets', { subnet: { network_id: ext.id, cidr: '172.24.4.0/24', ip_version: 4 } }, ADMIN);
     net = await post('/v2.0/networks', { network: { name: 'private' } });
@@ -24,7 +28,10 @@ describe('floating IP port forwarding (port_forwarding service plugin)', () => {
     const added = await s.request('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: subnet.id }, A);
     assert.equal(added.status, 200, JSON.stringify(added.body));
   });
-  after(() => s.close());
+  after(async () => {
+    await l3Agent.stop();
+    await s.close();
+  });
 
   async function post(path: string, body: unknown, headers: Record<string, string> = A) {
     const r = await s.request('POST', path, body, headers);
@@ -226,5 +233,30 @@ describe('floating IP port forwarding (port_forwarding service plugin)', () => {
     assert.equal((await s.request('DELETE', `/v2.0/ports/${p.id}`, undefined, A)).status, 204);
     assert.equal((await s.request('GET', `${pfs(f.id)}/${again.id}`, undefined, A)).status, 404);
     assert.equal((await s.request('DELETE', `/v2.0/floatingips/${f.id}`, undefined, A)).status, 204, 'no forwarding left: the floating IP may go');
+  });
+
+  test('L3 agents get every change as PortForwarding 1.3 objects on the push channel', async () => {
+    const p = await port();
+    const f = await fip();
+    const pushed = (id: string, event: string) => eventually(() => l3Agent.of('push')
+      .find((m) => m.args.event_type === event && m.args.resource_list.some((o: any) => o['versioned_object.data'].id === id)), 5000, `${event} push`);
+    const pf = await post(pfs(f.id), forward(p, { external_port_range: '100:101', internal_port_range: '200:201', description: 'two' }));
+    const created = await pushed(pf.id, 'created');
+    const [obj] = created.args.resource_list;
+    assert.equal(obj['versioned_object.name'], 'PortForwarding');
+    assert.equal(obj['versioned_object.version'], '1.3');
+    assert.deepEqual(obj['versioned_object.data'], {
+      id: pf.id, floatingip_id: f.id, protocol: 'tcp', internal_port_id: p.id, internal_ip_address: p.fixed_ips[0].ip_address,
+      external_port_range: '100:101', internal_port_range: '200:201', floating_ip_address: f.floating_ip_address, router_id: router.id,
+      description: 'two',
+    });
+    await s.request('PUT', `${pfs(f.id)}/${pf.id}`, { port_forwarding: { description: 'changed' } }, A);
+    assert.equal((await pushed(pf.id, 'updated')).args.resource_list[0]['versioned_object.data'].description, 'changed');
+    await s.request('DELETE', `${pfs(f.id)}/${pf.id}`, undefined, A);
+    await pushed(pf.id, 'deleted');
+    const viaPort = await post(pfs(f.id), forward(p, { external_port: 53, internal_port: 53, protocol: 'udp' }));
+    await s.request('DELETE', `/v2.0/ports/${p.id}`, undefined, A);
+    const removed = await pushed(viaPort.id, 'deleted');
+    assert.equal(removed.args.resource_list[0]['versioned_object.data'].external_port, 53);
   });
 });
