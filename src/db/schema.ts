@@ -358,6 +358,15 @@ export interface MeteringLabelRulesTable {
   destination_ip_prefix: string | null;
 }
 
+/** a router's conntrack helpers (conntrack_helper service plugin) */
+export interface ConntrackHelpersTable {
+  id: string;
+  router_id: string;
+  protocol: string;
+  port: number;
+  helper: string;
+}
+
 export interface Tables {
   networks: NetworksTable;
   network_segments: NetworkSegmentsTable;
@@ -399,6 +408,7 @@ export interface Tables {
   portforwardings: PortforwardingsTable;
   metering_labels: MeteringLabelsTable;
   metering_label_rules: MeteringLabelRulesTable;
+  conntrack_helpers: ConntrackHelpersTable;
 }
 
 export type TableName = keyof Tables;

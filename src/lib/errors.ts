@@ -185,3 +185,8 @@ export const Invalid = def<string>(400, 'Invalid', (m) => m);
 export const MeteringLabelNotFound = def<{ label_id: string }>(404, 'MeteringLabelNotFound', (p) => `Metering label '${p.label_id}' does not exist.`);
 export const MeteringLabelRuleNotFound = def<{ rule_id: string }>(404, 'MeteringLabelRuleNotFound', (p) => `Metering label rule '${p.rule_id}' does not exist.`);
 export const MeteringLabelRuleOverlaps = def<{ remote_ip_prefix: string }>(409, 'MeteringLabelRuleOverlaps', (p) => `Metering label rule with remote_ip_prefix '${p.remote_ip_prefix}' overlaps another.`);
+
+// Conntrack helpers (neutron.services.conntrack_helper.common.exceptions) --------------------------
+export const ConntrackHelperNotFound = def<{ id: string }>(404, 'ConntrackHelperNotFound', (p) => `Conntrack Helper ${p.id} could not be found.`);
+export const ConntrackHelperNotAllowed = def<{ helper: string }>(400, 'ConntrackHelperNotAllowed', (p) => `Conntrack Helper ${p.helper} is not allowed.`);
+export const InvalidProtocolForHelper = def<{ helper: string; protocol: string; supported_protocols: string }>(400, 'InvalidProtocolForHelper', (p) => `Conntrack Helper ${p.helper} does not support: ${p.protocol}. Supported protocols are: ${p.supported_protocols}`);

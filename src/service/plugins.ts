@@ -6,6 +6,7 @@ import { NetworkIpAvailabilityPlugin } from '../services/network-ip-availability
 import { TagPlugin } from '../services/tag/plugin.js';
 import { PortForwardingPlugin } from '../services/portforwarding/plugin.js';
 import { MeteringPlugin } from '../services/metering/plugin.js';
+import { ConntrackHelperPlugin } from '../services/conntrack-helper/plugin.js';
 
 /** Names operators use for the core plugin: the alias and Neutron's class path. */
 const CORE_PLUGINS: Record<string, (config: Config) => Plugin> = {
@@ -80,3 +81,4 @@ export function loadPlugins(config: Config): LoadedPlugins {
 
 registerServicePlugin('port_forwarding', () => new PortForwardingPlugin());
 registerServicePlugin('metering', () => new MeteringPlugin());
+registerServicePlugin('conntrack_helper', () => new ConntrackHelperPlugin());

@@ -52,6 +52,8 @@ import { fipPfPortRanges } from './extensions/fip-pf-port-ranges.js';
 import { exposePortForwardingInFip } from './extensions/expose-port-forwarding-in-fip.js';
 import { metering } from './extensions/metering.js';
 import { meteringSourceAndDestinationFields } from './extensions/metering-source-and-destination-fields.js';
+import { l3ConntrackHelper } from './extensions/l3-conntrack-helper.js';
+import { exposeL3ConntrackHelper } from './extensions/expose-l3-conntrack-helper.js';
 
 /** The core resources, always served; they have no extension descriptor. */
 export const coreResources: ResourceDef[] = [network, subnet, subnetpool, port];
@@ -68,6 +70,7 @@ export const allExtensions: ExtensionDef[] = [
   ...Object.values(shims),
   floatingIpPortForwarding, fipPfDescription, fipPfDetail, fipPfPortRanges, exposePortForwardingInFip,
   metering, meteringSourceAndDestinationFields,
+  l3ConntrackHelper, exposeL3ConntrackHelper,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

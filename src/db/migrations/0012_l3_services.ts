@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 
 /**
- * L3 service plugins' tables: floating IP port forwardings, metering labels and their rules.
+ * L3 service plugins' tables: floating IP port forwardings, metering labels and their
+ * rules, router conntrack helpers.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   // Neutron's two unique keys: one forwarding per external port range and protocol on a floating
@@ -40,4 +41,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('destination_ip_prefix', 'varchar(64)')
     .execute();
   await db.schema.createIndex('ix_metering_label_rules_label').on('metering_label_rules').column('metering_label_id').execute();
+
+  await db.schema.createTable('conntrack_helpers')
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('router_id', 'varchar(36)', (c) => c.notNull().references('routers.id').onDelete('cascade'))
+    .addColumn('protocol', 'varchar(40)', (c) => c.notNull())
+    .addColumn('port', 'integer', (c) => c.notNull())
+    .addColumn('helper', 'varchar(64)', (c) => c.notNull())
+    .addUniqueConstraint('uniq_conntrack_helpers', ['router_id', 'protocol', 'port', 'helper'])
+    .execute();
 }
