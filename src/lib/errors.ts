@@ -190,3 +190,6 @@ export const MeteringLabelRuleOverlaps = def<{ remote_ip_prefix: string }>(409, 
 export const ConntrackHelperNotFound = def<{ id: string }>(404, 'ConntrackHelperNotFound', (p) => `Conntrack Helper ${p.id} could not be found.`);
 export const ConntrackHelperNotAllowed = def<{ helper: string }>(400, 'ConntrackHelperNotAllowed', (p) => `Conntrack Helper ${p.helper} is not allowed.`);
 export const InvalidProtocolForHelper = def<{ helper: string; protocol: string; supported_protocols: string }>(400, 'InvalidProtocolForHelper', (p) => `Conntrack Helper ${p.helper} does not support: ${p.protocol}. Supported protocols are: ${p.supported_protocols}`);
+
+// l3-port-ip-change-not-allowed (neutron.ipam.exceptions) ----------------------------------------
+export const IPAddressChangeNotAllowed = def<{ port_id: string }>(400, 'IPAddressChangeNotAllowed', (p) => `IP updates for port ${p.port_id} are not allowed`);

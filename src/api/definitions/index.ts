@@ -54,6 +54,7 @@ import { metering } from './extensions/metering.js';
 import { meteringSourceAndDestinationFields } from './extensions/metering-source-and-destination-fields.js';
 import { l3ConntrackHelper } from './extensions/l3-conntrack-helper.js';
 import { exposeL3ConntrackHelper } from './extensions/expose-l3-conntrack-helper.js';
+import { l3PortIpChangeNotAllowed } from './extensions/l3-port-ip-change-not-allowed.js';
 
 /** The core resources, always served; they have no extension descriptor. */
 export const coreResources: ResourceDef[] = [network, subnet, subnetpool, port];
@@ -71,6 +72,7 @@ export const allExtensions: ExtensionDef[] = [
   floatingIpPortForwarding, fipPfDescription, fipPfDetail, fipPfPortRanges, exposePortForwardingInFip,
   metering, meteringSourceAndDestinationFields,
   l3ConntrackHelper, exposeL3ConntrackHelper,
+  l3PortIpChangeNotAllowed,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

@@ -11,6 +11,7 @@ import { createFloatingIpResource, disassociatePortFloatingIps } from './floatin
 import { CorePorts, ROUTER_DEVICE_OWNERS, type L3Core } from './l3-core.js';
 import { createRouterResource } from './routers.js';
 import { L3Rpc } from './rpc.js';
+import { preventRouterPortIpChange } from './port-ip-change.js';
 
 /**
  * Neutron's `router` service plugin (L3RouterPlugin): routers with their gateway, interfaces and
@@ -21,6 +22,7 @@ export class L3RouterPlugin implements Plugin {
   readonly supportedExtensionAliases = [
     'router', 'ext-gw-mode', 'extraroute', 'extraroute-atomic', 'dvr', 'l3-ha', 'router_availability_zone',
     'fip-port-details', 'router-admin-state-down-before-update', 'l3_agent_scheduler', 'floatingip-pools',
+    'l3-port-ip-change-not-allowed',
   ];
   private rpc?: L3Rpc;
   private schedulerRoutes?: (policy: Authorizer) => SubRoutes;
@@ -44,6 +46,8 @@ export class L3RouterPlugin implements Plugin {
       }
       event.floatingIpRouters = await disassociatePortFloatingIps(tx, port.id as string);
     });
+
+    preventRouterPortIpChange(events);
 
     const d = config.DEFAULT;
     const rpc = this.rpc = new L3Rpc(ctx, core.ports);
