@@ -28,6 +28,8 @@ export interface NetworksTable extends StandardColumns {
   port_security_enabled: Defaulted<Flag>;
   availability_zone_hints: Defaulted<string>;
   dns_domain: Defaulted<string>;
+  /** auto-allocated-topology: the deployment's default external network */
+  is_default: Defaulted<Flag>;
 }
 
 export interface NetworkSegmentsTable {
@@ -367,6 +369,13 @@ export interface ConntrackHelpersTable {
   helper: string;
 }
 
+/** one auto-allocated topology per project (auto_allocate service plugin) */
+export interface AutoAllocatedTopologiesTable {
+  project_id: string;
+  network_id: string;
+  router_id: string | null;
+}
+
 export interface Tables {
   networks: NetworksTable;
   network_segments: NetworkSegmentsTable;
@@ -409,6 +418,7 @@ export interface Tables {
   metering_labels: MeteringLabelsTable;
   metering_label_rules: MeteringLabelRulesTable;
   conntrack_helpers: ConntrackHelpersTable;
+  auto_allocated_topologies: AutoAllocatedTopologiesTable;
 }
 
 export type TableName = keyof Tables;

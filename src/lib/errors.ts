@@ -193,3 +193,8 @@ export const InvalidProtocolForHelper = def<{ helper: string; protocol: string; 
 
 // l3-port-ip-change-not-allowed (neutron.ipam.exceptions) ----------------------------------------
 export const IPAddressChangeNotAllowed = def<{ port_id: string }>(400, 'IPAddressChangeNotAllowed', (p) => `IP updates for port ${p.port_id} are not allowed`);
+
+// Auto-allocated topology (neutron.services.auto_allocate.exceptions) ----------------------------
+export const AutoAllocationFailure = def<{ reason: string }>(409, 'AutoAllocationFailure', (p) => `Deployment error: ${p.reason}.`);
+export const DefaultExternalNetworkExists = def<{ net_id: string }>(409, 'DefaultExternalNetworkExists', (p) => `A default external network already exists: ${p.net_id}.`);
+export const NotAuthorized = def<void>(403, 'NotAuthorized', () => 'Not authorized.');

@@ -7,6 +7,7 @@ import { TagPlugin } from '../services/tag/plugin.js';
 import { PortForwardingPlugin } from '../services/portforwarding/plugin.js';
 import { MeteringPlugin } from '../services/metering/plugin.js';
 import { ConntrackHelperPlugin } from '../services/conntrack-helper/plugin.js';
+import { AutoAllocatePlugin } from '../services/auto-allocate/plugin.js';
 
 /** Names operators use for the core plugin: the alias and Neutron's class path. */
 const CORE_PLUGINS: Record<string, (config: Config) => Plugin> = {
@@ -82,3 +83,4 @@ export function loadPlugins(config: Config): LoadedPlugins {
 registerServicePlugin('port_forwarding', () => new PortForwardingPlugin());
 registerServicePlugin('metering', () => new MeteringPlugin());
 registerServicePlugin('conntrack_helper', () => new ConntrackHelperPlugin());
+registerServicePlugin('auto_allocate', () => new AutoAllocatePlugin());

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 
 /**
  * L3 service plugins' tables: floating IP port forwardings, metering labels and their
- * rules, router conntrack helpers.
+ * rules, router conntrack helpers, auto-allocated topologies.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   // Neutron's two unique keys: one forwarding per external port range and protocol on a floating
@@ -49,5 +49,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('port', 'integer', (c) => c.notNull())
     .addColumn('helper', 'varchar(64)', (c) => c.notNull())
     .addUniqueConstraint('uniq_conntrack_helpers', ['router_id', 'protocol', 'port', 'helper'])
+    .execute();
+
+  // auto-allocated-topology: the deployment's default external network, and one topology per project
+  await db.schema.alterTable('networks').addColumn('is_default', 'boolean', (c) => c.notNull().defaultTo(false)).execute();
+  await db.schema.createTable('auto_allocated_topologies')
+    .addColumn('project_id', 'varchar(255)', (c) => c.primaryKey())
+    .addColumn('network_id', 'varchar(36)', (c) => c.notNull().references('networks.id').onDelete('cascade'))
+    .addColumn('router_id', 'varchar(36)', (c) => c.references('routers.id').onDelete('set null'))
     .execute();
 }

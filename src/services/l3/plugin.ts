@@ -1,6 +1,7 @@
 import { DEVICE_OWNER_FLOATINGIP } from '../../lib/constants.js';
 import { ServicePortInUse } from '../../lib/errors.js';
 import type { ResourceHandler } from '../../registry/handler.js';
+import type { SqlResource } from '../../registry/resource.js';
 import type { Authorizer } from '../../api/controller.js';
 import type { SubRoutes } from '../../api/tags.js';
 import type { Ml2Plugin } from '../../plugins/ml2/plugin.js';
@@ -24,6 +25,8 @@ export class L3RouterPlugin implements Plugin {
     'fip-port-details', 'router-admin-state-down-before-update', 'l3_agent_scheduler', 'floatingip-pools',
     'l3-port-ip-change-not-allowed',
   ];
+  /** the router resource, for service plugins that make routers (auto-allocated topologies) */
+  resources?: { routers: SqlResource };
   private rpc?: L3Rpc;
   private schedulerRoutes?: (policy: Authorizer) => SubRoutes;
 
@@ -56,6 +59,7 @@ export class L3RouterPlugin implements Plugin {
     }, rpc);
     const floatingips = createFloatingIpResource(core);
     rpc.attach({ routers, floatingips, ports, networks });
+    this.resources = { routers };
     this.schedulerRoutes = (policy) => l3AgentSchedulerRoutes(db, policy, routers, agents, rpc, d.agent_down_time);
     return { routers, floatingips, floatingip_pools: createFloatingIpPoolResource(db) };
   }
