@@ -376,6 +376,28 @@ export interface AutoAllocatedTopologiesTable {
   router_id: string | null;
 }
 
+/** flavors and service profiles (flavors service plugin) */
+export interface FlavorsTable {
+  id: string;
+  name: Defaulted<string>;
+  description: string | null;
+  enabled: Defaulted<Flag>;
+  service_type: string | null;
+}
+
+export interface ServiceprofilesTable {
+  id: string;
+  description: string | null;
+  driver: Defaulted<string>;
+  enabled: Defaulted<Flag>;
+  metainfo: string | null;
+}
+
+export interface FlavorServiceProfileBindingsTable {
+  service_profile_id: string;
+  flavor_id: string;
+}
+
 export interface Tables {
   networks: NetworksTable;
   network_segments: NetworkSegmentsTable;
@@ -419,6 +441,9 @@ export interface Tables {
   metering_label_rules: MeteringLabelRulesTable;
   conntrack_helpers: ConntrackHelpersTable;
   auto_allocated_topologies: AutoAllocatedTopologiesTable;
+  flavors: FlavorsTable;
+  serviceprofiles: ServiceprofilesTable;
+  flavorserviceprofilebindings: FlavorServiceProfileBindingsTable;
 }
 
 export type TableName = keyof Tables;

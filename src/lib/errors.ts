@@ -198,3 +198,16 @@ export const IPAddressChangeNotAllowed = def<{ port_id: string }>(400, 'IPAddres
 export const AutoAllocationFailure = def<{ reason: string }>(409, 'AutoAllocationFailure', (p) => `Deployment error: ${p.reason}.`);
 export const DefaultExternalNetworkExists = def<{ net_id: string }>(409, 'DefaultExternalNetworkExists', (p) => `A default external network already exists: ${p.net_id}.`);
 export const NotAuthorized = def<void>(403, 'NotAuthorized', () => 'Not authorized.');
+
+// Flavors and service types (neutron_lib.exceptions.flavors) --------------------------------------
+export const InvalidServiceType = def<{ service_type: string }>(400, 'InvalidServiceType', (p) => `Invalid service type: ${p.service_type}.`);
+export const FlavorNotFound = def<{ flavor_id: string }>(404, 'FlavorNotFound', (p) => `Flavor ${p.flavor_id} could not be found.`);
+export const FlavorInUse = def<{ flavor_id: string }>(409, 'FlavorInUse', (p) => `Flavor ${p.flavor_id} is used by some service instance.`);
+export const ServiceProfileNotFound = def<{ sp_id: string }>(404, 'ServiceProfileNotFound', (p) => `Service Profile ${p.sp_id} could not be found.`);
+export const ServiceProfileInUse = def<{ sp_id: string }>(409, 'ServiceProfileInUse', (p) => `Service Profile ${p.sp_id} is used by some service instance.`);
+export const FlavorServiceProfileBindingExists = def<{ sp_id: string; fl_id: string }>(409, 'FlavorServiceProfileBindingExists', (p) => `Service Profile ${p.sp_id} is already associated with flavor ${p.fl_id}.`);
+export const FlavorServiceProfileBindingNotFound = def<{ sp_id: string; fl_id: string }>(404, 'FlavorServiceProfileBindingNotFound', (p) => `Service Profile ${p.sp_id} is not associated with flavor ${p.fl_id}.`);
+export const ServiceProfileDriverNotFound = def<{ driver: string }>(404, 'ServiceProfileDriverNotFound', (p) => `Service Profile driver ${p.driver} could not be found.`);
+export const ServiceProfileEmpty = def<void>(400, 'ServiceProfileEmpty', () => 'Service Profile needs either a driver or metainfo.');
+export const FlavorDisabled = def<void>(503, 'FlavorDisabled', () => 'Flavor is not enabled.');
+export const ServiceProfileDisabled = def<void>(503, 'ServiceProfileDisabled', () => 'Service Profile is not enabled.');

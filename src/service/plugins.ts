@@ -8,6 +8,7 @@ import { PortForwardingPlugin } from '../services/portforwarding/plugin.js';
 import { MeteringPlugin } from '../services/metering/plugin.js';
 import { ConntrackHelperPlugin } from '../services/conntrack-helper/plugin.js';
 import { AutoAllocatePlugin } from '../services/auto-allocate/plugin.js';
+import { FlavorsPlugin } from '../services/flavors/plugin.js';
 
 /** Names operators use for the core plugin: the alias and Neutron's class path. */
 const CORE_PLUGINS: Record<string, (config: Config) => Plugin> = {
@@ -84,3 +85,4 @@ registerServicePlugin('port_forwarding', () => new PortForwardingPlugin());
 registerServicePlugin('metering', () => new MeteringPlugin());
 registerServicePlugin('conntrack_helper', () => new ConntrackHelperPlugin());
 registerServicePlugin('auto_allocate', () => new AutoAllocatePlugin());
+registerServicePlugin('flavors', () => new FlavorsPlugin());

@@ -176,6 +176,8 @@ describe('a representative run matches the document', () => {
       ['/v2.0/ports', (i) => ({ port: { network_id: i.networks, name: 'p1', dns_name: 'vm1', extra_dhcp_opts: [{ opt_name: 'mtu', opt_value: '1400' }] } }), A],
       ['/v2.0/routers', () => ({ router: { name: 'r1', external_gateway_info: { network_id: ext.network.id } } }), A],
       ['/v2.0/floatingips', () => ({ floatingip: { floating_network_id: ext.network.id } }), A],
+      ['/v2.0/flavors', () => ({ flavor: { name: 'f1', service_type: 'L3_ROUTER_NAT' } }), ADMIN],
+      ['/v2.0/service_profiles', () => ({ service_profile: { metainfo: '{}' } }), ADMIN],
     ];
     const posts = Object.keys(doc.paths).filter((p) => doc.paths[p].post && /^\/v2\.0\/[^/{]+$/.test(p) && p !== '/v2.0/quotas');
     assert.deepEqual(creates.map(([p]) => p).sort(), posts.sort(), 'a create for every resource the document says can be created');

@@ -56,6 +56,8 @@ import { l3ConntrackHelper } from './extensions/l3-conntrack-helper.js';
 import { exposeL3ConntrackHelper } from './extensions/expose-l3-conntrack-helper.js';
 import { l3PortIpChangeNotAllowed } from './extensions/l3-port-ip-change-not-allowed.js';
 import { autoAllocatedTopology } from './extensions/auto-allocated-topology.js';
+import { flavors } from './extensions/flavors.js';
+import { serviceType } from './extensions/service-type.js';
 
 /** The core resources, always served; they have no extension descriptor. */
 export const coreResources: ResourceDef[] = [network, subnet, subnetpool, port];
@@ -73,7 +75,7 @@ export const allExtensions: ExtensionDef[] = [
   floatingIpPortForwarding, fipPfDescription, fipPfDetail, fipPfPortRanges, exposePortForwardingInFip,
   metering, meteringSourceAndDestinationFields,
   l3ConntrackHelper, exposeL3ConntrackHelper,
-  l3PortIpChangeNotAllowed, autoAllocatedTopology,
+  l3PortIpChangeNotAllowed, autoAllocatedTopology, flavors, serviceType,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 
 /**
  * L3 service plugins' tables: floating IP port forwardings, metering labels and their
- * rules, router conntrack helpers, auto-allocated topologies.
+ * rules, router conntrack helpers, auto-allocated topologies, flavors and service profiles.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   // Neutron's two unique keys: one forwarding per external port range and protocol on a floating
@@ -57,5 +57,25 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('project_id', 'varchar(255)', (c) => c.primaryKey())
     .addColumn('network_id', 'varchar(36)', (c) => c.notNull().references('networks.id').onDelete('cascade'))
     .addColumn('router_id', 'varchar(36)', (c) => c.references('routers.id').onDelete('set null'))
+    .execute();
+
+  await db.schema.createTable('flavors')
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('name', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+    .addColumn('description', 'varchar(1024)')
+    .addColumn('enabled', 'boolean', (c) => c.notNull().defaultTo(true))
+    .addColumn('service_type', 'varchar(36)')
+    .execute();
+  await db.schema.createTable('serviceprofiles')
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('description', 'varchar(1024)')
+    .addColumn('driver', 'varchar(1024)', (c) => c.notNull().defaultTo(''))
+    .addColumn('enabled', 'boolean', (c) => c.notNull().defaultTo(true))
+    .addColumn('metainfo', 'varchar(4096)')
+    .execute();
+  await db.schema.createTable('flavorserviceprofilebindings')
+    .addColumn('service_profile_id', 'varchar(36)', (c) => c.notNull().references('serviceprofiles.id').onDelete('cascade'))
+    .addColumn('flavor_id', 'varchar(36)', (c) => c.notNull().references('flavors.id').onDelete('cascade'))
+    .addPrimaryKeyConstraint('pk_flavorserviceprofilebindings', ['service_profile_id', 'flavor_id'])
     .execute();
 }

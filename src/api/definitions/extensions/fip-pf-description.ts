@@ -10,7 +10,7 @@ export const fipPfDescription: ExtensionDef = {
   attributes: {
     port_forwardings: {
       description: {
-        allowPost: true, allowPut: true, isVisible: true, isFilter: true, default: '', validate: validateString(255), column: 'description',
+        allowPost: true, allowPut: true, isVisible: true, isFilter: true, default: '', validate: validateString(255), column: 'description', kind: 'string',
       },
     },
   },

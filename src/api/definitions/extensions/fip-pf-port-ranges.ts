@@ -29,8 +29,8 @@ export const fipPfPortRanges: ExtensionDef = {
   requires: ['floating-ip-port-forwarding'],
   attributes: {
     port_forwardings: {
-      external_port_range: { allowPost: true, allowPut: true, isVisible: true, isFilter: true, default: null, validate: validatePortRangeOrNone },
-      internal_port_range: { allowPost: true, allowPut: true, isVisible: true, default: null, validate: validatePortRangeOrNone },
+      external_port_range: { allowPost: true, allowPut: true, isVisible: true, isFilter: true, default: null, validate: validatePortRangeOrNone, kind: 'string' },
+      internal_port_range: { allowPost: true, allowPut: true, isVisible: true, default: null, validate: validatePortRangeOrNone, kind: 'string' },
       external_port: port({ isFilter: true, isSort: true, column: 'external_port_start' }),
       internal_port: port({ column: 'internal_port_start' }),
     },

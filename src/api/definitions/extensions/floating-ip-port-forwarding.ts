@@ -50,9 +50,9 @@ export const floatingIpPortForwarding: ExtensionDef = {
     attributes: {
       id: idAttribute,
       tenant_id: {
-        allowPost: true, allowPut: false, isVisible: false, requiredByPolicy: true, validate: validateString(PROJECT_ID_FIELD_SIZE),
+        allowPost: true, allowPut: false, isVisible: false, requiredByPolicy: true, validate: validateString(PROJECT_ID_FIELD_SIZE), kind: 'string',
       },
-      floatingip_id: { allowPost: false, allowPut: false, isVisible: false, column: 'floatingip_id' },
+      floatingip_id: { allowPost: false, allowPut: false, isVisible: false, column: 'floatingip_id', kind: 'string' },
       // the first port of each range is in the *_port column, the last in the hidden *_port_end one
       external_port: port({ isFilter: true, isSort: true, column: 'external_port_start' }),
       internal_port: port({ column: 'internal_port_start' }),
@@ -61,7 +61,7 @@ export const floatingIpPortForwarding: ExtensionDef = {
       internal_ip_address: { allowPost: true, allowPut: true, isVisible: true, validate: validateIpAddress, column: 'internal_ip_address' },
       protocol: {
         allowPost: true, allowPut: true, isVisible: true, isFilter: true, isSort: true,
-        convert: convertToProtocol, validate: validateValues(PORT_FORWARDING_PROTOCOLS), column: 'protocol',
+        convert: convertToProtocol, validate: validateValues(PORT_FORWARDING_PROTOCOLS), column: 'protocol', kind: 'string',
       },
       internal_port_id: { allowPost: true, allowPut: true, isVisible: true, isFilter: true, isSort: true, validate: validateUuid, column: 'internal_port_id' },
     },

@@ -18,11 +18,11 @@ export const l3ConntrackHelper: ExtensionDef = {
     parent: { collection: 'routers', attribute: 'router_id' },
     attributes: {
       id: idAttribute,
-      tenant_id: { allowPost: true, allowPut: false, isVisible: false, requiredByPolicy: true, validate: validateString(PROJECT_ID_FIELD_SIZE) },
-      router_id: { allowPost: false, allowPut: false, isVisible: false, column: 'router_id' },
+      tenant_id: { allowPost: true, allowPut: false, isVisible: false, requiredByPolicy: true, validate: validateString(PROJECT_ID_FIELD_SIZE), kind: 'string' },
+      router_id: { allowPost: false, allowPut: false, isVisible: false, column: 'router_id', kind: 'string' },
       protocol: {
         allowPost: true, allowPut: true, isVisible: true, isFilter: true, isSort: true,
-        convert: convertToProtocol, validate: validateValues(PORT_FORWARDING_PROTOCOLS), column: 'protocol',
+        convert: convertToProtocol, validate: validateValues(PORT_FORWARDING_PROTOCOLS), column: 'protocol', kind: 'string',
       },
       port: {
         allowPost: true, allowPut: true, isVisible: true, isFilter: true, isSort: true,
@@ -30,7 +30,7 @@ export const l3ConntrackHelper: ExtensionDef = {
       },
       helper: {
         allowPost: true, allowPut: true, isVisible: true, isFilter: true, isSort: true,
-        convert: toText, validate: validateString(64), column: 'helper',
+        convert: toText, validate: validateString(64), column: 'helper', kind: 'string',
       },
     },
   }],

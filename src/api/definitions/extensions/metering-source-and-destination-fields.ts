@@ -3,7 +3,7 @@ import type { ExtensionDef } from '../../../lib/definitions.js';
 
 // no API validator: the metering plugin checks the three prefixes itself
 const prefix = (column: string, allowPut: boolean): AttributeDef => ({
-  allowPost: true, allowPut, isVisible: true, isFilter: true, isSort: true, default: null, column,
+  allowPost: true, allowPut, isVisible: true, isFilter: true, isSort: true, default: null, column, kind: 'string',
 });
 
 /** source_ip_prefix and destination_ip_prefix on metering label rules; remote_ip_prefix becomes optional. */

@@ -26,7 +26,7 @@ export const metering: ExtensionDef = {
         id: idAttribute,
         name: { ...nameAttribute, allowPut: false },
         description: {
-          allowPost: true, allowPut: false, isVisible: true, isFilter: true, isSort: true, default: '', validate: validateString(1024), column: 'description',
+          allowPost: true, allowPut: false, isVisible: true, isFilter: true, isSort: true, default: '', validate: validateString(1024), column: 'description', kind: 'string',
         },
         tenant_id: { ...projectAttribute() },
         shared: flag('shared'),
@@ -44,14 +44,14 @@ export const metering: ExtensionDef = {
           allowPost: true, allowPut: false, isVisible: true, isFilter: true, isSort: true, requiredByPolicy: true, validate: validateUuid, column: 'metering_label_id',
         },
         direction: {
-          allowPost: true, allowPut: false, isVisible: true, isFilter: true, isSort: true, validate: validateValues(['ingress', 'egress']), column: 'direction',
+          allowPost: true, allowPut: false, isVisible: true, isFilter: true, isSort: true, validate: validateValues(['ingress', 'egress']), column: 'direction', kind: 'string',
         },
         excluded: flag('excluded'),
         remote_ip_prefix: {
-          allowPost: true, allowPut: false, isVisible: true, isFilter: true, isSort: true, requiredByPolicy: true, validate: validateCidr, column: 'remote_ip_prefix',
+          allowPost: true, allowPut: false, isVisible: true, isFilter: true, isSort: true, requiredByPolicy: true, validate: validateCidr, column: 'remote_ip_prefix', kind: 'string',
         },
         // the rule's project is its label's; Neutron shows neither
-        tenant_id: { allowPost: true, allowPut: false, isVisible: false, requiredByPolicy: true, validate: validateString(PROJECT_ID_FIELD_SIZE) },
+        tenant_id: { allowPost: true, allowPut: false, isVisible: false, requiredByPolicy: true, validate: validateString(PROJECT_ID_FIELD_SIZE), kind: 'string' },
       },
     },
   ],
