@@ -278,6 +278,8 @@ export interface RoutersTable extends StandardColumns {
   distributed: Defaulted<Flag>;
   ha: Defaulted<Flag>;
   availability_zone_hints: Defaulted<string>;
+  /** l3-flavors */
+  flavor_id: string | null;
 }
 
 export interface RouterRoutesTable {

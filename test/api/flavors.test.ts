@@ -97,4 +97,30 @@ describe('flavors, service profiles and service providers (flavors service plugi
     assert.equal(message(notBound), `Service Profile ${sp.id} is not associated with flavor ${flavor.id}.`);
     assert.equal((await s.request('DELETE', `/v2.0/service_profiles/${sp.id}`, undefined, ADMIN)).status, 204);
   });
+
+  test('l3-flavors: a router\'s flavor resolves to an L3 provider, and keeps the flavor in use', async () => {
+    const aliases = (await s.request('GET', '/v2.0/extensions')).body.extensions.map((e: any) => e.alias);
+    assert.ok(aliases.includes('l3-flavors'));
+    const plain = await post('/v2.0/routers', { router: { name: 'plain' } }, A);
+    assert.equal(plain.flavor_id, null);
+    const flavor = await post('/v2.0/flavors', { flavor: { name: 'single', service_type: 'L3_ROUTER_NAT' } });
+    const unbound = await s.request('POST', '/v2.0/routers', { router: { name: 'r', flavor_id: flavor.id } }, A);
+    assert.equal(unbound.status, 404);
+    assert.equal(type(unbound), 'FlavorServiceProfileBindingNotFound');
+    const missing = await s.request('POST', '/v2.0/routers', { router: { name: 'r', flavor_id: 'nope' } }, A);
+    assert.equal(type(missing), 'FlavorNotFound');
+    const sp = await post('/v2.0/service_profiles', { service_profile: { driver: DRIVER } });
+    assert.equal((await s.request('POST', `/v2.0/flavors/${flavor.id}/service_profiles`, { service_profile: { id: sp.id } }, ADMIN)).status, 201);
+    const router = await post('/v2.0/routers', { router: { name: 'flavored', flavor_id: flavor.id } }, A);
+    assert.equal(router.flavor_id, flavor.id);
+    const ha = await s.request('POST', '/v2.0/routers', { router: { name: 'ha', flavor_id: flavor.id, ha: true } }, ADMIN);
+    assert.equal(ha.status, 400);
+    assert.equal(message(ha), 'Invalid input for operation: Provider single_node does not support ha=True.');
+    assert.equal((await s.request('PUT', `/v2.0/routers/${router.id}`, { router: { flavor_id: flavor.id } }, A)).status, 400, 'not updatable');
+    const inUse = await s.request('DELETE', `/v2.0/flavors/${flavor.id}`, undefined, ADMIN);
+    assert.equal(inUse.status, 409);
+    assert.equal(message(inUse), `Flavor ${flavor.id} is used by some service instance.`);
+    assert.equal((await s.request('DELETE', `/v2.0/routers/${router.id}`, undefined, A)).status, 204);
+    assert.equal((await s.request('DELETE', `/v2.0/flavors/${flavor.id}`, undefined, ADMIN)).status, 204);
+  });
 });

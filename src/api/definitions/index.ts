@@ -58,6 +58,7 @@ import { l3PortIpChangeNotAllowed } from './extensions/l3-port-ip-change-not-all
 import { autoAllocatedTopology } from './extensions/auto-allocated-topology.js';
 import { flavors } from './extensions/flavors.js';
 import { serviceType } from './extensions/service-type.js';
+import { l3Flavors } from './extensions/l3-flavors.js';
 
 /** The core resources, always served; they have no extension descriptor. */
 export const coreResources: ResourceDef[] = [network, subnet, subnetpool, port];
@@ -75,7 +76,7 @@ export const allExtensions: ExtensionDef[] = [
   floatingIpPortForwarding, fipPfDescription, fipPfDetail, fipPfPortRanges, exposePortForwardingInFip,
   metering, meteringSourceAndDestinationFields,
   l3ConntrackHelper, exposeL3ConntrackHelper,
-  l3PortIpChangeNotAllowed, autoAllocatedTopology, flavors, serviceType,
+  l3PortIpChangeNotAllowed, autoAllocatedTopology, flavors, serviceType, l3Flavors,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

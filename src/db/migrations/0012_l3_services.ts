@@ -78,4 +78,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('flavor_id', 'varchar(36)', (c) => c.notNull().references('flavors.id').onDelete('cascade'))
     .addPrimaryKeyConstraint('pk_flavorserviceprofilebindings', ['service_profile_id', 'flavor_id'])
     .execute();
+  // l3-flavors: no foreign key (MariaDB ignores one declared with the column); a flavor in use is checked
+  await db.schema.alterTable('routers').addColumn('flavor_id', 'varchar(36)').execute();
 }

@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/index.js';
+import { UNSET } from '../../lib/attributes.js';
 import type { Item } from '../../lib/definitions.js';
 import {
-  FlavorNotFound, FlavorServiceProfileBindingExists, FlavorServiceProfileBindingNotFound, HTTPBadRequest, InvalidServiceType,
+  FlavorInUse, FlavorNotFound, FlavorServiceProfileBindingExists, InvalidInput, FlavorServiceProfileBindingNotFound, HTTPBadRequest, InvalidServiceType,
   ServiceProfileDisabled, ServiceProfileDriverNotFound, ServiceProfileEmpty, ServiceProfileInUse, ServiceProfileNotFound,
 } from '../../lib/errors.js';
 import type { Database } from '../../db/database.js';
@@ -67,6 +68,7 @@ export class FlavorsPlugin implements Plugin {
     if (!flavorsDef || !profilesDef || !providersDef) return {};
     this.db = db;
     const providers = this.providers = serviceProviders(config, ctx.plugins.has('router'));
+    const routerFlavors = api.hasExtension('l3-flavors');
     const serviceTypes = new Set(['CORE', ...[...ctx.plugins.keys()].map((n) => PLUGIN_TYPES[n]).filter(Boolean) as string[]]);
     const checkDriver = (driver: string) => {
       if (!providers.some((p) => p.driver === driver)) throw new ServiceProfileDriverNotFound({ driver });
@@ -86,6 +88,12 @@ export class FlavorsPlugin implements Plugin {
       async beforeCreate(_tx, { current }) {
         if (!serviceTypes.has(current.service_type as string)) throw new InvalidServiceType({ service_type: String(current.service_type) });
       },
+      async beforeDelete(tx, { current }) {
+        if (!routerFlavors) return;
+        if (await tx.selectFrom('routers').select('id').where('flavor_id', '=', current.id as string).executeTakeFirst()) {
+          throw new FlavorInUse({ flavor_id: current.id as string });
+        }
+      },
     });
     const profiles = new SqlResource(ctx, profilesDef, {
       notFound: (id) => new ServiceProfileNotFound({ sp_id: id }),
@@ -99,8 +107,41 @@ export class FlavorsPlugin implements Plugin {
       },
       beforeDelete: (tx, { current }) => inUse(tx, current.id as string),
     });
+    if (routerFlavors) {
+      const l3 = { distributed: config.DEFAULT.router_distributed, ha: config.DEFAULT.l3_ha };
+      ctx.events.subscribe('router', 'before_create', async (tx, { current: router }) => {
+        const flavorId = router.flavor_id;
+        if (flavorId === UNSET || flavorId === null || flavorId === undefined) return;
+        const provider = await this.nextProvider(tx, String(flavorId));
+        // _ensure_driver_supports_request. The router's strategy has filled ha and distributed with
+        // the configured defaults by now: a flag equal to its default counts as not asked for.
+        const support = L3_DRIVER_SUPPORT[provider.name] ?? { ha: OPTIONAL, distributed: OPTIONAL };
+        for (const key of ['distributed', 'ha'] as const) {
+          const flag = router[key];
+          if (typeof flag !== 'boolean' || flag === l3[key]) continue;
+          if (!compatible(support[key], flag)) {
+            throw new InvalidInput({ error_message: `Provider ${provider.name} does not support ${key}=${flag ? 'True' : 'False'}` });
+          }
+        }
+      });
+    }
     const providerList = readOnlyHandler({ list: async () => providers.map(({ service_type, name, default: d }) => ({ service_type, name, default: d })) });
     return { flavors, service_profiles: profiles, service_providers: providerList };
+  }
+
+  /**
+   * get_flavor_next_provider: the provider of the driver of the flavor's first service profile
+   * (for a router: the flavor must exist and the provider be an L3 one).
+   */
+  private async nextProvider(q: Queryable, flavorId: string, forRouter = true): Promise<ServiceProvider> {
+    if (forRouter && !(await q.selectFrom('flavors').select('id').where('id', '=', flavorId).executeTakeFirst())) throw new FlavorNotFound({ flavor_id: flavorId });
+    const binding = await q.selectFrom('flavorserviceprofilebindings').select('service_profile_id').where('flavor_id', '=', flavorId).orderBy('service_profile_id').executeTakeFirst();
+    if (!binding) throw new FlavorServiceProfileBindingNotFound({ sp_id: '', fl_id: flavorId });
+    const sp = await q.selectFrom('serviceprofiles').selectAll().where('id', '=', binding.service_profile_id).executeTakeFirstOrThrow();
+    if (!(sp.enabled === true || Number(sp.enabled) === 1)) throw new ServiceProfileDisabled();
+    const provider = this.providers.find((p) => p.driver === sp.driver && (!forRouter || p.service_type === 'L3_ROUTER_NAT'));
+    if (!provider) throw new ServiceProfileDriverNotFound({ driver: sp.driver });
+    return provider;
   }
 
   routes(policy: Authorizer): SubRoutes {
@@ -145,21 +186,27 @@ export class FlavorsPlugin implements Plugin {
       '/flavors/:id/next_providers': {
         GET: async (req) => {
           policy.enforce(req.neutronContext, ['get_flavor'], {});
-          const flavorId = params(req).id;
-          const sp = await db.read(async (q) => {
-            const binding = await q.selectFrom('flavorserviceprofilebindings').select('service_profile_id').where('flavor_id', '=', flavorId).executeTakeFirst();
-            if (!binding) throw new FlavorServiceProfileBindingNotFound({ sp_id: '', fl_id: flavorId });
-            return q.selectFrom('serviceprofiles').selectAll().where('id', '=', binding.service_profile_id).executeTakeFirstOrThrow();
-          });
-          if (!(sp.enabled === true || Number(sp.enabled) === 1)) throw new ServiceProfileDisabled();
-          const provider = this.providers.find((p) => p.driver === sp.driver);
-          if (!provider) throw new ServiceProfileDriverNotFound({ driver: sp.driver });
-          return { next_providers: [{ driver: sp.driver, provider: provider.name }] };
+          const provider = await db.read((q) => this.nextProvider(q, params(req).id, false));
+          return { next_providers: [{ driver: provider.driver, provider: provider.name }] };
         },
       },
     };
   }
 }
+
+const OPTIONAL = { supports: true, requires: false };
+const MANDATORY = { supports: true, requires: true };
+const UNSUPPORTED = { supports: false, requires: false };
+type Support = typeof OPTIONAL;
+/** The ha and distributed support of the router plugin's L3 provider drivers. */
+const L3_DRIVER_SUPPORT: Record<string, { ha: Support; distributed: Support }> = {
+  single_node: { ha: UNSUPPORTED, distributed: UNSUPPORTED },
+  ha: { ha: MANDATORY, distributed: UNSUPPORTED },
+  dvr: { ha: UNSUPPORTED, distributed: MANDATORY },
+  dvrha: { ha: MANDATORY, distributed: MANDATORY },
+};
+/** _FeatureFlag.is_compatible */
+const compatible = (s: Support, value: boolean) => value === s.requires || (value && s.supports);
 
 async function bindings(q: Queryable, key: 'flavor_id' | 'service_profile_id', ids: string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();

@@ -24,6 +24,7 @@ export class L3RouterPlugin implements Plugin {
     'router', 'ext-gw-mode', 'extraroute', 'extraroute-atomic', 'dvr', 'l3-ha', 'router_availability_zone',
     'fip-port-details', 'router-admin-state-down-before-update', 'l3_agent_scheduler', 'floatingip-pools',
     'l3-port-ip-change-not-allowed',
+    'l3-flavors',
   ];
   /** the router resource, for service plugins that make routers (auto-allocated topologies) */
   resources?: { routers: SqlResource };
