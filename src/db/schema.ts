@@ -400,6 +400,22 @@ export interface FlavorServiceProfileBindingsTable {
   flavor_id: string;
 }
 
+/** local IPs and their port associations (local_ip service plugin) */
+export interface LocalIpsTable extends StandardColumns {
+  project_id: string | null;
+  name: Defaulted<string>;
+  local_port_id: string;
+  network_id: string;
+  local_ip_address: string;
+  ip_mode: string;
+}
+
+export interface LocalIpAssociationsTable {
+  local_ip_id: string;
+  fixed_port_id: string;
+  fixed_ip: string;
+}
+
 export interface Tables {
   networks: NetworksTable;
   network_segments: NetworkSegmentsTable;
@@ -446,6 +462,8 @@ export interface Tables {
   flavors: FlavorsTable;
   serviceprofiles: ServiceprofilesTable;
   flavorserviceprofilebindings: FlavorServiceProfileBindingsTable;
+  local_ips: LocalIpsTable;
+  local_ip_associations: LocalIpAssociationsTable;
 }
 
 export type TableName = keyof Tables;

@@ -211,3 +211,12 @@ export const ServiceProfileDriverNotFound = def<{ driver: string }>(404, 'Servic
 export const ServiceProfileEmpty = def<void>(400, 'ServiceProfileEmpty', () => 'Service Profile needs either a driver or metainfo.');
 export const FlavorDisabled = def<void>(503, 'FlavorDisabled', () => 'Flavor is not enabled.');
 export const ServiceProfileDisabled = def<void>(503, 'ServiceProfileDisabled', () => 'Service Profile is not enabled.');
+
+// Local IP (neutron_lib.exceptions.local_ip) ------------------------------------------------------
+export const LocalIPNotFound = def<{ id: string }>(404, 'LocalIPNotFound', (p) => `Local IP ${p.id} could not be found.`);
+export const LocalIPInUse = def<{ id: string }>(409, 'LocalIPInUse', (p) => `Local IP ${p.id} is still associated with one or more ports.`);
+export const LocalIPNoIP = def<{ port_id: string }>(400, 'LocalIPNoIP', (p) => `Specified Port ${p.port_id} has no fixed IPs configured.`);
+export const LocalIPRequestedIPNotFound = def<{ port_id: string; ip: string }>(400, 'LocalIPRequestedIPNotFound', (p) => `Specified Port ${p.port_id} does not have requested IP address: ${p.ip}.`);
+export const LocalIPNoRequestedIP = def<{ port_id: string }>(400, 'LocalIPNoRequestedIP', (p) => `Specified Port ${p.port_id} has several IPs, should specify exact IP address to use for Local IP.`);
+export const LocalIPPortOrNetworkRequired = def<void>(400, 'LocalIPPortOrNetworkRequired', () => 'Either Port ID or Network ID must be specified for Local IP create.');
+export const LocalIPAssociationNotFound = def<{ local_ip_id: string; port_id: string }>(404, 'LocalIPAssociationNotFound', (p) => `Local IP ${p.local_ip_id} association with port ${p.port_id} could not be found.`);

@@ -9,6 +9,7 @@ import { MeteringPlugin } from '../services/metering/plugin.js';
 import { ConntrackHelperPlugin } from '../services/conntrack-helper/plugin.js';
 import { AutoAllocatePlugin } from '../services/auto-allocate/plugin.js';
 import { FlavorsPlugin } from '../services/flavors/plugin.js';
+import { LocalIpPlugin } from '../services/local-ip/plugin.js';
 
 /** Names operators use for the core plugin: the alias and Neutron's class path. */
 const CORE_PLUGINS: Record<string, (config: Config) => Plugin> = {
@@ -86,3 +87,4 @@ registerServicePlugin('metering', () => new MeteringPlugin());
 registerServicePlugin('conntrack_helper', () => new ConntrackHelperPlugin());
 registerServicePlugin('auto_allocate', () => new AutoAllocatePlugin());
 registerServicePlugin('flavors', () => new FlavorsPlugin());
+registerServicePlugin('local_ip', () => new LocalIpPlugin());

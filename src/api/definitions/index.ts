@@ -59,6 +59,7 @@ import { autoAllocatedTopology } from './extensions/auto-allocated-topology.js';
 import { flavors } from './extensions/flavors.js';
 import { serviceType } from './extensions/service-type.js';
 import { l3Flavors } from './extensions/l3-flavors.js';
+import { localIp } from './extensions/local_ip.js';
 
 /** The core resources, always served; they have no extension descriptor. */
 export const coreResources: ResourceDef[] = [network, subnet, subnetpool, port];
@@ -76,7 +77,7 @@ export const allExtensions: ExtensionDef[] = [
   floatingIpPortForwarding, fipPfDescription, fipPfDetail, fipPfPortRanges, exposePortForwardingInFip,
   metering, meteringSourceAndDestinationFields,
   l3ConntrackHelper, exposeL3ConntrackHelper,
-  l3PortIpChangeNotAllowed, autoAllocatedTopology, flavors, serviceType, l3Flavors,
+  l3PortIpChangeNotAllowed, autoAllocatedTopology, flavors, serviceType, l3Flavors, localIp,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

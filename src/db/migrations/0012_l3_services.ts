@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
+import { standardColumns } from './columns.js';
 
 /**
  * L3 service plugins' tables: floating IP port forwardings, metering labels and their
- * rules, router conntrack helpers, auto-allocated topologies, flavors and service profiles.
+ * rules, router conntrack helpers, auto-allocated topologies, flavors and service
+ * profiles, local IPs and their port associations.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   // Neutron's two unique keys: one forwarding per external port range and protocol on a floating
@@ -80,4 +82,20 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   // l3-flavors: no foreign key (MariaDB ignores one declared with the column); a flavor in use is checked
   await db.schema.alterTable('routers').addColumn('flavor_id', 'varchar(36)').execute();
+
+  await standardColumns(db.schema.createTable('local_ips'))
+    .addColumn('project_id', 'varchar(255)')
+    .addColumn('name', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+    .addColumn('local_port_id', 'varchar(36)', (c) => c.notNull().references('ports.id'))
+    .addColumn('network_id', 'varchar(36)', (c) => c.notNull())
+    .addColumn('local_ip_address', 'varchar(64)', (c) => c.notNull())
+    .addColumn('ip_mode', 'varchar(32)', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('ix_local_ips_project_id').on('local_ips').column('project_id').execute();
+  await db.schema.createTable('local_ip_associations')
+    .addColumn('local_ip_id', 'varchar(36)', (c) => c.notNull().references('local_ips.id'))
+    .addColumn('fixed_port_id', 'varchar(36)', (c) => c.notNull().references('ports.id').onDelete('cascade'))
+    .addColumn('fixed_ip', 'varchar(64)', (c) => c.notNull())
+    .addPrimaryKeyConstraint('pk_local_ip_associations', ['local_ip_id', 'fixed_port_id'])
+    .execute();
 }
