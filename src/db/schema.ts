@@ -416,6 +416,17 @@ export interface LocalIpAssociationsTable {
   fixed_ip: string;
 }
 
+/** packet logs (log service plugin) */
+export interface LogsTable extends StandardColumns {
+  project_id: string | null;
+  name: Defaulted<string>;
+  resource_type: string;
+  resource_id: string | null;
+  event: string;
+  target_id: string | null;
+  enabled: Defaulted<Flag>;
+}
+
 export interface Tables {
   networks: NetworksTable;
   network_segments: NetworkSegmentsTable;
@@ -464,6 +475,7 @@ export interface Tables {
   flavorserviceprofilebindings: FlavorServiceProfileBindingsTable;
   local_ips: LocalIpsTable;
   local_ip_associations: LocalIpAssociationsTable;
+  logs: LogsTable;
 }
 
 export type TableName = keyof Tables;

@@ -220,3 +220,11 @@ export const LocalIPRequestedIPNotFound = def<{ port_id: string; ip: string }>(4
 export const LocalIPNoRequestedIP = def<{ port_id: string }>(400, 'LocalIPNoRequestedIP', (p) => `Specified Port ${p.port_id} has several IPs, should specify exact IP address to use for Local IP.`);
 export const LocalIPPortOrNetworkRequired = def<void>(400, 'LocalIPPortOrNetworkRequired', () => 'Either Port ID or Network ID must be specified for Local IP create.');
 export const LocalIPAssociationNotFound = def<{ local_ip_id: string; port_id: string }>(404, 'LocalIPAssociationNotFound', (p) => `Local IP ${p.local_ip_id} association with port ${p.port_id} could not be found.`);
+
+// Logging (neutron.services.logapi.common.exceptions) ---------------------------------------------
+export const LogResourceNotFound = def<{ log_id: string }>(404, 'LogResourceNotFound', (p) => `Log resource ${p.log_id} could not be found.`);
+export const InvalidLogResourceType = def<{ resource_type: string }>(400, 'InvalidLogResourceType', (p) => `Invalid log resource_type: ${p.resource_type}.`);
+export const LoggingTypeNotSupported = def<{ log_type: string; port_id: string }>(409, 'LoggingTypeNotSupported', (p) => `Logging type ${p.log_type} is not supported on port ${p.port_id}.`);
+export const TargetResourceNotFound = def<{ target_id: string }>(404, 'TargetResourceNotFound', (p) => `Target resource ${p.target_id} could not be found.`);
+export const LoggedResourceNotFound = def<{ resource_id: string }>(404, 'ResourceNotFound', (p) => `Resource ${p.resource_id} could not be found.`);
+export const InvalidResourceConstraint = def<{ resource: string; resource_id: string; target_resource: string; target_id: string }>(400, 'InvalidResourceConstraint', (p) => `Invalid resource constraint between resource (${p.resource} ${p.resource_id}) and target resource (${p.target_resource} ${p.target_id}).`);

@@ -10,6 +10,7 @@ import { ConntrackHelperPlugin } from '../services/conntrack-helper/plugin.js';
 import { AutoAllocatePlugin } from '../services/auto-allocate/plugin.js';
 import { FlavorsPlugin } from '../services/flavors/plugin.js';
 import { LocalIpPlugin } from '../services/local-ip/plugin.js';
+import { LoggingPlugin } from '../services/logging/plugin.js';
 
 /** Names operators use for the core plugin: the alias and Neutron's class path. */
 const CORE_PLUGINS: Record<string, (config: Config) => Plugin> = {
@@ -88,3 +89,4 @@ registerServicePlugin('conntrack_helper', () => new ConntrackHelperPlugin());
 registerServicePlugin('auto_allocate', () => new AutoAllocatePlugin());
 registerServicePlugin('flavors', () => new FlavorsPlugin());
 registerServicePlugin('local_ip', () => new LocalIpPlugin());
+registerServicePlugin('log', () => new LoggingPlugin());

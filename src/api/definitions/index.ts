@@ -60,6 +60,7 @@ import { flavors } from './extensions/flavors.js';
 import { serviceType } from './extensions/service-type.js';
 import { l3Flavors } from './extensions/l3-flavors.js';
 import { localIp } from './extensions/local_ip.js';
+import { logging } from './extensions/logging.js';
 
 /** The core resources, always served; they have no extension descriptor. */
 export const coreResources: ResourceDef[] = [network, subnet, subnetpool, port];
@@ -77,7 +78,7 @@ export const allExtensions: ExtensionDef[] = [
   floatingIpPortForwarding, fipPfDescription, fipPfDetail, fipPfPortRanges, exposePortForwardingInFip,
   metering, meteringSourceAndDestinationFields,
   l3ConntrackHelper, exposeL3ConntrackHelper,
-  l3PortIpChangeNotAllowed, autoAllocatedTopology, flavors, serviceType, l3Flavors, localIp,
+  l3PortIpChangeNotAllowed, autoAllocatedTopology, flavors, serviceType, l3Flavors, localIp, logging,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

@@ -4,7 +4,7 @@ import { standardColumns } from './columns.js';
 /**
  * L3 service plugins' tables: floating IP port forwardings, metering labels and their
  * rules, router conntrack helpers, auto-allocated topologies, flavors and service
- * profiles, local IPs and their port associations.
+ * profiles, local IPs and their port associations, logs.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   // Neutron's two unique keys: one forwarding per external port range and protocol on a floating
@@ -98,4 +98,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('fixed_ip', 'varchar(64)', (c) => c.notNull())
     .addPrimaryKeyConstraint('pk_local_ip_associations', ['local_ip_id', 'fixed_port_id'])
     .execute();
+
+  await standardColumns(db.schema.createTable('logs'))
+    .addColumn('project_id', 'varchar(255)')
+    .addColumn('name', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+    .addColumn('resource_type', 'varchar(36)', (c) => c.notNull())
+    .addColumn('resource_id', 'varchar(36)')
+    .addColumn('event', 'varchar(255)', (c) => c.notNull())
+    .addColumn('target_id', 'varchar(36)')
+    .addColumn('enabled', 'boolean', (c) => c.notNull().defaultTo(true))
+    .execute();
+  await db.schema.createIndex('ix_logs_resource_id').on('logs').column('resource_id').execute();
+  await db.schema.createIndex('ix_logs_target_id').on('logs').column('target_id').execute();
 }
