@@ -427,6 +427,20 @@ export interface LogsTable extends StandardColumns {
   enabled: Defaulted<Flag>;
 }
 
+/** NDP proxies and the routers' enable_ndp_proxy (ndp_proxy service plugin) */
+export interface RouterNdpProxyStateTable {
+  router_id: string;
+  enable_ndp_proxy: Flag;
+}
+
+export interface NdpProxiesTable extends StandardColumns {
+  project_id: string | null;
+  name: Defaulted<string>;
+  router_id: string;
+  port_id: string;
+  ip_address: string;
+}
+
 export interface Tables {
   networks: NetworksTable;
   network_segments: NetworkSegmentsTable;
@@ -476,6 +490,8 @@ export interface Tables {
   local_ips: LocalIpsTable;
   local_ip_associations: LocalIpAssociationsTable;
   logs: LogsTable;
+  router_ndp_proxy_state: RouterNdpProxyStateTable;
+  ndp_proxies: NdpProxiesTable;
 }
 
 export type TableName = keyof Tables;

@@ -228,3 +228,12 @@ export const LoggingTypeNotSupported = def<{ log_type: string; port_id: string }
 export const TargetResourceNotFound = def<{ target_id: string }>(404, 'TargetResourceNotFound', (p) => `Target resource ${p.target_id} could not be found.`);
 export const LoggedResourceNotFound = def<{ resource_id: string }>(404, 'ResourceNotFound', (p) => `Resource ${p.resource_id} could not be found.`);
 export const InvalidResourceConstraint = def<{ resource: string; resource_id: string; target_resource: string; target_id: string }>(400, 'InvalidResourceConstraint', (p) => `Invalid resource constraint between resource (${p.resource} ${p.resource_id}) and target resource (${p.target_resource} ${p.target_id}).`);
+
+// NDP proxy (neutron.services.ndp_proxy.exceptions) -----------------------------------------------
+export const RouterGatewayInUseByNDPProxy = def<{ router_id: string }>(409, 'RouterGatewayInUseByNDPProxy', (p) => `Unable to unset external gateway of router ${p.router_id}, There are one or more ndp proxies still in use on the router.`);
+export const AddressScopeConflict = def<{ ext_address_scope: string | null; internal_address_scope: string | null }>(409, 'AddressScopeConflict', (p) => `The IPv6 address scope ${p.ext_address_scope ?? 'None'} of external network conflict with internal network's IPv6 address scope ${p.internal_address_scope ?? 'None'}.`);
+export const RouterGatewayNotValid = def<{ router_id: string; reason: string }>(409, 'RouterGatewayNotValid', (p) => `Can not enable ndp proxy on router ${p.router_id}, ${p.reason}.`);
+export const RouterNDPProxyNotEnable = def<{ router_id: string }>(409, 'RouterNDPProxyNotEnable', (p) => `The enable_ndp_proxy parameter of router ${p.router_id} must be set as True while create ndp proxy entry on it.`);
+export const PortUnreachableRouter = def<{ port_id: string; router_id: string }>(409, 'PortUnreachableRouter', (p) => `The port ${p.port_id} cannot reach the router ${p.router_id} by IPv6 subnet.`);
+export const InvalidAddress = def<{ address: string; reason: string }>(400, 'InvalidAddress', (p) => `The address ${p.address} is invalid, reason: ${p.reason}.`);
+export const NDPProxyNotFound = def<{ id: string }>(404, 'NDPProxyNotFound', (p) => `Ndp proxy ${p.id} could not be found.`);

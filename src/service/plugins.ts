@@ -11,6 +11,7 @@ import { AutoAllocatePlugin } from '../services/auto-allocate/plugin.js';
 import { FlavorsPlugin } from '../services/flavors/plugin.js';
 import { LocalIpPlugin } from '../services/local-ip/plugin.js';
 import { LoggingPlugin } from '../services/logging/plugin.js';
+import { NdpProxyPlugin } from '../services/ndp-proxy/plugin.js';
 
 /** Names operators use for the core plugin: the alias and Neutron's class path. */
 const CORE_PLUGINS: Record<string, (config: Config) => Plugin> = {
@@ -90,3 +91,4 @@ registerServicePlugin('auto_allocate', () => new AutoAllocatePlugin());
 registerServicePlugin('flavors', () => new FlavorsPlugin());
 registerServicePlugin('local_ip', () => new LocalIpPlugin());
 registerServicePlugin('log', () => new LoggingPlugin());
+registerServicePlugin('ndp_proxy', () => new NdpProxyPlugin());

@@ -61,6 +61,8 @@ import { serviceType } from './extensions/service-type.js';
 import { l3Flavors } from './extensions/l3-flavors.js';
 import { localIp } from './extensions/local_ip.js';
 import { logging } from './extensions/logging.js';
+import { l3NdpProxy } from './extensions/l3-ndp-proxy.js';
+import { l3ExtNdpProxy } from './extensions/l3-ext-ndp-proxy.js';
 
 /** The core resources, always served; they have no extension descriptor. */
 export const coreResources: ResourceDef[] = [network, subnet, subnetpool, port];
@@ -79,6 +81,7 @@ export const allExtensions: ExtensionDef[] = [
   metering, meteringSourceAndDestinationFields,
   l3ConntrackHelper, exposeL3ConntrackHelper,
   l3PortIpChangeNotAllowed, autoAllocatedTopology, flavors, serviceType, l3Flavors, localIp, logging,
+  l3NdpProxy, l3ExtNdpProxy,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

@@ -4,7 +4,8 @@ import { standardColumns } from './columns.js';
 /**
  * L3 service plugins' tables: floating IP port forwardings, metering labels and their
  * rules, router conntrack helpers, auto-allocated topologies, flavors and service
- * profiles, local IPs and their port associations, logs.
+ * profiles, local IPs and their port associations, logs, NDP
+ * proxies.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   // Neutron's two unique keys: one forwarding per external port range and protocol on a floating
@@ -110,4 +111,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('ix_logs_resource_id').on('logs').column('resource_id').execute();
   await db.schema.createIndex('ix_logs_target_id').on('logs').column('target_id').execute();
+
+  await db.schema.createTable('router_ndp_proxy_state')
+    .addColumn('router_id', 'varchar(36)', (c) => c.primaryKey().references('routers.id').onDelete('cascade'))
+    .addColumn('enable_ndp_proxy', 'boolean', (c) => c.notNull())
+    .execute();
+  await standardColumns(db.schema.createTable('ndp_proxies'))
+    .addColumn('project_id', 'varchar(255)')
+    .addColumn('name', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+    .addColumn('router_id', 'varchar(36)', (c) => c.notNull().references('routers.id').onDelete('cascade'))
+    .addColumn('port_id', 'varchar(36)', (c) => c.notNull().references('ports.id').onDelete('cascade'))
+    .addColumn('ip_address', 'varchar(64)', (c) => c.notNull())
+    .addUniqueConstraint('uniq_ndp_proxies_router_ip', ['router_id', 'ip_address'])
+    .execute();
 }
