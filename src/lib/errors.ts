@@ -237,3 +237,4 @@ export const RouterNDPProxyNotEnable = def<{ router_id: string }>(409, 'RouterND
 export const PortUnreachableRouter = def<{ port_id: string; router_id: string }>(409, 'PortUnreachableRouter', (p) => `The port ${p.port_id} cannot reach the router ${p.router_id} by IPv6 subnet.`);
 export const InvalidAddress = def<{ address: string; reason: string }>(400, 'InvalidAddress', (p) => `The address ${p.address} is invalid, reason: ${p.reason}.`);
 export const NDPProxyNotFound = def<{ id: string }>(404, 'NDPProxyNotFound', (p) => `Ndp proxy ${p.id} could not be found.`);
+export const RouterInterfaceInUseByNDPProxy = def<{ router_id: string; subnet_id: string }>(409, 'RouterInterfaceInUseByNDPProxy', (p) => `Unable to remove subnet ${p.subnet_id} from router ${p.router_id}, There are one or more ndp proxies still in use on the subnet.`);

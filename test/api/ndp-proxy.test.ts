@@ -105,6 +105,11 @@ describe('NDP proxies (ndp_proxy service plugin)', () => {
     const disabled = await s.request('POST', '/v2.0/ndp_proxies', { ndp_proxy: { router_id: off.id, port_id: offPort.id } }, A);
     assert.equal(type(disabled), 'RouterNDPProxyNotEnable');
 
+    const iface = await s.request('PUT', `/v2.0/routers/${router.id}/remove_router_interface`, { subnet_id: subnet.id }, A);
+    assert.equal(iface.status, 409);
+    assert.equal(message(iface), `Unable to remove subnet ${subnet.id} from router ${router.id}, There are one or more ndp proxies still in use on the subnet.`);
+    assert.equal((await s.request('PUT', `/v2.0/routers/${router.id}/remove_router_interface`, { subnet_id: unscoped.subnet.id }, A)).status, 200,
+      'a subnet no proxy uses goes');
     const held = await s.request('PUT', `/v2.0/routers/${router.id}`, { router: { external_gateway_info: {} } }, A);
     assert.equal(held.status, 409);
     assert.equal(type(held), 'RouterGatewayInUseByNDPProxy');

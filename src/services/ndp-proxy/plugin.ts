@@ -1,11 +1,11 @@
 import { parseIp } from '../../lib/address.js';
 import { UNSET } from '../../lib/attributes.js';
-import { DEVICE_OWNER_ROUTER_GW } from '../../lib/constants.js';
+import { DEVICE_OWNER_ROUTER_GW, ROUTER_INTERFACE_OWNERS } from '../../lib/constants.js';
 import type { RequestContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
 import {
   AddressScopeConflict, BadRequest, InvalidAddress, NDPProxyNotFound, PortUnreachableRouter, RouterGatewayInUseByNDPProxy,
-  RouterGatewayNotValid, RouterNDPProxyNotEnable,
+  RouterGatewayNotValid, RouterInterfaceInUseByNDPProxy, RouterNDPProxyNotEnable,
 } from '../../lib/errors.js';
 import type { Queryable, Tx } from '../../db/schema.js';
 import { inChunks } from '../../db/chunks.js';
@@ -107,6 +107,22 @@ export class NdpProxyPlugin implements Plugin {
         for (const s of await q.selectFrom('router_ndp_proxy_state').selectAll().where('router_id', 'in', chunk).execute()) states.set(s.router_id, flag(s.enable_ndp_proxy));
       });
       for (const r of routers) r.enable_ndp_proxy = r.external_gateway_info ? states.get(r.id as string) ?? false : false;
+    });
+
+    // _check_router_remove_subnet_request: a router interface's subnet that proxied addresses are on stays
+    const checkSubnetsKept = async (tx: Tx, port: Item, removed: string[]) => {
+      if (!removed.length || !ROUTER_INTERFACE_OWNERS.includes(port.device_owner as string)) return;
+      const routerId = port.device_id as string;
+      const used = await tx.selectFrom('ndp_proxies').innerJoin('ipallocations', (j) => j.onRef('ipallocations.port_id', '=', 'ndp_proxies.port_id')
+        .onRef('ipallocations.ip_address', '=', 'ndp_proxies.ip_address'))
+        .select('ipallocations.subnet_id').where('ndp_proxies.router_id', '=', routerId).where('ipallocations.subnet_id', 'in', removed).executeTakeFirst();
+      if (used) throw new RouterInterfaceInUseByNDPProxy({ router_id: routerId, subnet_id: used.subnet_id });
+    };
+    events.subscribe('port', 'before_delete', (tx, { current }) => checkSubnetsKept(tx, current, (current.fixed_ips as FixedIp[] ?? []).map((f) => f.subnet_id)));
+    events.subscribe('port', 'before_update', async (tx, { original, changes }) => {
+      if (!('fixed_ips' in changes)) return;
+      const now = new Set((await tx.selectFrom('ipallocations').select('subnet_id').where('port_id', '=', original.id as string).execute()).map((r) => r.subnet_id));
+      await checkSubnetsKept(tx, original, (original.fixed_ips as FixedIp[]).map((f) => f.subnet_id).filter((id) => !now.has(id)));
     });
 
     const routersOf = async (rc: RequestContext, tx: Tx, routerId: string) => {
