@@ -16,7 +16,7 @@ import {
 import type { RequestContext } from '../lib/context.js';
 import type { ResourceDef } from '../lib/definitions.js';
 import type { Authorizer, Controller } from './controller.js';
-import { urlPath, type ApiModel } from './model.js';
+import { collectionPath, type ApiModel } from './model.js';
 import { ATTRIBUTE_TYPES, LIST_ONLY, anyObject, arr, int, nullable, obj, str, uuid, type JsonSchema } from './openapi-types.js';
 import type { SubRoutes } from './tags.js';
 
@@ -75,6 +75,7 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
   const paths: Record<string, Record<string, Op>> = {};
   const tags: Array<{ name: string; description?: string }> = [];
   const add = (path: string, method: string, op: Op) => ((paths[path] ??= {})[method] = op);
+  const addOp = add;
 
   add('/', 'get', {
     tags: ['versions'], summary: 'API versions', operationId: 'listVersions', security: [],
@@ -102,14 +103,19 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
 
   for (const controller of input.controllers.values()) {
     const def = controller.def;
-    // parent-scoped resources (/floatingips/{id}/port_forwardings) are not described yet
-    if (def.parent) continue;
+    const collection = collectionPath(input.api, def, '{parent_id}');
+    if (collection === null) continue;
+    // a parent-scoped resource's operations all take the parent's id (this `add` shadows the document's)
+    const parentParam = def.parent && pathParam('parent_id', uuid, `the id of the ${def.parent.collection.replace(/s$/, '')} it belongs to`);
+    const add = (path: string, method: string, op: Op) => addOp(path, method, parentParam
+      ? { ...op, parameters: [parentParam, ...((op.parameters as unknown[] | undefined) ?? [])] } : op);
+    const policyName = def.parent ? `${input.api.resources.get(def.parent.collection)!.name}_${def.name}` : def.name;
     const name = schemaName(def.name);
     const attrs = Object.entries(def.attributes).map(([attr, a]) => {
       const base = attributeSchema(def, attr, a, untyped);
       return { attr, a, schema: takesNull(a, true) ? nullable(base) : base, input: takesNull(a, false) ? nullable(base) : base };
     });
-    const adminOnly = (attr: string, a: AttributeDef) => adminOnlyOps(input.policy, def.name, attr, a);
+    const adminOnly = (attr: string, a: AttributeDef) => adminOnlyOps(input.policy, policyName, attr, a);
     const view = (s: JsonSchema, attr: string, a: AttributeDef): JsonSchema => {
       const out: JsonSchema = { ...s };
       if (!a.allowPost && !a.allowPut) out.readOnly = true;
@@ -141,7 +147,7 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
 
     const tag = def.collection;
     tags.push({ name: tag });
-    const base = `/v2.0/${urlPath(def)}`;
+    const base = `/v2.0/${collection}`;
     const one = (s: JsonSchema) => obj({ [def.name]: s }, { required: [def.name] });
     const many = (s: JsonSchema) => obj({ [def.collection]: arr(s), [`${def.collection}_links`]: arr(ref('Link')) }, { required: [def.collection] });
     const id = pathParam('id', def.attributes.id ? uuid : str(), `the ${def.name}'s id`);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { eventually, Recorder } from '../rpc-server/support.js';
 import { ADMIN, asProject, startServer, type TestServer } from '../support/server.js';
 
@@ -258,5 +259,18 @@ describe('floating IP port forwarding (port_forwarding service plugin)', () => {
     await s.request('DELETE', `/v2.0/ports/${p.id}`, undefined, A);
     const removed = await pushed(viaPort.id, 'deleted');
     assert.equal(removed.args.resource_list[0]['versioned_object.data'].external_port, 53);
+  });
+
+  test('the OpenAPI document describes the sub-resource under its parent', async () => {
+    const doc = (await s.request('GET', '/v2.0/openapi.json', undefined, A)).body;
+    const list = doc.paths['/v2.0/floatingips/{parent_id}/port_forwardings'];
+    const one = doc.paths['/v2.0/floatingips/{parent_id}/port_forwardings/{id}'];
+    assert.deepEqual(Object.keys(list).sort(), ['get', 'post']);
+    assert.deepEqual(Object.keys(one).sort(), ['delete', 'get', 'put']);
+    for (const op of [list.get, list.post, one.get, one.put, one.delete]) assert.equal(op.parameters[0].name, 'parent_id');
+    assert.equal(doc.paths['/v2.0/port_forwardings'], undefined);
+    assert.ok(doc.components.schemas.PortForwarding.properties.external_port_range);
+    const result = await new Validator().validate(structuredClone(doc));
+    assert.equal(result.valid, true, JSON.stringify(result.errors)?.slice(0, 2000));
   });
 });
