@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { adminContext } from '../../src/lib/context.js';
+import { RpcClient } from '../../src/rpc/index.js';
 import { eventually, Recorder } from '../rpc-server/support.js';
 import { ADMIN, asProject, startServer, type TestServer } from '../support/server.js';
 
@@ -84,6 +86,34 @@ describe('packet logging (log service plugin)', () => {
     await pushed(bySg.id, 'deleted');
     assert.equal((await s.request('DELETE', `/v2.0/ports/${port.id}`, undefined, A)).status, 204);
     assert.equal((await s.request('GET', `${LOGS}/${byPort.id}`, undefined, ADMIN)).status, 404);
+  });
+
+  test('the OVS agent asks which rules a port\'s logs cover (logging-plugin RPC)', async () => {
+    const rpc = new RpcClient(s.server.transport, { topic: 'logging-plugin', namespace: 'logging-plugin', version: '1.1', timeout: 10 });
+    const call = (method: string, args: Record<string, unknown>) => rpc.call<any[]>(adminContext(), method, args);
+    const sg = await post('/v2.0/security-groups', { security_group: { name: 'logged' } }, A);
+    const rule = await post('/v2.0/security-group-rules', {
+      security_group_rule: { security_group_id: sg.id, direction: 'ingress', protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_ip_prefix: '192.0.2.0/24' },
+    }, A);
+    const port = await post('/v2.0/ports', { port: { network_id: net.id, security_groups: [sg.id] } }, A);
+    assert.deepEqual(await call('get_sg_log_info_for_port', { port_id: port.id, resource_type: 'security_group' }), []);
+    const entry = await post(LOGS, { log: { resource_type: 'security_group', resource_id: sg.id, tenant_id: 'project-a', event: 'DROP' } });
+    const [info] = await call('get_sg_log_info_for_port', { port_id: port.id });
+    assert.equal(info.id, entry.id);
+    assert.equal(info.event, 'DROP');
+    assert.equal(info.project_id, 'project-a');
+    assert.equal(info.ports_log.length, 1);
+    assert.equal(info.ports_log[0].port_id, port.id);
+    const rules = info.ports_log[0].security_group_rules;
+    assert.deepEqual(rules.find((r: any) => r.direction === 'ingress'), {
+      direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 22, port_range_max: 22, source_ip_prefix: '192.0.2.0/24', security_group_id: sg.id,
+    });
+    assert.equal(rules.filter((r: any) => r.direction === 'egress').length, 2, "the group's default egress rules");
+    assert.ok(rule.id);
+    // by log resource: only active ports are logged
+    const byLog = await call('get_sg_log_info_for_log_resources', { log_resources: [{ id: entry.id, project_id: 'project-a', resource_id: sg.id, target_id: null, event: 'DROP' }] });
+    assert.deepEqual(byLog, [{ id: entry.id, ports_log: [], event: 'DROP', project_id: 'project-a' }], 'the port is DOWN');
+    await s.request('DELETE', `${LOGS}/${entry.id}`, undefined, ADMIN);
   });
 
   test('without a log driver nothing is loggable', async () => {

@@ -8,14 +8,29 @@ import type { Tx } from '../../db/schema.js';
 import { readOnlyHandler, type ResourceHandler } from '../../registry/handler.js';
 import { SqlResource } from '../../registry/resource.js';
 import type { Ml2Plugin } from '../../plugins/ml2/plugin.js';
-import type { Plugin, PluginContext } from '../../plugins/plugin.js';
+import type { Plugin, PluginContext, RpcListener } from '../../plugins/plugin.js';
 import { RpcClient } from '../../rpc/client.js';
+import { loggingRpcListener, type PortLoggable } from './rpc.js';
 
 const LOG_VERSION = '1.0';
 /** The Open vSwitch log driver's (OVSDriver): what it logs, and the ports it can log. */
 const OVS_LOGGING_TYPES = ['security_group'];
 const OVS_VIF_TYPES = ['ovs', 'vhostuser'];
 const SKIPPED_VIF_TYPES = ['unbound', 'binding_failed'];
+
+/** validate_log_type_for_port for the OVS driver: an OVS (or vhost-user) VIF, or a normal vNIC while unbound. */
+const ovsLoggable = (vifType: unknown, vnicType: unknown) =>
+  (SKIPPED_VIF_TYPES.includes(vifType as string) ? vnicType === 'normal' : OVS_VIF_TYPES.includes(vifType as string));
+
+const loggablePorts: PortLoggable = async (q, ids) => {
+  if (!ids.length) return new Set();
+  const bindings = new Map((await q.selectFrom('ml2_port_bindings').select(['port_id', 'vif_type', 'vnic_type']).where('port_id', 'in', ids).execute())
+    .map((b) => [b.port_id, b]));
+  return new Set(ids.filter((id) => {
+    const b = bindings.get(id);
+    return b ? ovsLoggable(b.vif_type, b.vnic_type) : true;
+  }));
+};
 
 /**
  * Neutron's `log` service plugin: /v2.0/log/logs of security groups (on a port, a group or
@@ -26,6 +41,7 @@ const SKIPPED_VIF_TYPES = ['unbound', 'binding_failed'];
 export class LoggingPlugin implements Plugin {
   readonly name = 'log';
   readonly supportedExtensionAliases = ['logging'];
+  private listeners: RpcListener[] = [];
 
   async start(ctx: PluginContext): Promise<Record<string, ResourceHandler>> {
     const { api, events, config, log } = ctx;
@@ -52,9 +68,7 @@ export class LoggingPlugin implements Plugin {
         } catch {
           throw new TargetResourceNotFound({ target_id: portId });
         }
-        const vifType = port['binding:vif_type'] as string;
-        const supported = SKIPPED_VIF_TYPES.includes(vifType) ? port['binding:vnic_type'] === 'normal' : OVS_VIF_TYPES.includes(vifType);
-        if (!supported) throw new LoggingTypeNotSupported({ log_type: 'security_group', port_id: portId });
+        if (!ovsLoggable(port['binding:vif_type'], port['binding:vnic_type'])) throw new LoggingTypeNotSupported({ log_type: 'security_group', port_id: portId });
       }
       if (sgId && portId) {
         const bound = await tx.selectFrom('port_security_group_bindings').select('port_id').where('security_group_id', '=', sgId)
@@ -97,8 +111,14 @@ export class LoggingPlugin implements Plugin {
       events.subscribe(resource, 'after_delete', (e) => push(e.context, e.removedLogs ?? [], 'deleted'));
     }
 
+    // the OVS log driver requires RPC: its agents ask for the rules their ports' logs cover
+    if (types.length) this.listeners = [loggingRpcListener(ctx.db, loggablePorts)];
     const loggable = readOnlyHandler({ list: async () => types.map((type) => ({ type })) });
     return { logs, loggable_resources: loggable };
+  }
+
+  rpcListeners(): RpcListener[] {
+    return this.listeners;
   }
 }
 
