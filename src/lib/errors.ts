@@ -238,3 +238,4 @@ export const PortUnreachableRouter = def<{ port_id: string; router_id: string }>
 export const InvalidAddress = def<{ address: string; reason: string }>(400, 'InvalidAddress', (p) => `The address ${p.address} is invalid, reason: ${p.reason}.`);
 export const NDPProxyNotFound = def<{ id: string }>(404, 'NDPProxyNotFound', (p) => `Ndp proxy ${p.id} could not be found.`);
 export const RouterInterfaceInUseByNDPProxy = def<{ router_id: string; subnet_id: string }>(409, 'RouterInterfaceInUseByNDPProxy', (p) => `Unable to remove subnet ${p.subnet_id} from router ${p.router_id}, There are one or more ndp proxies still in use on the subnet.`);
+export const PortHasPortForwarding = def<{ port_id: string }>(400, 'PortHasPortForwarding', (p) => `Cannot associate floating IP to port ${p.port_id} because it already has a Port Forwarding binding.`);

@@ -184,6 +184,16 @@ describe('floating IP port forwarding (port_forwarding service plugin)', () => {
     assert.equal(del.status, 409);
     assert.equal(type(del), 'FipInUseByPortForwarding');
 
+    // through a distributed router, a forwarded port takes no floating IP of its own
+    await s.request('PUT', `/v2.0/routers/${router.id}`, { router: { admin_state_up: false } }, ADMIN);
+    assert.equal((await s.request('PUT', `/v2.0/routers/${router.id}`, { router: { distributed: true } }, ADMIN)).status, 200);
+    const viaDvr = await s.request('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, port_id: p.id } }, A);
+    assert.equal(viaDvr.status, 400);
+    assert.equal(type(viaDvr), 'PortHasPortForwarding');
+    assert.equal(message(viaDvr), `Cannot associate floating IP to port ${p.id} because it already has a Port Forwarding binding.`);
+    await s.request('PUT', `/v2.0/routers/${router.id}`, { router: { distributed: false } }, ADMIN);
+    await s.request('PUT', `/v2.0/routers/${router.id}`, { router: { admin_state_up: true } }, ADMIN);
+
     // a port with no route to the floating IP's network
     const isolated = await post('/v2.0/networks', { network: { name: 'isolated' } });
     await post('/v2.0/subnets', { subnet: { network_id: isolated.id, cidr: '10.9.0.0/24', ip_version: 4 } });

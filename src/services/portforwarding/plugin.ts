@@ -1,7 +1,7 @@
 import { adminContext, type RequestContext } from '../../lib/context.js';
 import { DEVICE_OWNER_FLOATINGIP } from '../../lib/constants.js';
 import type { Item } from '../../lib/definitions.js';
-import { FipInUseByPortForwarding } from '../../lib/errors.js';
+import { FipInUseByPortForwarding, PortHasPortForwarding } from '../../lib/errors.js';
 import type { Queryable, Tx } from '../../db/schema.js';
 import { inChunks } from '../../db/chunks.js';
 import type { ResourceHandler } from '../../registry/handler.js';
@@ -63,9 +63,19 @@ export class PortForwardingPlugin implements Plugin {
       for (const f of fips) f.port_forwardings = byFip.get(f.id as string) ?? [];
     });
 
+    // _check_port_has_port_forwarding: a port forwarded to through a distributed router takes no floating IP
+    const checkPortForwarded = async (tx: Tx, portId: unknown) => {
+      if (!portId) return;
+      const row = await tx.selectFrom('portforwardings as pf').innerJoin('floatingips as f', 'f.id', 'pf.floatingip_id')
+        .innerJoin('routers as r', 'r.id', 'f.router_id').select('r.distributed').where('pf.internal_port_id', '=', portId as string).executeTakeFirst();
+      if (row && (row.distributed === true || Number(row.distributed) === 1)) throw new PortHasPortForwarding({ port_id: portId as string });
+    };
+    events.subscribe('floatingip', 'before_create', (tx, e) => checkPortForwarded(tx, e.current.port_id));
+
     // _check_floatingip_request: a floating IP that forwards ports is neither associated nor deleted
     events.subscribe('floatingip', 'before_update', async (tx, { original, changes }) => {
       const used = await tx.selectFrom('portforwardings').select('id').where('floatingip_id', '=', original.id as string).executeTakeFirst();
+      await checkPortForwarded(tx, changes.port_id);
       if (!used) return;
       if (changes.port_id) throw new FipInUseByPortForwarding({ id: original.id as string });
       // the forwardings keep the router they gave the floating IP
