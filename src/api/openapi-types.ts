@@ -152,6 +152,12 @@ export const ATTRIBUTE_TYPES: Record<string, JsonSchema> = {
   'floatingip_pools.network_id': uuid,
   'floatingip_pools.cidr': cidr,
   'floatingip_pools.project_id': str(),
+
+  // L3 service plugins: what routers and floating IPs show of their sub-resources
+  'routers.conntrack_helpers': arr(obj({ protocol: str(), port: int({ minimum: 1, maximum: 65535 }), helper: str() })),
+  'floatingips.port_forwardings': arr(obj({
+    id: uuid, internal_ip_address: str(), protocol: str(), internal_port: int(), external_port: int(), internal_port_id: uuid,
+  })),
 };
 
 /** Collections Neutron serves as lists only: GET /v2.0/<collection>/<id> answers 404. */
