@@ -5,7 +5,7 @@ import { toBoolean } from '../lib/attributes.js';
 import { newRequestId, type RequestContext } from '../lib/context.js';
 import type { Item } from '../lib/definitions.js';
 import {
-  BadRequest, ExtensionNotFound, HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFound, HTTPRequestEntityTooLarge, InternalServerError,
+  ExtensionNotFound, HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFound, HTTPRequestEntityTooLarge, InternalServerError,
   isNeutronError, NeutronError,
 } from '../lib/errors.js';
 import { countingStatements, withStatementCount, type StatementCounter } from '../db/statement-count.js';
@@ -14,7 +14,7 @@ import { parseJsonBody } from './body.js';
 import { applyRoleRules, noauthContext, type RoleRules } from './context-middleware.js';
 import type { Authorizer, Controller } from './controller.js';
 import { coreResources } from './definitions/index.js';
-import { urlPath, type ApiModel } from './model.js';
+import { collectionPath, urlPath, type ApiModel } from './model.js';
 import { tagRoutes, type SubRoutes } from './tags.js';
 import type { ChangeFeed } from './watch.js';
 
@@ -174,50 +174,50 @@ export function createApp(opts: AppOptions): FastifyInstance {
   for (const controller of opts.controllers.values()) {
     const def = controller.def;
     const parent = def.parent && opts.controllers.get(def.parent.collection);
+    const route = collectionPath(opts.api, def);
     if (def.parent && !parent) continue;
-    const path = parent ? `/v2.0/${urlPath(parent.def)}/:parent_id/${def.path ?? def.collection}` : `/v2.0/${urlPath(def)}`;
-    /** a sub-resource's parent id, once the caller is found to see the parent (its NotFound otherwise) */
-    const parentOf = async (req: FastifyRequest): Promise<string | undefined> => {
-      if (!parent) return undefined;
-      const id = (req.params as any).parent_id as string;
-      await parent.handler.get(req.neutronContext, id);
-      return id;
-    };
+    if (parent) controller.attachParent(parent);
+    if (route === null) continue;
+    const path = `/v2.0/${route}`;
+    // a parent-scoped resource's parent id, checked by the controller (undefined for the others)
+    const parentId = (req: FastifyRequest) => (req.params as any).parent_id as string | undefined;
     methods(app, path, {
       GET: async (req, reply) => {
         const url = new URL(req.url, 'http://x');
-        const parentId = await parentOf(req);
-        const watch = parent ? null : url.searchParams.get('watch');
+        if (parent) {
+          const { items, links } = await controller.list(req.neutronContext, url.searchParams, `${base(req)}${url.pathname}`, parentId(req));
+          return links.length ? { [def.collection]: items, [`${def.collection}_links`]: links } : { [def.collection]: items };
+        }
+        const watch = url.searchParams.get('watch');
         if (watch !== null) {
           url.searchParams.delete('watch');
           if (watchWanted(watch)) return watchChanges(req, reply, controller, url.searchParams);
         }
         // x-sql-statements is a header: with statement counting on, lists are not streamed
-        const batches = countingStatements ? null : await controller.listBatches(req.neutronContext, url.searchParams, parentId);
+        const batches = countingStatements ? null : await controller.listBatches(req.neutronContext, url.searchParams);
         // one batch buffered at most: the next is built once the socket has taken the previous one
         if (batches) return reply.type('application/json; charset=utf-8').send(Readable.from(jsonList(def.collection, batches), { highWaterMark: 1 }));
-        const { items, links } = await controller.list(req.neutronContext, url.searchParams, `${base(req)}${url.pathname}`, parentId);
+        const { items, links } = await controller.list(req.neutronContext, url.searchParams, `${base(req)}${url.pathname}`);
         const body: Item = { [def.collection]: items };
         if (links.length) body[`${def.collection}_links`] = links;
         return body;
       },
       POST: async (req, reply) => {
-        const parentId = await parentOf(req);
-        const { items, bulk } = await controller.create(req.neutronContext, parseJsonBody(req.body as string | undefined), parentId);
+        const { items, bulk } = await controller.create(req.neutronContext, parseJsonBody(req.body as string | undefined), parentId(req));
         reply.code(201);
         return bulk ? { [def.collection]: items } : { [def.name]: items[0] };
       },
     });
     methods(app, `${path}/:id`, {
       GET: async (req) => ({
-        [def.name]: await controller.show(req.neutronContext, (req.params as any).id, new URL(req.url, 'http://x').searchParams, await parentOf(req)),
+        [def.name]: await controller.show(req.neutronContext, (req.params as any).id, new URL(req.url, 'http://x').searchParams, parentId(req)),
       }),
       PUT: async (req) => ({
-        [def.name]: await controller.update(req.neutronContext, (req.params as any).id, parseJsonBody(req.body as string | undefined), ifMatch(req), await parentOf(req)),
+        [def.name]: await controller.update(req.neutronContext, (req.params as any).id, parseJsonBody(req.body as string | undefined), ifMatch(req), parentId(req)),
       }),
       DELETE: async (req, reply) => {
         if (req.body !== undefined && req.body !== '') throw new HTTPBadRequest('Request body is not supported in DELETE.');
-        await controller.delete(req.neutronContext, (req.params as any).id, ifMatch(req), await parentOf(req));
+        await controller.delete(req.neutronContext, (req.params as any).id, ifMatch(req), parentId(req));
         reply.code(204);
         return reply.send();
       },
@@ -303,26 +303,15 @@ function sendError(reply: FastifyReply, err: NeutronError): FastifyReply {
 }
 
 /** If-Match: revision_number=N (other etags are ignored). */
-/**
- * `If-Match: revision_number=N`, as webob parses If-Match (the quoted strong etags, else the whole
- * value as one) and Neutron's check_request_for_revision_constraint reads it (Python's int()).
- */
 function ifMatch(req: FastifyRequest): number | null {
   const raw = req.headers['if-match'];
   if (!raw) return null;
-  const value = String(raw);
-  if (value === '*') return null;
-  const quoted = [...value.matchAll(/(?:^|\s)(W\/)?"((?:\\"|.)*?)"/g)];
-  const etags = quoted.length ? quoted.filter((m) => !m[1]).map((m) => m[2]!) : [value];
-  let revision: number | null = null;
-  for (const etag of etags) {
-    if (!etag.startsWith('revision_number=')) continue;
-    if (revision !== null) throw new BadRequest({ resource: 'if-match', msg: 'Multiple revision_number etags are not supported.' });
-    const n = etag.split('revision_number=')[1]!;
-    if (!/^\s*[+-]?\d+(_\d+)*\s*$/.test(n)) throw new BadRequest({ resource: 'if-match', msg: 'Revision number etag must be in the format of revision_number=<int>' });
-    revision = Number(n.trim().replace(/_/g, ''));
-  }
-  return revision;
+  const revisions = String(raw).split(',').map((e) => e.trim().replace(/^"|"$/g, '')).filter((e) => e.startsWith('revision_number='));
+  if (revisions.length > 1) throw new HTTPBadRequest('Multiple revision_number etags are not supported.');
+  if (!revisions.length) return null;
+  const value = revisions[0]!.slice('revision_number='.length);
+  if (!/^\d+$/.test(value)) throw new HTTPBadRequest('Revision number etag must be in the format of revision_number=<int>');
+  return parseInt(value, 10);
 }
 
 function baseUrl(req: FastifyRequest, linkPrefix: string | null): string {

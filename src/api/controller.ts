@@ -3,7 +3,7 @@ import type { RequestContext } from '../lib/context.js';
 import { attributeEntries, type ResourceDef, type Item } from '../lib/definitions.js';
 import { HTTPBadRequest, HTTPNotFound, isNeutronError, PolicyNotAuthorized } from '../lib/errors.js';
 import type { Tx } from '../db/schema.js';
-import type { ListQuery, ResourceHandler } from '../registry/handler.js';
+import type { ResourceHandler } from '../registry/handler.js';
 import { createItems, prepareCreate, prepareUpdate, updateItem } from './body.js';
 import { parseListQuery, paginationLinks, type QueryOptions } from './query.js';
 import type { WatchTarget } from './watch.js';
@@ -23,6 +23,17 @@ export interface QuotaEnforcer {
   enforce(tx: Tx, resource: string, items: Item[]): Promise<(() => Promise<void>) | undefined>;
 }
 
+/**
+ * The parent of a parent-scoped resource as one request resolved it: seen by the caller, its id
+ * in the child's parent attribute, and the keys its owner adds to the child's policy target.
+ */
+interface ParentScope {
+  attribute: string;
+  id: string;
+  /** `ext_parent:tenant_id`, read by rules such as `rule:ext_parent_owner` */
+  target: Item;
+}
+
 export interface ListResult {
   items: Item[];
   links: Array<{ rel: string; href: string }>;
@@ -34,8 +45,9 @@ export interface ListResult {
  */
 export class Controller {
   private readonly visible: string[];
-  /** the name in policy actions (`get_<policyName>`) */
-  private readonly policyName: string;
+  /** the resource's name in policy rules: `<parent>_<name>` for a parent-scoped resource (Neutron's sub-resource actions) */
+  private policyName: string;
+  private parent?: Controller;
 
   constructor(
     readonly def: ResourceDef,
@@ -48,20 +60,46 @@ export class Controller {
     this.policyName = def.policyName ?? def.name;
   }
 
-  /** A sub-resource's list is its parent's objects only (`parentId` from the URL). */
-  private underParent(q: ListQuery, parentId: string | undefined): ListQuery {
-    if (parentId === undefined || !this.def.parent) return q;
-    return { ...q, filters: new Map([...q.filters, [this.def.parent.attribute, [parentId]]]) };
+  /** Serves this parent-scoped resource under `parent`'s members (def.parent names its collection). */
+  attachParent(parent: Controller): void {
+    this.parent = parent;
+    this.policyName = this.def.policyName ?? `${parent.def.name}_${this.def.name}`;
+  }
+
+  /**
+   * The object as the caller may see it, raw (for a child's scope): the handler's NotFound when
+   * it is hidden by scope, 404 when by policy.
+   */
+  async visibleObject(ctx: RequestContext, id: string): Promise<Item> {
+    const item = await this.handler.get(ctx, id);
+    if (!this.policy.check(ctx, `get_${this.policyName}`, item)) throw new HTTPNotFound();
+    return item;
+  }
+
+  /** A parent-scoped request's parent, checked first as Neutron's plugins do (FloatingIPNotFound before anything else). */
+  private async scope(ctx: RequestContext, parentId: string | undefined): Promise<ParentScope | null> {
+    if (!this.parent || !this.def.parent) return null;
+    const parent = await this.parent.visibleObject(ctx, parentId ?? '');
+    return { attribute: this.def.parent.attribute, id: parentId!, target: { 'ext_parent:tenant_id': parent.tenant_id ?? parent.project_id } };
+  }
+
+  /** A child of another parent is not found under this one. */
+  private async inScope(ctx: RequestContext, id: string, scope: ParentScope | null): Promise<Item | null> {
+    if (!scope) return null;
+    // the handler refuses a child of another parent with the child's NotFound, naming the parent
+    return this.handler.get(ctx, id, scope.id);
   }
 
   async list(ctx: RequestContext, params: URLSearchParams, baseUrl: string, parentId?: string): Promise<ListResult> {
-    const q = this.underParent(parseListQuery(this.def, params, this.queryOptions), parentId);
+    const scope = await this.scope(ctx, parentId);
+    const q = parseListQuery(this.def, params, this.queryOptions);
+    if (scope) q.filters.set(scope.attribute, [scope.id]);
     const rows = await this.handler.list(ctx, { ...q, fields: this.loadFields(ctx, q.fields) });
     const getAction = `get_${this.policyName}`;
     const view = this.viewer(ctx, q.fields);
     const items: Item[] = [];
     for (const row of rows) {
-      if (!this.policy.check(ctx, getAction, row)) continue;
+      if (!this.policy.check(ctx, getAction, scope ? { ...row, ...scope.target } : row)) continue;
       items.push(view(row));
     }
     return { items, links: paginationLinks(baseUrl, params, q, rows) };
@@ -98,10 +136,10 @@ export class Controller {
    * be sent a batch at a time. The first batch is read before anything is sent, so that a bad
    * filter or a database failure still gets its error status.
    */
-  async listBatches(ctx: RequestContext, params: URLSearchParams, parentId?: string): Promise<AsyncIterable<Item[]> | null> {
+  async listBatches(ctx: RequestContext, params: URLSearchParams): Promise<AsyncIterable<Item[]> | null> {
     if (!this.handler.listBatches) return null;
-    const q = this.underParent(parseListQuery(this.def, params, this.queryOptions), parentId);
-    if (q.limit !== null) return null;
+    const q = parseListQuery(this.def, params, this.queryOptions);
+    if (q.limit !== null || this.parent) return null;
     const getAction = `get_${this.policyName}`;
     const view = this.viewer(ctx, q.fields);
     const views = (rows: Item[]) => {
@@ -118,19 +156,24 @@ export class Controller {
   }
 
   async show(ctx: RequestContext, id: string, params: URLSearchParams, parentId?: string): Promise<Item> {
-    const item = await this.handler.get(ctx, id, parentId);
-    if (!this.policy.check(ctx, `get_${this.policyName}`, item)) throw new HTTPNotFound();
+    const scope = await this.scope(ctx, parentId);
+    const item = (await this.inScope(ctx, id, scope)) ?? await this.handler.get(ctx, id);
+    if (!this.policy.check(ctx, `get_${this.policyName}`, scope ? { ...item, ...scope.target } : item)) throw new HTTPNotFound();
     const fields = params.getAll('fields').filter(Boolean);
     return this.view(ctx, item, fields.length ? fields : null);
   }
 
   async create(ctx: RequestContext, body: Item | undefined, parentId?: string): Promise<{ items: Item[]; bulk: boolean }> {
+    const scope = await this.scope(ctx, parentId);
     const { items: raw, bulk } = createItems(this.def, body);
     const items = raw.map((r) => prepareCreate(this.def, r, ctx));
-    if (parentId !== undefined && this.def.parent) for (const item of items) item[this.def.parent.attribute] = parentId;
+    if (scope) for (const item of items) item[scope.attribute] = scope.id;
     const action = `create_${this.policyName}`;
     const created = await this.handler.create(ctx, items, {
-      authorize: (target) => this.policy.enforce(ctx, this.composedActions(action, target, null), target),
+      authorize: (target) => {
+        const full = scope ? { ...target, ...scope.target } : target;
+        this.policy.enforce(ctx, this.composedActions(action, full, null), full);
+      },
       checkQuota: this.quotas && ((tx, list) => this.quotas!.enforce(tx, this.def.name, list)),
     });
     const view = this.viewer(ctx, null);
@@ -138,10 +181,12 @@ export class Controller {
   }
 
   async update(ctx: RequestContext, id: string, body: Item | undefined, ifMatch: number | null, parentId?: string): Promise<Item> {
+    const scope = await this.scope(ctx, parentId);
+    await this.inScope(ctx, id, scope);
     const changes = prepareUpdate(this.def, updateItem(this.def, body), ctx);
     const updated = await this.handler.update(ctx, id, changes, {
-      ifMatch, parentId,
-      authorize: (target) => this.authorizeWrite(ctx, `update_${this.policyName}`, target, changes),
+      ifMatch,
+      authorize: (target) => this.authorizeWrite(ctx, `update_${this.policyName}`, scope ? { ...target, ...scope.target } : target, changes),
     });
     return this.view(ctx, updated, null);
   }
@@ -155,9 +200,11 @@ export class Controller {
   }
 
   async delete(ctx: RequestContext, id: string, ifMatch: number | null, parentId?: string): Promise<void> {
+    const scope = await this.scope(ctx, parentId);
+    await this.inScope(ctx, id, scope);
     await this.handler.delete(ctx, id, {
-      ifMatch, parentId,
-      authorize: (current) => this.authorizeWrite(ctx, `delete_${this.policyName}`, current, {}),
+      ifMatch,
+      authorize: (current) => this.authorizeWrite(ctx, `delete_${this.policyName}`, scope ? { ...current, ...scope.target } : current, {}),
     });
   }
 

@@ -60,3 +60,14 @@ export function buildApiModel(
 export function urlPath(def: ResourceDef): string {
   return [def.pathPrefix, def.path ?? def.collection].filter(Boolean).join('/');
 }
+
+/**
+ * A collection's URL under /v2.0. A parent-scoped resource's sits under its parent's member,
+ * `<parent path>/<parentParam>/<path>` (Neutron's SUB_RESOURCE_ATTRIBUTE_MAP), or is null when
+ * its parent is not served.
+ */
+export function collectionPath(api: ApiModel, def: ResourceDef, parentParam = ':parent_id'): string | null {
+  if (!def.parent) return urlPath(def);
+  const parent = api.resources.get(def.parent.collection);
+  return parent ? `${urlPath(parent)}/${parentParam}/${def.path ?? def.collection}` : null;
+}

@@ -165,6 +165,11 @@ export const ATTRIBUTE_TYPES: Record<string, JsonSchema> = {
   'segments.project_id': str({ maxLength: 255 }),
   'network_segment_ranges.used': obj({}, { description: 'segmentation id → project id of its network', additionalProperties: nullable(str()) }),
   'network_segment_ranges.available': arr(int()),
+  // L3 service plugins: what routers and floating IPs show of their sub-resources
+  'routers.conntrack_helpers': arr(obj({ protocol: str(), port: int({ minimum: 1, maximum: 65535 }), helper: str() })),
+  'floatingips.port_forwardings': arr(obj({
+    id: uuid, internal_ip_address: str(), protocol: str(), internal_port: int(), external_port: int(), internal_port_id: uuid,
+  })),
 };
 
 /** Collections Neutron serves as lists only: GET /v2.0/<collection>/<id> answers 404. */

@@ -16,7 +16,7 @@ import {
 import type { RequestContext } from '../lib/context.js';
 import type { ResourceDef } from '../lib/definitions.js';
 import type { Authorizer, Controller } from './controller.js';
-import { urlPath, type ApiModel } from './model.js';
+import { collectionPath, type ApiModel } from './model.js';
 import { ATTRIBUTE_TYPES, LIST_ONLY, anyObject, arr, int, nullable, obj, str, uuid, type JsonSchema } from './openapi-types.js';
 import type { SubRoutes } from './tags.js';
 
@@ -75,6 +75,7 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
   const paths: Record<string, Record<string, Op>> = {};
   const tags: Array<{ name: string; description?: string }> = [];
   const add = (path: string, method: string, op: Op) => ((paths[path] ??= {})[method] = op);
+  const addOp = add;
 
   add('/', 'get', {
     tags: ['versions'], summary: 'API versions', operationId: 'listVersions', security: [],
@@ -102,14 +103,19 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
 
   for (const controller of input.controllers.values()) {
     const def = controller.def;
-    const parentDef = def.parent && input.controllers.get(def.parent.collection)?.def;
-    if (def.parent && !parentDef) continue;
+    const collection = collectionPath(input.api, def, '{parent_id}');
+    if (collection === null) continue;
+    // a parent-scoped resource's operations all take the parent's id (this `add` shadows the document's)
+    const parentParam = def.parent && pathParam('parent_id', uuid, `the id of the ${def.parent.collection.replace(/s$/, '')} it belongs to`);
+    const add = (path: string, method: string, op: Op) => addOp(path, method, parentParam
+      ? { ...op, parameters: [parentParam, ...((op.parameters as unknown[] | undefined) ?? [])] } : op);
+    const policyName = def.policyName ?? (def.parent ? `${input.api.resources.get(def.parent.collection)!.name}_${def.name}` : def.name);
     const name = schemaName(def.name);
     const attrs = Object.entries(def.attributes).map(([attr, a]) => {
       const base = attributeSchema(def, attr, a, untyped);
       return { attr, a, schema: takesNull(a, true) ? nullable(base) : base, input: takesNull(a, false) ? nullable(base) : base };
     });
-    const adminOnly = (attr: string, a: AttributeDef) => adminOnlyOps(input.policy, def.name, attr, a);
+    const adminOnly = (attr: string, a: AttributeDef) => adminOnlyOps(input.policy, policyName, attr, a);
     const view = (s: JsonSchema, attr: string, a: AttributeDef): JsonSchema => {
       const out: JsonSchema = { ...s };
       if (!a.allowPost && !a.allowPut) out.readOnly = true;
@@ -141,7 +147,7 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
 
     const tag = def.collection;
     tags.push({ name: tag });
-    const base = parentDef ? `/v2.0/${urlPath(parentDef)}/{parent_id}/${def.path ?? def.collection}` : `/v2.0/${urlPath(def)}`;
+    const base = `/v2.0/${collection}`;
     const one = (s: JsonSchema) => obj({ [def.name]: s }, { required: [def.name] });
     const many = (s: JsonSchema) => obj({ [def.collection]: arr(s), [`${def.collection}_links`]: arr(ref('Link')) }, { required: [def.collection] });
     const id = pathParam('id', def.attributes.id ? uuid : str(), `the ${def.name}'s id`);
@@ -149,7 +155,7 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
       tags: [tag], operationId: `list${pascal(def.collection)}`, summary: `List ${def.collection.replace(/_/g, ' ')}`,
       parameters: [
         ...listParameters(def, attrs.map(({ attr, a, input: schema }) => ({ attr, a, schema })), input.paginationMaxLimit),
-        ...(input.changeStream && !parentDef ? [WATCH_PARAMETER] : []),
+        ...(input.changeStream && !def.parent ? [WATCH_PARAMETER] : []),
       ],
       responses: {
         200: input.changeStream
@@ -212,13 +218,6 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
       add(`${base}/{id}/tags/{tag}`, 'get', sub('checkTagOf', `Whether a ${def.name} has a tag`, { parameters: [id, tagParam], responses: { 204: { description: 'It has' }, 404: ERROR_REF, default: ERROR_REF } }));
       add(`${base}/{id}/tags/{tag}`, 'put', sub('addTagTo', `Add a tag to a ${def.name}`, { parameters: [id, tagParam], responses: { 201: { description: 'Added' }, 400: ERROR_REF, 404: ERROR_REF, default: ERROR_REF } }));
       add(`${base}/{id}/tags/{tag}`, 'delete', sub('removeTagFrom', `Remove a tag from a ${def.name}`, { parameters: [id, tagParam], responses: { 204: { description: 'Removed' }, 404: ERROR_REF, default: ERROR_REF } }));
-    }
-    // a sub-resource's every operation takes its parent's id
-    if (parentDef) {
-      const parentId = pathParam('parent_id', uuid, `the ${parentDef.name}'s id`);
-      for (const [path, item] of Object.entries(paths)) {
-        if (path === base || path.startsWith(`${base}/`)) for (const op of Object.values(item)) op.parameters = [parentId, ...((op.parameters as unknown[] | undefined) ?? [])];
-      }
     }
   }
 

@@ -294,6 +294,12 @@ export const schema = {
     enable_services_on_agents_with_admin_state_down: bool({ default: false }),
     router_scheduler_driver: str({ default: 'neutron.scheduler.l3_agent_scheduler.LeastRoutersScheduler' }),
     router_auto_schedule: bool({ default: true }),
+    // ndp_proxy service plugin: enable_ndp_proxy of routers that do not say
+    enable_ndp_proxy_by_default: bool({ default: false }),
+    // conntrack_helper service plugin: `helper:protocol` items (oslo's ListOpt of Dict items)
+    allowed_conntrack_helpers: list({
+      default: ['amanda:tcp', 'ftp:tcp', 'h323:udp', 'h323:tcp', 'irc:tcp', 'netbios-ns:udp', 'pptp:tcp', 'sane:tcp', 'sip:udp', 'sip:tcp', 'snmp:udp', 'tftp:udp'],
+    }),
     allow_automatic_l3agent_failover: bool({ default: false }),
     router_distributed: bool({ default: false }),
     enable_dvr: bool({ default: true }),

@@ -11,6 +11,7 @@ import * as m0008 from './migrations/0008_changes.js';
 import * as m0009 from './migrations/0009_rbac_address_groups.js';
 import * as m0010 from './migrations/0010_qos.js';
 import * as m0011 from './migrations/0011_trunks_segments.js';
+import * as m0012 from './migrations/0012_l3_services.js';
 import * as m0013 from './migrations/0013_port_attributes.js';
 
 /** Every schema version, in order. A new migration is a new module added at the end. */
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009_rbac_address_groups': m0009,
   '0010_qos': m0010,
   '0011_trunks_segments': m0011,
+  '0012_l3_services': m0012,
   '0013_port_attributes': m0013,
 };
 

@@ -28,6 +28,8 @@ export interface NetworksTable extends StandardColumns {
   port_security_enabled: Defaulted<Flag>;
   availability_zone_hints: Defaulted<string>;
   dns_domain: Defaulted<string>;
+  /** auto-allocated-topology: the deployment's default external network */
+  is_default: Defaulted<Flag>;
 }
 
 export interface NetworkSegmentsTable {
@@ -293,6 +295,8 @@ export interface RoutersTable extends StandardColumns {
   distributed: Defaulted<Flag>;
   ha: Defaulted<Flag>;
   availability_zone_hints: Defaulted<string>;
+  /** l3-flavors */
+  flavor_id: string | null;
 }
 
 export interface RouterRoutesTable {
@@ -387,6 +391,117 @@ export interface QosNetworkPolicyBindingsTable { network_id: string; policy_id: 
 export interface QosPortPolicyBindingsTable { port_id: string; policy_id: string }
 export interface QosFipPolicyBindingsTable { fip_id: string; policy_id: string }
 export interface QosRouterGwPolicyBindingsTable { router_id: string; policy_id: string }
+/** floating IP port forwardings (port_forwarding service plugin) */
+export interface PortforwardingsTable {
+  id: string;
+  floatingip_id: string;
+  internal_port_id: string;
+  protocol: string;
+  internal_ip_address: string;
+  internal_port_start: number;
+  internal_port_end: number;
+  external_port_start: number;
+  external_port_end: number;
+  description: Defaulted<string>;
+}
+
+/** metering labels and their rules (metering service plugin) */
+export interface MeteringLabelsTable {
+  id: string;
+  project_id: string | null;
+  name: Defaulted<string>;
+  description: Defaulted<string>;
+  shared: Defaulted<Flag>;
+}
+
+export interface MeteringLabelRulesTable {
+  id: string;
+  metering_label_id: string;
+  direction: string;
+  excluded: Defaulted<Flag>;
+  remote_ip_prefix: string | null;
+  source_ip_prefix: string | null;
+  destination_ip_prefix: string | null;
+}
+
+/** a router's conntrack helpers (conntrack_helper service plugin) */
+export interface ConntrackHelpersTable {
+  id: string;
+  router_id: string;
+  protocol: string;
+  port: number;
+  helper: string;
+}
+
+/** one auto-allocated topology per project (auto_allocate service plugin) */
+export interface AutoAllocatedTopologiesTable {
+  project_id: string;
+  network_id: string;
+  router_id: string | null;
+}
+
+/** flavors and service profiles (flavors service plugin) */
+export interface FlavorsTable {
+  id: string;
+  name: Defaulted<string>;
+  description: string | null;
+  enabled: Defaulted<Flag>;
+  service_type: string | null;
+}
+
+export interface ServiceprofilesTable {
+  id: string;
+  description: string | null;
+  driver: Defaulted<string>;
+  enabled: Defaulted<Flag>;
+  metainfo: string | null;
+}
+
+export interface FlavorServiceProfileBindingsTable {
+  service_profile_id: string;
+  flavor_id: string;
+}
+
+/** local IPs and their port associations (local_ip service plugin) */
+export interface LocalIpsTable extends StandardColumns {
+  project_id: string | null;
+  name: Defaulted<string>;
+  local_port_id: string;
+  network_id: string;
+  local_ip_address: string;
+  ip_mode: string;
+}
+
+export interface LocalIpAssociationsTable {
+  local_ip_id: string;
+  fixed_port_id: string;
+  fixed_ip: string;
+}
+
+/** packet logs (log service plugin) */
+export interface LogsTable extends StandardColumns {
+  project_id: string | null;
+  name: Defaulted<string>;
+  resource_type: string;
+  resource_id: string | null;
+  event: string;
+  target_id: string | null;
+  enabled: Defaulted<Flag>;
+}
+
+/** NDP proxies and the routers' enable_ndp_proxy (ndp_proxy service plugin) */
+export interface RouterNdpProxyStateTable {
+  router_id: string;
+  enable_ndp_proxy: Flag;
+}
+
+export interface NdpProxiesTable extends StandardColumns {
+  project_id: string | null;
+  name: Defaulted<string>;
+  router_id: string;
+  port_id: string;
+  ip_address: string;
+}
 
 export interface Tables {
   networks: NetworksTable;
@@ -445,6 +560,19 @@ export interface Tables {
   portdeviceprofiles: PortDeviceProfilesTable;
   portnumaaffinitypolicies: PortNumaAffinityPoliciesTable;
   subnet_dns_publish_fixed_ips: SubnetDnsPublishFixedIpsTable;
+  portforwardings: PortforwardingsTable;
+  metering_labels: MeteringLabelsTable;
+  metering_label_rules: MeteringLabelRulesTable;
+  conntrack_helpers: ConntrackHelpersTable;
+  auto_allocated_topologies: AutoAllocatedTopologiesTable;
+  flavors: FlavorsTable;
+  serviceprofiles: ServiceprofilesTable;
+  flavorserviceprofilebindings: FlavorServiceProfileBindingsTable;
+  local_ips: LocalIpsTable;
+  local_ip_associations: LocalIpAssociationsTable;
+  logs: LogsTable;
+  router_ndp_proxy_state: RouterNdpProxyStateTable;
+  ndp_proxies: NdpProxiesTable;
 }
 
 export type TableName = keyof Tables;

@@ -29,3 +29,4 @@ export const ACCESS_SHARED = 'access_as_shared';
 export const ACCESS_EXTERNAL = 'access_as_external';
 /** the `object_type` of RBAC entries: the resources that can be shared */
 export type RbacObjectType = 'network' | 'qos_policy' | 'security_group' | 'address_scope' | 'subnetpool' | 'address_group';
+export const DEVICE_OWNER_LOCAL_IP = 'network:local_ip';

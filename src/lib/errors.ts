@@ -241,3 +241,66 @@ export const PortBindingAlreadyActive = def<{ port_id: string; host: string }>(4
 export const PortBindingAlreadyExists = def<{ port_id: string; host: string }>(409, 'PortBindingAlreadyExists', (p) => `Binding for port ${p.port_id} on host ${p.host} already exists.`);
 export const PortBindingError = def<{ port_id: string; host: string }>(500, 'PortBindingError', (p) => `Binding for port ${p.port_id} on host ${p.host} could not be created or updated.`);
 export const NotAuthorized = def<void>(403, 'NotAuthorized', () => 'Not authorized.');
+// Floating IP port forwarding (neutron.services.portforwarding.common.exceptions) ---------------
+export const PortForwardingNotFound = def<{ id: string }>(404, 'PortForwardingNotFound', (p) => `Port Forwarding ${p.id} could not be found.`);
+export const FipInUseByPortForwarding = def<{ id: string }>(409, 'FipInUseByPortForwarding', (p) => `Floating IP ${p.id} in use by Port Forwarding resources.`);
+export const PortHasBindingFloatingIP = def<{ floating_ip_address: string; fip_id: string; port_id: string; fixed_ip: string }>(409, 'PortHasBindingFloatingIP', (p) => `Cannot create port forwarding to floating IP ${p.floating_ip_address} (${p.fip_id}) with port ${p.port_id} using fixed IP ${p.fixed_ip}, as that port already has a binding floating IP.`);
+
+// Metering (neutron_lib.exceptions.metering) --------------------------------------------------
+export const Invalid = def<string>(400, 'Invalid', (m) => m);
+export const MeteringLabelNotFound = def<{ label_id: string }>(404, 'MeteringLabelNotFound', (p) => `Metering label '${p.label_id}' does not exist.`);
+export const MeteringLabelRuleNotFound = def<{ rule_id: string }>(404, 'MeteringLabelRuleNotFound', (p) => `Metering label rule '${p.rule_id}' does not exist.`);
+export const MeteringLabelRuleOverlaps = def<{ remote_ip_prefix: string }>(409, 'MeteringLabelRuleOverlaps', (p) => `Metering label rule with remote_ip_prefix '${p.remote_ip_prefix}' overlaps another.`);
+
+// Conntrack helpers (neutron.services.conntrack_helper.common.exceptions) --------------------------
+export const ConntrackHelperNotFound = def<{ id: string }>(404, 'ConntrackHelperNotFound', (p) => `Conntrack Helper ${p.id} could not be found.`);
+export const ConntrackHelperNotAllowed = def<{ helper: string }>(400, 'ConntrackHelperNotAllowed', (p) => `Conntrack Helper ${p.helper} is not allowed.`);
+export const InvalidProtocolForHelper = def<{ helper: string; protocol: string; supported_protocols: string }>(400, 'InvalidProtocolForHelper', (p) => `Conntrack Helper ${p.helper} does not support: ${p.protocol}. Supported protocols are: ${p.supported_protocols}`);
+
+// l3-port-ip-change-not-allowed (neutron.ipam.exceptions) ----------------------------------------
+export const IPAddressChangeNotAllowed = def<{ port_id: string }>(400, 'IPAddressChangeNotAllowed', (p) => `IP updates for port ${p.port_id} are not allowed`);
+
+// Auto-allocated topology (neutron.services.auto_allocate.exceptions) ----------------------------
+export const AutoAllocationFailure = def<{ reason: string }>(409, 'AutoAllocationFailure', (p) => `Deployment error: ${p.reason}.`);
+export const DefaultExternalNetworkExists = def<{ net_id: string }>(409, 'DefaultExternalNetworkExists', (p) => `A default external network already exists: ${p.net_id}.`);
+
+// Flavors and service types (neutron_lib.exceptions.flavors) --------------------------------------
+export const InvalidServiceType = def<{ service_type: string }>(400, 'InvalidServiceType', (p) => `Invalid service type: ${p.service_type}.`);
+export const FlavorNotFound = def<{ flavor_id: string }>(404, 'FlavorNotFound', (p) => `Flavor ${p.flavor_id} could not be found.`);
+export const FlavorInUse = def<{ flavor_id: string }>(409, 'FlavorInUse', (p) => `Flavor ${p.flavor_id} is used by some service instance.`);
+export const ServiceProfileNotFound = def<{ sp_id: string }>(404, 'ServiceProfileNotFound', (p) => `Service Profile ${p.sp_id} could not be found.`);
+export const ServiceProfileInUse = def<{ sp_id: string }>(409, 'ServiceProfileInUse', (p) => `Service Profile ${p.sp_id} is used by some service instance.`);
+export const FlavorServiceProfileBindingExists = def<{ sp_id: string; fl_id: string }>(409, 'FlavorServiceProfileBindingExists', (p) => `Service Profile ${p.sp_id} is already associated with flavor ${p.fl_id}.`);
+export const FlavorServiceProfileBindingNotFound = def<{ sp_id: string; fl_id: string }>(404, 'FlavorServiceProfileBindingNotFound', (p) => `Service Profile ${p.sp_id} is not associated with flavor ${p.fl_id}.`);
+export const ServiceProfileDriverNotFound = def<{ driver: string }>(404, 'ServiceProfileDriverNotFound', (p) => `Service Profile driver ${p.driver} could not be found.`);
+export const ServiceProfileEmpty = def<void>(400, 'ServiceProfileEmpty', () => 'Service Profile needs either a driver or metainfo.');
+export const FlavorDisabled = def<void>(503, 'FlavorDisabled', () => 'Flavor is not enabled.');
+export const ServiceProfileDisabled = def<void>(503, 'ServiceProfileDisabled', () => 'Service Profile is not enabled.');
+
+// Local IP (neutron_lib.exceptions.local_ip) ------------------------------------------------------
+export const LocalIPNotFound = def<{ id: string }>(404, 'LocalIPNotFound', (p) => `Local IP ${p.id} could not be found.`);
+export const LocalIPInUse = def<{ id: string }>(409, 'LocalIPInUse', (p) => `Local IP ${p.id} is still associated with one or more ports.`);
+export const LocalIPNoIP = def<{ port_id: string }>(400, 'LocalIPNoIP', (p) => `Specified Port ${p.port_id} has no fixed IPs configured.`);
+export const LocalIPRequestedIPNotFound = def<{ port_id: string; ip: string }>(400, 'LocalIPRequestedIPNotFound', (p) => `Specified Port ${p.port_id} does not have requested IP address: ${p.ip}.`);
+export const LocalIPNoRequestedIP = def<{ port_id: string }>(400, 'LocalIPNoRequestedIP', (p) => `Specified Port ${p.port_id} has several IPs, should specify exact IP address to use for Local IP.`);
+export const LocalIPPortOrNetworkRequired = def<void>(400, 'LocalIPPortOrNetworkRequired', () => 'Either Port ID or Network ID must be specified for Local IP create.');
+export const LocalIPAssociationNotFound = def<{ local_ip_id: string; port_id: string }>(404, 'LocalIPAssociationNotFound', (p) => `Local IP ${p.local_ip_id} association with port ${p.port_id} could not be found.`);
+
+// Logging (neutron.services.logapi.common.exceptions) ---------------------------------------------
+export const LogResourceNotFound = def<{ log_id: string }>(404, 'LogResourceNotFound', (p) => `Log resource ${p.log_id} could not be found.`);
+export const InvalidLogResourceType = def<{ resource_type: string }>(400, 'InvalidLogResourceType', (p) => `Invalid log resource_type: ${p.resource_type}.`);
+export const LoggingTypeNotSupported = def<{ log_type: string; port_id: string }>(409, 'LoggingTypeNotSupported', (p) => `Logging type ${p.log_type} is not supported on port ${p.port_id}.`);
+export const TargetResourceNotFound = def<{ target_id: string }>(404, 'TargetResourceNotFound', (p) => `Target resource ${p.target_id} could not be found.`);
+export const LoggedResourceNotFound = def<{ resource_id: string }>(404, 'ResourceNotFound', (p) => `Resource ${p.resource_id} could not be found.`);
+export const InvalidResourceConstraint = def<{ resource: string; resource_id: string; target_resource: string; target_id: string }>(400, 'InvalidResourceConstraint', (p) => `Invalid resource constraint between resource (${p.resource} ${p.resource_id}) and target resource (${p.target_resource} ${p.target_id}).`);
+
+// NDP proxy (neutron.services.ndp_proxy.exceptions) -----------------------------------------------
+export const RouterGatewayInUseByNDPProxy = def<{ router_id: string }>(409, 'RouterGatewayInUseByNDPProxy', (p) => `Unable to unset external gateway of router ${p.router_id}, There are one or more ndp proxies still in use on the router.`);
+export const AddressScopeConflict = def<{ ext_address_scope: string | null; internal_address_scope: string | null }>(409, 'AddressScopeConflict', (p) => `The IPv6 address scope ${p.ext_address_scope ?? 'None'} of external network conflict with internal network's IPv6 address scope ${p.internal_address_scope ?? 'None'}.`);
+export const RouterGatewayNotValid = def<{ router_id: string; reason: string }>(409, 'RouterGatewayNotValid', (p) => `Can not enable ndp proxy on router ${p.router_id}, ${p.reason}.`);
+export const RouterNDPProxyNotEnable = def<{ router_id: string }>(409, 'RouterNDPProxyNotEnable', (p) => `The enable_ndp_proxy parameter of router ${p.router_id} must be set as True while create ndp proxy entry on it.`);
+export const PortUnreachableRouter = def<{ port_id: string; router_id: string }>(409, 'PortUnreachableRouter', (p) => `The port ${p.port_id} cannot reach the router ${p.router_id} by IPv6 subnet.`);
+export const InvalidAddress = def<{ address: string; reason: string }>(400, 'InvalidAddress', (p) => `The address ${p.address} is invalid, reason: ${p.reason}.`);
+export const NDPProxyNotFound = def<{ id: string }>(404, 'NDPProxyNotFound', (p) => `Ndp proxy ${p.id} could not be found.`);
+export const RouterInterfaceInUseByNDPProxy = def<{ router_id: string; subnet_id: string }>(409, 'RouterInterfaceInUseByNDPProxy', (p) => `Unable to remove subnet ${p.subnet_id} from router ${p.router_id}, There are one or more ndp proxies still in use on the subnet.`);
+export const PortHasPortForwarding = def<{ port_id: string }>(400, 'PortHasPortForwarding', (p) => `Cannot associate floating IP to port ${p.port_id} because it already has a Port Forwarding binding.`);

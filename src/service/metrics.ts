@@ -22,7 +22,7 @@ import type { Config } from '../config/index.js';
 import { isDeadlock, isDuplicateKey, isForeignKeyRace, type Database } from '../db/database.js';
 import { probes, type Finish } from '../metrics/probes.js';
 import { isAlive } from '../plugins/ml2/agents.js';
-import { urlPath, type ApiModel } from '../api/model.js';
+import { collectionPath, type ApiModel } from '../api/model.js';
 import { MessagingTimeout, RemoteError } from '../rpc/errors.js';
 
 const load = createRequire(import.meta.url);
@@ -274,7 +274,10 @@ function retryCause(e: unknown): string {
  * the method and the rest of the route for sub-resources ("PUT tags/:tag", "GET default").
  */
 export function routeLabeller(api: ApiModel): (method: string, route: string | undefined) => { resource: string; action: string } {
-  const paths = [...api.resources.values()].map((def) => ({ segments: urlPath(def).split('/'), collection: def.collection }));
+  const paths = [...api.resources.values()].flatMap((def) => {
+    const path = collectionPath(api, def);
+    return path === null ? [] : [{ segments: path.split('/'), collection: def.collection }];
+  });
   const memberActions = new Set([...api.resources.values()].flatMap((def) => Object.keys(def.memberActions ?? {})));
   const cache = new Map<string, { resource: string; action: string }>();
   const compute = (method: string, route: string | undefined) => {

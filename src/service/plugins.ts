@@ -8,6 +8,14 @@ import { TagPlugin } from '../services/tag/plugin.js';
 import { NetworkSegmentRangePlugin } from '../services/network-segment-range/plugin.js';
 import { SegmentsPlugin } from '../services/segments/plugin.js';
 import { TrunkPlugin } from '../services/trunk/plugin.js';
+import { PortForwardingPlugin } from '../services/portforwarding/plugin.js';
+import { MeteringPlugin } from '../services/metering/plugin.js';
+import { ConntrackHelperPlugin } from '../services/conntrack-helper/plugin.js';
+import { AutoAllocatePlugin } from '../services/auto-allocate/plugin.js';
+import { FlavorsPlugin } from '../services/flavors/plugin.js';
+import { LocalIpPlugin } from '../services/local-ip/plugin.js';
+import { LoggingPlugin } from '../services/logging/plugin.js';
+import { NdpProxyPlugin } from '../services/ndp-proxy/plugin.js';
 
 /** Names operators use for the core plugin: the alias and Neutron's class path. */
 const CORE_PLUGINS: Record<string, (config: Config) => Plugin> = {
@@ -84,3 +92,11 @@ registerServicePlugin('qos', () => new QosPlugin());
 registerServicePlugin('trunk', () => new TrunkPlugin());
 registerServicePlugin('segments', () => new SegmentsPlugin());
 registerServicePlugin('network_segment_range', () => new NetworkSegmentRangePlugin());
+registerServicePlugin('port_forwarding', () => new PortForwardingPlugin());
+registerServicePlugin('metering', () => new MeteringPlugin());
+registerServicePlugin('conntrack_helper', () => new ConntrackHelperPlugin());
+registerServicePlugin('auto_allocate', () => new AutoAllocatePlugin());
+registerServicePlugin('flavors', () => new FlavorsPlugin());
+registerServicePlugin('local_ip', () => new LocalIpPlugin());
+registerServicePlugin('log', () => new LoggingPlugin());
+registerServicePlugin('ndp_proxy', () => new NdpProxyPlugin());

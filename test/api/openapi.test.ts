@@ -178,6 +178,8 @@ describe('a representative run matches the document', () => {
       ['/v2.0/floatingips', () => ({ floatingip: { floating_network_id: ext.network.id } }), A],
       ['/v2.0/address-groups', () => ({ address_group: { name: 'ag1', addresses: ['192.0.2.0/24'] } }), A],
       ['/v2.0/rbac-policies', (i) => ({ rbac_policy: { object_type: 'network', object_id: i.networks, action: 'access_as_shared', target_tenant: 'project-b' } }), A],
+      ['/v2.0/flavors', () => ({ flavor: { name: 'f1', service_type: 'L3_ROUTER_NAT' } }), ADMIN],
+      ['/v2.0/service_profiles', () => ({ service_profile: { metainfo: '{}' } }), ADMIN],
     ];
     const posts = Object.keys(doc.paths).filter((p) => doc.paths[p].post && /^\/v2\.0\/[^/{]+$/.test(p) && p !== '/v2.0/quotas');
     assert.deepEqual(creates.map(([p]) => p).sort(), posts.sort(), 'a create for every resource the document says can be created');

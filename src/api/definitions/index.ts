@@ -75,6 +75,24 @@ import { network } from './network.js';
 import { port } from './port.js';
 import { subnet } from './subnet.js';
 import { subnetpool } from './subnetpool.js';
+import { floatingIpPortForwarding } from './extensions/floating-ip-port-forwarding.js';
+import { fipPfDescription } from './extensions/fip-pf-description.js';
+import { fipPfDetail } from './extensions/fip-pf-detail.js';
+import { fipPfPortRanges } from './extensions/fip-pf-port-ranges.js';
+import { exposePortForwardingInFip } from './extensions/expose-port-forwarding-in-fip.js';
+import { metering } from './extensions/metering.js';
+import { meteringSourceAndDestinationFields } from './extensions/metering-source-and-destination-fields.js';
+import { l3ConntrackHelper } from './extensions/l3-conntrack-helper.js';
+import { exposeL3ConntrackHelper } from './extensions/expose-l3-conntrack-helper.js';
+import { l3PortIpChangeNotAllowed } from './extensions/l3-port-ip-change-not-allowed.js';
+import { autoAllocatedTopology } from './extensions/auto-allocated-topology.js';
+import { flavors } from './extensions/flavors.js';
+import { serviceType } from './extensions/service-type.js';
+import { l3Flavors } from './extensions/l3-flavors.js';
+import { localIp } from './extensions/local_ip.js';
+import { logging } from './extensions/logging.js';
+import { l3NdpProxy } from './extensions/l3-ndp-proxy.js';
+import { l3ExtNdpProxy } from './extensions/l3-ext-ndp-proxy.js';
 
 /** The core resources, always served; they have no extension descriptor. */
 export const coreResources: ResourceDef[] = [network, subnet, subnetpool, port];
@@ -100,6 +118,11 @@ export const allExtensions: ExtensionDef[] = [
   qosGatewayIp,
   dnsDomainPorts, subnetDnsPublishFixedIp, dataPlaneStatus, uplinkStatusPropagation, portDeviceProfile, portNumaAffinityPolicy,
   bindingExtended, subnetOnboard, availabilityZoneFilter, agentResourcesSynced,
+  floatingIpPortForwarding, fipPfDescription, fipPfDetail, fipPfPortRanges, exposePortForwardingInFip,
+  metering, meteringSourceAndDestinationFields,
+  l3ConntrackHelper, exposeL3ConntrackHelper,
+  l3PortIpChangeNotAllowed, autoAllocatedTopology, flavors, serviceType, l3Flavors, localIp, logging,
+  l3NdpProxy, l3ExtNdpProxy,
 ];
 
 /** Extensions of the API layer itself, served whatever the plugins (Neutron's plugin-agnostic ones). */

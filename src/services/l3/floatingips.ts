@@ -22,7 +22,7 @@ interface Association { portId: string | null; fixedIp: string | null; routerId:
  * get_router_for_floatingip: a router with an interface on the internal subnet and its gateway on
  * the floating network; the one whose interface is the subnet's gateway first.
  */
-async function routerForFloatingIp(q: Queryable, port: Item, subnetId: string, externalNetworkId: string): Promise<string> {
+export async function routerForFloatingIp(q: Queryable, port: Item, subnetId: string, externalNetworkId: string): Promise<string> {
   const rows = await q.selectFrom('ports as rp').innerJoin('ipallocations as ia', 'ia.port_id', 'rp.id')
     .innerJoin('ports as gw', 'gw.device_id', 'rp.device_id')
     .select(['rp.device_id as router_id', 'ia.ip_address'])

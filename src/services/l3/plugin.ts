@@ -3,6 +3,7 @@ import { adminContext } from '../../lib/context.js';
 import { ServicePortInUse } from '../../lib/errors.js';
 import { PRIORITY_DEFAULT } from '../../registry/events.js';
 import type { ResourceHandler } from '../../registry/handler.js';
+import type { SqlResource } from '../../registry/resource.js';
 import type { Authorizer } from '../../api/controller.js';
 import type { SubRoutes } from '../../api/tags.js';
 import type { Ml2Plugin } from '../../plugins/ml2/plugin.js';
@@ -13,6 +14,7 @@ import { createFloatingIpResource, disassociatePortFloatingIps } from './floatin
 import { CorePorts, ROUTER_DEVICE_OWNERS, type L3Core } from './l3-core.js';
 import { createRouterResource } from './routers.js';
 import { L3Rpc } from './rpc.js';
+import { preventRouterPortIpChange } from './port-ip-change.js';
 
 /**
  * Neutron's `router` service plugin (L3RouterPlugin): routers with their gateway, interfaces and
@@ -23,7 +25,11 @@ export class L3RouterPlugin implements Plugin {
   readonly supportedExtensionAliases = [
     'router', 'ext-gw-mode', 'extraroute', 'extraroute-atomic', 'dvr', 'l3-ha', 'router_availability_zone',
     'fip-port-details', 'router-admin-state-down-before-update', 'l3_agent_scheduler', 'floatingip-pools',
+    'l3-port-ip-change-not-allowed',
+    'l3-flavors',
   ];
+  /** the router resource, for service plugins that make routers (auto-allocated topologies) */
+  resources?: { routers: SqlResource };
   private rpc?: L3Rpc;
   private schedulerRoutes?: (policy: Authorizer) => SubRoutes;
 
@@ -47,6 +53,8 @@ export class L3RouterPlugin implements Plugin {
       event.floatingIpRouters = await disassociatePortFloatingIps(tx, port.id as string);
     });
 
+    preventRouterPortIpChange(events);
+
     const d = config.DEFAULT;
     const rpc = this.rpc = new L3Rpc(ctx, core.ports);
     const routers = createRouterResource(core, {
@@ -62,6 +70,7 @@ export class L3RouterPlugin implements Plugin {
       for (const { id } of ids) await floatingips.remove(tx, admin, await floatingips.load(tx, id, admin));
     }, PRIORITY_DEFAULT - 10);
     rpc.attach({ routers, floatingips, ports, networks });
+    this.resources = { routers };
     this.schedulerRoutes = (policy) => l3AgentSchedulerRoutes(db, policy, routers, agents, rpc, d.agent_down_time);
     return { routers, floatingips, floatingip_pools: createFloatingIpPoolResource(db) };
   }
