@@ -5,7 +5,7 @@ import { toBoolean } from '../lib/attributes.js';
 import { newRequestId, type RequestContext } from '../lib/context.js';
 import type { Item } from '../lib/definitions.js';
 import {
-  ExtensionNotFound, HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFound, HTTPRequestEntityTooLarge, InternalServerError,
+  BadRequest, ExtensionNotFound, HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFound, HTTPRequestEntityTooLarge, InternalServerError,
   isNeutronError, NeutronError,
 } from '../lib/errors.js';
 import { countingStatements, withStatementCount, type StatementCounter } from '../db/statement-count.js';
@@ -302,16 +302,26 @@ function sendError(reply: FastifyReply, err: NeutronError): FastifyReply {
   return reply.code(err.status).headers(err.headers).type('application/json').send(err.body());
 }
 
-/** If-Match: revision_number=N (other etags are ignored). */
+/**
+ * `If-Match: revision_number=N`, as webob parses If-Match (the quoted strong etags, else the whole
+ * value as one) and Neutron's check_request_for_revision_constraint reads it (Python's int()).
+ */
 function ifMatch(req: FastifyRequest): number | null {
   const raw = req.headers['if-match'];
   if (!raw) return null;
-  const revisions = String(raw).split(',').map((e) => e.trim().replace(/^"|"$/g, '')).filter((e) => e.startsWith('revision_number='));
-  if (revisions.length > 1) throw new HTTPBadRequest('Multiple revision_number etags are not supported.');
-  if (!revisions.length) return null;
-  const value = revisions[0]!.slice('revision_number='.length);
-  if (!/^\d+$/.test(value)) throw new HTTPBadRequest('Revision number etag must be in the format of revision_number=<int>');
-  return parseInt(value, 10);
+  const value = String(raw);
+  if (value === '*') return null;
+  const quoted = [...value.matchAll(/(?:^|\s)(W\/)?"((?:\\"|.)*?)"/g)];
+  const etags = quoted.length ? quoted.filter((m) => !m[1]).map((m) => m[2]!) : [value];
+  let revision: number | null = null;
+  for (const etag of etags) {
+    if (!etag.startsWith('revision_number=')) continue;
+    if (revision !== null) throw new BadRequest({ resource: 'if-match', msg: 'Multiple revision_number etags are not supported.' });
+    const n = etag.split('revision_number=')[1]!;
+    if (!/^\s*[+-]?\d+(_\d+)*\s*$/.test(n)) throw new BadRequest({ resource: 'if-match', msg: 'Revision number etag must be in the format of revision_number=<int>' });
+    revision = Number(n.trim().replace(/_/g, ''));
+  }
+  return revision;
 }
 
 function baseUrl(req: FastifyRequest, linkPrefix: string | null): string {

@@ -83,13 +83,6 @@ export class Controller {
     return { attribute: this.def.parent.attribute, id: parentId!, target: { 'ext_parent:tenant_id': parent.tenant_id ?? parent.project_id } };
   }
 
-  /** A child of another parent is not found under this one. */
-  private async inScope(ctx: RequestContext, id: string, scope: ParentScope | null): Promise<Item | null> {
-    if (!scope) return null;
-    // the handler refuses a child of another parent with the child's NotFound, naming the parent
-    return this.handler.get(ctx, id, scope.id);
-  }
-
   async list(ctx: RequestContext, params: URLSearchParams, baseUrl: string, parentId?: string): Promise<ListResult> {
     const scope = await this.scope(ctx, parentId);
     const q = parseListQuery(this.def, params, this.queryOptions);
@@ -157,7 +150,8 @@ export class Controller {
 
   async show(ctx: RequestContext, id: string, params: URLSearchParams, parentId?: string): Promise<Item> {
     const scope = await this.scope(ctx, parentId);
-    const item = (await this.inScope(ctx, id, scope)) ?? await this.handler.get(ctx, id);
+    // a child of another parent is the child's NotFound (the handler checks it)
+    const item = await this.handler.get(ctx, id, scope?.id);
     if (!this.policy.check(ctx, `get_${this.policyName}`, scope ? { ...item, ...scope.target } : item)) throw new HTTPNotFound();
     const fields = params.getAll('fields').filter(Boolean);
     return this.view(ctx, item, fields.length ? fields : null);
@@ -182,10 +176,9 @@ export class Controller {
 
   async update(ctx: RequestContext, id: string, body: Item | undefined, ifMatch: number | null, parentId?: string): Promise<Item> {
     const scope = await this.scope(ctx, parentId);
-    await this.inScope(ctx, id, scope);
     const changes = prepareUpdate(this.def, updateItem(this.def, body), ctx);
     const updated = await this.handler.update(ctx, id, changes, {
-      ifMatch,
+      ifMatch, parentId: scope?.id,
       authorize: (target) => this.authorizeWrite(ctx, `update_${this.policyName}`, scope ? { ...target, ...scope.target } : target, changes),
     });
     return this.view(ctx, updated, null);
@@ -201,9 +194,8 @@ export class Controller {
 
   async delete(ctx: RequestContext, id: string, ifMatch: number | null, parentId?: string): Promise<void> {
     const scope = await this.scope(ctx, parentId);
-    await this.inScope(ctx, id, scope);
     await this.handler.delete(ctx, id, {
-      ifMatch,
+      ifMatch, parentId: scope?.id,
       authorize: (current) => this.authorizeWrite(ctx, `delete_${this.policyName}`, scope ? { ...current, ...scope.target } : current, {}),
     });
   }

@@ -4,7 +4,7 @@
  */
 import type { RequestContext } from '../lib/context.js';
 import type { Item } from '../lib/definitions.js';
-import { HTTPMethodNotAllowed, HTTPNotFound, type NeutronError } from '../lib/errors.js';
+import { HTTPMethodNotAllowed, HTTPNotFound } from '../lib/errors.js';
 import type { Tx } from '../db/schema.js';
 
 export type SortDir = 'asc' | 'desc';
@@ -63,8 +63,6 @@ export interface ResourceHandler {
   tags?: TagHandler;
   /** member actions, e.g. `add_router_interface`: PUT /v2.0/<collection>/<id>/<action> */
   actions?: Record<string, MemberAction>;
-  /** the resource's NotFound (a parent-scoped object asked for under another parent) */
-  notFound?(id: string, parentId?: string): NeutronError;
 }
 
 /**
