@@ -25,6 +25,7 @@ const CALLERS = [ADMIN, A, B];
 
 let s: TestServer;
 let cases = 0;
+const statuses = new Map<number, number>();
 const fixtures: Record<string, string> = {};
 /** valid bodies, by collection: what a create needs, to be spoiled */
 const bases: Record<string, Record<string, unknown>> = {};
@@ -44,6 +45,7 @@ async function send(method: string, path: string, body: string | undefined, head
   if (write && !known) known = await snapshot(s.server.db);
   cases++;
   const res = await s.request(method, path, body, body === undefined ? headers : { ...headers, 'content-type': 'application/json' });
+  statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
   const what = `${method} ${path.slice(0, 300)} ${body?.slice(0, 300) ?? ''} -> ${res.status} ${JSON.stringify(res.body)?.slice(0, 300)}`;
   assert.ok(res.status < 500, what);
   if (res.status >= 400) {
@@ -108,7 +110,7 @@ before(async () => {
 });
 
 after(async () => {
-  console.log(`# property-based suite: ${cases} generated requests (seed ${SEED}, ${RUNS} runs per property)`);
+  console.log(`# property-based suite: ${cases} generated requests (seed ${SEED}, ${RUNS} runs per property); statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
   await s?.close();
 });
 
@@ -243,4 +245,36 @@ describe('property: generated requests never get a 5xx', () => {
       await healthy();
     });
   }
+});
+
+describe('property: the sub-resources that are no generic resource', () => {
+  test('tags: adversarial tag names and bodies on every taggable resource', async () => {
+    const taggable = [...s.server.api.resources.values()].filter((d) => d.taggable && fixtures[d.collection]);
+    assert.ok(taggable.length > 3);
+    const tag = fc.oneof(fc.string({ maxLength: 70 }), fc.constantFrom(...PROTO_NAMES, '\u0000', 'x'.repeat(300), ',', '%2F'));
+    await run(fc.asyncProperty(fc.constantFrom(...taggable), tag, fc.constantFrom('GET', 'PUT', 'DELETE'), caller, async (def, name, method, who) => {
+      await send(method, `/v2.0/${urlPath(def)}/${fixtures[def.collection]}/tags/${encodeURIComponent(name)}`, undefined, who);
+    }));
+    const body = fc.oneof(
+      fc.dictionary(fc.constantFrom('tags', ...PROTO_NAMES), adversarialValue(['a', 'b']), { maxKeys: 2 }),
+      fc.record({ tags: fc.array(tag, { maxLength: 4 }) }),
+    );
+    await run(fc.asyncProperty(fc.constantFrom(...taggable), body, caller, async (def, b, who) => {
+      await send('PUT', `/v2.0/${urlPath(def)}/${fixtures[def.collection]}/tags`, serialize(b), who);
+    }));
+    await healthy();
+  });
+
+  test('quotas: adversarial limits and project ids', async () => {
+    const quotaBody = fc.dictionary(fc.constantFrom('network', 'port', 'subnet', 'router', 'security_group', 'check_limit', ...PROTO_NAMES),
+      adversarialValue([10, -1, 0, '5', 'true']), { maxKeys: 3 }).map((q) => ({ quota: q }));
+    const project = fc.oneof(fc.constantFrom('project-a', 'project-b', '__proto__', 'constructor'), fc.string({ maxLength: 10 }).filter((x) => x !== ''));
+    await run(fc.asyncProperty(project, fc.option(quotaBody, { nil: undefined }), fc.constantFrom('GET', 'PUT', 'DELETE'), caller,
+      async (p, b, method, who) => {
+        const body = method === 'PUT' ? serialize(b ?? {}) : undefined;
+        await send(method, `/v2.0/quotas/${encodeURIComponent(p)}`, body, who);
+        await send('GET', `/v2.0/quotas/${encodeURIComponent(p)}/details`, undefined, who);
+      }));
+    await healthy();
+  });
 });
