@@ -69,6 +69,9 @@ export function createApp(opts: AppOptions): FastifyInstance {
     bodyLimit: opts.maxBodySize,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     exposeHeadRoutes: false,
+    // a path the router cannot decode (`%zz`) or too long a segment names no resource: Neutron's
+    // 404 (webob passes such a path on as an id that is not found), in Neutron's error format
+    frameworkErrors: (_err, _req, reply) => sendError(reply, new HTTPNotFound()),
     return503OnClosing: true,
     // where the app serves itself (tests) it closes at once; an API worker's HttpFront drains its connections first
     forceCloseConnections: true,

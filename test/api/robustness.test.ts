@@ -146,6 +146,14 @@ describe('robustness: every input gets Neutron answer', () => {
     }
   });
 
+  test('a path the router cannot decode is 404 in Neutron format', async () => {
+    for (const path of ['/v2.0/networks/%zz', '/v2.0/networks/%E0%A4%A', `/v2.0/networks/${'a'.repeat(1100)}`, '/%', `/v2.0/networks/${netA.id}/tags/%zz`]) {
+      const res = await s.request('GET', path, undefined, A);
+      assert.equal(res.status, 404, path);
+      assert.equal(errorType(res), 'HTTPNotFound', path);
+    }
+  });
+
   test('deep nesting is refused before validation', async () => {
     const deep = '['.repeat(50_000) + ']'.repeat(50_000);
     const res = await s.request('POST', '/v2.0/networks', `{"network": {"name": ${deep}}}`, A);
