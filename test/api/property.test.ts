@@ -182,7 +182,7 @@ describe('property: generated requests never get a 5xx', () => {
         await send('GET', `/v2.0/${urlPath(def)}/${id}?${query}`, undefined, who);
       }));
       // no fixture is deleted: ids that are none
-      await run(fc.asyncProperty(pathId(['11111111-1111-1111-1111-111111111111']).filter((id) => !ids.includes(decodeURIComponent(id))), caller,
+      await run(fc.asyncProperty(pathId(['11111111-1111-1111-1111-111111111111']).filter((id) => !ids.some((f) => id.includes(f))), caller,
         fc.option(adversarialValue(plausible), { nil: undefined }), async (id, who, body) => {
           await send('DELETE', `/v2.0/${urlPath(def)}/${id}`, body === undefined ? undefined : serialize(body), who);
         }));
