@@ -104,7 +104,8 @@ export function createApp(opts: AppOptions): FastifyInstance {
     if (err?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, new HTTPRequestEntityTooLarge());
     if (err?.code?.startsWith?.('FST_ERR_CTP')) return sendError(reply, new HTTPBadRequest('Body contains invalid data'));
     // the client went away while sending its body: nothing to answer, and nothing wrong with the server
-    if (req.raw.destroyed || err?.code === 'ECONNRESET' || err?.code === 'ECONNABORTED') {
+    // (not req.raw.destroyed: a request whose body was read to its end is destroyed too)
+    if ((err?.code === 'ECONNRESET' || err?.code === 'ECONNABORTED') && !req.raw.complete) {
       req.log.debug({ err }, 'client aborted the request');
       return sendError(reply, new HTTPBadRequest('Request aborted'));
     }

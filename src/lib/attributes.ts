@@ -316,6 +316,12 @@ export function convertNetworkSegments(v: unknown): unknown {
     const unknown = Object.keys(seg).filter((k) => !PROVIDER_KEYS.includes(k));
     if (unknown.length) throw new ConversionError(`Unrecognized attribute(s) '${unknown.join(', ')}'`);
     const s = seg as Record<string, unknown>;
+    // as the provider attributes themselves are checked: no list, dict or number reaches a type driver or a column
+    for (const [key, max] of [['provider:network_type', 32], ['provider:physical_network', 64]] as const) {
+      const v = s[key];
+      const reason = v === undefined || v === null ? undefined : validateString(max)(v);
+      if (reason) throw new ConversionError(reason);
+    }
     const id = s['provider:segmentation_id'];
     return {
       'provider:network_type': s['provider:network_type'] ?? UNSET,

@@ -51,6 +51,8 @@ async function send(method: string, path: string, body: string | undefined, head
   if (res.status >= 400) {
     const err = res.body?.NeutronError;
     assert.ok(err && typeof err.type === 'string' && typeof err.message === 'string' && typeof err.detail === 'string', `not Neutron's error format: ${what}`);
+    // this client never aborts: such an answer would be a server error in disguise
+    assert.notEqual(err.message, 'Request aborted', what);
     if (write) {
       const now = await snapshot(s.server.db);
       const changed = changedTables(known!, now);

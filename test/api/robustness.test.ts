@@ -115,6 +115,11 @@ describe('robustness: every input gets Neutron answer', () => {
   test('segments: [] is a tenant network; mtu is converted as int() does', async () => {
     const res = await s.request('POST', '/v2.0/networks', { network: { segments: [] } }, ADMIN);
     assert.equal(res.status, 201, JSON.stringify(res.body));
+    for (const physnet of [['physnet1'], { a: 1 }, 5, 'x'.repeat(65)]) {
+      const bad = await s.request('POST', '/v2.0/networks', { network: { segments: [{ 'provider:network_type': 'flat', 'provider:physical_network': physnet }] } }, ADMIN);
+      assert.equal(bad.status, 400, JSON.stringify(bad.body));
+      assert.equal(errorType(bad), 'InvalidInput');
+    }
     const mtu = await s.request('POST', '/v2.0/networks', { network: { mtu: 1400.5 } }, A);
     assert.equal(mtu.status, 201);
     assert.equal(mtu.body.network.mtu, 1400);

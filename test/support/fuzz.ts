@@ -31,7 +31,8 @@ const numbers = fc.oneof(
 
 const keys = fc.constantFrom(
   ...PROTO_NAMES, 'start', 'end', 'ip_address', 'subnet_id', 'mac_address', 'opt_name', 'opt_value', 'ip_version', 'destination',
-  'nexthop', 'network_id', 'enable_snat', 'external_fixed_ips', 'provider:network_type', 'provider:segmentation_id', 'a',
+  'nexthop', 'network_id', 'enable_snat', 'external_fixed_ips', 'provider:network_type', 'provider:physical_network',
+  'provider:segmentation_id', 'a',
 );
 
 /** Any JSON value a client might send where one attribute's value goes. */
