@@ -112,6 +112,19 @@ describe('robustness: every input gets Neutron answer', () => {
     assert.equal((await rule(sg.id)).status, 201);
   });
 
+  test('a foreign-key failure that repeats is the request fault at once, not a race retried 21 times', async () => {
+    let attempts = 0;
+    const write = s.server.db.write(async (tx) => {
+      attempts++;
+      await tx.insertInto('network_segments').values({
+        id: '11111111-1111-1111-1111-111111111111', network_id: '22222222-2222-2222-2222-222222222222', network_type: 'local',
+        physical_network: null, segmentation_id: null, segment_index: 0, is_dynamic: 0,
+      }).execute();
+    });
+    await assert.rejects(write, (e: any) => e.type === 'InvalidInput' && e.status === 400);
+    assert.equal(attempts, 2);
+  });
+
   test('segments: [] is a tenant network; mtu is converted as int() does', async () => {
     const res = await s.request('POST', '/v2.0/networks', { network: { segments: [] } }, ADMIN);
     assert.equal(res.status, 201, JSON.stringify(res.body));
