@@ -68,6 +68,8 @@ export class HttpFront {
     // Node hands CONNECT over as a tunnel request and, unanswered, just closes the socket: here it is
     // a request like any other, answered by the API (no route has the method), then closed.
     this.server.on('connect', (req: IncomingMessage, socket: Socket) => {
+      // Node has taken its own error handler off the socket: a client reset must not go unhandled
+      socket.on('error', () => socket.destroy());
       const res = new ServerResponse(req);
       res.shouldKeepAlive = false;
       res.assignSocket(socket);

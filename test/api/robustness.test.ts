@@ -216,13 +216,13 @@ describe('robustness: the HTTP front', () => {
     await server.app.ready();
     const front = new HttpFront(config, server.app.routing);
     const { port } = await front.listen({ host: '127.0.0.1', port: 0 }, 16);
-    const raw = (data: string, opts: { halfClose?: boolean; destroyAfter?: number } = {}) => new Promise<{ out: string; ms: number }>((resolve) => {
+    const raw = (data: string, opts: { halfClose?: boolean; destroyAfter?: number; reset?: boolean } = {}) => new Promise<{ out: string; ms: number }>((resolve) => {
       const t0 = Date.now();
       let out = '';
       const sock = connect(port, '127.0.0.1', () => {
         sock.write(data);
         if (opts.halfClose) sock.end();
-        if (opts.destroyAfter) setTimeout(() => sock.destroy(), opts.destroyAfter);
+        if (opts.destroyAfter) setTimeout(() => (opts.reset ? sock.resetAndDestroy() : sock.destroy()), opts.destroyAfter);
       });
       sock.on('data', (d) => (out += d));
       sock.on('error', () => {});
@@ -232,6 +232,10 @@ describe('robustness: the HTTP front', () => {
       const tunnel = await raw('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
       assert.match(tunnel.out, /^HTTP\/1\.1 404 /);
       assert.match(tunnel.out, /"NeutronError"/);
+      // a CONNECT whose client resets at once leaves the server up
+      await raw('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', { destroyAfter: 1, reset: true });
+      const again = await raw('CONNECT /v2.0/networks HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.match(again.out, /^HTTP\/1\.1 404 /);
       const blank = await raw('\r\n\r\n\r\n', { halfClose: true });
       assert.equal(blank.out, '');
       const idle = await raw('\r\n\r\n\r\n');
