@@ -69,6 +69,9 @@ export function createApp(opts: AppOptions): FastifyInstance {
     bodyLimit: opts.maxBodySize,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     exposeHeadRoutes: false,
+    // a path the router cannot decode (`%zz`) or too long a segment names no resource: Neutron's
+    // 404 (webob passes such a path on as an id that is not found), in Neutron's error format
+    frameworkErrors: (_err, _req, reply) => sendError(reply, new HTTPNotFound()),
     return503OnClosing: true,
     // where the app serves itself (tests) it closes at once; an API worker's HttpFront drains its connections first
     forceCloseConnections: true,
@@ -100,6 +103,12 @@ export function createApp(opts: AppOptions): FastifyInstance {
     }
     if (err?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, new HTTPRequestEntityTooLarge());
     if (err?.code?.startsWith?.('FST_ERR_CTP')) return sendError(reply, new HTTPBadRequest('Body contains invalid data'));
+    // the client went away while sending its body: nothing to answer, and nothing wrong with the server
+    // (not req.raw.destroyed: a request whose body was read to its end is destroyed too)
+    if ((err?.code === 'ECONNRESET' || err?.code === 'ECONNABORTED') && !req.raw.complete) {
+      req.log.debug({ err }, 'client aborted the request');
+      return sendError(reply, new HTTPBadRequest('Request aborted'));
+    }
     req.log.error({ err }, 'unhandled error');
     return sendError(reply, new InternalServerError());
   });

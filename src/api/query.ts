@@ -1,9 +1,12 @@
 import { ConversionError, pyRepr } from '../lib/attributes.js';
-import type { ResourceDef } from '../lib/definitions.js';
+import { attributeOf, type ResourceDef } from '../lib/definitions.js';
 import { HTTPBadRequest, InvalidInput } from '../lib/errors.js';
 import type { ListQuery, SortDir } from '../registry/handler.js';
 
 const RESERVED = new Set(['fields', 'sort_key', 'sort_dir', 'limit', 'marker', 'page_reverse']);
+
+/** The largest limit passed on: any row count is below it, and every database takes it. */
+const MAX_LIMIT = Number.MAX_SAFE_INTEGER;
 
 export interface QueryOptions {
   /** [DEFAULT] pagination_max_limit; -1 = infinite */
@@ -24,7 +27,7 @@ export function parseListQuery(def: ResourceDef, params: URLSearchParams, opts: 
   const invalid: string[] = [];
   for (const [key, values] of grouped) {
     if (RESERVED.has(key)) continue;
-    const attr = def.attributes[key];
+    const attr = attributeOf(def, key);
     if (!attr?.isFilter) {
       if (opts.filterValidation) invalid.push(key);
       continue;
@@ -42,7 +45,7 @@ export function parseListQuery(def: ResourceDef, params: URLSearchParams, opts: 
   const sortKeys = nonEmpty('sort_key');
   const sortDirs = nonEmpty('sort_dir');
   if (sortKeys.length !== sortDirs.length) throw new HTTPBadRequest('The number of sort_keys and sort_dirs must be same');
-  const badKeys = sortKeys.filter((k) => !def.attributes[k]?.isSort);
+  const badKeys = sortKeys.filter((k) => !attributeOf(def, k)?.isSort);
   if (badKeys.length) throw new HTTPBadRequest(`${pyRepr(badKeys)} is invalid attribute for sort_keys`);
   const badDirs = sortDirs.filter((d) => d !== 'asc' && d !== 'desc');
   if (badDirs.length) throw new HTTPBadRequest(`${pyRepr(badDirs)} is invalid value for sort_dirs, valid value is 'asc' and 'desc'`);
@@ -50,14 +53,18 @@ export function parseListQuery(def: ResourceDef, params: URLSearchParams, opts: 
   let limit: number | null = null;
   if (def.pagination !== false) {
     const raw = params.get('limit') ?? '0';
-    const n = /^\s*[-+]?\d+\s*$/.test(raw) ? parseInt(raw, 10) : NaN;
+    // Python's int(): digits, optionally grouped by single underscores, a sign, blanks around
+    const n = /^\s*[-+]?\d+(_\d+)*\s*$/.test(raw) ? Number(raw.replaceAll('_', '')) : NaN;
     if (!(n >= 0)) throw new HTTPBadRequest(`Limit must be an integer 0 or greater and not '${raw}'`);
+    // any larger limit is "no more rows than there are" (Neutron passes Python's unbounded int on)
+    limit = Math.min(n, MAX_LIMIT);
     const max = opts.paginationMaxLimit > 0 ? opts.paginationMaxLimit : null;
-    limit = n === 0 ? max : max === null ? n : Math.min(n, max);
+    limit = limit === 0 ? max : max === null ? limit : Math.min(limit, max);
   }
+  // a field that is no attribute selects nothing (an empty object, as in Neutron)
   const fields = nonEmpty('fields');
   return {
-    fields: fields.length ? fields : null,
+    fields: fields.length ? fields.filter((f) => attributeOf(def, f)) : null,
     filters,
     sorts: sortKeys.map((k, i) => [k, sortDirs[i] as SortDir]),
     limit,

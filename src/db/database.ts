@@ -157,12 +157,14 @@ export class Database {
 
   /**
    * One transaction, run again as a whole on deadlocks, serialization failures and duplicate keys
-   * (allocation races), up to maxRetries times with a growing random pause; then 409. A lost
+   * (allocation races), up to maxRetries times with a growing random pause; then 409. A
+   * foreign-key failure is run again once (a concurrent delete), then it is the request's fault: 400. A lost
    * connection is 503 at once: a COMMIT that did not answer may have happened, so it is not re-run.
    * `fn` must be safe to re-run.
    */
   async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const run = this.changeLog ? withChangeLog(fn) : fn;
+    let foreignKeyFailures = 0;
     for (let attempt = 0; ; attempt++) {
       try {
         const { result, tx } = this.groupCommit
@@ -180,6 +182,11 @@ export class Database {
       } catch (e) {
         if (isNeutronError(e)) throw e;
         if (!isRetriable(e)) throw translate(e);
+        // A reference that fails again when the transaction re-ran its checks is no race: the
+        // request names a row that never existed (input no check looked up), a client error.
+        if (isForeignKeyRace(e) && ++foreignKeyFailures > 1) {
+          throw new InvalidInput({ error_message: 'a value refers to an object that does not exist or is in use' });
+        }
         if (attempt >= this.maxRetries) {
           this.log?.warn({ err: e, attempts: attempt + 1 }, 'transaction still conflicting after all retries');
           throw new HTTPConflict('The request conflicted with concurrent changes; try again.');

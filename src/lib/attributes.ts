@@ -102,14 +102,28 @@ export function toBoolean(v: unknown): boolean {
   throw new ConversionError(`'${pyStr(v)}' cannot be converted to boolean`);
 }
 
+/** Python's int(), as neutron-lib's convert_to_int calls it: a float is truncated (1400.5 is 1400), True is 1. */
 export function toInt(v: unknown): number {
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v)) return parseInt(v, 10);
+  if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v) || 0;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'string' && /^\s*[-+]?\d+(_\d+)*\s*$/.test(v)) return Number(v.replaceAll('_', '')) || 0;
   throw new ConversionError(`'${pyStr(v)}' is not an integer`);
 }
 
 export function toIntOrNone(v: unknown): number | null {
   return v === null ? null : toInt(v);
+}
+
+/**
+ * binding:host_id, which Neutron does not validate: ML2 stores `value or ''`, so any empty value is
+ * no host, and a number or a boolean is stored as the database writes it as text (MySQL: 1 for
+ * True). A non-empty list or dict is refused by the storage guard.
+ */
+export function convertHostId(v: unknown): unknown {
+  if (!v || (typeof v === 'object' && Object.keys(v).length === 0)) return '';
+  if (typeof v === 'boolean') return '1';
+  if (typeof v === 'number') return String(v);
+  return v;
 }
 
 export function noneToEmptyList(v: unknown): unknown {
@@ -220,6 +234,54 @@ export const validateAvailabilityZoneHints: Validator = (v) => {
   return total > 255 ? `Too many availability_zone_hints specified` : undefined;
 };
 
+// The last guard before SQL --------------------------------------------------------------
+
+/** Why `v` cannot be stored as a value of `kind`, or undefined. */
+function kindReason(kind: StorageKind, v: unknown): string | undefined {
+  if (v === null || v === UNSET) return undefined;
+  switch (kind) {
+    case 'string':
+    case 'timestamp':
+      return typeof v === 'string' ? undefined : `'${pyStr(v)}' is not a valid string`;
+    case 'int':
+      return typeof v === 'number' && Number.isSafeInteger(v) ? undefined : `'${pyStr(v)}' is not an integer`;
+    case 'bool':
+      return typeof v === 'boolean' ? undefined : `'${pyStr(v)}' is not a valid boolean value`;
+    case 'json':
+      return undefined;
+  }
+}
+
+/**
+ * Why a converted and validated value still cannot be stored where the attribute is stored (its
+ * column, or the rows of its child table), or undefined. The request layer asks it of every
+ * attribute given, so that a definition without a validator (or with a lax one) never lets a
+ * value of the wrong type reach the database.
+ */
+export function storageReason(attr: AttributeDef, v: unknown): string | undefined {
+  if (v === null || v === UNSET) return undefined;
+  if (attr.column) return kindReason(attr.kind ?? 'string', v);
+  const child = attr.child;
+  if (!child || child.readOnly) return undefined;
+  const one = (x: unknown): string | undefined => {
+    if (typeof child.value === 'string') return kindReason(child.kind ?? 'string', x);
+    if (!x || typeof x !== 'object' || Array.isArray(x)) return `'${pyStr(x)}' is not a dictionary`;
+    // each key's value has its own validator; what no column can hold is a nested list or dict
+    for (const key of Object.keys(child.value)) {
+      const value = Object.hasOwn(x, key) ? (x as Record<string, unknown>)[key] : null;
+      if (value !== null && typeof value === 'object') return `'${pyStr(value)}' is not a valid string`;
+    }
+    return undefined;
+  };
+  if (child.single) return one(v);
+  if (!Array.isArray(v)) return `'${pyStr(v)}' is not a list`;
+  for (const x of v) {
+    const reason = one(x);
+    if (reason) return reason;
+  }
+  return undefined;
+}
+
 // Attribute-map shorthands -----------------------------------------------------------------
 
 export const NAME_FIELD_SIZE = 255;
@@ -256,6 +318,12 @@ export function convertNetworkSegments(v: unknown): unknown {
     const unknown = Object.keys(seg).filter((k) => !PROVIDER_KEYS.includes(k));
     if (unknown.length) throw new ConversionError(`Unrecognized attribute(s) '${unknown.join(', ')}'`);
     const s = seg as Record<string, unknown>;
+    // as the provider attributes themselves are checked: no list, dict or number reaches a type driver or a column
+    for (const [key, max] of [['provider:network_type', 32], ['provider:physical_network', 64]] as const) {
+      const v = s[key];
+      const reason = v === undefined || v === null ? undefined : validateString(max)(v);
+      if (reason) throw new ConversionError(reason);
+    }
     const id = s['provider:segmentation_id'];
     return {
       'provider:network_type': s['provider:network_type'] ?? UNSET,

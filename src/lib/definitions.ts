@@ -33,6 +33,12 @@ export interface ResourceDef {
   memberActions?: Record<string, 'PUT' | 'GET'>;
   /** whether limit/marker are honoured (rbac-policies turns pagination off) */
   pagination?: boolean;
+  /**
+   * A marker that names no object is the resource's NotFound (Neutron's networks, ports and
+   * routers look it up with `_get_<resource>`); elsewhere it is ignored and the first page comes
+   * (Neutron's OVO Pager finds no marker object).
+   */
+  markerMustExist?: boolean;
 }
 
 /** An API extension, as neutron-lib's api/definitions/<alias>.py declares one: data only. */
@@ -59,4 +65,12 @@ export function attributeEntries(def: ResourceDef): Array<[string, AttributeDef]
   let entries = entriesCache.get(def.attributes);
   if (!entries) entriesCache.set(def.attributes, (entries = Object.entries(def.attributes)));
   return entries;
+}
+
+/**
+ * The attribute `name` of a definition, or undefined: only its own attributes count, so that a
+ * name such as `constructor` or `__proto__` from a request is an unknown attribute like any other.
+ */
+export function attributeOf(def: ResourceDef, name: string): AttributeDef | undefined {
+  return Object.hasOwn(def.attributes, name) ? def.attributes[name] : undefined;
 }

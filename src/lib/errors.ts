@@ -170,6 +170,7 @@ export const InvalidDHCPAgent = def<{ id: string }>(404, 'InvalidDHCPAgent', (p)
 export const NetworkHostedByDHCPAgent = def<{ network_id: string; agent_id: string }>(409, 'NetworkHostedByDHCPAgent', (p) => `The network ${p.network_id} has been already hosted by the DHCP Agent ${p.agent_id}.`);
 export const NetworkNotHostedByDhcpAgent = def<{ network_id: string; agent_id: string }>(409, 'NetworkNotHostedByDhcpAgent', (p) => `The network ${p.network_id} is not hosted by the DHCP Agent ${p.agent_id}.`);
 export const ServicePortInUse = def<{ port_id: string; reason: string }>(409, 'ServicePortInUse', (p) => `Port ${p.port_id} cannot be deleted directly via the port API: ${p.reason}.`);
+export const AvailabilityZoneNotFound = def<{ availability_zone: string }>(404, 'AvailabilityZoneNotFound', (p) => `AvailabilityZone ${p.availability_zone} could not be found.`);
 
 // Trunks (neutron/services/trunk/exceptions.py) ---------------------------------------------
 export const TrunkNotFound = def<{ trunk_id: string }>(404, 'TrunkNotFound', (p) => `Trunk ${p.trunk_id} could not be found.`);

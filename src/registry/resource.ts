@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { AttributeDef, StorageKind } from '../lib/attributes.js';
 import type { RequestContext } from '../lib/context.js';
 import type { Item, ResourceDef } from '../lib/definitions.js';
-import { HTTPMethodNotAllowed, RevisionNumberConstraintFailed, type NeutronError } from '../lib/errors.js';
+import { HTTPBadRequest, HTTPMethodNotAllowed, RevisionNumberConstraintFailed, type NeutronError } from '../lib/errors.js';
 import { noteChange } from '../db/changes.js';
 import { inChunks } from '../db/chunks.js';
 import { isDataError, onCommitted, timestamp, type Database } from '../db/database.js';
@@ -149,7 +149,7 @@ export class SqlResource implements ResourceHandler {
     const sources = this.strategy.sources;
     if (!sources) return wanted;
     const out = new Set(wanted);
-    for (const a of wanted) for (const s of sources[a] ?? []) out.add(s);
+    for (const a of wanted) for (const s of ownValue(sources, a) ?? []) out.add(s);
     return out;
   }
 
@@ -166,6 +166,12 @@ export class SqlResource implements ResourceHandler {
     return item;
   }
 
+  /** The column an attribute is filtered and sorted on: tenant_id is the project_id column, as in Neutron. */
+  private columnOf(attr: string): Column | undefined {
+    const name = attr === 'tenant_id' ? 'project_id' : attr;
+    return this.columns.find((c) => c.attr === name);
+  }
+
   toRow(item: Item): Record<string, unknown> {
     const row: Record<string, unknown> = {};
     for (const c of this.columns) if (c.attr in item) row[c.column] = toDb(c.kind, item[c.attr]);
@@ -180,12 +186,12 @@ export class SqlResource implements ResourceHandler {
 
   private applyFilters(qb: Select, filters: Map<string, unknown[]>, ctx: RequestContext): Select {
     for (const [attr, values] of filters) {
-      const custom = this.strategy.filters?.[attr] ?? this.builtinFilters[attr];
+      const custom = ownValue(this.strategy.filters, attr) ?? ownValue(this.builtinFilters, attr);
       if (custom) {
         qb = custom(qb, values, ctx);
         continue;
       }
-      const col = this.columns.find((c) => c.attr === attr);
+      const col = this.columnOf(attr);
       if (!col) continue;
       // a number we could never have stored matches nothing (and PostgreSQL would refuse to compare it)
       const dbValues = values.map((v) => toDb(col.kind, v))
@@ -245,17 +251,27 @@ export class SqlResource implements ResourceHandler {
     // database reads the rows in the same plan, hence the same order, as for all the columns
     // (a covering index would change the order of an unsorted list).
     if (idsOnly && this.def.standardAttributes) qb = qb.clearSelect().select([`${this.table}.id`, `${this.table}.created_at`]);
-    const sorts = query.sorts.map(([k, d]) => [this.columns.find((c) => c.attr === k)!.column, d] as [string, 'asc' | 'desc']);
+    const sorts: Array<[string, 'asc' | 'desc']> = [];
+    for (const [k, d] of query.sorts) {
+      const col = this.columnOf(k);
+      // a sortable attribute without a column of its own (computed) cannot be sorted on in SQL
+      if (!col) throw new HTTPBadRequest(`['${k}'] is invalid attribute for sort_keys`);
+      if (!sorts.some(([c]) => c === col.column)) sorts.push([col.column, d]);
+    }
     if (query.limit !== null && !sorts.some(([c]) => c === 'id')) sorts.push(['id', 'asc']);
     const effective = query.pageReverse ? sorts.map(([c, d]) => [c, d === 'asc' ? 'desc' : 'asc'] as [string, 'asc' | 'desc']) : sorts;
+    let marker: Record<string, unknown> | undefined;
     if (query.marker !== null) {
-      const marker = await noMatchOnDataError(dynamic(q).selectFrom(this.table).selectAll().where('id', '=', query.marker).executeTakeFirst(), undefined);
-      if (!marker) throw this.notFound(query.marker);
+      marker = await noMatchOnDataError(dynamic(q).selectFrom(this.table).selectAll().where('id', '=', query.marker).executeTakeFirst(), undefined);
+      if (!marker && this.def.markerMustExist) throw this.notFound(query.marker);
+    }
+    if (marker) {
+      const m = marker;
       // rows after the marker in the sort order, where NULL is the smallest value
       const t = this.table;
-      const same = (eb: any, c: string) => (marker[c] === null ? eb(`${t}.${c}`, 'is', null) : eb(`${t}.${c}`, '=', marker[c]));
+      const same = (eb: any, c: string) => (m[c] === null ? eb(`${t}.${c}`, 'is', null) : eb(`${t}.${c}`, '=', m[c]));
       const after = (eb: any, c: string, dir: 'asc' | 'desc') => {
-        const v = marker[c];
+        const v = m[c];
         if (dir === 'asc') return v === null ? eb(`${t}.${c}`, 'is not', null) : eb(`${t}.${c}`, '>', v);
         return v === null ? sql<boolean>`1 = 0` : eb.or([eb(`${t}.${c}`, '<', v), eb(`${t}.${c}`, 'is', null)]);
       };
@@ -476,6 +492,10 @@ export class SqlResource implements ResourceHandler {
   private afterCommit(tx: Tx, name: `after_${WriteOperation}`, event: WriteEvent): void {
     onCommitted(tx, () => void this.events.committed(name, event));
   }
+}
+
+function ownValue<T>(map: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return map && Object.hasOwn(map, key) ? map[key] : undefined;
 }
 
 /**

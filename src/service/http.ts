@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import { lookup } from 'node:dns/promises';
 import * as net from 'node:net';
 import { Server as NetServer, type Socket } from 'node:net';
@@ -64,6 +64,17 @@ export class HttpFront {
     this.server.on('connection', (socket: Socket) => {
       this.connections.set(socket, 0);
       socket.once('close', () => this.connections.delete(socket));
+    });
+    // Node hands CONNECT over as a tunnel request and, unanswered, just closes the socket: here it is
+    // a request like any other, answered by the API (no route has the method), then closed.
+    this.server.on('connect', (req: IncomingMessage, socket: Socket) => {
+      // Node has taken its own error handler off the socket: a client reset must not go unhandled
+      socket.on('error', () => socket.destroy());
+      const res = new ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket);
+      res.once('finish', () => socket.end());
+      this.onRequest(req, res);
     });
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       if (!socket.writable) return void socket.destroy();

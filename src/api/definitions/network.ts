@@ -11,6 +11,7 @@ export const network: ResourceDef = {
   standardAttributes: true,
   taggable: true,
   allowBulk: true,
+  markerMustExist: true,
   attributes: {
     id: idAttribute,
     name: nameAttribute,

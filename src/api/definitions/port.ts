@@ -24,6 +24,7 @@ export const port: ResourceDef = {
   standardAttributes: true,
   taggable: true,
   allowBulk: true,
+  markerMustExist: true,
   attributes: {
     id: idAttribute,
     name: nameAttribute,

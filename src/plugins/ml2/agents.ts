@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable, Updateable } from 'kysely';
 import type { Item } from '../../lib/definitions.js';
-import { AgentNotFound } from '../../lib/errors.js';
+import { AgentNotFound, AvailabilityZoneNotFound } from '../../lib/errors.js';
 import { noteChange } from '../../db/changes.js';
 import type { Database } from '../../db/database.js';
 import type { AgentsTable, Queryable } from '../../db/schema.js';
@@ -122,6 +122,20 @@ export function createAgentResource(store: Store, api: ApiModel, agentDownTime: 
 }
 
 const AZ_RESOURCE: Record<string, string> = { 'DHCP agent': 'network', 'L3 agent': 'router' };
+
+/**
+ * Neutron's validate_availability_zones: every hint of a network (router) must be the zone of some
+ * DHCP (L3) agent, whatever its state; else AvailabilityZoneNotFound for one missing.
+ */
+export async function checkAvailabilityZones(q: Queryable, resource: 'network' | 'router', hints: unknown): Promise<void> {
+  if (!Array.isArray(hints) || !hints.length) return;
+  const agentType = Object.keys(AZ_RESOURCE).find((t) => AZ_RESOURCE[t] === resource)!;
+  const rows = await q.selectFrom('agents').select('availability_zone').where('agent_type', '=', agentType)
+    .where('availability_zone', 'in', hints as string[]).execute();
+  const known = new Set(rows.map((r) => r.availability_zone));
+  const missing = (hints as string[]).find((h) => !known.has(h));
+  if (missing !== undefined) throw new AvailabilityZoneNotFound({ availability_zone: missing });
+}
 
 /** /v2.0/availability_zones: the zones of the DHCP and L3 agents, available while one is up. */
 export function createAvailabilityZoneResource(db: Database): ResourceHandler {

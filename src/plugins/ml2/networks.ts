@@ -8,6 +8,7 @@ import type { Queryable, Select, Tx } from '../../db/schema.js';
 import { SqlResource, type Store } from '../../registry/resource.js';
 import { bumpRevision } from '../../registry/revisions.js';
 import type { ApiModel } from '../../api/model.js';
+import { checkAvailabilityZones } from './agents.js';
 import { networkSharing } from './sharing.js';
 import type { TypeManager } from './type-manager.js';
 import type { Segment } from './type_drivers/driver.js';
@@ -64,6 +65,7 @@ export function createNetworkResource(store: Store, api: ApiModel, types: TypeMa
 
     async beforeCreate(tx, event) {
       const net = event.current;
+      await checkAvailabilityZones(tx, 'network', net.availability_zone_hints);
       const segments = event.segments = await types.createSegments(tx, net.id as string, types.requestedSegments(net), net.project_id as string);
       net.mtu = checkMtu(net.mtu, types.maxMtu(segments));
       net.status = 'ACTIVE';

@@ -98,7 +98,8 @@ export class TypeManager {
       if (segmentsSet) throw invalid('Segments and provider values cannot both be set.');
       return [this.segmentFrom(network)];
     }
-    if (segmentsSet) {
+    // an empty list asks for no segment in particular: a tenant network, as ML2's create_network_segments does
+    if (segmentsSet && (segments as Item[]).length) {
       const list = (segments as Item[]).map((s) => this.segmentFrom(s));
       const seen = new Set<string>();
       for (const s of list) {

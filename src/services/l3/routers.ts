@@ -12,6 +12,7 @@ import type { Queryable, Tx } from '../../db/schema.js';
 import type { WriteOpts } from '../../registry/handler.js';
 import { SqlResource } from '../../registry/resource.js';
 import { bumpRevision } from '../../registry/revisions.js';
+import { checkAvailabilityZones } from '../../plugins/ml2/agents.js';
 import { networkAccess } from '../../plugins/ml2/network-access.js';
 import { checkDuplicateRouterSubnets, routerBadRequest, subnetsOf, type FixedIp, type L3Core, type PortRow } from './l3-core.js';
 import { addRouterInterface, removeRouterInterface } from './router-interfaces.js';
@@ -194,7 +195,8 @@ export function createRouterResource(core: L3Core, opts: RouterOptions, notifier
       }
     },
 
-    async beforeCreate(_tx, { current: r }) {
+    async beforeCreate(tx, { current: r }) {
+      await checkAvailabilityZones(tx, 'router', r.availability_zone_hints);
       r.status = 'ACTIVE';
       if (has('distributed') && (r.distributed === UNSET || r.distributed === null)) r.distributed = opts.routerDistributed;
       if (has('ha') && (r.ha === UNSET || r.ha === null)) r.ha = opts.l3Ha;

@@ -1,4 +1,4 @@
-import { UNSET, validateDictOrNone, validateValues, type ChildTable, type StorageKind } from '../../../lib/attributes.js';
+import { convertHostId, UNSET, validateDictOrNone, validateString, validateValues, type ChildTable, type StorageKind } from '../../../lib/attributes.js';
 import type { ExtensionDef } from '../../../lib/definitions.js';
 
 export const VNIC_TYPES = [
@@ -22,7 +22,10 @@ export const binding: ExtensionDef = {
         allowPost: true, allowPut: true, isVisible: true, default: 'normal', enforcePolicy: true, validate: validateValues(VNIC_TYPES),
         child: bound('vnic_type'),
       },
-      'binding:host_id': { allowPost: true, allowPut: true, isVisible: true, isFilter: true, default: UNSET, enforcePolicy: true, child: bound('host') },
+      'binding:host_id': {
+        allowPost: true, allowPut: true, isVisible: true, isFilter: true, default: UNSET, enforcePolicy: true,
+        convert: convertHostId, convertFilter: String, validate: validateString(255), child: bound('host'),
+      },
       'binding:profile': {
         allowPost: true, allowPut: true, isVisible: true, default: UNSET, enforcePolicy: true, validate: validateDictOrNone,
         child: bound('profile', 'json'),

@@ -78,6 +78,7 @@ export const router: ExtensionDef = {
       standardAttributes: true,
       taggable: true,
       allowBulk: true,
+      markerMustExist: true,
       memberActions: { add_router_interface: 'PUT', remove_router_interface: 'PUT', add_extraroutes: 'PUT', remove_extraroutes: 'PUT' },
       attributes: {
         id: idAttribute,

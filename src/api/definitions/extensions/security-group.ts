@@ -1,6 +1,6 @@
 import { parseCidr, formatIp } from '../../../lib/address.js';
 import {
-  idAttribute, nameAttribute, noneToEmptyList, projectAttribute, pyRepr, toBoolean, UNSET,
+  idAttribute, nameAttribute, noneToEmptyList, projectAttribute, pyRepr, pyStr, toBoolean, UNSET,
   validateBoolean, validateString, validateUuidList, validateValues, type AttributeDef,
 } from '../../../lib/attributes.js';
 import type { ExtensionDef } from '../../../lib/definitions.js';
@@ -60,6 +60,9 @@ function validateNameNotDefault(v: unknown): string | undefined {
   return undefined;
 }
 
+const validateIdOrNone = (v: unknown): string | undefined =>
+  (v === null || (typeof v === 'string' && v !== '') ? undefined : `'${pyStr(v)}' is not a valid UUID`);
+
 const ruleAttr = (extra: Partial<AttributeDef>): AttributeDef => ({
   allowPost: true, allowPut: false, isVisible: true, isFilter: true, isSort: true, ...extra,
 });
@@ -106,7 +109,8 @@ export const securityGroup: ExtensionDef = {
       attributes: {
         id: idAttribute,
         security_group_id: ruleAttr({ requiredByPolicy: true, validate: validateString(36), column: 'security_group_id' }),
-        remote_group_id: ruleAttr({ default: null, column: 'remote_group_id' }),
+        // Neutron looks any value it is given up (SecurityGroupNotFound); one that no id could be is refused
+        remote_group_id: ruleAttr({ default: null, validate: validateIdOrNone, column: 'remote_group_id' }),
         direction: ruleAttr({ validate: validateValues(['ingress', 'egress']), column: 'direction' }),
         protocol: ruleAttr({ default: null, convert: convertProtocol, column: 'protocol' }),
         port_range_min: ruleAttr({ default: null, convert: convertPort, column: 'port_range_min', kind: 'int' }),
