@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { urlPath } from '../../src/api/model.js';
+import { collectionPath } from '../../src/api/model.js';
 import type { ResourceDef } from '../../src/lib/definitions.js';
 import { ADMIN, asProject, startServer, type Response, type TestServer } from '../support/server.js';
 import {
@@ -74,7 +74,17 @@ const caller = fc.constantFrom(...CALLERS);
 const run = (prop: fc.IAsyncPropertyWithHooks<any>) => fc.assert(prop, { numRuns: RUNS, seed: SEED, includeErrorInReport: true });
 
 before(async () => {
-  s = await startServer({ DEFAULT: { service_plugins: ['router'] } });
+  // every service plugin and ML2 extension driver neutron-ts serves: each adds resources or attributes to fuzz
+  s = await startServer({
+    DEFAULT: {
+      service_plugins: ['router', 'qos', 'trunk', 'segments', 'network_segment_range', 'port_forwarding', 'metering',
+        'conntrack_helper', 'local_ip', 'log', 'ndp_proxy'],
+    },
+    ml2: {
+      extension_drivers: ['port_security', 'qos', 'dns_domain_ports', 'subnet_dns_publish_fixed_ip', 'data_plane_status',
+        'uplink_status_propagation', 'port_device_profile', 'port_numa_affinity_policy'],
+    },
+  });
   const ext = await post('/v2.0/networks', { network: { name: 'ext', 'router:external': true } });
   const extSubnet = await post('/v2.0/subnets', { subnet: { network_id: ext.id, cidr: '172.24.4.0/24', ip_version: 4 } });
   const net = await post('/v2.0/networks', { network: { name: 'net' } }, A);
@@ -86,7 +96,9 @@ before(async () => {
   const scope = await post('/v2.0/address-scopes', { address_scope: { name: 'as', ip_version: 4 } }, A);
   const pool = await post('/v2.0/subnetpools', { subnetpool: { name: 'sp', prefixes: ['10.200.0.0/16'], address_scope_id: scope.id } }, A);
   const fip = await post('/v2.0/floatingips', { floatingip: { floating_network_id: ext.id } }, A);
+  const qosPolicy = await post('/v2.0/qos/policies', { policy: { name: 'qp' } });
   Object.assign(fixtures, {
+    policies: qosPolicy.id,
     networks: net.id, subnets: subnet.id, ports: port.id, security_groups: sg.id, security_group_rules: rule.id,
     routers: router.id, address_scopes: scope.id, subnetpools: pool.id, floatingips: fip.id,
     network_ip_availabilities: net.id, ext: ext.id, extSubnet: extSubnet.id,
@@ -101,6 +113,12 @@ before(async () => {
     floatingips: { floating_network_id: ext.id },
     address_scopes: { name: 'fz', ip_version: 6 },
     subnetpools: { name: 'fz', prefixes: ['10.201.0.0/16'] },
+    policies: { name: 'fz' },
+    address_groups: { name: 'fz', addresses: ['192.0.2.0/24'] },
+    rbac_policies: { object_type: 'network', object_id: net.id, action: 'access_as_shared', target_tenant: 'fz' },
+    trunks: { port_id: port.id },
+    metering_labels: { name: 'fz' },
+    port_forwardings: { internal_port_id: port.id, internal_ip_address: '10.77.0.50', internal_port: 22, external_port: 2222, protocol: 'tcp' },
   });
   plausible = [
     ...Object.values(fixtures), '10.79.0.0/24', '10.77.0.50', '172.24.4.99', 'fd00::/64', 4, 6, 24, 64, 'ingress', 'egress', 'tcp', 'icmp', 'IPv6',
@@ -122,6 +140,12 @@ const COLLECTIONS = [
   'subnetpools', 'agents', 'availability_zones', 'network_ip_availabilities', 'floatingip_pools',
 ];
 
+/** A collection's path; a parent-scoped one's under its parent's fixture (a made-up id if there is none). */
+function pathOf(def: ResourceDef): string {
+  const parentId = def.parent ? fixtures[def.parent.collection] ?? '11111111-1111-1111-1111-111111111111' : undefined;
+  return `/v2.0/${collectionPath(s.server.api, def, parentId)}`;
+}
+
 function defOf(collection: string): ResourceDef {
   const def = s.server.api.resources.get(collection);
   assert.ok(def, collection);
@@ -139,7 +163,7 @@ describe('property: generated requests never get a 5xx', () => {
     test(`${collection}: every attribute as sort key, field and filter, every value in every attribute`, async () => {
       if (!s.server.api.resources.has(collection)) return;
       const def = defOf(collection);
-      const path = `/v2.0/${urlPath(def)}`;
+      const path = pathOf(def);
       const names = [...Object.keys(def.attributes), 'tenant_id', 'project_id', ...PROTO_NAMES];
       for (const name of names) {
         await send('GET', `${path}?sort_key=${encodeURIComponent(name)}&sort_dir=asc&limit=2`, undefined, ADMIN);
@@ -171,7 +195,7 @@ describe('property: generated requests never get a 5xx', () => {
       const def = defOf(collection);
       const ids = Object.values(fixtures);
       await run(fc.asyncProperty(listQuery(def, ids), caller, async (query, who) => {
-        await send('GET', `/v2.0/${urlPath(def)}?${query}`, undefined, who);
+        await send('GET', `${pathOf(def)}?${query}`, undefined, who);
       }));
       await healthy();
     });
@@ -181,12 +205,12 @@ describe('property: generated requests never get a 5xx', () => {
       const def = defOf(collection);
       const ids = Object.values(fixtures);
       await run(fc.asyncProperty(pathId(ids), listQuery(def, ids), caller, async (id, query, who) => {
-        await send('GET', `/v2.0/${urlPath(def)}/${id}?${query}`, undefined, who);
+        await send('GET', `${pathOf(def)}/${id}?${query}`, undefined, who);
       }));
       // no fixture is deleted: ids that are none
       await run(fc.asyncProperty(pathId(['11111111-1111-1111-1111-111111111111']).filter((id) => !ids.some((f) => id.includes(f))), caller,
         fc.option(adversarialValue(plausible), { nil: undefined }), async (id, who, body) => {
-          await send('DELETE', `/v2.0/${urlPath(def)}/${id}`, body === undefined ? undefined : serialize(body), who);
+          await send('DELETE', `${pathOf(def)}/${id}`, body === undefined ? undefined : serialize(body), who);
         }));
       await healthy();
     });
@@ -194,7 +218,7 @@ describe('property: generated requests never get a 5xx', () => {
     test(`${collection}: create and update with adversarial attribute values`, async () => {
       if (!s.server.api.resources.has(collection)) return;
       const def = defOf(collection);
-      const path = `/v2.0/${urlPath(def)}`;
+      const path = pathOf(def);
       const postable = Object.entries(def.attributes).filter(([, a]) => a.allowPost).map(([n]) => n);
       const puttable = Object.entries(def.attributes).filter(([, a]) => a.allowPut).map(([n]) => n);
       const all = Object.keys(def.attributes);
@@ -212,7 +236,7 @@ describe('property: generated requests never get a 5xx', () => {
     test(`${collection}: bodies that are no object of the resource`, async () => {
       if (!s.server.api.resources.has(collection)) return;
       const def = defOf(collection);
-      const path = `/v2.0/${urlPath(def)}`;
+      const path = pathOf(def);
       const id = fixtures[collection] ?? '11111111-1111-1111-1111-111111111111';
       const raw = fc.oneof(
         fc.constantFrom(
@@ -242,7 +266,7 @@ describe('property: generated requests never get a 5xx', () => {
       const keys = ['subnet_id', 'port_id', 'router', 'routes', 'prefixes', ...PROTO_NAMES];
       const body = fc.dictionary(fc.constantFrom(...keys), adversarialValue(plausible), { maxKeys: 3 });
       await run(fc.asyncProperty(fc.constantFrom(...actions), body, pathId([id]), caller, async ([action, method], b, target, who) => {
-        await send(method, `/v2.0/${urlPath(def)}/${target}/${action}`, method === 'PUT' ? serialize(b) : undefined, who);
+        await send(method, `${pathOf(def)}/${target}/${action}`, method === 'PUT' ? serialize(b) : undefined, who);
       }));
       await healthy();
     });
@@ -255,14 +279,14 @@ describe('property: the sub-resources that are no generic resource', () => {
     assert.ok(taggable.length > 3);
     const tag = fc.oneof(fc.string({ maxLength: 70 }), fc.constantFrom(...PROTO_NAMES, '\u0000', 'x'.repeat(300), ',', '%2F'));
     await run(fc.asyncProperty(fc.constantFrom(...taggable), tag, fc.constantFrom('GET', 'PUT', 'DELETE'), caller, async (def, name, method, who) => {
-      await send(method, `/v2.0/${urlPath(def)}/${fixtures[def.collection]}/tags/${encodeURIComponent(name)}`, undefined, who);
+      await send(method, `${pathOf(def)}/${fixtures[def.collection]}/tags/${encodeURIComponent(name)}`, undefined, who);
     }));
     const body = fc.oneof(
       fc.dictionary(fc.constantFrom('tags', ...PROTO_NAMES), adversarialValue(['a', 'b']), { maxKeys: 2 }),
       fc.record({ tags: fc.array(tag, { maxLength: 4 }) }),
     );
     await run(fc.asyncProperty(fc.constantFrom(...taggable), body, caller, async (def, b, who) => {
-      await send('PUT', `/v2.0/${urlPath(def)}/${fixtures[def.collection]}/tags`, serialize(b), who);
+      await send('PUT', `${pathOf(def)}/${fixtures[def.collection]}/tags`, serialize(b), who);
     }));
     await healthy();
   });
