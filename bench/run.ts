@@ -28,14 +28,15 @@ const program = new Command('bench')
   .option('--count <n>', 'at most this many operations per scenario and concurrency', Number, 100_000)
   .option('--warmup <seconds>', 'unmeasured load before each measured run', Number, 1)
   .option('--workers <n>', 'api_workers of the server the benchmark starts', Number, 2)
-  .addOption(new Option('--profile <name>', 'embedded: noauth, no broker; production: Keystone tokens, RabbitMQ, the install guide\'s ML2, rpc workers, --db mysql unless given, --metrics and --count-sql on').choices(['embedded', 'production']).default('embedded'))
+  .addOption(new Option('--profile <name>', 'embedded: noauth, no broker; production: Keystone tokens, RabbitMQ, the install guide\'s ML2, rpc workers, --db mysql unless given, --metrics on, --count-sql on unless --no-count-sql').choices(['embedded', 'production']).default('embedded'))
   .addOption(new Option('--db <kind>', 'database of the server the benchmark starts (default: sqlite; production profile: mysql)').choices(['sqlite', 'postgresql', 'mysql']))
   .option('--db-server <url>', 'database server to create the run\'s database on (default: the local PostgreSQL/MariaDB)')
   .option('--url <url>', 'load this running server (loopback only) instead of starting one')
   .option('--token <token>', 'X-Auth-Token for --url (keystone mode); otherwise noauth project headers are sent')
   .option('--server-pid <pid>', 'with --url: the server\'s pid, to report its memory', Number)
   .option('--admin', 'call as noauth\'s admin instead of as members of bench projects', false)
-  .option('--count-sql', 'have the server count SQL statements per request (NEUTRON_TS_COUNT_SQL=1; slightly slower)', false)
+  .option('--count-sql', 'have the server count SQL statements per request (NEUTRON_TS_COUNT_SQL=1; slightly slower, and lists are not streamed)')
+  .option('--no-count-sql', 'no SQL counting, also in the production profile (for the list scenarios)')
   .option('--cpu-prof <dir>', 'run the server under node --cpu-prof, profiles written to <dir>')
   .option('--log-level <level>', 'server log level (its log is <state dir>/server.log)', 'info')
   .option('--keep-state', 'keep the server\'s state directory (database, log)', false)
@@ -71,14 +72,14 @@ async function main(): Promise<void> {
   const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
   const production: ProductionSetup | null = opts.profile === 'production' && !opts.url ? await startProduction(BENCH_PROJECTS, log) : null;
-  if (production) Object.assign(opts, { db: opts.db ?? 'mysql', metrics: true, countSql: true });
+  if (production) Object.assign(opts, { db: opts.db ?? 'mysql', metrics: true, countSql: opts.countSql ?? true });
   opts.db ??= 'sqlite';
   let server: StartedServer | null = null;
   if (!opts.url) {
     log(`starting neutron-ts (${opts.db}, api_workers=${opts.workers})`);
     server = await startServer({
       extraConfig: production?.config,
-      workers: opts.workers, db: opts.db as DbKind, dbServer: opts.dbServer, countSql: opts.countSql,
+      workers: opts.workers, db: opts.db as DbKind, dbServer: opts.dbServer, countSql: opts.countSql === true,
       cpuProfDir: opts.cpuProf, logLevel: opts.logLevel, keepState: opts.keepState, metrics: opts.metrics,
       changeStream: opts.changeStream,
     }).catch(async (e) => {
