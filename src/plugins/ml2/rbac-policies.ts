@@ -227,8 +227,9 @@ async function lockShared(tx: Tx, ctx: RequestContext, sharing: RbacSharing, tab
 
 /** The subscribers that make the uses of shared objects take turns with the policy changes of those objects. */
 export function lockSharedOnUse(events: EventRegistry): void {
-  events.subscribe('port', 'before_create', (tx, { context, current: port }) =>
-    lockShared(tx, context, networkSharing, 'networks', port.network_id, port.project_id, (id) => new NetworkNotFound({ net_id: id })));
+  // a port on its own project's network needs no RBAC entry (a network's owner never changes)
+  events.subscribe('port', 'before_create', (tx, { context, current: port, network }) => (network?.projectId === port.project_id ? undefined
+    : lockShared(tx, context, networkSharing, 'networks', port.network_id, port.project_id, (id) => new NetworkNotFound({ net_id: id }))));
   events.subscribe('subnet', 'before_create', (tx, { context, current: subnet }) =>
     lockShared(tx, context, subnetPoolSharing, 'subnetpools', subnet.subnetpool_id, subnet.project_id, (id) => new SubnetPoolNotFound({ subnetpool_id: id })));
   for (const op of ['create', 'update'] as const) {
