@@ -113,6 +113,8 @@ export interface RbacObjectTypeDef {
   boundProjects(q: Queryable, objectId: string, action: string): Promise<Set<string>>;
   /** the message of the in-use refusal, as the type's callback words it */
   inUseDetails?(objectId: string, targetProject: string, action: string): string;
+  /** a refusal of any removal of the entry whatever uses the object (a default external network's wildcard) */
+  removalRefused?(q: Queryable, objectId: string, targetProject: string, action: string): Promise<string | undefined>;
   /** after the object's entries changed (networks: router:external follows access_as_external) */
   changed?(tx: Tx, objectId: string, action: string): Promise<void>;
 }

@@ -265,6 +265,20 @@ describe('rbac-policies: access_as_external and routers', () => {
   before(async () => { s = await startServer({ DEFAULT: { service_plugins: ['router'] } }); });
   after(() => s.close());
 
+  test('the default external network keeps its wildcard access_as_external policy', async () => {
+    const net = await s.request('POST', '/v2.0/networks', { network: { name: 'default-ext', 'router:external': true, is_default: true } }, ADMIN);
+    assert.equal(net.status, 201, JSON.stringify(net.body));
+    const list = await s.request('GET', `/v2.0/rbac-policies?object_id=${net.body.network.id}&action=access_as_external`, undefined, ADMIN);
+    const [wildcard] = list.body.rbac_policies;
+    assert.equal(wildcard.target_tenant, '*');
+    const refused = await s.request('DELETE', `/v2.0/rbac-policies/${wildcard.id}`, undefined, ADMIN);
+    assert.deepEqual(errorOf(refused), [409, 'RbacPolicyInUse']);
+    assert.match(refused.body.NeutronError.message, /Default external networks must be shared to everyone\.$/);
+    assert.deepEqual(errorOf(await s.request('PUT', `/v2.0/rbac-policies/${wildcard.id}`, { rbac_policy: { target_tenant: TARGET_ID } }, ADMIN)), [409, 'RbacPolicyInUse']);
+    assert.equal((await s.request('PUT', `/v2.0/networks/${net.body.network.id}`, { network: { is_default: false } }, ADMIN)).status, 200);
+    assert.equal((await s.request('DELETE', `/v2.0/rbac-policies/${wildcard.id}`, undefined, ADMIN)).status, 204, 'no longer the default');
+  });
+
   test('a target\'s router gateway keeps its access_as_external policy; a wildcard covers it', async () => {
     const net = (await s.request('POST', '/v2.0/networks', { network: { name: 'ext' } }, ADMIN)).body.network;
     assert.equal((await s.request('POST', '/v2.0/subnets', { subnet: { network_id: net.id, cidr: '203.0.113.0/24', ip_version: 4 } }, ADMIN)).status, 201);

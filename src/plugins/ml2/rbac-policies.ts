@@ -75,6 +75,8 @@ async function checkDuplicate(tx: Tx, entry: Entry): Promise<void> {
  */
 async function checkRemoval(tx: Tx, type: RbacObjectTypeDef, entry: Entry, ownerId: string | null): Promise<void> {
   const target = entry.target_tenant;
+  const refused = await type.removalRefused?.(tx, entry.object_id, target, entry.action);
+  if (refused) throw new RbacPolicyInUse({ object_id: entry.object_id, details: refused });
   if (target === ownerId) return;
   let qb = tx.selectFrom('rbac_entries').select('target_project').where('object_type', '=', type.type)
     .where('object_id', '=', entry.object_id).where('action', '=', entry.action);
@@ -164,6 +166,12 @@ export function registerMl2RbacTypes(types: RbacObjectTypes, loaded: ReadonlySet
       ? distinctProjects(q, 'routers').where('routers.id', 'in', q.selectFrom('ports').select('device_id')
         .where('network_id', '=', id).where('device_owner', '=', DEVICE_OWNER_ROUTER_GW)).execute()
       : distinctProjects(q, 'ports').where('network_id', '=', id).execute()),
+    // external_net_db's RBAC callback: the wildcard stays on the default external network (auto-allocated-topology)
+    async removalRefused(q, id, target, action) {
+      if (action !== ACCESS_EXTERNAL || target !== WILDCARD) return undefined;
+      const row = await q.selectFrom('networks').select('is_default').where('id', '=', id).executeTakeFirst();
+      return row && Number(row.is_default) ? 'Default external networks must be shared to everyone.' : undefined;
+    },
     inUseDetails: (id, _target, action) => (action === ACCESS_EXTERNAL
       ? 'There are routers attached to this network that depend on this policy for access.'
       : new InvalidSharedSetting({ network: id }).message),
