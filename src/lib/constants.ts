@@ -30,3 +30,6 @@ export const ACCESS_EXTERNAL = 'access_as_external';
 /** the `object_type` of RBAC entries: the resources that can be shared */
 export type RbacObjectType = 'network' | 'qos_policy' | 'security_group' | 'address_scope' | 'subnetpool' | 'address_group';
 export const DEVICE_OWNER_LOCAL_IP = 'network:local_ip';
+
+/** binding:vif_type of a port no host has wired: not bound yet, or its binding failed */
+export const UNBOUND_VIF_TYPES: readonly string[] = ['unbound', 'binding_failed'];

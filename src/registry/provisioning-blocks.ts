@@ -3,6 +3,7 @@
  * that must say a port is wired before it may turn ACTIVE. When the last block goes and the port is
  * bound and admin-up, its status becomes ACTIVE (ML2's _port_provisioned).
  */
+import { UNBOUND_VIF_TYPES } from '../lib/constants.js';
 import type { Database } from '../db/database.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import { bumpRevision } from './revisions.js';
@@ -33,7 +34,7 @@ export async function provisioningComplete(db: Database, portId: string, entity:
     if (await isBlocked(tx, portId)) return null;
     const port = await tx.selectFrom('ports').innerJoin('ml2_port_bindings as b', 'b.port_id', 'ports.id')
       .select(['ports.status', 'ports.admin_state_up', 'b.vif_type']).where('ports.id', '=', portId).where('b.status', '=', 'ACTIVE').executeTakeFirst();
-    if (!port || ['unbound', 'binding_failed'].includes(port.vif_type)) return null;
+    if (!port || UNBOUND_VIF_TYPES.includes(port.vif_type)) return null;
     if (!(port.admin_state_up === true || Number(port.admin_state_up) === 1) || port.status === 'ACTIVE') return null;
     await bumpRevision(tx, 'ports', portId, { status: 'ACTIVE' });
     return 'ACTIVE';

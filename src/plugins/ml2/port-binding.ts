@@ -9,7 +9,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { sql } from 'kysely';
 import {
-  DEVICE_OWNER_AGENT_GW, DEVICE_OWNER_DHCP, DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_HA_INTF, ROUTER_PORT_OWNERS,
+  DEVICE_OWNER_AGENT_GW, DEVICE_OWNER_DHCP, DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_HA_INTF, ROUTER_PORT_OWNERS, UNBOUND_VIF_TYPES,
 } from '../../lib/constants.js';
 import type { Item } from '../../lib/definitions.js';
 import { MacAddressInUse } from '../../lib/errors.js';
@@ -40,8 +40,6 @@ export function mechanismDrivers(names: readonly string[]): { drivers: AgentMech
 export const NO_PBLOCKS_OWNERS = [
   '', ...ROUTER_PORT_OWNERS, DEVICE_OWNER_DHCP, DEVICE_OWNER_AGENT_GW, DEVICE_OWNER_ROUTER_HA_INTF, DEVICE_OWNER_FLOATINGIP,
 ];
-/** the vif_types of a port with no binding (yet) */
-export const UNBOUND_VIF_TYPES = ['unbound', 'binding_failed'];
 
 declare module '../../registry/events.js' {
   interface WriteEvent {

@@ -3,7 +3,7 @@ import { formatIp, isAutoAddressSubnet, isValidIpForSubnet, parseIp, type IpAddr
 import { UNSET } from '../../lib/attributes.js';
 import {
   AUTO_DELETE_PORT_OWNERS, DEVICE_OWNER_DHCP, DEVICE_OWNER_DISTRIBUTED, DEVICE_OWNER_NETWORK_PREFIX, ROUTER_INTERFACE_OWNERS,
-  ROUTER_INTERFACE_OWNERS_SNAT, ROUTER_PORT_OWNERS,
+  ROUTER_INTERFACE_OWNERS_SNAT, ROUTER_PORT_OWNERS, UNBOUND_VIF_TYPES,
 } from '../../lib/constants.js';
 import type { RequestContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
@@ -428,7 +428,7 @@ export function createPortResource(store: Store, api: ApiModel, opts: PortOption
           if (owner.startsWith(DEVICE_OWNER_NETWORK_PREFIX)) throw new UnsupportedPortDeviceOwner({ op: 'mac address update', port_id: id, device_owner: owner });
           const vifType = current['binding:vif_type'] as string;
           // a bound direct-physical port takes its MAC from the binding profile instead (port-binding.ts)
-          if (!['unbound', 'binding_failed'].includes(vifType)) {
+          if (!UNBOUND_VIF_TYPES.includes(vifType)) {
             throw new PortBound({ port_id: id, vif_type: vifType, old_mac: mac, new_mac: requested });
           }
           const used = await tx.selectFrom('ports').select('id').where('network_id', '=', current.network_id as string).where('mac_address', '=', requested).executeTakeFirst();

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { UNBOUND_VIF_TYPES } from '../../lib/constants.js';
 import { adminContext, type RequestContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
 import { NeutronError } from '../../lib/errors.js';
@@ -91,7 +92,7 @@ export class L3Rpc implements RouterNotifier {
     for (const r of routers) {
       for (const port of [r.gw_port as Item | undefined, ...(r._interfaces as Item[])]) {
         if (!port) continue;
-        const unbound = ['unbound', 'binding_failed'].includes(port['binding:vif_type'] as string);
+        const unbound = UNBOUND_VIF_TYPES.includes(port['binding:vif_type'] as string);
         if (port['binding:host_id'] === host && !unbound) continue;
         try {
           await this.db.write((tx) => this.ports.update(tx, port.id as string, { 'binding:host_id': host }));

@@ -1,3 +1,4 @@
+import { UNBOUND_VIF_TYPES } from '../../lib/constants.js';
 import type { RequestContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
 import {
@@ -16,11 +17,10 @@ const LOG_VERSION = '1.0';
 /** The Open vSwitch log driver's (OVSDriver): what it logs, and the ports it can log. */
 const OVS_LOGGING_TYPES = ['security_group'];
 const OVS_VIF_TYPES = ['ovs', 'vhostuser'];
-const SKIPPED_VIF_TYPES = ['unbound', 'binding_failed'];
 
 /** validate_log_type_for_port for the OVS driver: an OVS (or vhost-user) VIF, or a normal vNIC while unbound. */
 const ovsLoggable = (vifType: unknown, vnicType: unknown) =>
-  (SKIPPED_VIF_TYPES.includes(vifType as string) ? vnicType === 'normal' : OVS_VIF_TYPES.includes(vifType as string));
+  (UNBOUND_VIF_TYPES.includes(vifType as string) ? vnicType === 'normal' : OVS_VIF_TYPES.includes(vifType as string));
 
 const loggablePorts: PortLoggable = async (q, ids) => {
   if (!ids.length) return new Set();

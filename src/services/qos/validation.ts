@@ -1,11 +1,11 @@
+import { UNBOUND_VIF_TYPES } from '../../lib/constants.js';
 import type { Item } from '../../lib/definitions.js';
 import { QosRuleNotSupported, QosRuleNotSupportedByNetwork } from '../../lib/errors.js';
 import type { Tx } from '../../db/schema.js';
 import type { QosDriver } from './drivers/driver.js';
 import { loadRules } from './rules.js';
 
-/** vif types of a port no driver has bound: its vnic type decides instead (SKIPPED_VIF_TYPES) */
-const SKIPPED_VIF_TYPES = new Set(['unbound', 'binding_failed']);
+/** vif types of a port no driver has bound: its vnic type decides instead (UNBOUND_VIF_TYPES) */
 
 /** DriverBase.is_rule_supported: the driver has the rule type and accepts each parameter's value. */
 function isRuleSupported(driver: QosDriver, rule: Item): boolean {
@@ -40,7 +40,7 @@ export class QosPolicyValidator {
     for (const rule of rules) {
       let supported = false;
       for (const driver of this.drivers) {
-        const compatible = SKIPPED_VIF_TYPES.has(vifType) ? driver.vnicTypes.includes(vnicType) : driver.vifTypes.includes(vifType);
+        const compatible = UNBOUND_VIF_TYPES.includes(vifType) ? driver.vnicTypes.includes(vnicType) : driver.vifTypes.includes(vifType);
         if (compatible && isRuleSupported(driver, rule) && await this.validForNetwork(tx, driver, rule, port.network_id as string)) {
           supported = true;
           break;

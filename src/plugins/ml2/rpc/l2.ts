@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { parseIp } from '../../../lib/address.js';
-import { DEVICE_OWNER_COMPUTE_PREFIX } from '../../../lib/constants.js';
+import { DEVICE_OWNER_COMPUTE_PREFIX, UNBOUND_VIF_TYPES } from '../../../lib/constants.js';
 import type { RequestContext } from '../../../lib/context.js';
 import type { Item } from '../../../lib/definitions.js';
 import { InvalidInput } from '../../../lib/errors.js';
@@ -15,7 +15,7 @@ import { L2_AGENT_ENTITY, provisioningComplete } from '../../../registry/provisi
 import { bumpRevision } from '../../../registry/revisions.js';
 import type { Endpoint } from '../../../rpc/server.js';
 import { wiredPort, type L2Population } from '../mechanism_drivers/l2population.js';
-import { boundPorts, UNBOUND_VIF_TYPES, type BoundPort } from '../port-binding.js';
+import { boundPorts, type BoundPort } from '../port-binding.js';
 import { deviceName, devicesToPortIds } from './devices.js';
 import { elevated, type CoreResources } from './dhcp.js';
 import type { L2AgentNotifier } from './l2-agent-notifier.js';
