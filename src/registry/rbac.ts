@@ -106,11 +106,12 @@ export interface RbacObjectTypeDef {
   /** whether the table has the standard attributes (revision_number); default true */
   revisions?: boolean;
   /**
-   * The projects, other than the object's owner, that use the object through an entry of `action`
-   * (get_bound_project_ids): ports on a network, subnets from a pool, ... Read in the policy
-   * write's transaction, with the object's row locked.
+   * The projects that use the object through an entry of `action` (get_bound_project_ids): ports
+   * on a network, subnets from a pool, ... The owner counts too (Neutron's object types need it
+   * to keep an entry of its own before the wildcard goes), except where the type's callback leaves
+   * it out (networks). Read in the policy write's transaction, with the object's row locked.
    */
-  boundProjects(q: Queryable, objectId: string, action: string): Promise<Set<string>>;
+  boundProjects(q: Queryable, objectId: string, action: string, ownerId: string | null): Promise<Set<string>>;
   /** the message of the in-use refusal, as the type's callback words it */
   inUseDetails?(objectId: string, targetProject: string, action: string): string;
   /** a refusal of any removal of the entry whatever uses the object (a default external network's wildcard) */

@@ -166,6 +166,22 @@ describe('rbac-policies', () => {
     assert.deepEqual(errorOf(await policy({ object_type: 'security_group', object_id: sg.id, action: 'access_as_external', target_tenant: TARGET_ID })), [400, 'InvalidActionForType']);
   });
 
+  test('a wildcard on an object its owner uses goes only once the owner has an entry of its own (rbac_db)', async () => {
+    const sg = await post('security-groups', 'security_group', { name: `sg${n++}` }, OWNER);
+    const wildcard = await policy({ object_type: 'security_group', object_id: sg.id, action: 'access_as_shared', target_tenant: '*' }, ADMIN);
+    assert.equal(wildcard.status, 201, JSON.stringify(wildcard.body));
+    const net = await network(OWNER);
+    const port = await post('ports', 'port', { network_id: net.id, security_groups: [sg.id] }, OWNER);
+    const refused = await s.request('DELETE', `/v2.0/rbac-policies/${wildcard.body.rbac_policy.id}`, undefined, ADMIN);
+    assert.deepEqual(errorOf(refused), [409, 'RbacPolicyInUse']);
+    assert.match(refused.body.NeutronError.message, /Details: project_id=\*$/);
+    const own = await policy({ object_type: 'security_group', object_id: sg.id, action: 'access_as_shared', target_tenant: 'rbac-owner' });
+    assert.equal(own.status, 201, JSON.stringify(own.body));
+    assert.equal((await s.request('DELETE', `/v2.0/rbac-policies/${wildcard.body.rbac_policy.id}`, undefined, ADMIN)).status, 204);
+    assert.equal((await s.request('DELETE', `/v2.0/rbac-policies/${own.body.rbac_policy.id}`, undefined, OWNER)).status, 204, 'the owner\'s own entry is never in use');
+    assert.equal((await s.request('DELETE', `/v2.0/ports/${port.id}`, undefined, OWNER)).status, 204);
+  });
+
   test('subnet pools and address scopes: shared, allocated from, in use', async () => {
     const scope = await post('address-scopes', 'address_scope', { name: `scope${n++}`, ip_version: 4 }, OWNER);
     const pool = await post('subnetpools', 'subnetpool', { name: `pool${n++}`, prefixes: ['10.60.0.0/16'], default_prefixlen: 24 }, OWNER);

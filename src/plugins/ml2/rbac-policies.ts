@@ -27,6 +27,11 @@ function typeOf(types: RbacObjectTypes, objectType: unknown): RbacObjectTypeDef 
   return type;
 }
 
+const without = (project: string | null, projects: Set<string>) => {
+  if (project !== null) projects.delete(project);
+  return projects;
+};
+
 /** The projects a set of rows names, as a set. */
 async function projectsOf(rows: Promise<Array<{ project_id: string | null }>>): Promise<Set<string>> {
   return new Set((await rows).map((r) => r.project_id).filter((p): p is string => p !== null));
@@ -83,8 +88,7 @@ async function checkRemoval(tx: Tx, type: RbacObjectTypeDef, entry: Entry, owner
   if (entry.id) qb = qb.where('id', '!=', entry.id);
   const others = new Set((await qb.execute()).map((r) => r.target_project));
   if (others.has(WILDCARD)) return;
-  const bound = await type.boundProjects(tx, entry.object_id, entry.action);
-  if (ownerId !== null) bound.delete(ownerId);
+  const bound = await type.boundProjects(tx, entry.object_id, entry.action, ownerId);
   const losing = target === WILDCARD ? [...bound].filter((p) => !others.has(p)) : bound.has(target) ? [target] : [];
   if (losing.length) {
     throw new RbacPolicyInUse({ object_id: entry.object_id, details: type.inUseDetails?.(entry.object_id, target, entry.action) ?? `project_id=${target}` });
@@ -162,10 +166,11 @@ export function registerMl2RbacTypes(types: RbacObjectTypes, loaded: ReadonlySet
     type: 'network',
     table: 'networks',
     actions: loaded.has('external-net') ? [ACCESS_SHARED, ACCESS_EXTERNAL] : [ACCESS_SHARED],
-    boundProjects: (q, id, action) => projectsOf(action === ACCESS_EXTERNAL
+    // ensure_no_tenant_ports_on_network and the external-network callback leave the network's owner out
+    boundProjects: async (q, id, action, ownerId) => without(ownerId, await projectsOf(action === ACCESS_EXTERNAL
       ? distinctProjects(q, 'routers').where('routers.id', 'in', q.selectFrom('ports').select('device_id')
         .where('network_id', '=', id).where('device_owner', '=', DEVICE_OWNER_ROUTER_GW)).execute()
-      : distinctProjects(q, 'ports').where('network_id', '=', id).execute()),
+      : distinctProjects(q, 'ports').where('network_id', '=', id).execute())),
     // external_net_db's RBAC callback: the wildcard stays on the default external network (auto-allocated-topology)
     async removalRefused(q, id, target, action) {
       if (action !== ACCESS_EXTERNAL || target !== WILDCARD) return undefined;

@@ -47,9 +47,10 @@ async function boundProjects(tx: Queryable, policyId: string): Promise<Set<strin
  * rbac_db's _validate_rbac_policy_delete for a QoS policy's access_as_shared entry of
  * `targetProject`: the wildcard one goes only when every project using the policy (the owner
  * included) keeps an entry of its own; a project's own only when no object of that project uses
- * the policy, or a wildcard entry stays. The RBAC policy API calls it for object type qos_policy.
+ * the policy, or a wildcard entry stays: shared=False on a policy (/v2.0/rbac-policies does the same
+ * for every type, src/plugins/ml2/rbac-policies.ts).
  */
-export async function validateQosRbacEntryDelete(tx: Tx, policyId: string, targetProject: string): Promise<void> {
+async function validateQosRbacEntryDelete(tx: Tx, policyId: string, targetProject: string): Promise<void> {
   const entries = await tx.selectFrom('rbac_entries').select('target_project').where('object_type', '=', 'qos_policy')
     .where('object_id', '=', policyId).where('action', '=', ACCESS_SHARED).execute();
   const targets = new Set(entries.map((e) => e.target_project));
