@@ -117,7 +117,15 @@ export class ChildAttributes {
   private readonly byAttr = new Map<string, { group: ChildGroup; child: Child }>();
   private readonly statements = new Map<string, PreparedWrite<Record<string, unknown>>>();
 
-  constructor(def: ResourceDef) {
+  /**
+   * `tagsOf`: the resource type of a tagged resource, whose `tags` are read with the child tables
+   * (one round trip less on a database server); the tags sub-resource writes them (registry/tags.ts).
+   */
+  constructor(def: ResourceDef, tagsOf?: string) {
+    if (tagsOf) {
+      const tags: ChildTable = { table: 'tags', parent: 'resource_id', value: 'tag', orderBy: ['tag'], readOnly: true, where: { resource_type: tagsOf } };
+      this.groups.push({ table: 'tags', parent: 'resource_id', single: false, where: Object.entries(tags.where!), children: [child('tags', tags)] });
+    }
     for (const [attr, a] of Object.entries(def.attributes)) {
       if (!a.child) continue;
       let group = this.groups.find((g) => g.table === a.child!.table);

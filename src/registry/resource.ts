@@ -13,7 +13,7 @@ import { ChildAttributes, fromDb, toDb } from './children.js';
 import type { EventRegistry, UpdateEvent, WriteEvent, WriteOperation } from './events.js';
 import type { CreateOpts, ListQuery, MemberAction, ResourceHandler, WriteOpts } from './handler.js';
 import { bumpRevision } from './revisions.js';
-import { loadTags, SqlTags, tagFilters } from './tags.js';
+import { SqlTags, tagFilters } from './tags.js';
 
 /**
  * Where a resource differs from the generic path (a Kubernetes-style strategy): each hook says
@@ -107,7 +107,7 @@ export class SqlResource implements ResourceHandler {
     this.columns = Object.entries(def.attributes)
       .filter((e): e is [string, AttributeDef & { column: string }] => !!e[1].column && e[0] !== 'tenant_id')
       .map(([attr, a]) => ({ attr, column: a.column, kind: a.kind ?? 'string' }));
-    this.children = new ChildAttributes(def);
+    this.children = new ChildAttributes(def, this.isTagged ? def.name : undefined);
     for (const attr of this.children.attributes) {
       const filter = this.children.filter(attr, this.table);
       if (filter && def.attributes[attr]!.isFilter) this.builtinFilters[attr] = filter;
@@ -138,7 +138,6 @@ export class SqlResource implements ResourceHandler {
    */
   private async extend(q: Queryable, items: Item[], ctx: RequestContext, wanted: ReadonlySet<string> | null = null): Promise<void> {
     if (!items.length) return;
-    if (this.isTagged && (!wanted || wanted.has('tags'))) await loadTags(q, this.def.name, items);
     await this.children.load(q, items, wanted && this.withSources(wanted));
     await this.strategy.extend?.(q, items, ctx, wanted);
     for (const extender of this.events.extendersOf(this.def.name)) await extender(q, items, ctx, wanted);

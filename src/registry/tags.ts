@@ -1,7 +1,5 @@
 import type { RequestContext } from '../lib/context.js';
-import type { Item } from '../lib/definitions.js';
 import { TagResourceNotFound } from '../lib/errors.js';
-import { inChunks } from '../db/chunks.js';
 import type { Database } from '../db/database.js';
 import type { Queryable, Select } from '../db/schema.js';
 import type { TagHandler } from './handler.js';
@@ -27,21 +25,6 @@ export function tagFilters(table: string, resourceType: string): Record<string, 
     'not-tags': (qb, v) => qb.where((eb) => eb(`${table}.id`, 'not in', taggedWithAll(eb, tagList(v)))),
     'not-tags-any': (qb, v) => qb.where((eb) => eb(`${table}.id`, 'not in', tagged(eb, tagList(v)))),
   };
-}
-
-/** Fills `tags` on a batch of items with one query per thousand items. */
-export async function loadTags(q: Queryable, resourceType: string, items: Item[]): Promise<void> {
-  const byId = new Map<string, string[]>();
-  for (const item of items) {
-    const list: string[] = [];
-    item.tags = list;
-    byId.set(item.id as string, list);
-  }
-  await inChunks([...byId.keys()], async (chunk) => {
-    const rows = await q.selectFrom('tags').select(['resource_id', 'tag'])
-      .where('resource_type', '=', resourceType).where('resource_id', 'in', chunk).orderBy('tag').execute();
-    for (const r of rows) byId.get(r.resource_id)?.push(r.tag);
-  });
 }
 
 /** What the tags sub-resource needs from the tagged resource. */
