@@ -9,9 +9,13 @@ import {
 } from './connection.js';
 export { parseConnectionUrl, redact, type ConnectionUrl, type Dialect } from './connection.js';
 import { GroupCommit } from './group-commit.js';
+import { ResourceTurns } from './resource-turns.js';
 import { countingDialect } from './statement-count.js';
 import type { Queryable, Tables, Tx } from './schema.js';
 import { perTransaction } from './transaction-state.js';
+
+/** connections per process for the turns' locks: writes of more objects at once wait for one */
+const TURN_CONNECTIONS = 8;
 
 export interface DatabaseOptions {
   /** `[database] connection` as operators write it (sqlite:///path, postgresql://..., mysql+pymysql://...) */
@@ -95,6 +99,9 @@ export class Database {
   /** SQLite's write transactions are batched (see GroupCommit) */
   private readonly groupCommit?: GroupCommit;
   private readonly changeLog: boolean;
+  /** writes of one object take turns until their notifications are out (resource-turns.ts) */
+  readonly turns: ResourceTurns;
+  private readonly connect: (pool: PoolOptions) => KyselyDialect;
 
   constructor(opts: DatabaseOptions) {
     const parsed = parseConnectionUrl(opts.url, opts.connectionParameters);
@@ -104,12 +111,21 @@ export class Database {
     this.log = opts.log;
     this.changeLog = opts.changeLog ?? false;
     const session: SessionOptions = { mysqlSqlMode: 'TRADITIONAL', mysqlWsrepSyncWait: null, ...opts.session };
-    this.kysely = new Kysely<Tables>({
-      dialect: instrumentPool(countIfServer(parsed.dialect, createDialect(parsed, { ...DEFAULT_POOL, ...opts.pool }, session, (e) => {
-        this.log?.warn({ err: e }, 'database connection lost while idle');
-      }))),
-    });
+    this.connect = (pool) => countIfServer(parsed.dialect, createDialect(parsed, pool, session, (e) => {
+      this.log?.warn({ err: e }, 'database connection lost while idle');
+    }));
+    this.kysely = new Kysely<Tables>({ dialect: instrumentPool(this.connect({ ...DEFAULT_POOL, ...opts.pool })) });
     if (this.dialect === 'sqlite') this.groupCommit = new GroupCommit(this.kysely);
+    this.turns = new ResourceTurns(this.dialect, this.log);
+  }
+
+  /**
+   * The writes of one object take turns across this database's processes too: when their
+   * notifications leave the process (a broker). The turns' locks have connections of their own.
+   */
+  takeTurnsAcrossProcesses(): void {
+    if (this.dialect === 'sqlite') return;
+    this.turns.acrossProcesses(new Kysely({ dialect: this.connect({ ...DEFAULT_POOL, maxPoolSize: TURN_CONNECTIONS, maxOverflow: 0 }) }));
   }
 
   /** The database of `[database]` in `config`, with its pool and retry options. */
@@ -199,6 +215,7 @@ export class Database {
   }
 
   async close(): Promise<void> {
+    await this.turns.close();
     await this.kysely.destroy();
   }
 }

@@ -108,6 +108,11 @@ export class EventRegistry {
     });
   }
 
+  /** Whether anything runs after a write of `resource` commits (its writes then take turns). */
+  hasCommitSubscribers(resource: string, event: CommitEvent): boolean {
+    return this.subscribers.has(`${resource}/${event}`);
+  }
+
   /** The extenders of `resource`, in the order they were added. */
   extendersOf(resource: string): readonly Extender[] {
     return this.extenders.get(resource) ?? [];

@@ -428,12 +428,22 @@ export class SqlResource implements ResourceHandler {
 
   async update(ctx: RequestContext, id: string, changes: Item, opts: WriteOpts = {}): Promise<Item> {
     this.refuse('update');
-    const event = await this.db.write(async (tx) => {
-      const original = await this.loadForWrite(tx, ctx, id, opts, changes);
-      return this.updateRow(tx, ctx, original, changes, false);
+    return this.inTurn('after_update', id, async () => {
+      const event = await this.db.write(async (tx) => {
+        const original = await this.loadForWrite(tx, ctx, id, opts, changes);
+        return this.updateRow(tx, ctx, original, changes, false);
+      });
+      await this.events.committed('after_update', event);
+      return event.current;
     });
-    await this.events.committed('after_update', event);
-    return event.current;
+  }
+
+  /**
+   * A write whose subscribers notify after the commit holds the object's turn until they have:
+   * the agents hear of the writes of one object in the order they committed.
+   */
+  private inTurn<T>(event: 'after_update' | 'after_delete', id: string, write: () => Promise<T>): Promise<T> {
+    return this.events.hasCommitSubscribers(this.def.name, event) ? this.db.turns.take(`${this.def.name}:${id}`, write) : write();
   }
 
   /**
@@ -466,8 +476,10 @@ export class SqlResource implements ResourceHandler {
 
   async delete(ctx: RequestContext, id: string, opts: WriteOpts = {}): Promise<void> {
     this.refuse('delete');
-    const event = await this.db.write(async (tx) => this.deleteRow(tx, ctx, await this.loadForWrite(tx, ctx, id, opts), false));
-    await this.events.committed('after_delete', event);
+    await this.inTurn('after_delete', id, async () => {
+      const event = await this.db.write(async (tx) => this.deleteRow(tx, ctx, await this.loadForWrite(tx, ctx, id, opts), false));
+      await this.events.committed('after_delete', event);
+    });
   }
 
   /** Deletes an object loaded in a caller's transaction; its after_delete subscribers run once that transaction commits. */

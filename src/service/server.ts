@@ -71,6 +71,8 @@ export interface ServerOptions {
 export async function startPlugins({ config, log, configDirs = [], role = 'api', schema = 'upgrade' }: ServerOptions): Promise<PluginRuntime> {
   const db = await openDatabase(config, log, schema);
   const transport = createRpcTransport(config, log);
+  // the agents hear of one object's writes in commit order, whichever worker made them
+  if (!isInProcessTransport(config.DEFAULT.transport_url)) db.takeTurnsAcrossProcesses();
   const plugins: Plugin[] = [];
   const close = async () => {
     for (const p of plugins) await p.stop?.();

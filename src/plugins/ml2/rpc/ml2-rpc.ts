@@ -2,7 +2,8 @@
  * ML2's side of the agents' RPC: the endpoints its RPC workers serve (start_rpc_listeners), and
  * what follows a committed network, subnet, port, security group or agent change (after_
  * subscribers of the event registry): DHCP and L2 agent notifications and versioned-object
- * pushes. They go out after the commit, in the background: the API answer does not wait for them.
+ * pushes. They go out after the commit and before the API answers, while the write holds its
+ * object's turn (src/db/resource-turns.ts): the agents hear of one object's writes in commit order.
  */
 import type { Logger } from 'pino';
 import { adminContext, type RequestContext } from '../../../lib/context.js';
@@ -133,25 +134,24 @@ export class Ml2Rpc {
   }
 
   private subscribe(events: EventRegistry): void {
-    const background = (what: string, work: () => Promise<unknown>) => {
-      void work().catch((err: unknown) => this.log.error({ err }, `${what} after commit failed`));
-    };
+    // a notification that fails is logged: the write has committed
+    const notify = (what: string, work: () => Promise<unknown>) => work().then(() => {}, (err: unknown) => this.log.error({ err }, `${what} after commit failed`));
     events.subscribe('port', 'precommit_create', (tx, e) => this.setupDhcpBlock(tx, e.current, true));
     events.subscribe('port', 'precommit_update', (tx, e) => {
       if (changed(e.original, e.current, ['fixed_ips', 'mac_address'])) return this.setupDhcpBlock(tx, e.current, false);
     });
     for (const op of ['create', 'update', 'delete'] as const) {
-      events.subscribe('network', `after_${op}`, (e) => background('network notification', () => this.networkCommitted(op, e)));
-      events.subscribe('subnet', `after_${op}`, (e) => background('subnet notification', () => this.subnetCommitted(op, e)));
-      // awaited, as ML2's AFTER_ callbacks run before the API answers: a port answered is a port the agents were told of
+      events.subscribe('network', `after_${op}`, (e) => notify('network notification', () => this.networkCommitted(op, e)));
+      events.subscribe('subnet', `after_${op}`, (e) => notify('subnet notification', () => this.subnetCommitted(op, e)));
+      // as ML2's AFTER_ callbacks, before the API answers: a port answered is a port the agents were told of
       events.subscribe('port', `after_${op}`, (e) => this.portCommitted(op, e));
       // security groups and rules are pushed to the agents that consume them, as ML2's ovo_rpc does
-      events.subscribe('security_group', `after_${op}`, (e) => background('security group push', async () => {
+      events.subscribe('security_group', `after_${op}`, (e) => notify('security group push', async () => {
         await this.pushChange(e.context, 'SecurityGroup', op, e.current.id as string);
         if (op === 'delete') await this.l2Notifier.securityGroupsRuleUpdated(e.context, [e.current.id as string]);
       }));
-      events.subscribe('address_group', `after_${op}`, (e) => background('address group push', () => this.pushChange(e.context, 'AddressGroup', op, e.current.id as string)));
-      events.subscribe('security_group_rule', `after_${op}`, (e) => background('security group rule push', async () => {
+      events.subscribe('address_group', `after_${op}`, (e) => notify('address group push', () => this.pushChange(e.context, 'AddressGroup', op, e.current.id as string)));
+      events.subscribe('security_group_rule', `after_${op}`, (e) => notify('security group rule push', async () => {
         const groupId = e.current.security_group_id as string;
         await this.pushChange(e.context, 'SecurityGroupRule', op, e.current.id as string);
         await this.pushChange(e.context, 'SecurityGroup', 'update', groupId);
@@ -160,7 +160,7 @@ export class Ml2Rpc {
     }
     events.subscribe('agent', 'after_update', ({ context, current: agent, original }) => {
       if (agent.agent_type !== AGENT_TYPE_DHCP || original.admin_state_up === agent.admin_state_up) return;
-      background('agent_updated', () => this.dhcpNotifier.agentUpdated(context, agent.admin_state_up as boolean, agent.host as string));
+      return notify('agent_updated', () => this.dhcpNotifier.agentUpdated(context, agent.admin_state_up as boolean, agent.host as string));
     });
     // a network's availability_zones: the zones of the DHCP agents hosting it
     events.extend('network', async (q, networks) => {
