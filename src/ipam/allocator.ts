@@ -94,9 +94,9 @@ export async function replacePools(tx: Tx, subnetId: string, pools: readonly IpR
 }
 
 /**
- * A specific address and a release queue on the subnet's row instead of racing on its free ranges
- * with each other: a compare-and-set that lost to a transaction that committed first would run the
- * whole transaction again, and a long one could lose every time. Once per transaction.
+ * Specific addresses queue on the subnet's row instead of racing on its free ranges with each
+ * other: a compare-and-set that lost to a transaction that committed first would run the whole
+ * transaction again, and a long one could lose every time. Once per transaction.
  */
 const LOCKED_SUBNETS = Symbol('subnets locked');
 
@@ -222,9 +222,12 @@ export async function allocateSpecific(tx: Tx, subnet: IpamSubnet, portId: strin
   return address;
 }
 
-/** Gives an allocated address back: its row goes, and it rejoins the free range of its pool. */
+/**
+ * Gives an allocated address back: its row goes, and it rejoins the free ranges of its pool,
+ * merged with the free ranges next to it unless another transaction holds them (then it is a range
+ * of its own): releases take no lock of the subnet and wait for no one.
+ */
 export async function release(tx: Tx, subnetId: string, address: string): Promise<void> {
-  await lockSubnet(tx, subnetId);
   const ip = parseIp(address)!;
   await tx.deleteFrom('ipallocations').where('subnet_id', '=', subnetId).where('ip_address', '=', address).execute();
   const pools = await tx.selectFrom('subnet_allocation_pools').select(['pool_index', 'first_ip', 'last_ip'])
@@ -234,9 +237,10 @@ export async function release(tx: Tx, subnetId: string, address: string): Promis
   const v = ip.version;
   const below = ip.value > 0n ? addressKey(v, ip.value - 1n) : null;
   const above = addressKey(v, ip.value + 1n);
-  const neighbours = await forUpdate(tx, tx.selectFrom('ipam_availability_ranges').selectAll()
+  const adjacent = tx.selectFrom('ipam_availability_ranges').selectAll()
     .where('subnet_id', '=', subnetId).where('pool_index', '=', pool.pool_index)
-    .where((eb) => eb.or([eb('first_ip', '=', above), ...(below ? [eb('last_ip', '=', below)] : [])]))).execute() as RangeRow[];
+    .where((eb) => eb.or([eb('first_ip', '=', above), ...(below ? [eb('last_ip', '=', below)] : [])]));
+  const neighbours = await (onSqlite(tx) ? adjacent : adjacent.forUpdate().skipLocked()).execute() as RangeRow[];
   const left = neighbours.find((r) => r.last_ip === below);
   const right = neighbours.find((r) => r.first_ip === above);
   if (left && right) {
