@@ -15,6 +15,7 @@ import { runLoad, type LoadStats } from './load.js';
 import { startProduction, type ProductionSetup } from './production.js';
 import { BENCH_PROJECTS, scenarios, unlimitedQuotas, type BenchContext } from './scenarios.js';
 import { RssMonitor, startServer, type DbKind, type ProcessUsage, type StartedServer } from './server.js';
+import { SideCosts, sidePerOp, type SidePerOp } from './side-costs.js';
 import { Watchers } from './watchers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,6 +62,8 @@ interface Row {
   perRequest: { messages: number; transactions: number; poolWaitMs: number; retries: number } | null;
   /** events the watchers received during the measured run, in all */
   watchEvents: number | null;
+  /** production profile: per request, the database's, broker's and Keystone's CPU, fsyncs and lock waits */
+  side: SidePerOp | null;
 }
 
 async function main(): Promise<void> {
@@ -96,10 +99,12 @@ async function main(): Promise<void> {
     callers: production ? { member: production.member, admin: production.admin } : undefined,
   };
   const rows: Row[] = [];
+  const side = production && opts.db !== 'sqlite' ? await SideCosts.open(opts.db as Exclude<DbKind, 'sqlite'>, opts.dbServer) : null;
   const scraper = server?.metricsUrl ? scrapeEvery(server.metricsUrl, 5000, log) : null;
   const watchers = opts.watchers > 0 ? new Watchers(url, opts.token ?? null, ADMIN) : null;
   const stop = async () => {
     scraper?.stop();
+    await side?.close();
     await watchers?.close();
     await api.close();
     await server?.stop();
@@ -117,6 +122,7 @@ async function main(): Promise<void> {
         const op = await s.setup(ctx, c);
         if (opts.warmup > 0) await runLoad(op, { concurrency: c, durationMs: opts.warmup * 1000, count: opts.count });
         const before = server?.metricsUrl ? await scrape(server.metricsUrl) : null;
+        const side0 = await side?.sample();
         rss?.start();
         api.sqlStatements = api.sqlResponses = 0;
         const events0 = watchers?.events ?? 0;
@@ -124,6 +130,7 @@ async function main(): Promise<void> {
         const stats = await runLoad(op, { concurrency: c, durationMs: opts.duration * 1000, count: opts.count });
         const cpu = process.cpuUsage(cpu0);
         const after = before ? await scrape(server!.metricsUrl!) : null;
+        const side1 = await side?.sample();
         const row: Row = {
           scenario: s.name, what: s.what, concurrency: c, stats, rss: rss?.stop() ?? null,
           clientCpu: (cpu.user + cpu.system) / 1e6,
@@ -131,6 +138,7 @@ async function main(): Promise<void> {
           sqlPerRequest: api.sqlResponses ? api.sqlStatements / api.sqlResponses : null,
           watchEvents: watchers ? watchers.events - events0 : null,
           perRequest: before && after && stats.ops ? perRequest(before, after, stats.ops) : null,
+          side: side0 && side1 && stats.ops ? sidePerOp(side0, side1, stats.ops) : null,
         };
         rows.push(row);
         log(formatRow(row));
@@ -167,6 +175,10 @@ async function main(): Promise<void> {
         broker_messages: round(r.perRequest.messages), transactions: round(r.perRequest.transactions),
         pool_wait_ms: round(r.perRequest.poolWaitMs), retries: round(r.perRequest.retries),
       },
+      outside_server_per_request: r.side && {
+        database_cpu_ms: round(r.side.databaseCpuMs), broker_cpu_ms: round(r.side.brokerCpuMs), keystone_cpu_ms: round(r.side.keystoneCpuMs),
+        fsyncs: round(r.side.fsyncs), row_lock_wait_ms: r.side.lockWaitMs === null ? null : round(r.side.lockWaitMs),
+      },
       load_average: round(r.load),
       watch_events: r.watchEvents,
       error_samples: r.stats.errorSamples,
@@ -178,7 +190,7 @@ async function main(): Promise<void> {
 const COLUMNS: Array<[string, number]> = [
   ['scenario', 22], ['conc', 5], ['ops', 7], ['ops/s', 8], ['p50 ms', 8], ['p95 ms', 8], ['p99 ms', 8],
   ['errors', 7], ['RSS MB', 7], ['RSS all', 8], ['CPU ms/op', 10], ['SQL/req', 8], ['tx/req', 7], ['msgs/req', 9],
-  ['wait ms', 8], ['load', 6],
+  ['wait ms', 8], ['DB ms/op', 9], ['MQ ms/op', 9], ['KS ms/op', 9], ['fsync/req', 10], ['lock ms', 8], ['load', 6],
 ];
 
 function header(): string {
@@ -194,7 +206,9 @@ function formatRow(r: Row): string {
     r.rss && r.stats.ops ? f((1000 * r.rss.cpuSeconds) / r.stats.ops, 2) : '-',
     r.sqlPerRequest === null ? '-' : f(r.sqlPerRequest, 1),
     r.perRequest ? f(r.perRequest.transactions, 2) : '-', r.perRequest ? f(r.perRequest.messages, 2) : '-',
-    r.perRequest ? f(r.perRequest.poolWaitMs, 2) : '-', f(r.load, 1),
+    r.perRequest ? f(r.perRequest.poolWaitMs, 2) : '-',
+    r.side ? f(r.side.databaseCpuMs, 2) : '-', r.side ? f(r.side.brokerCpuMs, 2) : '-', r.side ? f(r.side.keystoneCpuMs, 2) : '-',
+    r.side ? f(r.side.fsyncs, 2) : '-', r.side?.lockWaitMs != null ? f(r.side.lockWaitMs, 2) : '-', f(r.load, 1),
   ];
   return cells.map((c, i) => (i === 0 ? c.padEnd(COLUMNS[i]![1]) : c.padStart(COLUMNS[i]![1]))).join(' ');
 }

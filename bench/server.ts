@@ -42,7 +42,7 @@ export interface StartedServer {
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'bin', 'neutron-ts.js');
 
-const DB_SERVERS: Record<Exclude<DbKind, 'sqlite'>, string> = {
+export const DB_SERVERS: Record<Exclude<DbKind, 'sqlite'>, string> = {
   postgresql: 'postgresql://postgres@127.0.0.1:5432/postgres',
   mysql: 'mysql://root@127.0.0.1:3306/',
 };
