@@ -33,20 +33,26 @@ const program = new Command('bare-db')
 
 type Param = string | number | boolean | null;
 
+type Kind = 'mysql' | 'postgresql';
+
 /** One connection: `run` sends a statement (prepared when it has parameters) and counts it. */
 interface Conn {
+  /** the server's id of the connection: MariaDB's connection id, PostgreSQL's backend pid */
+  id: number;
   run(sql: string, params?: Param[]): Promise<any[]>;
   close(): Promise<void>;
 }
 
 let statements = 0;
 
-async function connect(kind: 'mysql' | 'postgresql', url: string): Promise<Conn> {
+async function connect(kind: Kind, url: string): Promise<Conn> {
   const u = parseConnectionUrl(url);
   if (kind === 'mysql') {
     const c = await mysql.createConnection({ host: u.host, port: u.port, user: u.user, password: u.password, database: u.database, charset: 'utf8mb4' });
     await c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+    const [[{ id }]] = await c.query('select connection_id() as id') as any;
     return {
+      id,
       async run(sql, params) {
         statements++;
         return (params ? await c.execute(sql, params) : await c.query(sql))[0] as any[];
@@ -58,6 +64,7 @@ async function connect(kind: 'mysql' | 'postgresql', url: string): Promise<Conn>
   await c.connect();
   await c.query('SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED');
   return {
+    id: (c as any).processID,
     async run(sql, params) {
       statements++;
       if (!params) return (await c.query(sql)).rows;
@@ -204,19 +211,42 @@ async function seed(c: Conn): Promise<string[]> {
   return ids;
 }
 
-/** CPU seconds (user + system) of the processes named `names`, from /proc (clock ticks of 1/100 s). */
-function processCpu(names: string[]): number {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (!names.includes(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')))) continue;
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch { /* exited */ }
-  }
-  return ticks / 100;
+/** CPU seconds (user + system) of a process or thread, from its /proc stat (clock ticks of 1/100 s). */
+function taskCpu(stat: string): number {
+  const f = readFileSync(stat, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
 }
+
+const pidsNamed = (...names: string[]) => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((pid) => {
+  try { return names.includes(readFileSync(`/proc/${pid}/comm`, 'utf8').trim()); } catch { return false; }
+});
+
+/**
+ * CPU seconds of the database server so far, by process (PostgreSQL) or thread (MariaDB): its own
+ * work (WAL writer, checkpoints, purge) and that of `mine`, our connections (backend pids or
+ * connection ids), not that of other clients of the machine's servers.
+ */
+async function dbCpu(kind: Kind, monitor: Conn, mine: Set<number>): Promise<Map<number, number>> {
+  const cpu = new Map<number, number>();
+  const read = (id: string, stat: string) => { try { cpu.set(Number(id), taskCpu(stat)); } catch { /* exited */ } };
+  if (kind === 'postgresql') {
+    for (const pid of pidsNamed('postgres')) {
+      let client = true;
+      try { client = /\(\d+\)|\[local\]/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')); } catch { /* exited */ }
+      if (!client || mine.has(Number(pid))) read(pid, `/proc/${pid}/stat`);
+    }
+    return cpu;
+  }
+  const others = new Set((await monitor.run('select ID as id, TID as tid from information_schema.PROCESSLIST'))
+    .filter((r) => !mine.has(Number(r.id))).map((r) => String(r.tid)));
+  for (const pid of pidsNamed('mariadbd', 'mysqld')) {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) if (!others.has(tid)) read(tid, `/proc/${pid}/task/${tid}/stat`);
+  }
+  return cpu;
+}
+
+/** CPU seconds from `before` to `after`, of what `after` holds. */
+const used = (before: Map<number, number>, after: Map<number, number>) => [...after].reduce((sum, [id, v]) => sum + v - (before.get(id) ?? 0), 0);
 
 /** CPU seconds the whole machine spent busy (neither idle nor waiting for I/O). */
 function machineBusy(): number {
@@ -240,7 +270,7 @@ interface Result {
 type Op = (c: Conn, i: number, worker: number) => Promise<unknown>;
 
 /** Each connection runs `op` in a loop: 1 s unmeasured, then `seconds` measured. */
-async function measure(test: string, conns: Conn[], seconds: number, dbProcesses: string[], op: Op): Promise<Result> {
+async function measure(test: string, conns: Conn[], seconds: number, db: () => Promise<Map<number, number>>, op: Op): Promise<Result> {
   let i = 0;
   let errors = 0;
   const latencies: number[] = [];
@@ -261,9 +291,11 @@ async function measure(test: string, conns: Conn[], seconds: number, dbProcesses
     }));
   };
   await loop(1000, false);
-  const [db0, busy0, cpu0, n0, t0] = [processCpu(dbProcesses), machineBusy(), process.cpuUsage(), statements, performance.now()];
+  const db0 = await db();
+  const [busy0, cpu0, n0, t0] = [machineBusy(), process.cpuUsage(), statements, performance.now()];
   await loop(seconds * 1000, true);
-  const [db1, busy1, cpu, n1, t1] = [processCpu(dbProcesses), machineBusy(), process.cpuUsage(cpu0), statements, performance.now()];
+  const [busy1, cpu, n1, t1] = [machineBusy(), process.cpuUsage(cpu0), statements, performance.now()];
+  const db1 = await db();
   latencies.sort((a, b) => a - b);
   const requests = Math.max(1, latencies.length);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
@@ -271,7 +303,7 @@ async function measure(test: string, conns: Conn[], seconds: number, dbProcesses
     test, requests: latencies.length, errors, seconds: (t1 - t0) / 1000,
     statementsPerRequest: (n1 - n0) / (latencies.length + errors || 1),
     p50: pct(0.5), p99: pct(0.99),
-    dbCpuMs: (1000 * (db1 - db0)) / requests,
+    dbCpuMs: (1000 * used(db0, db1)) / requests,
     clientCpuMs: (cpu.user + cpu.system) / 1000 / requests,
     busyMs: (1000 * (busy1 - busy0)) / requests,
   };
@@ -281,22 +313,26 @@ let stopping = false;
 
 async function main(): Promise<void> {
   const opts = program.parse().opts();
-  const kind = opts.db as 'mysql' | 'postgresql';
+  const kind = opts.db as Kind;
   const serverCpu = Object.fromEntries((opts.serverCpuMs as string).split(',').map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)]));
-  const dbProcesses = kind === 'mysql' ? ['mariadbd', 'mysqld'] : ['postgres'];
   process.once('SIGINT', () => { stopping = true; });
   const log = (m: string) => process.stderr.write(`[bare-db] ${new Date().toISOString().slice(11, 19)} ${m}\n`);
 
-  const db = await createDatabase(kind, opts.dbServer, '');
+  const scratch = await createDatabase(kind, opts.dbServer, '');
   const conns: Conn[] = [];
   const results: Result[] = [];
   try {
-    log(`scratch database ${db.connection.replace(/\/\/[^@]*@/, '//')}`);
-    conns.push(await connect(kind, db.connection));
+    log(`scratch database ${scratch.connection.replace(/\/\/[^@]*@/, '//')}`);
+    conns.push(await connect(kind, scratch.connection));
     for (const sql of schema(kind)) await conns[0]!.run(sql);
     const seeded = await seed(conns[0]!);
-    while (conns.length < opts.concurrency) conns.push(await connect(kind, db.connection));
-    log(`${SEEDED} ports seeded, ${conns.length} connections`);
+    while (conns.length < opts.concurrency) conns.push(await connect(kind, scratch.connection));
+    const workers = [...conns];
+    const mine = new Set(workers.map((c) => c.id));
+    const monitor = await connect(kind, scratch.connection);
+    conns.push(monitor);
+    const db = () => dbCpu(kind, monitor, mine);
+    log(`${SEEDED} ports seeded, ${workers.length} connections`);
 
     const created: string[] = [];
     const nextToDelete = () => created.pop() ?? seeded.pop()!;
@@ -310,13 +346,13 @@ async function main(): Promise<void> {
     ];
     for (const [test, op] of tests) {
       if (stopping) break;
-      const r = await measure(test, conns, opts.duration, dbProcesses, op);
+      const r = await measure(test, workers, opts.duration, db, op);
       results.push(r);
       log(`${test}: ${(r.requests / r.seconds).toFixed(0)}/s`);
     }
   } finally {
     await Promise.all(conns.map((c) => c.close().catch(() => undefined)));
-    await db.drop();
+    await scratch.drop();
   }
   print(kind, opts.concurrency, results, serverCpu);
 }
