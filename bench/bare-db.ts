@@ -245,8 +245,12 @@ async function dbCpu(kind: Kind, monitor: Conn, mine: Set<number>): Promise<Map<
   return cpu;
 }
 
-/** CPU seconds from `before` to `after`, of what `after` holds. */
-const used = (before: Map<number, number>, after: Map<number, number>) => [...after].reduce((sum, [id, v]) => sum + v - (before.get(id) ?? 0), 0);
+/**
+ * CPU seconds from `before` to `after`, of what both hold: a thread counted in one only served
+ * another client then (MariaDB keeps the threads of closed connections for new ones).
+ */
+const used = (before: Map<number, number>, after: Map<number, number>) =>
+  [...after].reduce((sum, [id, v]) => sum + (before.has(id) ? v - before.get(id)! : 0), 0);
 
 /** CPU seconds the whole machine spent busy (neither idle nor waiting for I/O). */
 function machineBusy(): number {
