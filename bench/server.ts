@@ -149,7 +149,7 @@ async function runCli(args: string[], env: NodeJS.ProcessEnv, logFile: string): 
 }
 
 /** A database of its own for this run: a file for SQLite, a fresh database on a PostgreSQL or MariaDB server. */
-async function createDatabase(kind: DbKind, server: string | undefined, stateDir: string): Promise<{ connection: string; drop(): Promise<void> }> {
+export async function createDatabase(kind: DbKind, server: string | undefined, stateDir: string): Promise<{ connection: string; drop(): Promise<void> }> {
   if (kind === 'sqlite') return { connection: `sqlite:///${join(stateDir, 'neutron.db')}`, drop: async () => {} };
   const name = `neutron_bench_${process.pid}_${Date.now() % 100000}`;
   const admin = new URL(server ?? DB_SERVERS[kind]);
