@@ -3,7 +3,7 @@ import type { RequestContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
 import { HTTPForbidden, NetworkNotFound } from '../../lib/errors.js';
 import { inChunks } from '../../db/chunks.js';
-import { prepared } from '../../db/prepared.js';
+import { prepared, PreparedIn } from '../../db/prepared.js';
 import type { Queryable } from '../../db/schema.js';
 import type { WriteEvent } from '../../registry/events.js';
 
@@ -48,6 +48,10 @@ export async function networkAccess(q: Queryable, ctx: RequestContext, networkId
   return { id: row.id, projectId: row.project_id, shared, visible, portSecurityEnabled: !!Number(row.port_security_enabled) };
 }
 
+const networkOwners = new PreparedIn<{ project: string | null }>((q, ids, p) => q.selectFrom('networks')
+  .select(['networks.id', 'networks.project_id', (eb) => rbacFor(eb, ACCESS_SHARED, ['*', p.project]).as('shared')])
+  .where('networks.id', 'in', ids as string[]));
+
 /**
  * `network:tenant_id` and `network:shared` for ports or subnets being shown, set-based: policy
  * rules read them, and an update's or delete's policy check (inside its transaction) finds them
@@ -55,14 +59,10 @@ export async function networkAccess(q: Queryable, ctx: RequestContext, networkId
  */
 export async function addNetworkFields(q: Queryable, ctx: RequestContext, items: Item[]): Promise<void> {
   const ids = [...new Set(items.map((i) => i.network_id as string))];
-  const projects = ctx.projectId ? ['*', ctx.projectId] : ['*'];
   const nets = new Map<string, { project_id: string | null; shared: unknown }>();
   await inChunks(ids, async (chunk) => {
-    const rows = await q.selectFrom('networks').select(['networks.id', 'networks.project_id'])
-      .select((eb) => eb.exists(eb.selectFrom('rbac_entries').select('object_id').whereRef('object_id', '=', 'networks.id')
-        .where('object_type', '=', 'network').where('action', '=', ACCESS_SHARED).where('target_project', 'in', projects)).as('shared'))
-      .where('networks.id', 'in', chunk).execute();
-    for (const r of rows) nets.set(r.id, r);
+    // without a project, ['*', null] is ['*']: nothing equals NULL
+    for (const r of await networkOwners.rows(q, chunk, { project: ctx.projectId ?? null })) nets.set(r.id, r);
   });
   for (const item of items) {
     const net = nets.get(item.network_id as string);
