@@ -27,6 +27,12 @@ export interface ResourceStrategy {
    * as a value (the GET of one object is a prepared query, see db/prepared.ts)
    */
   scope?(qb: Select, ctx: RequestContext): Select;
+  /**
+   * Computed attributes read with the row of one object (a GET, the object a write loads):
+   * `select` adds them to the SELECT as subqueries (`projectId`: the caller's, as a value, see
+   * scope), `read` copies them from the row to the item; extend finds them there.
+   */
+  withRow?: { select(qb: Select, projectId: unknown): Select; read(row: Record<string, unknown>, item: Item): void };
   /** filters on attributes that have no column of their own */
   filters?: Record<string, (qb: Select, values: unknown[], ctx: RequestContext) => Select>;
   /**
@@ -323,11 +329,12 @@ export class SqlResource implements ResourceHandler {
     const row = await noMatchOnDataError(this.loadQuery(ctx, forUpdate).first(q, { id, projectId: ctx.projectId }), undefined);
     if (!row) throw this.notFound(id, parentId);
     const item = this.fromRow(row);
+    this.strategy.withRow?.read(row, item);
     await this.extend(q, [item], ctx);
     return item;
   }
 
-  /** base(q, ctx) of one object by id, as a prepared query. */
+  /** base(q, ctx) of one object by id, with the strategy's withRow, as a prepared query. */
   private loadQuery(ctx: RequestContext, forUpdate: boolean): PreparedQuery<{ id: string; projectId: string | null }> {
     const scoped = !ctx.isAdmin && !ctx.isAdvsvc && !!this.strategy.scope;
     const lock = forUpdate && this.db.dialect !== 'sqlite';
@@ -336,6 +343,7 @@ export class SqlResource implements ResourceHandler {
     if (!query) {
       query = prepared((q, p) => {
         let qb = this.base(q, scoped ? { projectId: p.projectId, isAdmin: false, isAdvsvc: false } as RequestContext : null).where(`${this.table}.id`, '=', p.id);
+        if (this.strategy.withRow) qb = this.strategy.withRow.select(qb, p.projectId);
         if (lock) qb = qb.forUpdate();
         return qb;
       });

@@ -4,7 +4,7 @@ import type { Item } from '../../lib/definitions.js';
 import { HTTPForbidden, NetworkNotFound } from '../../lib/errors.js';
 import { inChunks } from '../../db/chunks.js';
 import { prepared, PreparedIn } from '../../db/prepared.js';
-import type { Queryable } from '../../db/schema.js';
+import type { Queryable, Select } from '../../db/schema.js';
 import type { WriteEvent } from '../../registry/events.js';
 
 declare module '../../registry/events.js' {
@@ -57,7 +57,10 @@ const networkOwners = new PreparedIn<{ project: string | null }>((q, ids, p) => 
  * rules read them, and an update's or delete's policy check (inside its transaction) finds them
  * on the loaded object instead of querying again.
  */
-export async function addNetworkFields(q: Queryable, ctx: RequestContext, items: Item[]): Promise<void> {
+export async function addNetworkFields(q: Queryable, ctx: RequestContext, all: Item[]): Promise<void> {
+  // those read with their row have them (networkFieldsWithRow)
+  const items = all.filter((i) => !('network:tenant_id' in i));
+  if (!items.length) return;
   const ids = [...new Set(items.map((i) => i.network_id as string))];
   const nets = new Map<string, { project_id: string | null; shared: unknown }>();
   await inChunks(ids, async (chunk) => {
@@ -69,6 +72,25 @@ export async function addNetworkFields(q: Queryable, ctx: RequestContext, items:
     item['network:tenant_id'] = net?.project_id ?? null;
     item['network:shared'] = !!Number(net?.shared ?? 0);
   }
+}
+
+/**
+ * addNetworkFields as a strategy's withRow (registry/resource.ts): subqueries of the SELECT of one
+ * port or subnet, one statement less. They take no lock when the row is selected FOR UPDATE.
+ */
+export function networkFieldsWithRow(table: 'ports' | 'subnets') {
+  const networkId = `${table}.network_id`;
+  return {
+    select: (qb: Select, projectId: unknown) => qb.select((eb: any) => [
+      eb.selectFrom('networks').select('networks.project_id').whereRef('networks.id', '=', networkId).as('network:tenant_id'),
+      eb.exists(eb.selectFrom('rbac_entries').select('object_id').whereRef('object_id', '=', networkId)
+        .where('object_type', '=', 'network').where('action', '=', ACCESS_SHARED).where('target_project', 'in', ['*', projectId])).as('network:shared'),
+    ]),
+    read(row: Record<string, unknown>, item: Item) {
+      item['network:tenant_id'] = row['network:tenant_id'] ?? null;
+      item['network:shared'] = !!Number(row['network:shared'] ?? 0);
+    },
+  };
 }
 
 /**
