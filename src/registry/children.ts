@@ -174,21 +174,21 @@ export class ChildAttributes {
     const ids = [...byId.keys()];
     if (loads.length === 1 || onSqlite(q)) {
       for (const load of loads) {
-        const query = this.query(attrsOf([load]), (qb, chunk) => {
+        const query = this.query(attrsOf([load]), !wanted, (qb, chunk) => {
           let s = ofGroup(load.group, dynamic(qb).selectFrom(load.group.table).select(load.columns).where(load.group.parent, 'in', chunk));
           for (const column of load.order) s = s.orderBy(column);
           return s;
         });
         await inChunks(ids, async (chunk) => {
-          for (const row of await query.rows(q, chunk, {})) fill(load, row);
+          for (const row of await query.rows(q, chunk)) fill(load, row);
         });
       }
       return;
     }
     const rows: Array<Array<Record<string, unknown>>> = loads.map(() => []);
-    const query = this.query(`union:${attrsOf(loads)}`, (qb, chunk) => unionOfRows(qb, loads, chunk));
+    const query = this.query(`union:${attrsOf(loads)}`, !wanted, (qb, chunk) => unionOfRows(qb, loads, chunk));
     await inChunks(ids, async (chunk) => {
-      for (const row of await query.rows(q, chunk, {})) {
+      for (const row of await query.rows(q, chunk)) {
         const i = Number(row.g);
         rows[i]!.push(typeof row.v === 'string' ? JSON.parse(row.v) : row.v as Record<string, unknown>);
       }
@@ -265,10 +265,15 @@ export class ChildAttributes {
     await insertRows(tx, group.table, rows);
   }
 
-  private query(key: string, build: (q: Queryable, ids: unknown[]) => Compilable<any>): PreparedIn<object> {
+  /**
+   * A read of `load`, prepared when it reads every attribute (a GET, a write's object): the
+   * attributes a list's fields= picks are too many combinations to keep a statement of each.
+   */
+  private query(key: string, all: boolean, build: (q: Queryable, ids: unknown[]) => Compilable<any>): { rows(q: Queryable, ids: unknown[]): Promise<any[]> } {
+    if (!all) return { rows: async (q, ids) => (await q.executeQuery(build(q, ids).compile())).rows };
     let r = this.reads.get(key);
     if (!r) this.reads.set(key, r = new PreparedIn(build));
-    return r;
+    return { rows: (q, ids) => r.rows(q, ids, {}) };
   }
 
   /** A statement of one shape, prepared once (see db/prepared.ts). */
