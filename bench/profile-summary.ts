@@ -1,7 +1,8 @@
 /**
  * Summarises node --cpu-prof profiles (bench --cpu-prof <dir>): self time by function and by
  * file, and inclusive time of the project's own functions.
- * Usage: node --import tsx bench/profile-summary.ts <file.cpuprofile|dir> [top=30]
+ * Usage: node --import tsx bench/profile-summary.ts <file.cpuprofile|dir> [top=30] [last=seconds]
+ * (last: only the samples of the profile's last seconds, e.g. the measured run after the fixture).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,8 +15,9 @@ interface Node {
 }
 interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[] }
 
-const [target = '.', topArg = '30'] = process.argv.slice(2);
+const [target = '.', topArg = '30', lastArg] = process.argv.slice(2);
 const top = Number(topArg);
+const lastUs = lastArg === undefined ? Infinity : Number(lastArg) * 1e6;
 const files = statSync(target).isDirectory()
   ? readdirSync(target).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(target, f))
   : [target];
@@ -28,7 +30,12 @@ for (const file of files) {
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const self = new Map<number, number>();
-  p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  const at: number[] = [];
+  p.timeDeltas.reduce((t, d, i) => (at[i] = t + d), 0);
+  const from = (at.at(-1) ?? 0) - lastUs;
+  p.samples.forEach((id, i) => {
+    if (at[i]! >= from) self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
+  });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const fnSelf = new Map<string, number>();
   const fileSelf = new Map<string, number>();

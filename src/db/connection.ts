@@ -248,7 +248,10 @@ function mysqlDialect(url: ConnectionUrl, pool: PoolOptions, session: SessionOpt
     charset: 'utf8mb4',
     ssl: mysqlTls(p) as any,
     connectionLimit: Math.max(1, pool.maxPoolSize + pool.maxOverflow),
-    maxIdle: Math.max(1, pool.maxPoolSize),
+    // as the PostgreSQL pool: an overflow connection closes once idle for idleTimeout. mysql2 would
+    // close those beyond maxIdle within a second, and a busy worker then kept opening new ones
+    // (each preparing its statements again)
+    maxIdle: Math.max(1, pool.maxPoolSize + pool.maxOverflow),
     idleTimeout: 30_000,
     connectTimeout: p.connect_timeout ? Number(p.connect_timeout) * 1000 : timeoutMs(pool),
     enableKeepAlive: true,

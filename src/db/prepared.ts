@@ -96,8 +96,32 @@ export function preparedWrite<P extends object>(build: (q: Queryable, p: P) => C
   return new PreparedQuery(build, opts);
 }
 
-/** inserts of more rows than this are not prepared: each row count is a statement of its own */
+/** inserts of more rows (reads of more ids) than this are not prepared: each count is a statement of its own */
 const MAX_PREPARED_ROWS = 16;
+
+/**
+ * A read of a fixed shape but for its list of ids (`where x in ids`): prepared for each number
+ * of ids up to MAX_PREPARED_ROWS (a GET, the reload of a write), built each time beyond (a list's
+ * batches). `build` gets the ids and `p` as stand-ins, as PreparedQuery's does.
+ */
+export class PreparedIn<P extends object, R = any> {
+  private readonly queries = new Map<number, PreparedQuery<Record<string, unknown>, R>>();
+
+  constructor(private readonly build: (q: Queryable, ids: unknown[], p: P) => Compilable<R>) {}
+
+  async rows(q: Queryable, ids: readonly unknown[], values: P): Promise<R[]> {
+    if (ids.length > MAX_PREPARED_ROWS) return (await q.executeQuery(this.build(q, [...ids], values).compile())).rows;
+    let query = this.queries.get(ids.length);
+    if (!query) {
+      const names = ids.map((_id, i) => `__in${i}`);
+      query = prepared((qb, p: Record<string, unknown>) => this.build(qb, names.map((n) => p[n]), p as P));
+      this.queries.set(ids.length, query);
+    }
+    const params: Record<string, unknown> = { ...values as Record<string, unknown> };
+    ids.forEach((id, i) => { params[`__in${i}`] = id; });
+    return query.rows(q, params);
+  }
+}
 const inserts = new Map<string, PreparedWrite<Record<string, unknown>>>();
 
 /**

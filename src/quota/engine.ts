@@ -3,7 +3,7 @@ import type { Item } from '../lib/definitions.js';
 import { OverQuota, TenantQuotaNotFound } from '../lib/errors.js';
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/database.js';
-import { prepared } from '../db/prepared.js';
+import { prepared, type PreparedQuery } from '../db/prepared.js';
 import { dynamic, type Queryable, type Tx } from '../db/schema.js';
 import type { ApiModel } from '../api/model.js';
 
@@ -44,6 +44,9 @@ export interface Usage { limit: number; used: number; reserved: number }
  */
 export class QuotaEngine {
   readonly resources: Map<string, QuotaResource>;
+  /** by resource: its limit for a project and, unless unlimited, the project's usage (see usage) */
+  private readonly usageQueries = new Map<string, PreparedQuery<{ projectId: string }>>();
+  private readonly countQueries = new Map<string, PreparedQuery<{ projectId: string }>>();
 
   constructor(private readonly db: Database, config: Config, api: ApiModel) {
     const q = config.quotas as Record<string, unknown>;
@@ -85,10 +88,14 @@ export class QuotaEngine {
     });
   }
 
-  count(q: Queryable, projectId: string, resource: string): Promise<number> {
-    const r = this.resources.get(resource)!;
-    return dynamic(q).selectFrom(r.table).select((eb) => eb.fn.countAll().as('n')).where('project_id', '=', projectId)
-      .executeTakeFirstOrThrow().then((row) => Number(row.n));
+  async count(q: Queryable, projectId: string, resource: string): Promise<number> {
+    let query = this.countQueries.get(resource);
+    if (!query) {
+      const r = this.resources.get(resource)!;
+      query = prepared((qb, p) => dynamic(qb).selectFrom(r.table).select((eb) => eb.fn.countAll().as('n')).where('project_id', '=', p.projectId));
+      this.countQueries.set(resource, query);
+    }
+    return Number((await query.first(q, { projectId }))!.n);
   }
 
   details(projectId: string): Promise<Record<string, Usage>> {
@@ -142,9 +149,9 @@ export class QuotaEngine {
     const limited: Array<[project: string, limit: number]> = [];
     // a fixed order, so that two bulk requests for the same projects cannot deadlock on the locks
     for (const project of [...wanted.keys()].sort()) {
-      const limit = (await this.limits(tx, project))[resource]!;
+      const { limit, used } = await this.usage(tx, project, resource);
       if (limit < 0) continue;
-      if ((await this.count(tx, project, resource)) + wanted.get(project)! > limit) throw new OverQuota({ overs: [resource] });
+      if (used + wanted.get(project)! > limit) throw new OverQuota({ overs: [resource] });
       limited.push([project, limit]);
     }
     // SQLite lets one writer in at a time: what it counted is what there is
@@ -166,6 +173,22 @@ export class QuotaEngine {
     if (!this.resources.has(resource)) return;
     const limit = (await this.limits(tx, projectId))[resource]!;
     if (limit >= 0 && (await this.count(tx, projectId, resource)) + delta > limit) throw new OverQuota({ overs: [resource] });
+  }
+
+  /** limits() and count() of one resource in one statement; the usage is not counted (0) when unlimited. */
+  private async usage(q: Queryable, projectId: string, resource: string): Promise<{ limit: number; used: number }> {
+    const r = this.resources.get(resource)!;
+    let query = this.usageQueries.get(resource);
+    if (!query) {
+      query = prepared((qb, p) => dynamic(qb).selectNoFrom((eb) => {
+        const limit = eb.selectFrom('quotas').select('limit').where('project_id', '=', p.projectId).where('resource', '=', resource);
+        const used = eb.selectFrom(r.table).select(eb.fn.countAll().as('n')).where('project_id', '=', p.projectId);
+        return [limit.as('limit'), sql<number>`case when coalesce(${limit}, ${r.default}) < 0 then 0 else ${used} end`.as('used')];
+      }));
+      this.usageQueries.set(resource, query);
+    }
+    const row = (await query.first(q, { projectId }))!;
+    return { limit: row.limit === null ? r.default : Number(row.limit), used: Number(row.used) };
   }
 
   private async lock(tx: Tx, projectId: string, resource: string): Promise<void> {

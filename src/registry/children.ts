@@ -3,13 +3,13 @@
  * (one query per table on SQLite, one for all the tables on a database server), written on create
  * and replaced on update with prepared statements.
  */
-import { PostgresAdapter, sql } from 'kysely';
+import { PostgresAdapter, sql, type Compilable } from 'kysely';
 import type { ChildTable, StorageKind } from '../lib/attributes.js';
 import { UNSET } from '../lib/attributes.js';
 import type { Item, ResourceDef } from '../lib/definitions.js';
 import { inChunks } from '../db/chunks.js';
 import { onSqlite } from '../db/database.js';
-import { insertRows, preparedWrite, type PreparedWrite } from '../db/prepared.js';
+import { insertRows, PreparedIn, preparedWrite, type PreparedWrite } from '../db/prepared.js';
 import { dynamic, type Queryable, type Select, type Tx } from '../db/schema.js';
 
 /** A value as its column stores it: booleans as 0/1 (SQLite has no boolean), dicts and lists as JSON text. */
@@ -90,6 +90,9 @@ function unionOfRows(q: Queryable, loads: GroupLoad[], ids: unknown[]) {
   return loads.slice(1).reduce((qb, load, i) => qb.unionAll(branch(load, i + 1)), branch(loads[0]!, 0));
 }
 
+/** What a read of `loads` reads, as a key of the prepared reads. */
+const attrsOf = (loads: GroupLoad[]) => loads.map((l) => `${l.group.table}:${l.children.map((c) => c.attr)}`).join(';');
+
 /** Rows compared on `columns` in turn, as ORDER BY would (numbers as numbers, strings by code point). */
 function compareBy(columns: string[], a: Record<string, unknown>, b: Record<string, unknown>): number {
   for (const c of columns) {
@@ -116,6 +119,8 @@ export class ChildAttributes {
   private readonly groups: ChildGroup[] = [];
   private readonly byAttr = new Map<string, { group: ChildGroup; child: Child }>();
   private readonly statements = new Map<string, PreparedWrite<Record<string, unknown>>>();
+  /** the reads of `load`, by the attributes they read */
+  private readonly reads = new Map<string, PreparedIn<object>>();
 
   /**
    * `tagsOf`: the resource type of a tagged resource, whose `tags` are read with the child tables
@@ -169,17 +174,21 @@ export class ChildAttributes {
     const ids = [...byId.keys()];
     if (loads.length === 1 || onSqlite(q)) {
       for (const load of loads) {
+        const query = this.query(attrsOf([load]), !wanted, (qb, chunk) => {
+          let s = ofGroup(load.group, dynamic(qb).selectFrom(load.group.table).select(load.columns).where(load.group.parent, 'in', chunk));
+          for (const column of load.order) s = s.orderBy(column);
+          return s;
+        });
         await inChunks(ids, async (chunk) => {
-          let qb = ofGroup(load.group, dynamic(q).selectFrom(load.group.table).select(load.columns).where(load.group.parent, 'in', chunk));
-          for (const column of load.order) qb = qb.orderBy(column);
-          for (const row of await qb.execute()) fill(load, row);
+          for (const row of await query.rows(q, chunk)) fill(load, row);
         });
       }
       return;
     }
     const rows: Array<Array<Record<string, unknown>>> = loads.map(() => []);
+    const query = this.query(`union:${attrsOf(loads)}`, !wanted, (qb, chunk) => unionOfRows(qb, loads, chunk));
     await inChunks(ids, async (chunk) => {
-      for (const row of await unionOfRows(q, loads, chunk).execute()) {
+      for (const row of await query.rows(q, chunk)) {
         const i = Number(row.g);
         rows[i]!.push(typeof row.v === 'string' ? JSON.parse(row.v) : row.v as Record<string, unknown>);
       }
@@ -254,6 +263,17 @@ export class ChildAttributes {
       }
     }
     await insertRows(tx, group.table, rows);
+  }
+
+  /**
+   * A read of `load`, prepared when it reads every attribute (a GET, a write's object): the
+   * attributes a list's fields= picks are too many combinations to keep a statement of each.
+   */
+  private query(key: string, all: boolean, build: (q: Queryable, ids: unknown[]) => Compilable<any>): { rows(q: Queryable, ids: unknown[]): Promise<any[]> } {
+    if (!all) return { rows: async (q, ids) => (await q.executeQuery(build(q, ids).compile())).rows };
+    let r = this.reads.get(key);
+    if (!r) this.reads.set(key, r = new PreparedIn(build));
+    return { rows: (q, ids) => r.rows(q, ids, {}) };
   }
 
   /** A statement of one shape, prepared once (see db/prepared.ts). */

@@ -7,7 +7,7 @@ import { HTTPBadRequest, HTTPMethodNotAllowed, RevisionNumberConstraintFailed, t
 import { noteChange } from '../db/changes.js';
 import { inChunks } from '../db/chunks.js';
 import { isDataError, onCommitted, timestamp, type Database } from '../db/database.js';
-import { insertRows } from '../db/prepared.js';
+import { insertRows, prepared, type PreparedQuery } from '../db/prepared.js';
 import { dynamic, type Queryable, type Select, type Tx } from '../db/schema.js';
 import { ChildAttributes, fromDb, toDb } from './children.js';
 import type { EventRegistry, UpdateEvent, WriteEvent, WriteOperation } from './events.js';
@@ -22,8 +22,17 @@ import { SqlTags, tagFilters } from './tags.js';
 export interface ResourceStrategy {
   /** the resource's NotFound error (`parentId`: a sub-resource's parent from the URL) */
   notFound(id: string, parentId?: string): NeutronError;
-  /** rows visible to callers who are neither admin nor advsvc */
+  /**
+   * rows visible to callers who are neither admin nor advsvc; it may read `ctx.projectId` only,
+   * as a value (the GET of one object is a prepared query, see db/prepared.ts)
+   */
   scope?(qb: Select, ctx: RequestContext): Select;
+  /**
+   * Computed attributes read with the row of one object (a GET, the object a write loads):
+   * `select` adds them to the SELECT as subqueries (`projectId`: the caller's, as a value, see
+   * scope), `read` copies them from the row to the item; extend finds them there.
+   */
+  withRow?: { select(qb: Select, projectId: unknown): Select; read(row: Record<string, unknown>, item: Item): void };
   /** filters on attributes that have no column of their own */
   filters?: Record<string, (qb: Select, values: unknown[], ctx: RequestContext) => Select>;
   /**
@@ -98,6 +107,8 @@ export class SqlResource implements ResourceHandler {
   private readonly events: EventRegistry;
   private readonly children: ChildAttributes;
   private readonly builtinFilters: Record<string, (qb: Select, values: unknown[], ctx: RequestContext) => Select> = {};
+  /** the SELECT of one object by id, by whether it is scoped and whether it locks the row */
+  private readonly loadQueries = new Map<string, PreparedQuery<{ id: string; projectId: string | null }>>();
 
   constructor(store: Store, readonly def: ResourceDef, readonly strategy: ResourceStrategy) {
     this.db = store.db;
@@ -315,13 +326,30 @@ export class SqlResource implements ResourceHandler {
   }
 
   async load(q: Queryable, id: string, ctx: RequestContext, forUpdate = false, parentId?: string): Promise<Item> {
-    let qb = this.base(q, ctx).where(`${this.table}.id`, '=', id);
-    if (forUpdate && this.db.dialect !== 'sqlite') qb = qb.forUpdate();
-    const row = await noMatchOnDataError(qb.executeTakeFirst(), undefined);
+    const row = await noMatchOnDataError(this.loadQuery(ctx, forUpdate).first(q, { id, projectId: ctx.projectId }), undefined);
     if (!row) throw this.notFound(id, parentId);
     const item = this.fromRow(row);
+    this.strategy.withRow?.read(row, item);
     await this.extend(q, [item], ctx);
     return item;
+  }
+
+  /** base(q, ctx) of one object by id, with the strategy's withRow, as a prepared query. */
+  private loadQuery(ctx: RequestContext, forUpdate: boolean): PreparedQuery<{ id: string; projectId: string | null }> {
+    const scoped = !ctx.isAdmin && !ctx.isAdvsvc && !!this.strategy.scope;
+    const lock = forUpdate && this.db.dialect !== 'sqlite';
+    const key = `${scoped}:${lock}`;
+    let query = this.loadQueries.get(key);
+    if (!query) {
+      query = prepared((q, p) => {
+        let qb = this.base(q, scoped ? { projectId: p.projectId, isAdmin: false, isAdvsvc: false } as RequestContext : null).where(`${this.table}.id`, '=', p.id);
+        if (this.strategy.withRow) qb = this.strategy.withRow.select(qb, p.projectId);
+        if (lock) qb = qb.forUpdate();
+        return qb;
+      });
+      this.loadQueries.set(key, query);
+    }
+    return query;
   }
 
   /** The policy target of an object (see ResourceStrategy.policyTarget). */

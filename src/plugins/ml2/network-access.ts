@@ -3,8 +3,8 @@ import type { RequestContext } from '../../lib/context.js';
 import type { Item } from '../../lib/definitions.js';
 import { HTTPForbidden, NetworkNotFound } from '../../lib/errors.js';
 import { inChunks } from '../../db/chunks.js';
-import { prepared } from '../../db/prepared.js';
-import type { Queryable } from '../../db/schema.js';
+import { prepared, PreparedIn } from '../../db/prepared.js';
+import type { Queryable, Select } from '../../db/schema.js';
 import type { WriteEvent } from '../../registry/events.js';
 
 declare module '../../registry/events.js' {
@@ -48,27 +48,49 @@ export async function networkAccess(q: Queryable, ctx: RequestContext, networkId
   return { id: row.id, projectId: row.project_id, shared, visible, portSecurityEnabled: !!Number(row.port_security_enabled) };
 }
 
+const networkOwners = new PreparedIn<{ project: string | null }>((q, ids, p) => q.selectFrom('networks')
+  .select(['networks.id', 'networks.project_id', (eb) => rbacFor(eb, ACCESS_SHARED, ['*', p.project]).as('shared')])
+  .where('networks.id', 'in', ids as string[]));
+
 /**
  * `network:tenant_id` and `network:shared` for ports or subnets being shown, set-based: policy
  * rules read them, and an update's or delete's policy check (inside its transaction) finds them
  * on the loaded object instead of querying again.
  */
-export async function addNetworkFields(q: Queryable, ctx: RequestContext, items: Item[]): Promise<void> {
+export async function addNetworkFields(q: Queryable, ctx: RequestContext, all: Item[]): Promise<void> {
+  // those read with their row have them (networkFieldsWithRow)
+  const items = all.filter((i) => !('network:tenant_id' in i));
+  if (!items.length) return;
   const ids = [...new Set(items.map((i) => i.network_id as string))];
-  const projects = ctx.projectId ? ['*', ctx.projectId] : ['*'];
   const nets = new Map<string, { project_id: string | null; shared: unknown }>();
   await inChunks(ids, async (chunk) => {
-    const rows = await q.selectFrom('networks').select(['networks.id', 'networks.project_id'])
-      .select((eb) => eb.exists(eb.selectFrom('rbac_entries').select('object_id').whereRef('object_id', '=', 'networks.id')
-        .where('object_type', '=', 'network').where('action', '=', ACCESS_SHARED).where('target_project', 'in', projects)).as('shared'))
-      .where('networks.id', 'in', chunk).execute();
-    for (const r of rows) nets.set(r.id, r);
+    // without a project, ['*', null] is ['*']: nothing equals NULL
+    for (const r of await networkOwners.rows(q, chunk, { project: ctx.projectId ?? null })) nets.set(r.id, r);
   });
   for (const item of items) {
     const net = nets.get(item.network_id as string);
     item['network:tenant_id'] = net?.project_id ?? null;
     item['network:shared'] = !!Number(net?.shared ?? 0);
   }
+}
+
+/**
+ * addNetworkFields as a strategy's withRow (registry/resource.ts): subqueries of the SELECT of one
+ * port or subnet, one statement less. They take no lock when the row is selected FOR UPDATE.
+ */
+export function networkFieldsWithRow(table: 'ports' | 'subnets') {
+  const networkId = `${table}.network_id`;
+  return {
+    select: (qb: Select, projectId: unknown) => qb.select((eb: any) => [
+      eb.selectFrom('networks').select('networks.project_id').whereRef('networks.id', '=', networkId).as('network:tenant_id'),
+      eb.exists(eb.selectFrom('rbac_entries').select('object_id').whereRef('object_id', '=', networkId)
+        .where('object_type', '=', 'network').where('action', '=', ACCESS_SHARED).where('target_project', 'in', ['*', projectId])).as('network:shared'),
+    ]),
+    read(row: Record<string, unknown>, item: Item) {
+      item['network:tenant_id'] = row['network:tenant_id'] ?? null;
+      item['network:shared'] = !!Number(row['network:shared'] ?? 0);
+    },
+  };
 }
 
 /**

@@ -20,7 +20,7 @@ import { allocateAny, allocateSpecific, release, type IpamSubnet } from '../../i
 import { SqlResource, type Store } from '../../registry/resource.js';
 import { bumpRevision } from '../../registry/revisions.js';
 import type { ApiModel } from '../../api/model.js';
-import { addNetworkFields, networkAccess, networkPolicyTarget } from './network-access.js';
+import { addNetworkFields, networkAccess, networkFieldsWithRow, networkPolicyTarget } from './network-access.js';
 import { DeferIpam, subnetsForHost } from './routed-networks.js';
 import { isAutoAddress, networkSubnets, subnetInfo, type SubnetInfo } from './subnets.js';
 
@@ -361,6 +361,7 @@ export function createPortResource(store: Store, api: ApiModel, opts: PortOption
     filters: { fixed_ips: fixedIpsFilter },
     sources: { dns_assignment: ['dns_name', 'fixed_ips'], 'network:tenant_id': ['network_id'], 'network:shared': ['network_id'] },
     policyTarget: (q, ctx, item, reads) => networkPolicyTarget(q, ctx, item, 'port', reads),
+    withRow: networkFieldsWithRow('ports'),
 
     async extend(q, ports, ctx, wanted) {
       // get_port's deprecated rule lets a network's owner see other projects' ports on it

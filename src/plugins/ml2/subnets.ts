@@ -27,7 +27,7 @@ import { PRIORITY_DEFAULT } from '../../registry/events.js';
 import { SqlResource, type Store } from '../../registry/resource.js';
 import { bumpRevision } from '../../registry/revisions.js';
 import type { ApiModel } from '../../api/model.js';
-import { addNetworkFields, networkPolicyTarget } from './network-access.js';
+import { addNetworkFields, networkFieldsWithRow, networkPolicyTarget } from './network-access.js';
 import { subnetSharing } from './sharing.js';
 import { allocatePrefix, defaultSubnetPoolId, loadSubnetPool, type SubnetPool } from './subnetpools.js';
 
@@ -283,6 +283,7 @@ export function createSubnetResource(store: Store, api: ApiModel, opts: SubnetOp
     scope: (qb, ctx) => subnetSharing.scope(qb, ctx.projectId),
     filters: { shared: (qb, values, ctx) => subnetSharing.sharedFilter(qb, values, ctx.projectId) },
     policyTarget: (q, ctx, item, reads) => networkPolicyTarget(q, ctx, item, 'subnet', reads),
+    withRow: networkFieldsWithRow('subnets'),
 
     async extend(q, subnets, ctx) {
       await addNetworkFields(q, ctx, subnets);
