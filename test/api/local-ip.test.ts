@@ -46,8 +46,8 @@ describe('local IPs (local_ip service plugin)', () => {
     const several = await s.request('POST', '/v2.0/local_ips', { local_ip: { local_port_id: two.id } }, A);
     assert.equal(several.status, 400);
     assert.equal(type(several), 'LocalIPNoRequestedIP');
-    const wrong = await s.request('POST', '/v2.0/local_ips', { local_ip: { local_port_id: two.id, local_ip_address: '10.0.0.99' } }, A);
-    assert.equal(message(wrong), `Specified Port ${two.id} does not have requested IP address: 10.0.0.99.`);
+    const wrong = await s.request('POST', '/v2.0/local_ips', { local_ip: { local_port_id: two.id, local_ip_address: '192.0.2.99' } }, A);
+    assert.equal(message(wrong), `Specified Port ${two.id} does not have requested IP address: 192.0.2.99.`);
     const onPort = await post('/v2.0/local_ips', { local_ip: { local_port_id: two.id, local_ip_address: two.fixed_ips[1].ip_address, ip_mode: 'passthrough' } });
     assert.equal(onPort.local_ip_address, two.fixed_ips[1].ip_address);
     assert.equal(onPort.ip_mode, 'passthrough');
