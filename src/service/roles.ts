@@ -11,6 +11,8 @@ export interface Running {
   stop(): Promise<void>;
   /** API: where it listens */
   address?: { host: string; port: number };
+  /** API: a count that moves while it works (its requests so far), see idle-gc.ts */
+  activity?: () => number;
 }
 
 export interface RoleOptions {
@@ -70,7 +72,7 @@ export async function stopApi({ server, front }: { server: NeutronServer; front:
 
 async function runApi({ config, log, configDirs, socket }: RoleOptions): Promise<Running> {
   const api = await serveApi(config, log, configDirs, socket);
-  return { address: api.address, stop: () => stopApi(api, config, log) };
+  return { address: api.address, activity: () => api.front.requestsStarted, stop: () => stopApi(api, config, log) };
 }
 
 async function runRpc({ role, config, log, configDirs, fatal }: RoleOptions): Promise<Running> {
