@@ -155,7 +155,7 @@ export class Supervisor {
         const title = setproctitle === 'off' ? '' : `neutron-ts: ${group.desc}${setproctitle === 'brief' ? '' : ` (${process.argv.slice(1).join(' ')})`}`;
         const start: ToWorker = {
           type: 'start', role: group.role, desc: group.desc, index, config: loaded.config,
-          configDirs: configDirsOf(loaded.sources), specs: group.specs, title,
+          configDirs: configDirsOf(loaded.sources), specs: group.role === 'plugin' || index === 0 ? group.specs : undefined, title,
         };
         if (slot.stopping) worker.send({ type: 'stop' } satisfies ToWorker);
         else worker.send(start, group.role === 'api' ? this.socket as never : undefined);
