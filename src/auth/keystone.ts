@@ -6,9 +6,9 @@
  * are never read.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
-import type { Dispatcher } from 'undici';
 import { newRequestId, type RequestContext } from '../lib/context.js';
 import { NeutronError } from '../lib/errors.js';
 import type { Config } from '../config/index.js';
@@ -99,9 +99,13 @@ export function authtokenOptions(c: Config['keystone_authtoken'], log?: Pick<Log
   };
 }
 
+/** One request to Keystone and its answer (the body as text). */
+export type KeystoneHttp = (req: { url: URL; method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }) =>
+  Promise<{ status: number; headers: IncomingHttpHeaders; text: string }>;
+
 export interface KeystoneAuthDeps {
-  /** replaces the built-in connection pool (tests count requests with it) */
-  dispatcher?: Dispatcher;
+  /** wraps the built-in client (tests count requests with it) */
+  http?: (send: KeystoneHttp) => KeystoneHttp;
   /** milliseconds since the epoch */
   now?: () => number;
   logger?: Pick<Logger, 'error' | 'warn' | 'info' | 'debug'>;
@@ -172,8 +176,8 @@ export class KeystoneAuth {
   private readonly opts: Required<Pick<KeystoneAuthtokenOptions,
     'token_cache_time' | 'service_token_roles' | 'service_token_roles_required' | 'http_connect_timeout' |
     'http_request_max_retries' | 'delay_auth_decision' | 'interface'>> & KeystoneAuthtokenOptions;
-  private readonly dispatcher: Dispatcher;
-  private readonly ownDispatcher: boolean;
+  private readonly http: KeystoneHttp;
+  private readonly agents: Array<HttpAgent | HttpsAgent>;
   private readonly now: () => number;
   private readonly log: KeystoneAuthDeps['logger'];
   private readonly authUrl: string;
@@ -205,22 +209,32 @@ export class KeystoneAuth {
     this.wwwAuthenticate = `Keystone uri="${options.www_authenticate_uri || options.auth_url}"`;
     this.now = deps.now ?? Date.now;
     this.log = deps.logger;
-    this.ownDispatcher = !deps.dispatcher;
-    const timeout = this.opts.http_connect_timeout * 1000;
-    // undici is loaded only in keystone mode
-    const { Agent } = createRequire(import.meta.url)('undici') as typeof import('undici');
-    this.dispatcher = deps.dispatcher ?? new Agent({
-      connections: 64,
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
-      connect: {
-        timeout,
-        rejectUnauthorized: !options.insecure,
-        ...(options.cafile ? { ca: readFileSync(options.cafile) } : {}),
-        ...(options.certfile ? { cert: readFileSync(options.certfile) } : {}),
-        ...(options.keyfile ? { key: readFileSync(options.keyfile) } : {}),
-      },
+    const timeoutMs = this.opts.http_connect_timeout * 1000;
+    // node:http rather than undici: its WebAssembly HTTP parser costs each API worker ~20 MB
+    const tls = {
+      rejectUnauthorized: !options.insecure,
+      ...(options.cafile ? { ca: readFileSync(options.cafile) } : {}),
+      ...(options.certfile ? { cert: readFileSync(options.certfile) } : {}),
+      ...(options.keyfile ? { key: readFileSync(options.keyfile) } : {}),
+    };
+    const agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 64 }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets: 64, ...tls }) };
+    this.agents = Object.values(agents);
+    const send: KeystoneHttp = ({ url, method, headers, body }) => new Promise((resolve, reject) => {
+      const https = url.protocol === 'https:';
+      const req = (https ? httpsRequest : httpRequest)(url, { method, headers, agent: https ? agents['https:'] : agents['http:'], timeout: timeoutMs }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+        res.on('error', reject);
+      });
+      // no connection, answer or body data within http_connect_timeout; only a connection that
+      // could not be made is retried
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: req.socket?.connecting === false ? 'ESOCKETTIMEDOUT' : 'ETIMEDOUT' })));
+      req.on('error', reject);
+      req.end(body);
     });
+    this.http = deps.http ? deps.http(send) : send;
   }
 
   /**
@@ -275,9 +289,9 @@ export class KeystoneAuth {
     }
   }
 
-  /** Closes the connection pool (unless one was given). */
+  /** Closes the kept-alive connections. */
   async close(): Promise<void> {
-    if (this.ownDispatcher) await this.dispatcher.close();
+    for (const agent of this.agents) agent.destroy();
   }
 
   private unauthorized(req: AuthRequest): KeystoneAuthError {
@@ -408,22 +422,15 @@ export class KeystoneAuth {
   private async send(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: string) {
     for (let attempt = 0; ; attempt++) {
       try {
-        const u = new URL(url);
-        const r = await this.dispatcher.request({
-          origin: u.origin,
-          path: u.pathname + u.search,
-          method,
+        const r = await this.http({
+          url: new URL(url), method, body,
           headers: { accept: 'application/json', 'user-agent': 'neutron-ts keystonemiddleware', ...headers },
-          body,
-          headersTimeout: this.opts.http_connect_timeout * 1000,
-          bodyTimeout: this.opts.http_connect_timeout * 1000,
         });
-        const text = await r.body.text();
         let parsed: unknown;
-        if (r.statusCode < 300) {
-          try { parsed = JSON.parse(text); } catch { throw new ServiceError(`Keystone answered ${r.statusCode} with a body that is not JSON`); }
+        if (r.status < 300) {
+          try { parsed = JSON.parse(r.text); } catch { throw new ServiceError(`Keystone answered ${r.status} with a body that is not JSON`); }
         }
-        return { status: r.statusCode, headers: r.headers, body: parsed };
+        return { status: r.status, headers: r.headers, body: parsed };
       } catch (e) {
         if (e instanceof ServiceError) throw e;
         const retry = isConnectionFailure(e) && attempt < this.opts.http_request_max_retries;
@@ -475,7 +482,7 @@ function tokenInfo(body: unknown): TokenInfo {
 
 function isConnectionFailure(e: unknown): boolean {
   const code = (e as { code?: string })?.code;
-  return code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_SOCKET' || code === 'ECONNREFUSED' ||
+  return code === 'ETIMEDOUT' || code === 'ECONNREFUSED' ||
     code === 'ECONNRESET' || code === 'EPIPE' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' ||
     code === 'ENOTFOUND' || code === 'EAI_AGAIN';
 }

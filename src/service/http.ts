@@ -40,6 +40,7 @@ export class HttpFront {
   private readonly waiting: Array<() => void> = [];
   private active = 0;
   private readonly inFlight = new Set<ServerResponse>();
+  private started = 0;
   private readonly longLived = new Set<ServerResponse>();
   /** open connections, with the number of their requests in flight */
   private readonly connections = new Map<Socket, number>();
@@ -135,6 +136,11 @@ export class HttpFront {
     return this.inFlight.size;
   }
 
+  /** requests read since the front started */
+  get requestsStarted(): number {
+    return this.started;
+  }
+
   get isDraining(): boolean {
     return this.draining;
   }
@@ -147,6 +153,7 @@ export class HttpFront {
       return;
     }
     this.inFlight.add(res);
+    this.started++;
     const socket = req.socket;
     this.connections.set(socket, (this.connections.get(socket) ?? 0) + 1);
     res.once('close', () => {

@@ -8,7 +8,10 @@ export interface WorkerGroup {
   /** what the logs and the process title call it: "api worker", "rpc worker", "plugin worker ml2:health" */
   desc: string;
   count: number;
-  /** plugin role: the `plugin:worker` names of the WorkerSpecs this process runs */
+  /**
+   * the `plugin:worker` names of the WorkerSpecs to run: in each process of a plugin group, in the
+   * first process (index 0) of an RPC group
+   */
   specs?: string[];
 }
 
@@ -70,6 +73,12 @@ export function planWorkers(config: Config, plugins: readonly Plugin[]): WorkerP
       else groups.push({ role: 'plugin', desc: `plugin worker ${id}`, count: processes, specs: [id] });
     }
   }
-  if (shared.length) groups.push({ role: 'plugin', desc: 'services worker', count: 1, specs: shared });
+  // Neutron gives these a process of their own (AllServicesNeutronWorker); tasks as light as the
+  // DHCP agent status check share the first state-report (or RPC) worker: a process of ~75 MB less
+  if (shared.length) {
+    const host = groups.find((g) => g.role === 'rpc-state-report') ?? groups.find((g) => g.role === 'rpc');
+    if (host) host.specs = shared;
+    else groups.push({ role: 'plugin', desc: 'services worker', count: 1, specs: shared });
+  }
   return { apiWorkers, groups, notes };
 }

@@ -4,13 +4,15 @@ import type { WorkerRole } from '../plugins/plugin.js';
 import { HttpFront, type ListeningSocket } from './http.js';
 import { processMetrics } from './metrics.js';
 import { rpcListenersOf, startRpcServers } from './rpc.js';
-import { buildServer, startPlugins, type NeutronServer } from './server.js';
+import { buildServer, startPlugins, type NeutronServer, type PluginRuntime } from './server.js';
 
 /** What a worker process runs; `stop` ends it gracefully (within graceful_shutdown_timeout). */
 export interface Running {
   stop(): Promise<void>;
   /** API: where it listens */
   address?: { host: string; port: number };
+  /** API: a count that moves while it works (its requests so far), see idle-gc.ts */
+  activity?: () => number;
 }
 
 export interface RoleOptions {
@@ -70,16 +72,23 @@ export async function stopApi({ server, front }: { server: NeutronServer; front:
 
 async function runApi({ config, log, configDirs, socket }: RoleOptions): Promise<Running> {
   const api = await serveApi(config, log, configDirs, socket);
-  return { address: api.address, stop: () => stopApi(api, config, log) };
+  return { address: api.address, activity: () => api.front.requestsStarted, stop: () => stopApi(api, config, log) };
 }
 
-async function runRpc({ role, config, log, configDirs, fatal }: RoleOptions): Promise<Running> {
+async function runRpc({ role, config, log, configDirs, specs = [], fatal }: RoleOptions): Promise<Running> {
   const rt = await startPlugins({ config, log, configDirs, role, schema: 'check' });
   const { servers, started } = startRpcServers(rt.context, rpcListenersOf(rt.plugins, rt.context, role === 'rpc' ? 'rpc' : 'rpc-state-report'));
   started.catch(fatal);
+  const stopServers = () => Promise.all(servers.map((s) => s.stop()));
+  const stops = await runSpecs(rt, specs).catch(async (e) => {
+    await stopServers();
+    await rt.close();
+    throw e;
+  });
   return {
     async stop() {
-      await Promise.all(servers.map((s) => s.stop()));
+      await Promise.allSettled(stops.map((s) => s()));
+      await stopServers();
       await rt.close();
     },
   };
@@ -87,25 +96,33 @@ async function runRpc({ role, config, log, configDirs, fatal }: RoleOptions): Pr
 
 async function runPluginWorkers({ config, log, configDirs, specs = [] }: RoleOptions): Promise<Running> {
   const rt = await startPlugins({ config, log, configDirs, role: 'plugin', schema: 'check' });
-  const stops: Array<() => Promise<void>> = [];
-  try {
-    for (const id of specs) {
-      const [pluginName, name] = [id.slice(0, id.indexOf(':')), id.slice(id.indexOf(':') + 1)];
-      const plugin = rt.plugins.find((p) => p.name === pluginName);
-      const spec = plugin?.getWorkers?.(config).find((w) => w.name === name);
-      if (!spec) throw new Error(`plugin worker ${id} is not provided by the loaded plugins`);
-      stops.push(await spec.run(rt.context));
-      log.info({ plugin_worker: id }, 'plugin worker started');
-    }
-  } catch (e) {
-    await Promise.allSettled(stops.map((s) => s()));
+  const stops = await runSpecs(rt, specs).catch(async (e) => {
     await rt.close();
     throw e;
-  }
+  });
   return {
     async stop() {
       await Promise.allSettled(stops.map((s) => s()));
       await rt.close();
     },
   };
+}
+
+/** Starts the plugin workers `specs` (`plugin:worker` names); if one cannot start, stops those started. */
+async function runSpecs(rt: PluginRuntime, specs: string[]): Promise<Array<() => Promise<void>>> {
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    for (const id of specs) {
+      const [pluginName, name] = [id.slice(0, id.indexOf(':')), id.slice(id.indexOf(':') + 1)];
+      const plugin = rt.plugins.find((p) => p.name === pluginName);
+      const spec = plugin?.getWorkers?.(rt.config).find((w) => w.name === name);
+      if (!spec) throw new Error(`plugin worker ${id} is not provided by the loaded plugins`);
+      stops.push(await spec.run(rt.context));
+      rt.log.info({ plugin_worker: id }, 'plugin worker started');
+    }
+    return stops;
+  } catch (e) {
+    await Promise.allSettled(stops.map((s) => s()));
+    throw e;
+  }
 }

@@ -9,6 +9,7 @@ import type { Config } from '../config/index.js';
 import type { TurnGrant, TurnRequest } from '../db/write-turns.js';
 import type { WorkerRole } from '../plugins/plugin.js';
 import type { ListeningSocket } from './http.js';
+import { collectWhenIdle } from './idle-gc.js';
 import { createLogger } from './log.js';
 import { answerMetricsRequests, enableMetrics } from './metrics.js';
 import { runRole, type Running } from './roles.js';
@@ -60,6 +61,7 @@ async function start(m: Extract<ToWorker, { type: 'start' }>, socket?: Listening
   logger.info({ address: running.address }, `${m.desc} started`);
   if (stopping) return void stop();
   send({ type: 'ready', address: running.address });
+  collectWhenIdle(running.activity ?? (() => 0));
 }
 
 async function stop(): Promise<void> {

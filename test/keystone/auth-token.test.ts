@@ -1,26 +1,23 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Agent, type Dispatcher } from 'undici';
-import { KeystoneAuth, KeystoneAuthError, stripAuthHeaders, type AuthRequest, type KeystoneAuthtokenOptions } from '../../src/auth/keystone.js';
+import { KeystoneAuth, KeystoneAuthError, stripAuthHeaders, type AuthRequest, type KeystoneAuthtokenOptions, type KeystoneHttp } from '../../src/auth/keystone.js';
 import { call, keystoneAvailable, startKeystone, type KeystoneServer } from './keystone-server.js';
 
 const UNAUTHORIZED = '{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}';
 
-/** A connection pool that records every request sent to Keystone. */
+/** Records every request sent to Keystone. */
 function countingPool() {
   const calls: { method: string; path: string; headers: Record<string, string> }[] = [];
-  const agent = new Agent();
-  const dispatcher = agent.compose((dispatch: Dispatcher['dispatch']) => (opts, handler) => {
-    calls.push({ method: opts.method, path: opts.path, headers: { ...(opts.headers as Record<string, string>) } });
-    return dispatch(opts, handler);
-  });
+  const http = (send: KeystoneHttp): KeystoneHttp => (req) => {
+    calls.push({ method: req.method, path: req.url.pathname + req.url.search, headers: { ...req.headers } });
+    return send(req);
+  };
   const count = (method: string, prefix: string) => calls.filter((c) => c.method === method && c.path.startsWith(prefix)).length;
   return {
-    dispatcher,
+    http,
     calls,
     validations: () => count('GET', '/v3/auth/tokens'),
     logins: () => count('POST', '/v3/auth/tokens'),
-    close: () => agent.close(),
   };
 }
 
@@ -54,8 +51,8 @@ describe('keystone auth_token against a real Keystone', { skip }, () => {
   function validator(overrides: Partial<KeystoneAuthtokenOptions> = {}) {
     const pool = countingPool();
     const clock = { offset: 0 };
-    const auth = new KeystoneAuth(ks.authtokenOptions(overrides), { dispatcher: pool.dispatcher, now: () => Date.now() + clock.offset });
-    open.push(pool);
+    const auth = new KeystoneAuth(ks.authtokenOptions(overrides), { http: pool.http, now: () => Date.now() + clock.offset });
+    open.push(auth);
     return { auth, pool, clock };
   }
 
