@@ -138,11 +138,9 @@ export class Supervisor {
     // V8's young generation grows to two 16 MB semi-spaces in a worker streaming big lists; 8 MB
     // ones keep an API worker ~16 MB smaller at the same speed with list batches of 250
     // (db/resource.ts); the other workers allocate little: 2 MB ones save them ~12 MB each.
-    // global.gc: a worker collects once when it goes idle (idle-gc.ts). The state-report and plugin
-    // workers wait on the database and the broker: without V8's optimising compilers (lite mode)
-    // each is ~13 MB smaller, and 300 agents reporting every 5 s saw no slower report_state
-    const lite = group.role === 'rpc-state-report' || group.role === 'plugin' ? ['--lite-mode'] : [];
-    cluster.setupPrimary({ execArgv: [`--max-semi-space-size=${group.role === 'api' ? 8 : 2}`, '--expose-gc', ...lite, ...process.execArgv] });
+    // global.gc: a worker collects once when it goes idle (idle-gc.ts). No --lite-mode: it implies
+    // --jitless, which takes WebAssembly away, and Node's own fetch (undici's HTTP parser) needs it
+    cluster.setupPrimary({ execArgv: [`--max-semi-space-size=${group.role === 'api' ? 8 : 2}`, '--expose-gc', ...process.execArgv] });
     // libuv then pauses after each connection it accepts, so that a burst of connections is
     // spread over the API workers instead of going to whichever woke up first
     const worker = cluster.fork({ UV_TCP_SINGLE_ACCEPT: '1' });
