@@ -18,6 +18,7 @@ import { Command, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { parseConnectionUrl } from '../src/db/connection.js';
@@ -31,12 +32,12 @@ const program = new Command('bare-db')
   .option('--server-cpu-ms <list>', 'neutron-ts\'s own CPU ms per request (production bench, MariaDB; README)',
     'create=2.05,show=1.19,update=2.63,delete=2.87');
 
-type Param = string | number | boolean | null;
+export type Param = string | number | boolean | null;
 
-type Kind = 'mysql' | 'postgresql';
+export type Kind = 'mysql' | 'postgresql';
 
 /** One connection: `run` sends a statement (prepared when it has parameters) and counts it. */
-interface Conn {
+export interface Conn {
   /** the server's id of the connection: MariaDB's connection id, PostgreSQL's backend pid */
   id: number;
   run(sql: string, params?: Param[]): Promise<any[]>;
@@ -45,7 +46,7 @@ interface Conn {
 
 let statements = 0;
 
-async function connect(kind: Kind, url: string): Promise<Conn> {
+export async function connect(kind: Kind, url: string): Promise<Conn> {
   const u = parseConnectionUrl(url);
   if (kind === 'mysql') {
     const c = await mysql.createConnection({ host: u.host, port: u.port, user: u.user, password: u.password, database: u.database, charset: 'utf8mb4' });
@@ -78,7 +79,7 @@ async function connect(kind: Kind, url: string): Promise<Conn> {
 const names = new Map<string, string>();
 const statementName = (sql: string) => names.get(sql) ?? names.set(sql, `s${names.size}`).get(sql)!;
 
-const schema = (kind: string) => [
+export const schema = (kind: string) => [
   'create table networks (id varchar(36) primary key, project_id varchar(255), name varchar(255) not null)',
   'create table subnets (id varchar(36) primary key, network_id varchar(36) not null references networks(id), cidr varchar(64) not null)',
   'create table quotas (project_id varchar(255) not null, resource varchar(255) not null, quota_limit integer not null, primary key (project_id, resource))',
@@ -107,16 +108,20 @@ const schema = (kind: string) => [
 ];
 
 const PROJECT = 'bench-project';
-const NET = randomUUID();
-const SUBNET = randomUUID();
-const SG = randomUUID();
+// fixed, as every run has a scratch database of its own, so that bench/bare-server.ts's workers know them
+export const NET = '6b1e2c9a-0d4f-4a57-9f1e-3c2b8a7d5e01';
+const SUBNET = 'a3f0c6d2-5b8e-4e1a-8c7d-2f9b0e4a6c13';
+const SG = 'd8c4b2a1-7e6f-4d3c-9b0a-1e2f3c4d5e26';
 const RANGES = 64;
 const SEEDED = 20_000;
 const now = () => new Date().toISOString().slice(0, 19) + 'Z';
 let seq = 0;
+/** Where this process numbers its new ports' MAC and IP addresses from (one range per process). */
+export const numberPortsFrom = (n: number) => { seq = n; };
 
-const INSERT_PORT = `insert into ports (id, project_id, name, network_id, mac_address, admin_state_up, status, device_id, device_owner,
-  port_security_enabled, description, created_at, updated_at, revision_number) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const PORT_COLUMNS = ['id', 'project_id', 'name', 'network_id', 'mac_address', 'admin_state_up', 'status', 'device_id', 'device_owner',
+  'port_security_enabled', 'description', 'created_at', 'updated_at', 'revision_number'];
+const INSERT_PORT = `insert into ports (${PORT_COLUMNS.join(', ')}) values (${PORT_COLUMNS.map(() => '?').join(', ')})`;
 const portRow = (id: string, n: number) => [id, PROJECT, `port-${n}`, NET, `fa:16:3e:${n.toString(16).padStart(6, '0')}`, true, 'DOWN', '', '', true, '', now(), now(), 0];
 const SHOW = [
   'select * from ports where (project_id = ? or network_id in (select id from networks where project_id = ?)) and id = ?',
@@ -126,22 +131,24 @@ const SHOW = [
 ];
 const CHANGE = 'insert into changes (table_name, object_id, event, created_at) values (?, ?, ?, ?)';
 
-/** The show's three reads; `forUpdate` locks the port, as an update and a delete read it. */
-async function readPort(c: Conn, id: string, forUpdate = false): Promise<void> {
-  await c.run(SHOW[0] + (forUpdate ? ' for update' : ''), [PROJECT, PROJECT, id]);
+/** The show's three reads, to the port's row; `forUpdate` locks the port, as an update and a delete read it. */
+export async function readPort(c: Conn, id: string, forUpdate = false): Promise<Record<string, unknown> | undefined> {
+  const [port] = await c.run(SHOW[0] + (forUpdate ? ' for update' : ''), [PROJECT, PROJECT, id]);
   await c.run(SHOW[1]!, [id, id, id]);
   await c.run(SHOW[2]!, [NET]);
+  return port;
 }
 
-/** 13 statements: a port create's (the network read, then one transaction). */
-async function createPort(c: Conn): Promise<string> {
+/** 13 statements: a port create's (the network read, then one transaction), to the port's row. */
+export async function createPort(c: Conn): Promise<Record<string, Param>> {
   const id = randomUUID();
   const n = ++seq;
   await c.run('select id, project_id from networks where id = ?', [NET]);
   await c.run('begin');
   await c.run('select resource, quota_limit from quotas where project_id = ?', [PROJECT]);
   await c.run('select security_group_id from default_security_groups where project_id = ?', [PROJECT]);
-  await c.run(INSERT_PORT, portRow(id, SEEDED + n));
+  const row = portRow(id, SEEDED + n);
+  await c.run(INSERT_PORT, row);
   await c.run('insert into ml2_port_bindings (port_id, host, vif_type, vif_details) values (?, ?, ?, ?)', [id, '', 'unbound', '{}']);
   await c.run('insert into port_security_group_bindings (port_id, security_group_id) values (?, ?)', [id, SG]);
   await c.run('select id, cidr from subnets where network_id = ?', [NET]);
@@ -151,25 +158,26 @@ async function createPort(c: Conn): Promise<string> {
   await c.run('insert into ipallocations (subnet_id, ip_address, port_id, network_id) values (?, ?, ?, ?)', [SUBNET, `ip-${SEEDED + n}`, id, NET]);
   await c.run(CHANGE, ['ports', id, 'created', now()]);
   await c.run('commit');
-  return id;
+  return Object.fromEntries(PORT_COLUMNS.map((k, j) => [k, row[j]!]));
 }
 
-/** 10 statements: a port update's (the port read before and after its UPDATE). */
-async function updatePort(c: Conn, id: string, n: number): Promise<void> {
+/** 10 statements: a port update's (the port read before and after its UPDATE), to the port's row. */
+export async function updatePort(c: Conn, id: string, n: number): Promise<Record<string, unknown> | undefined> {
   await c.run('begin');
   await readPort(c, id, true);
   await c.run('update ports set name = ?, admin_state_up = ?, device_id = ?, updated_at = ?, revision_number = revision_number + 1 where id = ?',
     [`updated-${n}`, n % 2 === 0, `device-${n}`, now(), id]);
-  await readPort(c, id);
+  const port = await readPort(c, id);
   await c.run(CHANGE, ['ports', id, 'updated', now()]);
   await c.run('commit');
+  return port;
 }
 
 /**
  * 15 statements: a port delete's. The server locks the subnet's row to give its address back, so
  * concurrent deletes on one subnet take turns; `lockSubnet` false reads the row without the lock.
  */
-async function deletePort(c: Conn, id: string, worker: number, lockSubnet: boolean): Promise<void> {
+export async function deletePort(c: Conn, id: string, worker: number, lockSubnet: boolean): Promise<void> {
   await c.run('begin');
   await readPort(c, id, true);
   await c.run('select id, router_id from floatingips where fixed_port_id = ?', [id]);
@@ -187,7 +195,7 @@ async function deletePort(c: Conn, id: string, worker: number, lockSubnet: boole
 }
 
 /** The network, subnet, quotas, ranges and SEEDED ports with their bindings and addresses. */
-async function seed(c: Conn): Promise<string[]> {
+export async function seed(c: Conn): Promise<string[]> {
   await c.run('insert into networks (id, project_id, name) values (?, ?, ?)', [NET, PROJECT, 'bench']);
   await c.run('insert into subnets (id, network_id, cidr) values (?, ?, ?)', [SUBNET, NET, '10.0.0.0/8']);
   for (const r of ['network', 'subnet', 'port']) await c.run('insert into quotas (project_id, resource, quota_limit) values (?, ?, ?)', [PROJECT, r, -1]);
@@ -226,7 +234,7 @@ const pidsNamed = (...names: string[]) => readdirSync('/proc').filter((d) => /^\
  * work (WAL writer, checkpoints, purge) and that of `mine`, our connections (backend pids or
  * connection ids), not that of other clients of the machine's servers.
  */
-async function dbCpu(kind: Kind, monitor: Conn, mine: Set<number>): Promise<Map<number, number>> {
+export async function dbCpu(kind: Kind, monitor: Conn, mine: Set<number>): Promise<Map<number, number>> {
   const cpu = new Map<number, number>();
   const read = (id: string, stat: string) => { try { cpu.set(Number(id), taskCpu(stat)); } catch { /* exited */ } };
   if (kind === 'postgresql') {
@@ -249,11 +257,11 @@ async function dbCpu(kind: Kind, monitor: Conn, mine: Set<number>): Promise<Map<
  * CPU seconds from `before` to `after`, of what both hold: a thread counted in one only served
  * another client then (MariaDB keeps the threads of closed connections for new ones).
  */
-const used = (before: Map<number, number>, after: Map<number, number>) =>
+export const used = (before: Map<number, number>, after: Map<number, number>) =>
   [...after].reduce((sum, [id, v]) => sum + (before.has(id) ? v - before.get(id)! : 0), 0);
 
 /** CPU seconds the whole machine spent busy (neither idle nor waiting for I/O). */
-function machineBusy(): number {
+export function machineBusy(): number {
   const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
   return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
 }
@@ -342,7 +350,7 @@ async function main(): Promise<void> {
     const nextToDelete = () => created.pop() ?? seeded.pop()!;
     const tests: Array<[string, Op]> = [
       ['autocommit INSERT', (c) => c.run(INSERT_PORT, portRow(randomUUID(), 10_000_000 + ++seq))],
-      ['port create', async (c) => created.push(await createPort(c))],
+      ['port create', async (c) => created.push((await createPort(c)).id as string)],
       ['port show (3 reads)', (c, i) => readPort(c, seeded[(i * 7919) % seeded.length]!)],
       ['port update', (c, i) => updatePort(c, seeded[i % seeded.length]!, i)],
       ['port delete', (c, _i, worker) => deletePort(c, nextToDelete(), worker, true)],
@@ -379,4 +387,4 @@ function print(kind: string, concurrency: number, results: Result[], serverCpu: 
   }
 }
 
-await main();
+if (import.meta.url === pathToFileURL(process.argv[1]!).href) await main();
