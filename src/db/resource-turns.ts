@@ -5,19 +5,21 @@
  *
  * Within a process, a queue per object. Across processes (once `acrossProcesses` is set: a broker
  * carries the notifications), a session lock of the database server, MariaDB's GET_LOCK or
- * PostgreSQL's pg_advisory_lock, held on a connection of a small pool of its own: a write waiting
- * for its turn then never holds a connection that the turn's holder needs to finish. On SQLite the
- * turns are per process: its workers share no lock that outlives a transaction.
+ * PostgreSQL's advisory lock, tried without waiting (a turn another process holds is tried again
+ * a moment later) on one connection of the process's own: a session holds any number of them, and
+ * a write waiting for its turn holds no connection at all. On SQLite the turns are per process:
+ * its workers share no lock that outlives a transaction; so far on PostgreSQL too (database.ts). If the database cannot give a turn (the
+ * connection is lost, or another process kept it for TURN_TIMEOUT), the write goes on without it.
  *
  * A write made while its caller holds a turn (an after_ subscriber writing again) takes none: the
  * turns never nest, so two of them cannot wait for each other.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { Kysely, sql } from 'kysely';
+import { Kysely, sql, type RawBuilder } from 'kysely';
 import type { Logger } from 'pino';
 
-/** seconds a write waits for another process's turn before it goes on without it */
+/** seconds a write tries for another process's turn before it goes on without it */
 const TURN_TIMEOUT = 30;
 const inTurn = new AsyncLocalStorage<boolean>();
 
@@ -27,7 +29,7 @@ export class ResourceTurns {
 
   constructor(private readonly dialect: 'mysql' | 'postgres' | 'sqlite', private readonly log?: Logger) {}
 
-  /** From now on, turns hold across processes, on connections of `locks` (a pool of their own). */
+  /** From now on, turns hold across processes, on the connection of `locks` (a pool of one). */
   acrossProcesses(locks: Kysely<unknown>): void {
     if (this.dialect !== 'sqlite') this.locks = locks;
   }
@@ -48,20 +50,28 @@ export class ResourceTurns {
     }
   }
 
-  private serverTurn<T>(locks: Kysely<unknown>, key: string, fn: () => Promise<T>): Promise<T> {
-    return locks.connection().execute(async (conn) => {
-      const { take, release } = this.dialect === 'mysql' ? mysqlLock(key) : postgresLock(key);
-      const got = await take.execute(conn).then((r) => Number(r.rows[0]?.got) === 1, (err: unknown) => {
-        if ((err as { code?: string }).code !== '55P03') throw err; // PostgreSQL's lock_timeout
-        return false;
-      });
-      if (!got) this.log?.warn({ key }, `no turn after ${TURN_TIMEOUT} s: notifications of this object may overtake each other`);
-      try {
-        return await fn();
-      } finally {
-        await release.execute(conn).catch((err: unknown) => this.log?.warn({ err, key }, 'could not release a turn'));
-      }
+  private async serverTurn<T>(locks: Kysely<unknown>, key: string, fn: () => Promise<T>): Promise<T> {
+    const { take, release } = this.dialect === 'mysql' ? mysqlLock(key) : postgresLock(key);
+    const got = await this.tryFor(locks, take).catch((err: unknown) => {
+      this.log?.warn({ err, key }, 'could not take a turn: notifications of this object may overtake each other');
+      return true; // nothing to release
     });
+    if (!got) this.log?.warn({ key }, `no turn after ${TURN_TIMEOUT} s: notifications of this object may overtake each other`);
+    try {
+      return await fn();
+    } finally {
+      if (got) await release.execute(locks).catch((err: unknown) => this.log?.warn({ err, key }, 'could not release a turn'));
+    }
+  }
+
+  /** Tries the lock until it is ours (true) or TURN_TIMEOUT has passed (false). */
+  private async tryFor(locks: Kysely<unknown>, take: RawBuilder<{ got: unknown }>): Promise<boolean> {
+    const until = Date.now() + TURN_TIMEOUT * 1000;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+      if (Number((await take.execute(locks)).rows[0]?.got) === 1) return true;
+      if (Date.now() > until) return false;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
   }
 
   close(): Promise<void> | undefined {
@@ -73,7 +83,7 @@ export class ResourceTurns {
 function mysqlLock(key: string) {
   const name = key.length <= 64 ? key : createHash('sha1').update(key).digest('hex');
   return {
-    take: sql<{ got: number | null }>`select get_lock(${name}, ${TURN_TIMEOUT}) as got`,
+    take: sql<{ got: number | null }>`select get_lock(${name}, 0) as got`,
     release: sql`do release_lock(${name})`,
   };
 }
@@ -81,9 +91,7 @@ function mysqlLock(key: string) {
 /** Two keys of the same 64-bit hash share a lock: they only take turns they did not need. */
 function postgresLock(key: string) {
   return {
-    // lock_timeout is set first, in the subquery, for this connection of the turns' pool
-    take: sql<{ got: number }>`select 1 as got, pg_advisory_lock(hashtextextended(${key}, 0))
-      from (select set_config('lock_timeout', ${`${TURN_TIMEOUT}s`}, false)) as t`,
+    take: sql<{ got: boolean }>`select case when pg_try_advisory_lock(hashtextextended(${key}, 0)) then 1 else 0 end as got`,
     release: sql`select pg_advisory_unlock(hashtextextended(${key}, 0))`,
   };
 }
