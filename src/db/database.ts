@@ -121,8 +121,9 @@ export class Database {
    * notifications leave the process (a broker). The turns' locks have a connection of their own.
    */
   takeTurnsAcrossProcesses(): void {
-    // PostgreSQL: not yet. Its advisory locks tried on a connection of their own made port updates
-    // at concurrency 50 six times slower (32/s instead of 196/s), for a reason not found yet
+    // PostgreSQL: not yet. At concurrency 50 two API workers' pools (max_pool_size + max_overflow,
+    // 55 each) fill its default max_connections (100): the turns' connection, opened on demand,
+    // was refused ("too many clients") and port updates went six times slower
     if (this.dialect !== 'mysql') return;
     this.turns.acrossProcesses(new Kysely({ dialect: this.connect({ ...DEFAULT_POOL, maxPoolSize: 1, maxOverflow: 0 }) }));
   }
