@@ -113,7 +113,7 @@ export class Database {
     }));
     this.kysely = new Kysely<Tables>({ dialect: instrumentPool(this.connect({ ...DEFAULT_POOL, ...opts.pool })) });
     if (this.dialect === 'sqlite') this.groupCommit = new GroupCommit(this.kysely);
-    this.turns = new ResourceTurns(this.dialect, this.log);
+    this.turns = new ResourceTurns(this.log);
   }
 
   /**
